@@ -1,0 +1,101 @@
+#pragma once
+// PostgreSQL through libpqxx: a connection pool with a bounded wait, a transaction helper that
+// retries serialization failures and deadlocks, and the one mapping of libpqxx exceptions to
+// Status (unique -> ALREADY_EXISTS, check/foreign key -> FAILED_PRECONDITION, serialization or
+// deadlock -> ABORTED, connection loss or pool timeout -> UNAVAILABLE, statement timeout ->
+// DEADLINE_EXCEEDED, anything else -> INTERNAL). Include it only from storage code.
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "common/status.hpp"
+
+namespace ecd {
+
+Status MapPgException(const std::exception& e);
+
+class PgPool {
+ public:
+  struct Options {
+    std::string url;
+    int size = 8;
+    std::chrono::milliseconds acquire_timeout{2000};
+    std::chrono::milliseconds statement_timeout{5000};
+  };
+
+  class Lease {
+   public:
+    Lease(PgPool* pool, std::unique_ptr<pqxx::connection> conn)
+        : pool_(pool), conn_(std::move(conn)) {}
+    Lease(Lease&& other) noexcept = default;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    pqxx::connection& operator*() { return *conn_; }
+    pqxx::connection* operator->() { return conn_.get(); }
+    // The connection is not given back (it broke).
+    void Discard() { broken_ = true; }
+
+   private:
+    PgPool* pool_;
+    std::unique_ptr<pqxx::connection> conn_;
+    bool broken_ = false;
+  };
+
+  explicit PgPool(Options options);
+  ~PgPool();
+
+  // A connection within the bounded wait, or UNAVAILABLE (POOL_EXHAUSTED / DATABASE_UNAVAILABLE).
+  StatusOr<Lease> Acquire();
+
+  // Runs fn(pqxx::work&) -> Status in one transaction; commits when it returns OK. Retries
+  // serialization failures and deadlocks (up to 3 attempts), maps exceptions once.
+  template <class Fn>
+  Status Transact(Fn&& fn) {
+    for (int attempt = 1;; ++attempt) {
+      auto lease = Acquire();
+      if (!lease.ok()) return lease.status();
+      Status result;
+      try {
+        pqxx::work tx(**lease);
+        result = fn(tx);
+        if (result.ok()) tx.commit();
+      } catch (const pqxx::broken_connection& e) {
+        lease->Discard();
+        return MapPgException(e);
+      } catch (const std::exception& e) {
+        result = MapPgException(e);
+        if (!(**lease).is_open()) lease->Discard();
+      }
+      if (result.code() == Code::kAborted && attempt < 3) continue;
+      return result;
+    }
+  }
+
+  // Whether the database answers, on a connection of its own (so a busy pool is not mistaken for
+  // a database that is down).
+  bool Probe();
+  const Options& options() const { return options_; }
+
+ private:
+  friend class Lease;
+  std::unique_ptr<pqxx::connection> Connect();
+  void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
+
+  Options options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  int open_ = 0;  // idle + leased + being opened
+  std::mutex probe_mu_;
+  std::unique_ptr<pqxx::connection> probe_conn_;
+};
+
+// PostgreSQL array literal for text[] parameters ('{"a","b"}'), and its parser.
+std::string ToPgArray(const std::vector<std::string>& items);
+std::vector<std::string> FromPgArray(const pqxx::field& field);
+
+}  // namespace ecd

@@ -1,0 +1,181 @@
+#include "common/redis.hpp"
+
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+#include "common/crypto.hpp"
+
+namespace ecd {
+namespace {
+
+RedisReply Convert(const redisReply* r) {
+  RedisReply out;
+  switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Type::kInteger;
+      out.integer = r->integer;
+      break;
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::Type::kString;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Type::kStatus;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = RedisReply::Type::kArray;
+      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(Convert(r->element[i]));
+      break;
+    default:
+      out.type = RedisReply::Type::kNil;
+  }
+  return out;
+}
+
+timeval ToTimeval(std::chrono::milliseconds ms) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+}  // namespace
+
+LuaScript::LuaScript(std::string source) : source_(std::move(source)), sha1_(Sha1Hex(source_)) {}
+
+RedisPool::RedisPool(Options options) : options_(std::move(options)) {}
+
+RedisPool::~RedisPool() {
+  for (auto* c : idle_) redisFree(c);
+}
+
+redisContext* RedisPool::Connect(Status* error) {
+  redisContext* ctx =
+      redisConnectWithTimeout(options_.host.c_str(), options_.port, ToTimeval(options_.timeout));
+  if (ctx == nullptr || ctx->err) {
+    *error = Status::Unavailable("REDIS_UNAVAILABLE", std::string("cannot connect to Redis: ") +
+                                                          (ctx ? ctx->errstr : "out of memory"));
+    if (ctx) redisFree(ctx);
+    return nullptr;
+  }
+  redisSetTimeout(ctx, ToTimeval(options_.timeout));
+  if (!options_.password.empty()) {
+    auto* r = static_cast<redisReply*>(redisCommand(ctx, "AUTH %s", options_.password.c_str()));
+    bool ok = r != nullptr && r->type != REDIS_REPLY_ERROR;
+    if (r) freeReplyObject(r);
+    if (!ok) {
+      redisFree(ctx);
+      *error = Status::Unavailable("REDIS_UNAVAILABLE", "Redis refused the password");
+      return nullptr;
+    }
+  }
+  return ctx;
+}
+
+redisContext* RedisPool::Take(Status* error) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+  for (;;) {
+    if (!idle_.empty()) {
+      redisContext* c = idle_.back();
+      idle_.pop_back();
+      return c;
+    }
+    if (open_ < options_.size) {
+      ++open_;
+      lock.unlock();
+      redisContext* c = Connect(error);
+      if (c == nullptr) {
+        lock.lock();
+        --open_;
+        cv_.notify_one();
+      }
+      return c;
+    }
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty()) {
+      *error = Status::Unavailable("REDIS_UNAVAILABLE", "no Redis connection free in time");
+      return nullptr;
+    }
+  }
+}
+
+void RedisPool::Give(redisContext* ctx) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ctx == nullptr) {
+      --open_;
+    } else {
+      idle_.push_back(ctx);
+    }
+  }
+  cv_.notify_one();
+}
+
+StatusOr<RedisReply> RedisPool::Run(redisContext*& ctx, const std::vector<std::string>& argv) {
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  for (const auto& a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  // A connection that broke (Redis restarted) is reopened once, then the command is retried.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (ctx == nullptr) {
+      Status err;
+      ctx = Connect(&err);
+      if (ctx == nullptr) return err;
+    }
+    auto* r = static_cast<redisReply*>(
+        redisCommandArgv(ctx, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+    if (r == nullptr) {
+      spdlog::debug("Redis I/O error: {}", ctx->errstr);
+      redisFree(ctx);
+      ctx = nullptr;
+      continue;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+      std::string msg(r->str, r->len);
+      freeReplyObject(r);
+      Status s(Code::kInternal, msg.rfind("NOSCRIPT", 0) == 0 ? "NOSCRIPT" : "REDIS_ERROR", msg);
+      return s;
+    }
+    RedisReply out = Convert(r);
+    freeReplyObject(r);
+    return out;
+  }
+  return Status::Unavailable("REDIS_UNAVAILABLE", "Redis connection lost");
+}
+
+StatusOr<RedisReply> RedisPool::Command(const std::vector<std::string>& argv) {
+  Status err;
+  redisContext* ctx = Take(&err);
+  if (ctx == nullptr) return err;
+  auto result = Run(ctx, argv);
+  Give(ctx);
+  return result;
+}
+
+StatusOr<RedisReply> RedisPool::Eval(const LuaScript& script, const std::vector<std::string>& keys,
+                                     const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"EVALSHA", script.sha1(), std::to_string(keys.size())};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  Status err;
+  redisContext* ctx = Take(&err);
+  if (ctx == nullptr) return err;
+  auto result = Run(ctx, argv);
+  if (!result.ok() && result.status().reason() == "NOSCRIPT") {
+    auto loaded = Run(ctx, {"SCRIPT", "LOAD", script.source()});
+    result = loaded.ok() ? Run(ctx, argv) : loaded;
+  }
+  Give(ctx);
+  return result;
+}
+
+bool RedisPool::Probe() {
+  auto r = Command({"PING"});
+  return r.ok() && r->str == "PONG";
+}
+
+}  // namespace ecd

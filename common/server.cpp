@@ -1,0 +1,184 @@
+#include "common/server.hpp"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "common/crypto.hpp"
+#include "grpc/health/v1/health.pb.h"
+
+namespace ecd {
+namespace {
+std::mutex g_probe_mu;
+std::condition_variable g_probe_cv;
+}  // namespace
+
+void BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+std::string ReadFileOrThrow(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string CallHandler::RequestId(grpc::CallbackServerContext* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("x-request-id");
+  if (it != md.end() && !it->second.empty() && it->second.size() <= 128) {
+    std::string id(it->second.data(), it->second.size());
+    bool printable = true;
+    for (char c : id) printable = printable && c > 0x20 && c < 0x7f;
+    if (printable) return id;
+  }
+  return NewUuid();
+}
+
+StatusOr<CallContext> CallHandler::Begin(grpc::CallbackServerContext* ctx,
+                                         std::string_view method) {
+  CallContext call;
+  call.request_id = RequestId(ctx);
+  ctx->AddInitialMetadata("x-request-id", call.request_id);
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("authorization");
+  std::optional<std::string_view> authz;
+  if (it != md.end()) authz = std::string_view(it->second.data(), it->second.size());
+  auto role = auth_.Authorise(authz, method);
+  if (!role.ok()) return role.status();
+  call.role = *role;
+  return call;
+}
+
+Status CallHandler::Guard(const std::function<Status()>& fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    spdlog::error("unexpected exception: {}", e.what());
+    return Status::Internal("internal error");
+  }
+}
+
+void CallHandler::Log(std::string_view method, const Status& s,
+                      std::chrono::steady_clock::time_point start, std::string_view request_id,
+                      std::string_view role) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                  start);
+  LogCall(method, CodeName(s.code()), us, request_id, role, s.ok() ? "" : s.message());
+}
+
+void CallHandler::Finish(grpc::ServerUnaryReactor* reactor, std::string_view method,
+                         const Status& s, std::chrono::steady_clock::time_point start,
+                         std::string_view request_id, std::string_view role) {
+  Log(method, s, start, request_id, role);
+  reactor->Finish(ToGrpc(s));
+}
+
+ServiceHost::ServiceHost(const CommonConfig& config, std::string service_name)
+    : config_(config),
+      service_name_(std::move(service_name)),
+      workers_(config.workers, static_cast<size_t>(config.queue_size)) {}
+
+ServiceHost::~ServiceHost() { workers_.Stop(); }
+
+void ServiceHost::ProbeLoop() {
+  std::optional<bool> last;
+  std::vector<std::optional<bool>> last_dep(deps_.size());
+  while (!stopping_) {
+    bool serving = true;
+    for (size_t i = 0; i < deps_.size(); ++i) {
+      bool up = deps_[i].probe();
+      if (last_dep[i] != up) {
+        if (up) {
+          spdlog::info("dependency {} is up", deps_[i].name);
+        } else {
+          spdlog::warn("dependency {} is down{}", deps_[i].name,
+                       deps_[i].critical ? "" : " (degraded, still serving)");
+        }
+        last_dep[i] = up;
+      }
+      if (!up && deps_[i].critical) serving = false;
+    }
+    if (stopping_) break;
+    if (last != serving) {
+      auto* health = server_->GetHealthCheckService();
+      health->SetServingStatus(serving);
+      last = serving;
+    }
+    std::unique_lock<std::mutex> lock(g_probe_mu);
+    g_probe_cv.wait_for(lock, config_.health_interval, [this] { return stopping_.load(); });
+  }
+}
+
+int ServiceHost::Run() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Keeps grpc.health.v1's descriptor linked in so that reflection can serve it.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+
+  grpc::ServerBuilder builder;
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  if (config_.tls_cert_file && config_.tls_key_file) {
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back(
+        {ReadFileOrThrow(*config_.tls_key_file), ReadFileOrThrow(*config_.tls_cert_file)});
+    creds = grpc::SslServerCredentials(ssl);
+  } else {
+    creds = grpc::InsecureServerCredentials();
+  }
+  int port = 0;
+  builder.AddListeningPort(config_.listen_address, creds, &port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(config_.max_message_bytes));
+  for (auto* s : services_) builder.RegisterService(s);
+  server_ = builder.BuildAndStart();
+  if (!server_ || port == 0) {
+    spdlog::critical("cannot listen on {}", config_.listen_address);
+    return 1;
+  }
+  auto* health = server_->GetHealthCheckService();
+  health->SetServingStatus(false);
+  std::string host = config_.listen_address.substr(0, config_.listen_address.rfind(':'));
+  spdlog::info("{} listening on {}:{} ({})", service_name_, host, port,
+               creds == nullptr || !config_.tls_cert_file ? "plaintext" : "TLS");
+  if (config_.port_file) {
+    std::ofstream(*config_.port_file) << port << "\n";
+  }
+  std::thread prober([this] { ProbeLoop(); });
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  spdlog::info("received {}, draining for up to {} ms", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+               config_.shutdown_deadline.count());
+  {
+    std::lock_guard<std::mutex> lock(g_probe_mu);
+    stopping_ = true;
+  }
+  g_probe_cv.notify_all();
+  prober.join();
+  health->Shutdown();  // NOT_SERVING for everyone watching, from now on
+  server_->Shutdown(std::chrono::system_clock::now() + config_.shutdown_deadline);
+  workers_.Stop();
+  server_->Wait();
+  spdlog::info("{} stopped", service_name_);
+  return 0;
+}
+
+}  // namespace ecd

@@ -1,0 +1,116 @@
+#pragma once
+// The gRPC server bootstrap every service uses: callback API, standard health service whose
+// status follows the real dependencies, reflection, bounded message sizes, optional TLS, one log
+// line per call, and a graceful shutdown on SIGTERM/SIGINT (health NOT_SERVING, stop accepting,
+// in-flight calls finish within ECD_SHUTDOWN_DEADLINE_MS).
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/auth.hpp"
+#include "common/config.hpp"
+#include "common/grpc_status.hpp"
+#include "common/logging.hpp"
+#include "common/status.hpp"
+#include "common/worker_pool.hpp"
+
+namespace ecd {
+
+// Call this first in main(), before any thread starts, so that only the host's sigwait sees
+// SIGTERM and SIGINT.
+void BlockShutdownSignals();
+
+// Authorises, queues the work on the worker pool, finishes the reactor with the mapped status and
+// logs the call. Service adapters call Unary() from each callback method.
+class CallHandler {
+ public:
+  CallHandler(const Authenticator& auth, WorkerPool& workers, std::string domain)
+      : auth_(auth), workers_(workers), domain_(std::move(domain)) {}
+
+  // `method`: the short method name (a string literal). `fn(const CallContext&) -> Status` runs
+  // on a worker; it fills the response the caller captured.
+  template <class Fn>
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, std::string_view method,
+                                  Fn&& fn) {
+    auto* reactor = ctx->DefaultReactor();
+    auto start = std::chrono::steady_clock::now();
+    auto call = Begin(ctx, method);
+    if (!call.ok()) {
+      Finish(reactor, method, call.status(), start, RequestId(ctx), "-");
+      return reactor;
+    }
+    bool queued = workers_.TrySubmit(
+        [this, reactor, method, start, call = *call, fn = std::forward<Fn>(fn)]() mutable {
+          Status s = Guard([&] { return fn(call); });
+          Finish(reactor, method, s, start, call.request_id, RoleName(call.role));
+        });
+    if (!queued) {
+      Finish(reactor, method,
+             Status(Code::kResourceExhausted, "OVERLOADED", "server busy, retry later"), start,
+             call->request_id, RoleName(call->role));
+    }
+    return reactor;
+  }
+
+  // For streaming reactors: authorise and name the call.
+  StatusOr<CallContext> Begin(grpc::CallbackServerContext* ctx, std::string_view method);
+  // Runs fn, turning an escaped exception into INTERNAL (logged).
+  Status Guard(const std::function<Status()>& fn);
+  void Log(std::string_view method, const Status& s, std::chrono::steady_clock::time_point start,
+           std::string_view request_id, std::string_view role);
+  grpc::Status ToGrpc(const Status& s) const { return ToGrpcStatus(s, domain_); }
+  WorkerPool& workers() { return workers_; }
+
+ private:
+  static std::string RequestId(grpc::CallbackServerContext* ctx);
+  void Finish(grpc::ServerUnaryReactor* reactor, std::string_view method, const Status& s,
+              std::chrono::steady_clock::time_point start, std::string_view request_id,
+              std::string_view role);
+
+  const Authenticator& auth_;
+  WorkerPool& workers_;
+  std::string domain_;
+};
+
+struct HealthDependency {
+  std::string name;
+  std::function<bool()> probe;
+  // A critical dependency down makes the service NOT_SERVING; a non-critical one only logs
+  // (the service degrades).
+  bool critical = true;
+};
+
+class ServiceHost {
+ public:
+  ServiceHost(const CommonConfig& config, std::string service_name);
+  ~ServiceHost();
+  void AddService(grpc::Service* service) { services_.push_back(service); }
+  void AddDependency(HealthDependency dep) { deps_.push_back(std::move(dep)); }
+  // Starts serving, then blocks until SIGTERM or SIGINT and shuts down gracefully. Returns the
+  // process exit code.
+  int Run();
+  WorkerPool& workers() { return workers_; }
+
+ private:
+  void ProbeLoop();
+
+  const CommonConfig& config_;
+  std::string service_name_;
+  std::vector<grpc::Service*> services_;
+  std::vector<HealthDependency> deps_;
+  WorkerPool workers_;
+  std::unique_ptr<grpc::Server> server_;
+  std::atomic<bool> stopping_{false};
+};
+
+// Reads a whole file (TLS material, token lists).
+std::string ReadFileOrThrow(const std::string& path);
+
+}  // namespace ecd

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing the platform needs, from Debian's packages and npm.
+# Idempotent: only missing packages are installed. Sourced by scripts/up and scripts/test.
+set -euo pipefail
+
+ECD_DEB_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates curl
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libpqxx-dev libpq-dev libhiredis-dev libspdlog-dev libfmt-dev libssl-dev
+  libgtest-dev libgmock-dev clang-format python3
+  postgresql postgresql-contrib redis-server iso-codes
+)
+
+ecd_install_deps() {
+  local missing=()
+  local p
+  for p in "${ECD_DEB_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  # This machine's Node.js ships its own npm; Debian's npm conflicts with it, so only a machine
+  # without npm gets Debian's.
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  if ((${#missing[@]})); then
+    echo "==> installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # buf (lint and buf curl) from the npm registry, kept inside the project tree.
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  if [[ ! -x "$root/.local/npm/node_modules/.bin/buf" ]]; then
+    echo "==> installing @bufbuild/buf from npm into .local/npm"
+    mkdir -p "$root/.local/npm"
+    (cd "$root/.local/npm" && npm install --no-audit --no-fund --silent @bufbuild/buf@1 >/dev/null)
+  fi
+  export PATH="$root/.local/npm/node_modules/.bin:$PATH"
+}

@@ -1,0 +1,322 @@
+#include "services/catalogue/catalogue.hpp"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "common/countries.hpp"
+#include "common/crypto.hpp"
+#include "services/catalogue/validation.hpp"
+
+namespace ecd::catalogue {
+namespace {
+
+constexpr Role kAdmin = Role::kAdmin, kFrontend = Role::kFrontend,
+               kIntegration = Role::kIntegration, kService = Role::kService;
+
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000 + t.nanos() / 1000;
+}
+
+std::string EncodeCursor(int64_t micros, const std::string& id) {
+  return std::to_string(micros) + ":" + id;
+}
+
+StatusOr<std::optional<Cursor>> DecodeCursor(const PageTokens& tokens, const std::string& token,
+                                             const std::string& filter_key) {
+  if (token.empty()) return std::optional<Cursor>();
+  auto cursor = tokens.Open(token, filter_key);
+  if (!cursor.ok()) return cursor.status();
+  auto colon = cursor->find(':');
+  if (colon == std::string::npos || !IsUuid(cursor->substr(colon + 1))) {
+    return Status::InvalidArgument("page_token", "malformed");
+  }
+  try {
+    return std::optional<Cursor>(
+        Cursor{std::stoll(cursor->substr(0, colon)), cursor->substr(colon + 1)});
+  } catch (const std::exception&) {
+    return Status::InvalidArgument("page_token", "malformed");
+  }
+}
+
+std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
+
+void HideFor(const CallContext& c, v1::Event* e) {
+  if (!c.privileged()) e->clear_join_url();
+}
+
+}  // namespace
+
+const RoleTable& CatalogueRoles() {
+  static const RoleTable kTable = {
+      {"CreateSeries", {kAdmin}},
+      {"GetSeries", {kAdmin, kService, kFrontend, kIntegration}},
+      {"ListSeries", {kAdmin, kService, kFrontend, kIntegration}},
+      {"CreateEvent", {kAdmin}},
+      {"GetEvent", {kAdmin, kService, kFrontend, kIntegration}},
+      {"ListEvents", {kAdmin, kService, kFrontend, kIntegration}},
+      {"UpdateEvent", {kAdmin}},
+      {"PublishEvent", {kAdmin}},
+      {"CancelEvent", {kAdmin}},
+      {"CompleteEvent", {kAdmin}},
+      {"AddMaterial", {kAdmin}},
+      {"ListMaterials", {kAdmin, kService, kFrontend}},
+      {"DownloadMaterial", {kAdmin, kService, kFrontend}},
+      {"DeleteMaterial", {kAdmin}},
+  };
+  return kTable;
+}
+
+Status Catalogue::CreateSeries(const CallContext&, const v1::CreateSeriesRequest& req,
+                               v1::CreateSeriesResponse* resp) {
+  ECD_RETURN_IF_ERROR(ValidateRequestId(req.request_id()));
+  ECD_RETURN_IF_ERROR(ValidateSeries(req.series()));
+  v1::Series s = req.series();
+  s.clear_name();
+  s.clear_create_time();
+  auto created =
+      repo_.CreateSeries(s, NewUuid(), req.request_id(), Sha256Hex(s.SerializeAsString()));
+  if (!created.ok()) return created.status();
+  *resp->mutable_series() = std::move(*created);
+  return Status::Ok();
+}
+
+Status Catalogue::GetSeries(const CallContext&, const v1::GetSeriesRequest& req,
+                            v1::GetSeriesResponse* resp) {
+  auto id = ParseName(req.name(), "series", "name");
+  if (!id.ok()) return id.status();
+  auto s = repo_.GetSeries(*id);
+  if (!s.ok()) return s.status();
+  *resp->mutable_series() = std::move(*s);
+  return Status::Ok();
+}
+
+Status Catalogue::ListSeries(const CallContext&, const v1::ListSeriesRequest& req,
+                             v1::ListSeriesResponse* resp) {
+  auto size = CheckPageSize(req.page_size());
+  if (!size.ok()) return size.status();
+  auto after = DecodeCursor(tokens_, req.page_token(), "series");
+  if (!after.ok()) return after.status();
+  auto rows = repo_.ListSeries(*after, *size + 1);
+  if (!rows.ok()) return rows.status();
+  for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
+    *resp->add_series() = (*rows)[i];
+  }
+  if (static_cast<int>(rows->size()) > *size) {
+    const auto& last = resp->series(*size - 1);
+    resp->set_next_page_token(
+        tokens_.Seal("series", EncodeCursor(Micros(last.create_time()), IdOf(last.name()))));
+  }
+  return Status::Ok();
+}
+
+Status Catalogue::CreateEvent(const CallContext&, const v1::CreateEventRequest& req,
+                              v1::CreateEventResponse* resp) {
+  ECD_RETURN_IF_ERROR(ValidateRequestId(req.request_id()));
+  v1::Event e = req.event();
+  // Output-only fields are ignored, as AIP-203 asks.
+  e.clear_name();
+  e.clear_create_time();
+  e.clear_update_time();
+  e.clear_revision();
+  e.set_status(v1::EVENT_STATUS_DRAFT);
+  ApplyEventDefaults(&e);
+  ECD_RETURN_IF_ERROR(ValidateEvent(e));
+  auto created =
+      repo_.CreateEvent(e, NewUuid(), req.request_id(), Sha256Hex(e.SerializeAsString()));
+  if (!created.ok()) return created.status();
+  *resp->mutable_event() = std::move(*created);
+  return Status::Ok();
+}
+
+StatusOr<v1::Event> Catalogue::VisibleEvent(const CallContext& c, const std::string& id) {
+  auto e = repo_.GetEvent(id);
+  if (!e.ok()) return e.status();
+  if (!c.privileged() && e->status() == v1::EVENT_STATUS_DRAFT) {
+    return Status::NotFound("events/" + id);
+  }
+  HideFor(c, &*e);
+  return e;
+}
+
+Status Catalogue::GetEvent(const CallContext& c, const v1::GetEventRequest& req,
+                           v1::GetEventResponse* resp) {
+  auto id = ParseName(req.name(), "events", "name");
+  if (!id.ok()) return id.status();
+  auto e = VisibleEvent(c, *id);
+  if (!e.ok()) return e.status();
+  *resp->mutable_event() = std::move(*e);
+  return Status::Ok();
+}
+
+Status Catalogue::ListEvents(const CallContext& c, const v1::ListEventsRequest& req,
+                             v1::ListEventsResponse* resp) {
+  auto size = CheckPageSize(req.page_size());
+  if (!size.ok()) return size.status();
+  EventFilter f;
+  if (!req.series().empty()) {
+    auto id = ParseName(req.series(), "series", "series");
+    if (!id.ok()) return id.status();
+    f.series_id = *id;
+  }
+  if (!v1::Region_IsValid(req.region())) {
+    return Status::InvalidArgument("region", "must be one of the Region values");
+  }
+  f.region = req.region();
+  if (!req.language_code().empty() && !IsLanguageCode(req.language_code())) {
+    return Status::InvalidArgument("language_code", "must be an ISO 639-1 code like en");
+  }
+  f.language_code = req.language_code();
+  if (!v1::EventStatus_IsValid(req.status())) {
+    return Status::InvalidArgument("status", "must be one of the EventStatus values");
+  }
+  f.status = req.status();
+  if (req.has_start_time_from()) f.start_from_micros = Micros(req.start_time_from());
+  if (req.has_start_time_to()) f.start_to_micros = Micros(req.start_time_to());
+  f.include_drafts = c.privileged();
+
+  v1::ListEventsRequest key = req;
+  key.clear_page_token();
+  key.clear_page_size();
+  const std::string filter_key =
+      key.SerializeAsString() + (f.include_drafts ? "|drafts" : "|published");
+  auto after = DecodeCursor(tokens_, req.page_token(), filter_key);
+  if (!after.ok()) return after.status();
+
+  auto rows = repo_.ListEvents(f, *after, *size + 1);
+  if (!rows.ok()) return rows.status();
+  for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
+    auto* e = resp->add_events();
+    *e = std::move((*rows)[i]);
+    HideFor(c, e);
+  }
+  if (static_cast<int>(rows->size()) > *size) {
+    const auto& last = resp->events(*size - 1);
+    resp->set_next_page_token(
+        tokens_.Seal(filter_key, EncodeCursor(Micros(last.start_time()), IdOf(last.name()))));
+  }
+  return Status::Ok();
+}
+
+Status Catalogue::UpdateEvent(const CallContext&, const v1::UpdateEventRequest& req,
+                              v1::UpdateEventResponse* resp) {
+  auto id = ParseName(req.event().name(), "events", "event.name");
+  if (!id.ok()) return id.status();
+  std::vector<std::string> paths(req.update_mask().paths().begin(),
+                                 req.update_mask().paths().end());
+  // Check the mask before touching the database, so bad input never waits for a lock.
+  v1::Event scratch;
+  ECD_RETURN_IF_ERROR(ApplyUpdateMask(req.event(), paths, &scratch));
+  auto updated = repo_.UpdateEvent(*id, [&](v1::Event& e) -> Status {
+    if (e.status() == v1::EVENT_STATUS_CANCELLED) {
+      return Status::FailedPrecondition("EVENT_CANCELLED", "a cancelled event cannot change");
+    }
+    ECD_RETURN_IF_ERROR(ApplyUpdateMask(req.event(), paths, &e));
+    ApplyEventDefaults(&e);
+    return ValidateEvent(e);
+  });
+  if (!updated.ok()) return updated.status();
+  *resp->mutable_event() = std::move(*updated);
+  return Status::Ok();
+}
+
+StatusOr<v1::Event> Catalogue::Transition(const std::string& name, v1::EventStatus to,
+                                          std::initializer_list<v1::EventStatus> from) {
+  auto id = ParseName(name, "events", "name");
+  if (!id.ok()) return id.status();
+  return repo_.UpdateEvent(*id, [&](v1::Event& e) -> Status {
+    if (std::find(from.begin(), from.end(), e.status()) == from.end()) {
+      return Status::FailedPrecondition(
+          "INVALID_STATUS_TRANSITION",
+          "cannot go from " + v1::EventStatus_Name(e.status()) + " to " + v1::EventStatus_Name(to));
+    }
+    if (to == v1::EVENT_STATUS_PUBLISHED && e.invited_countries_size() == 0) {
+      return Status::FailedPrecondition("EVENT_INCOMPLETE",
+                                        "an event needs invited countries to be published");
+    }
+    e.set_status(to);
+    return Status::Ok();
+  });
+}
+
+Status Catalogue::PublishEvent(const CallContext&, const v1::PublishEventRequest& req,
+                               v1::PublishEventResponse* resp) {
+  auto e = Transition(req.name(), v1::EVENT_STATUS_PUBLISHED, {v1::EVENT_STATUS_DRAFT});
+  if (!e.ok()) return e.status();
+  *resp->mutable_event() = std::move(*e);
+  return Status::Ok();
+}
+
+Status Catalogue::CancelEvent(const CallContext&, const v1::CancelEventRequest& req,
+                              v1::CancelEventResponse* resp) {
+  auto e = Transition(req.name(), v1::EVENT_STATUS_CANCELLED,
+                      {v1::EVENT_STATUS_DRAFT, v1::EVENT_STATUS_PUBLISHED});
+  if (!e.ok()) return e.status();
+  *resp->mutable_event() = std::move(*e);
+  return Status::Ok();
+}
+
+Status Catalogue::CompleteEvent(const CallContext&, const v1::CompleteEventRequest& req,
+                                v1::CompleteEventResponse* resp) {
+  auto e = Transition(req.name(), v1::EVENT_STATUS_COMPLETED, {v1::EVENT_STATUS_PUBLISHED});
+  if (!e.ok()) return e.status();
+  *resp->mutable_event() = std::move(*e);
+  return Status::Ok();
+}
+
+Status Catalogue::CheckMaterialsVisible(const CallContext& c, const std::string& event_id) {
+  auto e = repo_.GetEvent(event_id);
+  if (!e.ok()) return e.status();
+  if (!c.privileged() && e->status() == v1::EVENT_STATUS_DRAFT) {
+    return Status::NotFound("events/" + event_id);
+  }
+  return Status::Ok();
+}
+
+Status Catalogue::AddMaterial(const CallContext&, const v1::AddMaterialRequest& req,
+                              v1::AddMaterialResponse* resp) {
+  auto event_id = ParseName(req.parent(), "events", "parent");
+  if (!event_id.ok()) return event_id.status();
+  ECD_RETURN_IF_ERROR(ValidateMaterial(req.material(), req.content()));
+  v1::Material m = req.material();
+  m.clear_name();
+  m.clear_create_time();
+  m.set_size_bytes(static_cast<int64_t>(req.content().size()));
+  m.set_sha256(req.content().empty() ? "" : Sha256Hex(req.content()));
+  auto added = repo_.AddMaterial(*event_id, NewUuid(), m, req.content());
+  if (!added.ok()) return added.status();
+  *resp->mutable_material() = std::move(*added);
+  return Status::Ok();
+}
+
+Status Catalogue::ListMaterials(const CallContext& c, const v1::ListMaterialsRequest& req,
+                                v1::ListMaterialsResponse* resp) {
+  auto event_id = ParseName(req.parent(), "events", "parent");
+  if (!event_id.ok()) return event_id.status();
+  ECD_RETURN_IF_ERROR(CheckMaterialsVisible(c, *event_id));
+  auto list = repo_.ListMaterials(*event_id);
+  if (!list.ok()) return list.status();
+  for (auto& m : *list) *resp->add_materials() = std::move(m);
+  return Status::Ok();
+}
+
+StatusOr<StoredMaterial> Catalogue::DownloadMaterial(const CallContext& c,
+                                                     const v1::DownloadMaterialRequest& req) {
+  auto ids = ParseMaterialName(req.name(), "name");
+  if (!ids.ok()) return ids.status();
+  ECD_RETURN_IF_ERROR(CheckMaterialsVisible(c, ids->first));
+  auto m = repo_.GetMaterial(ids->first, ids->second, true);
+  if (!m.ok()) return m.status();
+  if (!m->material.external_uri().empty()) {
+    return Status::FailedPrecondition("MATERIAL_IS_EXTERNAL",
+                                      "this material is a link: " + m->material.external_uri());
+  }
+  return m;
+}
+
+Status Catalogue::DeleteMaterial(const CallContext&, const v1::DeleteMaterialRequest& req,
+                                 v1::DeleteMaterialResponse*) {
+  auto ids = ParseMaterialName(req.name(), "name");
+  if (!ids.ok()) return ids.status();
+  return repo_.DeleteMaterial(ids->first, ids->second);
+}
+
+}  // namespace ecd::catalogue

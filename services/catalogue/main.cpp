@@ -1,0 +1,115 @@
+// catalogue: the CatalogueService binary.
+//   catalogue            serve (migrates first)
+//   catalogue --migrate  apply the schema migrations and exit
+//   catalogue --seed     migrate, load the source document's series and five webinars, exit
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "common/config.hpp"
+#include "common/migrations.hpp"
+#include "common/pg.hpp"
+#include "common/server.hpp"
+#include "services/catalogue/catalogue.hpp"
+#include "services/catalogue/seed.hpp"
+#include "services/catalogue/service.hpp"
+
+namespace ecd::catalogue {
+const std::vector<ecd::Migration>& Migrations();
+}
+
+namespace {
+
+constexpr int64_t kMaxMessage = (int64_t{20} << 20) + (1 << 20);  // a 20 MiB material + room
+
+int Usage() {
+  std::cerr << "usage: catalogue [--migrate | --seed]\n"
+               "Configuration comes from ECD_* environment variables (see README).\n";
+  return 2;
+}
+
+// Start-up waits for the database (it may start after us in compose or Kubernetes), then
+// migrates under the advisory lock.
+ecd::Status MigrateWhenReady(ecd::PgPool& pool, std::chrono::milliseconds wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    auto report = ecd::RunMigrations(pool, "catalogue", ecd::catalogue::Migrations());
+    if (report.ok()) {
+      spdlog::info("schema catalogue: {} migrations applied, {} already there", report->applied,
+                   report->already);
+      return ecd::Status::Ok();
+    }
+    if (report.status().code() != ecd::Code::kUnavailable ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return report.status();
+    }
+    spdlog::warn("waiting for the database: {}", report.status().message());
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ecd::BlockShutdownSignals();
+  enum class Mode { kServe, kMigrate, kSeed } mode = Mode::kServe;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--migrate") == 0) {
+      mode = Mode::kMigrate;
+    } else if (std::strcmp(argv[i], "--seed") == 0) {
+      mode = Mode::kSeed;
+    } else {
+      return Usage();
+    }
+  }
+
+  ecd::Env env;
+  ecd::CommonConfig config;
+  ecd::StatusOr<ecd::TokenRegistry> tokens = ecd::TokenRegistry();
+  try {
+    config = ecd::CommonConfig::Load(env, "127.0.0.1:50061", kMaxMessage);
+    tokens = ecd::TokenRegistry::Parse(config.tokens);
+    if (!tokens.ok()) env.Fail("ECD_TOKENS", tokens.status().message());
+    env.Check();
+  } catch (const ecd::ConfigError& e) {
+    std::cerr << "catalogue: " << e.what() << "\n";
+    return 2;
+  }
+  ecd::InitLogging("catalogue", config.log_format, config.log_level);
+
+  ecd::PgPool pool(
+      {config.pg_url, config.pg_pool_size, config.pg_acquire_timeout, config.pg_statement_timeout});
+  if (auto st = MigrateWhenReady(pool, config.pg_startup_timeout); !st.ok()) {
+    spdlog::critical("cannot migrate: {}", st.ToString());
+    return 1;
+  }
+  if (mode == Mode::kMigrate) return 0;
+
+  ecd::catalogue::Repository repo(pool);
+  if (mode == Mode::kSeed) {
+    auto report = ecd::catalogue::Seed(repo);
+    if (!report.ok()) {
+      spdlog::critical("seed failed: {}", report.status().ToString());
+      return 1;
+    }
+    std::cout << "seed: " << report->created << " created, " << report->unchanged
+              << " already there\n";
+    return 0;
+  }
+
+  if (tokens->size() == 0) spdlog::warn("no tokens configured (ECD_TOKENS): every call is refused");
+  if (config.page_token_secret.empty()) {
+    spdlog::warn("ECD_PAGE_TOKEN_SECRET is not set: page tokens only work on this replica");
+  }
+  ecd::PageTokens page_tokens(config.page_token_secret);
+  ecd::catalogue::Catalogue catalogue(repo, page_tokens);
+  ecd::Authenticator auth(std::move(*tokens), ecd::catalogue::CatalogueRoles());
+  ecd::ServiceHost host(config, ecd::catalogue::kServiceName);
+  ecd::CallHandler calls(auth, host.workers(), "catalogue.ecd");
+  ecd::catalogue::CatalogueServiceImpl service(catalogue, calls);
+  host.AddService(&service);
+  host.AddDependency({"postgresql", [&pool] { return pool.Probe(); }, true});
+  return host.Run();
+}
