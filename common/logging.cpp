@@ -1,12 +1,35 @@
 #include "common/logging.hpp"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace ecd {
 namespace {
 bool g_json = false;
-}
+// In JSON mode a call line's payload is already JSON fields; it starts with this marker.
+constexpr char kFieldsMarker = '\x01';
+
+// %* in the JSON pattern: a plain message becomes "msg":"<escaped>", a call line's fields are
+// written as they are.
+class JsonPayload final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string_view text(msg.payload.data(), msg.payload.size());
+    std::string out;
+    if (!text.empty() && text.front() == kFieldsMarker) {
+      out = std::string(text.substr(1));
+    } else {
+      out = "\"msg\":\"" + JsonEscape(text) + "\"";
+    }
+    dest.append(out.data(), out.data() + out.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonPayload>();
+  }
+};
+}  // namespace
 
 std::string JsonEscape(std::string_view s) {
   std::string out;
@@ -45,10 +68,10 @@ void InitLogging(const std::string& service, const std::string& format, const st
   auto logger = spdlog::stderr_logger_mt(service);
   g_json = format == "json";
   if (g_json) {
-    // The message itself is a JSON fragment (see LogCall); plain messages are escaped by the
-    // pattern's quotes only, so keep them free of quotes.
-    logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":"%n",%v})",
-                        spdlog::pattern_time_type::utc);
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    formatter->add_flag<JsonPayload>('*').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":"%n",%*})");
+    logger->set_formatter(std::move(formatter));
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %n: %v", spdlog::pattern_time_type::utc);
   }
@@ -62,8 +85,10 @@ void LogCall(std::string_view method, std::string_view code, std::chrono::micros
   double ms = static_cast<double>(duration.count()) / 1000.0;
   if (g_json) {
     spdlog::info(
-        R"("msg":"call","method":"{}","code":"{}","duration_ms":{:.3f},"request_id":"{}","role":"{}","error":"{}")",
-        JsonEscape(method), code, ms, JsonEscape(request_id), role, JsonEscape(message));
+        "{}\"msg\":\"call\",\"method\":\"{}\",\"code\":\"{}\",\"duration_ms\":{:.3f},"
+        "\"request_id\":\"{}\",\"role\":\"{}\",\"error\":\"{}\"",
+        kFieldsMarker, JsonEscape(method), code, ms, JsonEscape(request_id), role,
+        JsonEscape(message));
   } else {
     spdlog::info("call method={} code={} duration_ms={:.3f} request_id={} role={}{}{}", method,
                  code, ms, request_id, role, message.empty() ? "" : " error=", message);

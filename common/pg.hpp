@@ -10,6 +10,8 @@
 #include <mutex>
 #include <pqxx/pqxx>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/status.hpp"
@@ -48,6 +50,10 @@ class PgPool {
   explicit PgPool(Options options);
   ~PgPool();
 
+  // Named statements every connection prepares (lazily: the server plans each once per
+  // connection, at its first use). Repositories register theirs when they are built.
+  void AddStatements(const std::vector<std::pair<std::string, std::string>>& statements);
+
   // A connection within the bounded wait, or UNAVAILABLE (POOL_EXHAUSTED / DATABASE_UNAVAILABLE).
   StatusOr<Lease> Acquire();
 
@@ -55,12 +61,29 @@ class PgPool {
   // serialization failures and deadlocks (up to 3 attempts), maps exceptions once.
   template <class Fn>
   Status Transact(Fn&& fn) {
+    return Run<pqxx::work>(std::forward<Fn>(fn));
+  }
+  // For reads that need no transaction: statements run as they come, without BEGIN and COMMIT
+  // (one round trip fewer each way). fn takes pqxx::transaction_base&.
+  template <class Fn>
+  Status Read(Fn&& fn) {
+    return Run<pqxx::nontransaction>(std::forward<Fn>(fn));
+  }
+
+  // Whether the database answers, on a connection of its own (so a busy pool is not mistaken for
+  // a database that is down).
+  bool Probe();
+  const Options& options() const { return options_; }
+
+ private:
+  template <class Tx, class Fn>
+  Status Run(Fn&& fn) {
     for (int attempt = 1;; ++attempt) {
       auto lease = Acquire();
       if (!lease.ok()) return lease.status();
       Status result;
       try {
-        pqxx::work tx(**lease);
+        Tx tx(**lease);
         result = fn(tx);
         if (result.ok()) tx.commit();
       } catch (const pqxx::broken_connection& e) {
@@ -75,14 +98,10 @@ class PgPool {
     }
   }
 
-  // Whether the database answers, on a connection of its own (so a busy pool is not mistaken for
-  // a database that is down).
-  bool Probe();
-  const Options& options() const { return options_; }
-
- private:
   friend class Lease;
   std::unique_ptr<pqxx::connection> Connect();
+  // Under mu_: declares the statements this connection has not seen yet.
+  void PrepareLocked(pqxx::connection& conn);
   void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
 
   Options options_;
@@ -90,6 +109,8 @@ class PgPool {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   int open_ = 0;  // idle + leased + being opened
+  std::vector<std::pair<std::string, std::string>> statements_;
+  std::unordered_map<const pqxx::connection*, size_t> prepared_;  // statements_ prefix prepared
   std::mutex probe_mu_;
   std::unique_ptr<pqxx::connection> probe_conn_;
 };

@@ -93,7 +93,8 @@ redisContext* RedisPool::Take(Status* error) {
       }
       return c;
     }
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty()) {
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        open_ >= options_.size) {
       *error = Status::Unavailable("REDIS_UNAVAILABLE", "no Redis connection free in time");
       return nullptr;
     }

@@ -7,7 +7,7 @@ ECD_DEB_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates curl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libpq-dev libhiredis-dev libspdlog-dev libfmt-dev libssl-dev
-  libgtest-dev libgmock-dev clang-format python3
+  libgtest-dev libgmock-dev clang-format python3 openssl
   postgresql postgresql-contrib redis-server iso-codes
 )
 

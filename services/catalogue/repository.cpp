@@ -1,7 +1,5 @@
 #include "services/catalogue/repository.hpp"
 
-#include <map>
-
 #include "common/pg.hpp"
 #include "services/catalogue/sql.hpp"
 
@@ -10,7 +8,10 @@ namespace {
 
 using google::protobuf::Timestamp;
 
-std::string S(std::string_view v) { return std::string(v); }
+template <class... Args>
+pqxx::result Exec(pqxx::transaction_base& tx, const sql::Statement& statement, Args&&... args) {
+  return tx.exec_prepared(statement.name, std::forward<Args>(args)...);
+}
 
 int64_t Micros(const Timestamp& t) { return t.seconds() * 1000000 + t.nanos() / 1000; }
 
@@ -75,67 +76,54 @@ v1::Event EventFromRow(const pqxx::row& r) {
   e.set_revision(r[22].as<int64_t>());
   SetMicros(r[23].as<int64_t>(), e.mutable_create_time());
   SetMicros(r[24].as<int64_t>(), e.mutable_update_time());
+  auto titles = FromPgArray(r[25]), speakers = FromPgArray(r[26]),
+       presentation = FromPgArray(r[27]), discussion = FromPgArray(r[28]);
+  for (size_t i = 0; i < titles.size(); ++i) {
+    auto* seg = e.add_agenda();
+    seg->set_title(titles[i]);
+    seg->set_speaker(speakers[i]);
+    seg->set_presentation_minutes(std::stoi(presentation[i]));
+    seg->set_discussion_minutes(std::stoi(discussion[i]));
+  }
   return e;
 }
 
-std::string IdOf(const v1::Event& e) { return e.name().substr(e.name().find('/') + 1); }
 std::string IdOfSeries(const std::string& name) {
   return name.empty() ? std::string() : name.substr(name.find('/') + 1);
 }
 
-void LoadAgenda(pqxx::work& tx, std::vector<v1::Event>& events) {
-  if (events.empty()) return;
-  std::map<std::string, v1::Event*> by_id;
-  std::vector<std::string> ids;
-  for (auto& e : events) {
-    ids.push_back(IdOf(e));
-    by_id[ids.back()] = &e;
-  }
-  for (const auto& r : tx.exec_params(S(sql::kAgendaForEvents), ToPgArray(ids))) {
-    auto* seg = by_id[r[0].as<std::string>()]->add_agenda();
-    seg->set_title(r[1].as<std::string>());
-    seg->set_speaker(r[2].as<std::string>());
-    seg->set_presentation_minutes(r[3].as<int>());
-    seg->set_discussion_minutes(r[4].as<int>());
-  }
-}
-
 void WriteAgenda(pqxx::work& tx, const std::string& id, const v1::Event& e) {
-  tx.exec_params(S(sql::kDeleteAgenda), id);
+  Exec(tx, sql::kDeleteAgenda, id);
   for (int i = 0; i < e.agenda_size(); ++i) {
     const auto& seg = e.agenda(i);
-    tx.exec_params(S(sql::kInsertSegment), id, i, seg.title(), seg.speaker(),
-                   seg.presentation_minutes(), seg.discussion_minutes());
+    Exec(tx, sql::kInsertSegment, id, i, seg.title(), seg.speaker(), seg.presentation_minutes(),
+         seg.discussion_minutes());
   }
 }
 
-pqxx::result WriteEvent(pqxx::work& tx, std::string_view statement, const std::string& id,
+pqxx::result WriteEvent(pqxx::work& tx, const sql::Statement& statement, const std::string& id,
                         const v1::Event& e, const std::string& request_id,
                         const std::string& request_hash, bool insert) {
   auto run = [&](auto&&... tail) {
-    return tx.exec_params(S(statement), id, IdOfSeries(e.series()), e.title(), e.description(),
-                          static_cast<int>(e.region()), e.language_code(), Micros(e.start_time()),
-                          Micros(e.end_time()), e.duration_minutes(), e.platform(), e.join_url(),
-                          ToPgArray(List(e.topics())), ToPgArray(List(e.invited_countries())),
-                          e.participants_per_country(),
-                          OptMicros(e.has_registration_open_time(), e.registration_open_time()),
-                          OptMicros(e.has_registration_close_time(), e.registration_close_time()),
-                          static_cast<int>(e.approval_mode()), e.certificate_threshold_percent(),
-                          e.info_kit_lead_hours(), static_cast<int>(e.recording().state()),
-                          e.recording().url(), static_cast<int>(e.status()), tail...);
+    return Exec(tx, statement, id, IdOfSeries(e.series()), e.title(), e.description(),
+                static_cast<int>(e.region()), e.language_code(), Micros(e.start_time()),
+                Micros(e.end_time()), e.duration_minutes(), e.platform(), e.join_url(),
+                ToPgArray(List(e.topics())), ToPgArray(List(e.invited_countries())),
+                e.participants_per_country(),
+                OptMicros(e.has_registration_open_time(), e.registration_open_time()),
+                OptMicros(e.has_registration_close_time(), e.registration_close_time()),
+                static_cast<int>(e.approval_mode()), e.certificate_threshold_percent(),
+                e.info_kit_lead_hours(), static_cast<int>(e.recording().state()),
+                e.recording().url(), static_cast<int>(e.status()), tail...);
   };
   return insert ? run(request_id, request_hash) : run();
 }
 
-std::optional<v1::Event> ReadEvent(pqxx::work& tx, const std::string& id, bool for_update) {
-  auto rows =
-      tx.exec_params("SELECT " + S(sql::kEventColumns) + " FROM catalogue.events WHERE id = $1" +
-                         (for_update ? " FOR UPDATE" : ""),
-                     id);
+std::optional<v1::Event> ReadEvent(pqxx::transaction_base& tx, const std::string& id,
+                                   bool for_update) {
+  auto rows = Exec(tx, for_update ? sql::kGetEventForUpdate : sql::kGetEvent, id);
   if (rows.empty()) return std::nullopt;
-  std::vector<v1::Event> events{EventFromRow(rows[0])};
-  LoadAgenda(tx, events);
-  return events[0];
+  return EventFromRow(rows[0]);
 }
 
 v1::Material MaterialFromRow(const pqxx::row& r) {
@@ -154,11 +142,11 @@ v1::Material MaterialFromRow(const pqxx::row& r) {
 
 // What an earlier create with the same request id made: its id when the request was the same,
 // REQUEST_ID_REUSED when it was not.
-StatusOr<std::optional<std::string>> PriorRequest(pqxx::work& tx, std::string_view statement,
+StatusOr<std::optional<std::string>> PriorRequest(pqxx::work& tx, const sql::Statement& statement,
                                                   const std::string& request_id,
                                                   const std::string& request_hash) {
   if (request_id.empty()) return std::optional<std::string>();
-  auto rows = tx.exec_params(S(statement), request_id);
+  auto rows = Exec(tx, statement, request_id);
   if (rows.empty()) return std::optional<std::string>();
   if (rows[0][1].as<std::string>() != request_hash) {
     return Status::FailedPrecondition("REQUEST_ID_REUSED",
@@ -169,6 +157,12 @@ StatusOr<std::optional<std::string>> PriorRequest(pqxx::work& tx, std::string_vi
 
 }  // namespace
 
+Repository::Repository(PgPool& pool) : pool_(pool) {
+  std::vector<std::pair<std::string, std::string>> statements;
+  for (const auto& st : sql::kAll) statements.emplace_back(st.name, st.sql);
+  pool_.AddStatements(statements);
+}
+
 StatusOr<v1::Series> Repository::CreateSeries(const v1::Series& s, const std::string& id,
                                               const std::string& request_id,
                                               const std::string& request_hash) {
@@ -178,12 +172,11 @@ StatusOr<v1::Series> Repository::CreateSeries(const v1::Series& s, const std::st
     if (!prior.ok()) return prior.status();
     std::string use_id = prior->value_or(id);
     if (!prior->has_value()) {
-      tx.exec_params(S(sql::kInsertSeries), use_id, s.title(), s.description(),
-                     ToPgArray(List(s.organisers())), s.funding_notice(),
-                     ToPgArray(List(s.topics())), request_id, request_hash);
+      Exec(tx, sql::kInsertSeries, use_id, s.title(), s.description(),
+           ToPgArray(List(s.organisers())), s.funding_notice(), ToPgArray(List(s.topics())),
+           request_id, request_hash);
     }
-    auto rows = tx.exec_params(
-        "SELECT " + S(sql::kSeriesColumns) + " FROM catalogue.series WHERE id = $1", use_id);
+    auto rows = Exec(tx, sql::kGetSeries, use_id);
     out = SeriesFromRow(rows[0]);
     return Status::Ok();
   });
@@ -198,9 +191,8 @@ StatusOr<v1::Series> Repository::CreateSeries(const v1::Series& s, const std::st
 
 StatusOr<v1::Series> Repository::GetSeries(const std::string& id) {
   std::optional<v1::Series> out;
-  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
-    auto rows = tx.exec_params(
-        "SELECT " + S(sql::kSeriesColumns) + " FROM catalogue.series WHERE id = $1", id);
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    auto rows = Exec(tx, sql::kGetSeries, id);
     if (!rows.empty()) out = SeriesFromRow(rows[0]);
     return Status::Ok();
   });
@@ -212,11 +204,9 @@ StatusOr<v1::Series> Repository::GetSeries(const std::string& id) {
 StatusOr<std::vector<v1::Series>> Repository::ListSeries(const std::optional<Cursor>& after,
                                                          int limit) {
   std::vector<v1::Series> out;
-  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
-    auto rows = tx.exec_params(
-        "SELECT " + S(sql::kSeriesColumns) + " FROM catalogue.series " + S(sql::kListSeries),
-        after ? std::to_string(after->micros) : std::string(), after ? after->id : std::string(),
-        limit);
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    auto rows = Exec(tx, sql::kListSeries, after ? std::to_string(after->micros) : std::string(),
+                     after ? after->id : std::string(), limit);
     for (const auto& r : rows) out.push_back(SeriesFromRow(r));
     return Status::Ok();
   });
@@ -234,11 +224,13 @@ StatusOr<v1::Event> Repository::CreateEvent(const v1::Event& e, const std::strin
     std::string use_id = prior->value_or(id);
     if (!prior->has_value()) {
       if (!e.series().empty()) {
-        auto found =
-            tx.exec_params("SELECT 1 FROM catalogue.series WHERE id = $1", IdOfSeries(e.series()));
+        auto found = Exec(tx, sql::kSeriesExists, IdOfSeries(e.series()));
         if (found.empty()) return Status::NotFound(e.series());
       }
-      WriteEvent(tx, sql::kInsertEvent, use_id, e, request_id, request_hash, true);
+      auto inserted = WriteEvent(tx, sql::kInsertEvent, use_id, e, request_id, request_hash, true);
+      if (inserted.affected_rows() == 0) {
+        return Status::AlreadyExists("ALREADY_EXISTS", "events/" + use_id + " already exists");
+      }
       WriteAgenda(tx, use_id, e);
     }
     out = ReadEvent(tx, use_id, false);
@@ -253,7 +245,7 @@ StatusOr<v1::Event> Repository::CreateEvent(const v1::Event& e, const std::strin
 
 StatusOr<v1::Event> Repository::GetEvent(const std::string& id) {
   std::optional<v1::Event> out;
-  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
     out = ReadEvent(tx, id, false);
     return Status::Ok();
   });
@@ -266,17 +258,15 @@ StatusOr<std::vector<v1::Event>> Repository::ListEvents(const EventFilter& f,
                                                         const std::optional<Cursor>& after,
                                                         int limit) {
   std::vector<v1::Event> out;
-  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
     auto opt = [](const std::optional<int64_t>& v) {
       return v ? std::to_string(*v) : std::string();
     };
-    auto rows = tx.exec_params(
-        "SELECT " + S(sql::kEventColumns) + " FROM catalogue.events" + S(sql::kListEventsWhere),
-        after ? std::to_string(after->micros) : std::string(), after ? after->id : std::string(),
-        f.series_id, f.region, f.language_code, f.status, opt(f.start_from_micros),
-        opt(f.start_to_micros), f.include_drafts, limit);
+    auto rows =
+        Exec(tx, sql::kListEvents, after ? std::to_string(after->micros) : std::string(),
+             after ? after->id : std::string(), f.series_id, f.region, f.language_code, f.status,
+             opt(f.start_from_micros), opt(f.start_to_micros), f.include_drafts, limit);
     for (const auto& r : rows) out.push_back(EventFromRow(r));
-    LoadAgenda(tx, out);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -292,8 +282,7 @@ StatusOr<v1::Event> Repository::UpdateEvent(const std::string& id,
     v1::Event next = *current;
     ECD_RETURN_IF_ERROR(change(next));
     if (!next.series().empty() && next.series() != current->series()) {
-      auto found =
-          tx.exec_params("SELECT 1 FROM catalogue.series WHERE id = $1", IdOfSeries(next.series()));
+      auto found = Exec(tx, sql::kSeriesExists, IdOfSeries(next.series()));
       if (found.empty()) return Status::NotFound(next.series());
     }
     WriteEvent(tx, sql::kUpdateEvent, id, next, "", "", false);
@@ -313,14 +302,13 @@ StatusOr<v1::Material> Repository::AddMaterial(const std::string& event_id, cons
                                                const v1::Material& m, const std::string& content) {
   std::optional<v1::Material> out;
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
-    if (tx.exec_params("SELECT 1 FROM catalogue.events WHERE id = $1", event_id).empty()) {
+    if (Exec(tx, sql::kEventExists, event_id).empty()) {
       return Status::NotFound("events/" + event_id);
     }
-    tx.exec_params(S(sql::kInsertMaterial), id, event_id, static_cast<int>(m.kind()), m.title(),
-                   m.filename(), m.content_type(), m.size_bytes(), m.sha256(), m.external_uri(),
-                   pqxx::binarystring(content.data(), content.size()));
-    auto rows = tx.exec_params(
-        "SELECT " + S(sql::kMaterialColumns) + " FROM catalogue.materials WHERE id = $1", id);
+    Exec(tx, sql::kInsertMaterial, id, event_id, static_cast<int>(m.kind()), m.title(),
+         m.filename(), m.content_type(), m.size_bytes(), m.sha256(), m.external_uri(),
+         pqxx::binarystring(content.data(), content.size()));
+    auto rows = Exec(tx, sql::kGetMaterialById, id);
     out = MaterialFromRow(rows[0]);
     return Status::Ok();
   });
@@ -330,11 +318,8 @@ StatusOr<v1::Material> Repository::AddMaterial(const std::string& event_id, cons
 
 StatusOr<std::vector<v1::Material>> Repository::ListMaterials(const std::string& event_id) {
   std::vector<v1::Material> out;
-  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
-    auto rows = tx.exec_params("SELECT " + S(sql::kMaterialColumns) +
-                                   " FROM catalogue.materials WHERE event_id = $1"
-                                   " ORDER BY create_time, id",
-                               event_id);
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    auto rows = Exec(tx, sql::kListMaterials, event_id);
     for (const auto& r : rows) out.push_back(MaterialFromRow(r));
     return Status::Ok();
   });
@@ -345,15 +330,12 @@ StatusOr<std::vector<v1::Material>> Repository::ListMaterials(const std::string&
 StatusOr<StoredMaterial> Repository::GetMaterial(const std::string& event_id, const std::string& id,
                                                  bool with_content) {
   std::optional<StoredMaterial> out;
-  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
-    auto rows = tx.exec_params("SELECT " + S(sql::kMaterialColumns) +
-                                   (with_content ? ", content" : ", NULL") +
-                                   " FROM catalogue.materials WHERE event_id = $1 AND id = $2",
-                               event_id, id);
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    auto rows = Exec(tx, with_content ? sql::kGetMaterialContent : sql::kGetMaterial, event_id, id);
     if (rows.empty()) return Status::Ok();
     StoredMaterial sm;
     sm.material = MaterialFromRow(rows[0]);
-    if (with_content && !rows[0][10].is_null()) {
+    if (with_content && rows[0].size() > 10 && !rows[0][10].is_null()) {
       pqxx::binarystring bytes(rows[0][10]);
       sm.content = bytes.str();
     }
@@ -367,7 +349,7 @@ StatusOr<StoredMaterial> Repository::GetMaterial(const std::string& event_id, co
 
 Status Repository::DeleteMaterial(const std::string& event_id, const std::string& id) {
   return pool_.Transact([&](pqxx::work& tx) -> Status {
-    auto r = tx.exec_params(S(sql::kDeleteMaterial), event_id, id);
+    auto r = Exec(tx, sql::kDeleteMaterial, event_id, id);
     if (r.affected_rows() == 0) {
       return Status::NotFound("events/" + event_id + "/materials/" + id);
     }

@@ -39,7 +39,8 @@ struct StoredMaterial {
 
 class Repository {
  public:
-  explicit Repository(PgPool& pool) : pool_(pool) {}
+  // Registers the catalogue's statements with the pool.
+  explicit Repository(PgPool& pool);
 
   // Inserts `series` under `id`. With a request id already used: the same series when
   // `request_hash` matches, FAILED_PRECONDITION (REQUEST_ID_REUSED) otherwise.
