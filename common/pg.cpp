@@ -66,12 +66,12 @@ std::unique_ptr<pqxx::connection> PgPool::Connect() {
   return conn;
 }
 
-void PgPool::AddStatements(const std::vector<std::pair<std::string, std::string>>& statements) {
+void PgPool::AddStatements(const SqlStatement* statements, size_t count) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& st : statements) {
+  for (size_t i = 0; i < count; ++i) {
     bool known = false;
-    for (const auto& have : statements_) known = known || have.first == st.first;
-    if (!known) statements_.push_back(st);
+    for (const auto& have : statements_) known = known || have.first == statements[i].name;
+    if (!known) statements_.emplace_back(statements[i].name, statements[i].sql);
   }
 }
 

@@ -20,6 +20,18 @@ namespace ecd {
 
 Status MapPgException(const std::exception& e);
 
+// A statement prepared once per connection under its name (the server parses and plans it once,
+// not at every call). Services keep theirs together in a sql.hpp.
+struct SqlStatement {
+  const char* name;
+  const char* sql;
+};
+
+template <class... Args>
+pqxx::result Exec(pqxx::transaction_base& tx, const SqlStatement& statement, Args&&... args) {
+  return tx.exec_prepared(statement.name, std::forward<Args>(args)...);
+}
+
 class PgPool {
  public:
   struct Options {
@@ -52,7 +64,11 @@ class PgPool {
 
   // Named statements every connection prepares (lazily: the server plans each once per
   // connection, at its first use). Repositories register theirs when they are built.
-  void AddStatements(const std::vector<std::pair<std::string, std::string>>& statements);
+  template <size_t N>
+  void AddStatements(const SqlStatement (&statements)[N]) {
+    AddStatements(statements, N);
+  }
+  void AddStatements(const SqlStatement* statements, size_t count);
 
   // A connection within the bounded wait, or UNAVAILABLE (POOL_EXHAUSTED / DATABASE_UNAVAILABLE).
   StatusOr<Lease> Acquire();

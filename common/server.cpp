@@ -174,6 +174,7 @@ int ServiceHost::Run() {
   g_probe_cv.notify_all();
   prober.join();
   health->Shutdown();  // NOT_SERVING for everyone watching, from now on
+  for (auto& hook : shutdown_hooks_) hook();
   server_->Shutdown(std::chrono::system_clock::now() + config_.shutdown_deadline);
   workers_.Stop();
   server_->Wait();

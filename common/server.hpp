@@ -93,6 +93,8 @@ class ServiceHost {
   ~ServiceHost();
   void AddService(grpc::Service* service) { services_.push_back(service); }
   void AddDependency(HealthDependency dep) { deps_.push_back(std::move(dep)); }
+  // Runs when shutdown starts, before in-flight calls drain (to end endless streams).
+  void OnShutdown(std::function<void()> hook) { shutdown_hooks_.push_back(std::move(hook)); }
   // Starts serving, then blocks until SIGTERM or SIGINT and shuts down gracefully. Returns the
   // process exit code.
   int Run();
@@ -105,6 +107,7 @@ class ServiceHost {
   std::string service_name_;
   std::vector<grpc::Service*> services_;
   std::vector<HealthDependency> deps_;
+  std::vector<std::function<void()>> shutdown_hooks_;
   WorkerPool workers_;
   std::unique_ptr<grpc::Server> server_;
   std::atomic<bool> stopping_{false};

@@ -8,7 +8,7 @@ ECD_DEB_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libpq-dev libhiredis-dev libspdlog-dev libfmt-dev libssl-dev
   libgtest-dev libgmock-dev clang-format python3 openssl
-  postgresql postgresql-contrib redis-server iso-codes
+  postgresql postgresql-contrib redis-server iso-codes tzdata
 )
 
 ecd_install_deps() {

@@ -8,11 +8,6 @@ namespace {
 
 using google::protobuf::Timestamp;
 
-template <class... Args>
-pqxx::result Exec(pqxx::transaction_base& tx, const sql::Statement& statement, Args&&... args) {
-  return tx.exec_prepared(statement.name, std::forward<Args>(args)...);
-}
-
 int64_t Micros(const Timestamp& t) { return t.seconds() * 1000000 + t.nanos() / 1000; }
 
 void SetMicros(int64_t micros, Timestamp* t) {
@@ -101,7 +96,7 @@ void WriteAgenda(pqxx::work& tx, const std::string& id, const v1::Event& e) {
   }
 }
 
-pqxx::result WriteEvent(pqxx::work& tx, const sql::Statement& statement, const std::string& id,
+pqxx::result WriteEvent(pqxx::work& tx, const SqlStatement& statement, const std::string& id,
                         const v1::Event& e, const std::string& request_id,
                         const std::string& request_hash, bool insert) {
   auto run = [&](auto&&... tail) {
@@ -142,7 +137,7 @@ v1::Material MaterialFromRow(const pqxx::row& r) {
 
 // What an earlier create with the same request id made: its id when the request was the same,
 // REQUEST_ID_REUSED when it was not.
-StatusOr<std::optional<std::string>> PriorRequest(pqxx::work& tx, const sql::Statement& statement,
+StatusOr<std::optional<std::string>> PriorRequest(pqxx::work& tx, const SqlStatement& statement,
                                                   const std::string& request_id,
                                                   const std::string& request_hash) {
   if (request_id.empty()) return std::optional<std::string>();
@@ -157,11 +152,7 @@ StatusOr<std::optional<std::string>> PriorRequest(pqxx::work& tx, const sql::Sta
 
 }  // namespace
 
-Repository::Repository(PgPool& pool) : pool_(pool) {
-  std::vector<std::pair<std::string, std::string>> statements;
-  for (const auto& st : sql::kAll) statements.emplace_back(st.name, st.sql);
-  pool_.AddStatements(statements);
-}
+Repository::Repository(PgPool& pool) : pool_(pool) { pool_.AddStatements(sql::kAll); }
 
 StatusOr<v1::Series> Repository::CreateSeries(const v1::Series& s, const std::string& id,
                                               const std::string& request_id,

@@ -1,16 +1,11 @@
 #pragma once
 // Every SQL statement of the catalogue, kept together. Times travel as microseconds since the
 // epoch (exact both ways); optional times as '' for NULL.
-#include <string_view>
+#include "common/pg.hpp"
 
 namespace ecd::catalogue::sql {
 
-// A statement prepared once per connection under its name (PgPool::Options::statements): the
-// server parses and plans it once, not at every call.
-struct Statement {
-  const char* name;
-  const char* sql;
-};
+using ::ecd::SqlStatement;
 
 #define ECD_MICROS(col) "(extract(epoch from " col ") * 1000000)::bigint"
 #define ECD_TS(param) "('epoch'::timestamptz + " param "::bigint * interval '1 microsecond')"
@@ -20,18 +15,18 @@ struct Statement {
 #define ECD_SERIES_COLUMNS \
   "id::text, title, description, organisers, funding_notice, topics, " ECD_MICROS("create_time")
 
-inline constexpr Statement kInsertSeries = {
+inline constexpr SqlStatement kInsertSeries = {
     "insert_series",
     "INSERT INTO catalogue.series (id, title, description, organisers, funding_notice, topics,"
     " request_id, request_hash) VALUES ($1, $2, $3, $4::text[], $5, $6::text[], NULLIF($7, ''),"
     " NULLIF($8, '')) ON CONFLICT (id) DO NOTHING"};
 
-inline constexpr Statement kSeriesByRequestId = {
+inline constexpr SqlStatement kSeriesByRequestId = {
     "series_by_request_id",
     "SELECT id::text, coalesce(request_hash, '') FROM catalogue.series WHERE request_id = $1"};
 
 // Keyset paging on (create_time, id).
-inline constexpr Statement kListSeries = {"list_series",
+inline constexpr SqlStatement kListSeries = {"list_series",
     "SELECT " ECD_SERIES_COLUMNS " FROM catalogue.series WHERE ($1 = '' OR (create_time, id) > (" ECD_OPT_TS("$1") ", NULLIF($2, '')::uuid))"
     " ORDER BY create_time, id LIMIT $3"};
 
@@ -54,7 +49,7 @@ inline constexpr Statement kListSeries = {"list_series",
   " WHERE a.event_id = events.id ORDER BY position)"
 
 // $1 id .. $22 status, $23 request_id, $24 request_hash.
-inline constexpr Statement kInsertEvent = {"insert_event",
+inline constexpr SqlStatement kInsertEvent = {"insert_event",
     "INSERT INTO catalogue.events (id, series_id, title, description, region, language_code,"
     " start_time, end_time, duration_minutes, platform, join_url, topics, invited_countries,"
     " participants_per_country, registration_open_time, registration_close_time, approval_mode,"
@@ -64,7 +59,7 @@ inline constexpr Statement kInsertEvent = {"insert_event",
     ECD_OPT_TS("$16") ", $17, $18, $19, $20, $21, $22, NULLIF($23, ''), NULLIF($24, ''))"
     " ON CONFLICT (id) DO NOTHING"};
 
-inline constexpr Statement kUpdateEvent = {"update_event",
+inline constexpr SqlStatement kUpdateEvent = {"update_event",
     "UPDATE catalogue.events SET series_id = NULLIF($2, '')::uuid, title = $3, description = $4,"
     " region = $5, language_code = $6, start_time = " ECD_TS("$7") ", end_time = " ECD_TS("$8")
     ", duration_minutes = $9, platform = $10, join_url = $11, topics = $12::text[],"
@@ -74,13 +69,13 @@ inline constexpr Statement kUpdateEvent = {"update_event",
     " info_kit_lead_hours = $19, recording_state = $20, recording_url = $21, status = $22,"
     " revision = revision + 1, update_time = now() WHERE id = $1"};
 
-inline constexpr Statement kEventByRequestId = {
+inline constexpr SqlStatement kEventByRequestId = {
     "event_by_request_id",
     "SELECT id::text, coalesce(request_hash, '') FROM catalogue.events WHERE request_id = $1"};
 
 // $1 cursor micros ('' = first page), $2 cursor id, $3 series, $4 region, $5 language,
 // $6 status, $7 from micros, $8 to micros, $9 include drafts, $10 limit.
-inline constexpr Statement kListEvents = {"list_events",
+inline constexpr SqlStatement kListEvents = {"list_events",
     "SELECT " ECD_EVENT_COLUMNS " FROM catalogue.events WHERE ($1 = '' OR (start_time, id) > (" ECD_OPT_TS("$1") ", NULLIF($2, '')::uuid))"
     " AND ($3 = '' OR series_id = NULLIF($3, '')::uuid) AND ($4 = 0 OR region = $4)"
     " AND ($5 = '' OR language_code = $5) AND ($6 = 0 OR status = $6)"
@@ -88,9 +83,9 @@ inline constexpr Statement kListEvents = {"list_events",
     " AND ($8 = '' OR start_time < " ECD_OPT_TS("$8") ")"
     " AND ($9 OR status <> 1) ORDER BY start_time, id LIMIT $10"};
 
-inline constexpr Statement kDeleteAgenda = {
+inline constexpr SqlStatement kDeleteAgenda = {
     "delete_agenda", "DELETE FROM catalogue.agenda_segments WHERE event_id = $1"};
-inline constexpr Statement kInsertSegment = {
+inline constexpr SqlStatement kInsertSegment = {
     "insert_segment",
     "INSERT INTO catalogue.agenda_segments (event_id, position, title, speaker,"
     " presentation_minutes, discussion_minutes) VALUES ($1, $2, $3, $4, $5, $6)"};
@@ -98,38 +93,38 @@ inline constexpr Statement kInsertSegment = {
 #define ECD_MATERIAL_COLUMNS                                                           \
   "id::text, event_id::text, kind, title, filename, content_type, size_bytes, sha256," \
   " external_uri, " ECD_MICROS("create_time")
-inline constexpr Statement kInsertMaterial = {
+inline constexpr SqlStatement kInsertMaterial = {
     "insert_material",
     "INSERT INTO catalogue.materials (id, event_id, kind, title, filename, content_type,"
     " size_bytes, sha256, external_uri, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
     " CASE WHEN $9 = '' THEN $10::bytea END)"};
-inline constexpr Statement kDeleteMaterial = {
+inline constexpr SqlStatement kDeleteMaterial = {
     "delete_material", "DELETE FROM catalogue.materials WHERE event_id = $1 AND id = $2"};
 
-inline constexpr Statement kGetSeries = {
+inline constexpr SqlStatement kGetSeries = {
     "get_series", "SELECT " ECD_SERIES_COLUMNS " FROM catalogue.series WHERE id = $1"};
-inline constexpr Statement kSeriesExists = {"series_exists",
-                                            "SELECT 1 FROM catalogue.series WHERE id = $1"};
-inline constexpr Statement kGetEvent = {
+inline constexpr SqlStatement kSeriesExists = {"series_exists",
+                                               "SELECT 1 FROM catalogue.series WHERE id = $1"};
+inline constexpr SqlStatement kGetEvent = {
     "get_event", "SELECT " ECD_EVENT_COLUMNS " FROM catalogue.events WHERE id = $1"};
-inline constexpr Statement kGetEventForUpdate = {"get_event_for_update",
-                                                 "SELECT " ECD_EVENT_COLUMNS
-                                                 " FROM catalogue.events WHERE id = $1 FOR UPDATE"};
-inline constexpr Statement kEventExists = {"event_exists",
-                                           "SELECT 1 FROM catalogue.events WHERE id = $1"};
-inline constexpr Statement kGetMaterial = {
+inline constexpr SqlStatement kGetEventForUpdate = {
+    "get_event_for_update",
+    "SELECT " ECD_EVENT_COLUMNS " FROM catalogue.events WHERE id = $1 FOR UPDATE"};
+inline constexpr SqlStatement kEventExists = {"event_exists",
+                                              "SELECT 1 FROM catalogue.events WHERE id = $1"};
+inline constexpr SqlStatement kGetMaterial = {
     "get_material",
     "SELECT " ECD_MATERIAL_COLUMNS " FROM catalogue.materials WHERE event_id = $1 AND id = $2"};
-inline constexpr Statement kGetMaterialContent = {
+inline constexpr SqlStatement kGetMaterialContent = {
     "get_material_content", "SELECT " ECD_MATERIAL_COLUMNS
                             ", content FROM catalogue.materials WHERE event_id = $1 AND id = $2"};
-inline constexpr Statement kGetMaterialById = {
+inline constexpr SqlStatement kGetMaterialById = {
     "get_material_by_id", "SELECT " ECD_MATERIAL_COLUMNS " FROM catalogue.materials WHERE id = $1"};
-inline constexpr Statement kListMaterials = {
+inline constexpr SqlStatement kListMaterials = {
     "list_materials", "SELECT " ECD_MATERIAL_COLUMNS
                       " FROM catalogue.materials WHERE event_id = $1 ORDER BY create_time, id"};
 
-inline constexpr Statement kAll[] = {
+inline constexpr SqlStatement kAll[] = {
     kInsertSeries,  kSeriesByRequestId,  kListSeries,        kInsertEvent,
     kUpdateEvent,   kEventByRequestId,   kListEvents,        kDeleteAgenda,
     kInsertSegment, kInsertMaterial,     kDeleteMaterial,    kGetSeries,

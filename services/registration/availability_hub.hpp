@@ -1,0 +1,47 @@
+#pragma once
+// Tells WatchAvailability streams when an event's figures change, on whichever replica changed
+// them: every change does pg_notify('ecd_availability', event id) in its transaction, and each
+// process LISTENs on a connection of its own. After a lost connection every watcher is told
+// (a notification may have been missed while it was down).
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace ecd::registration {
+
+class AvailabilityHub {
+ public:
+  using Callback = std::function<void()>;
+  explicit AvailabilityHub(std::string pg_url);
+  ~AvailabilityHub();
+
+  void Start();
+  // Stops listening and calls every watcher's on_close (server shutdown).
+  void Stop();
+  // Returns a handle for Unsubscribe. on_change may be called from the listener thread.
+  uint64_t Subscribe(const std::string& event_id, Callback on_change, Callback on_close);
+  void Unsubscribe(uint64_t handle);
+  size_t watchers();
+
+ private:
+  void Loop();
+  void Dispatch(const std::string& event_id);
+  void DispatchAll();
+
+  std::string pg_url_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  uint64_t next_ = 1;
+  struct Watcher {
+    std::string event_id;
+    Callback on_change;
+    Callback on_close;
+  };
+  std::map<uint64_t, Watcher> watchers_;
+};
+
+}  // namespace ecd::registration

@@ -1,0 +1,195 @@
+// registration: the RegistrationService binary.
+//   registration            serve (migrates first)
+//   registration --migrate  apply the schema migrations and exit
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "common/config.hpp"
+#include "common/migrations.hpp"
+#include "common/pg.hpp"
+#include "common/redis.hpp"
+#include "common/server.hpp"
+#include "services/registration/availability_hub.hpp"
+#include "services/registration/registration.hpp"
+#include "services/registration/service.hpp"
+
+namespace ecd::registration {
+const std::vector<ecd::Migration>& Migrations();
+}
+
+namespace {
+
+struct RegistrationConfig {
+  std::optional<std::pair<std::string, int>> redis;  // host, port; none when "off"
+  int redis_pool_size = 4;
+  std::chrono::milliseconds redis_timeout{200};
+  std::chrono::milliseconds quota_cache_ttl{60000};
+  std::string catalogue_address;
+  bool catalogue_tls = false;
+  std::string catalogue_ca_file;
+  std::chrono::milliseconds catalogue_cache{2000};
+  std::string service_token;
+  std::string cancel_token_secret;
+  bool integration_reads = false;
+  std::string zoneinfo_dir;
+  int idempotency_hours = 48;
+};
+
+std::string SecretFrom(ecd::Env& env, const std::string& name) {
+  if (auto file = env.ReadableFile(name + "_FILE")) {
+    std::string text = ecd::ReadFileOrThrow(*file);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    return text;
+  }
+  return env.String(name, "");
+}
+
+RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
+  RegistrationConfig c;
+  std::string redis = env.String("ECD_REDIS_ADDRESS", "127.0.0.1:6379");
+  if (redis != "off") {
+    std::string checked = env.Address("ECD_REDIS_ADDRESS", "127.0.0.1:6379");
+    auto colon = checked.rfind(':');
+    c.redis = std::make_pair(checked.substr(0, colon), std::stoi(checked.substr(colon + 1)));
+  }
+  c.redis_pool_size = static_cast<int>(env.Int("ECD_REDIS_POOL_SIZE", 8, 1, 256));
+  c.redis_timeout = env.Millis("ECD_REDIS_TIMEOUT_MS", 200, 1, 60000);
+  c.quota_cache_ttl = env.Millis("ECD_QUOTA_CACHE_TTL_MS", 60000, 1000, 86400000);
+  c.catalogue_address = env.Address("ECD_CATALOGUE_ADDRESS", "127.0.0.1:50061");
+  c.catalogue_tls = env.Bool("ECD_CATALOGUE_TLS", false);
+  c.catalogue_ca_file = env.ReadableFile("ECD_CATALOGUE_CA_FILE").value_or("");
+  c.catalogue_cache = env.Millis("ECD_CATALOGUE_CACHE_MS", 2000, 0, 600000);
+  c.service_token = SecretFrom(env, "ECD_SERVICE_TOKEN");
+  if (c.service_token.empty()) {
+    env.Fail("ECD_SERVICE_TOKEN",
+             "required (or ECD_SERVICE_TOKEN_FILE): the token with role "
+             "service this process uses to call the catalogue");
+  }
+  c.cancel_token_secret = SecretFrom(env, "ECD_CANCEL_TOKEN_SECRET");
+  if (c.cancel_token_secret.size() < 16) {
+    env.Fail("ECD_CANCEL_TOKEN_SECRET",
+             "required, at least 16 characters (or ECD_CANCEL_TOKEN_SECRET_FILE): the key of "
+             "participants' cancellation tokens, the same on every replica");
+  }
+  c.integration_reads = env.Bool("ECD_INTEGRATION_READS_REGISTRATIONS", false);
+  c.zoneinfo_dir = env.String("ECD_ZONEINFO_DIR", "/usr/share/zoneinfo");
+  c.idempotency_hours = static_cast<int>(env.Int("ECD_IDEMPOTENCY_RETENTION_HOURS", 48, 24, 8760));
+  return c;
+}
+
+ecd::Status MigrateWhenReady(ecd::PgPool& pool, std::chrono::milliseconds wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    auto report = ecd::RunMigrations(pool, "registration", ecd::registration::Migrations());
+    if (report.ok()) {
+      spdlog::info("schema registration: {} migrations applied, {} already there", report->applied,
+                   report->already);
+      return ecd::Status::Ok();
+    }
+    if (report.status().code() != ecd::Code::kUnavailable ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return report.status();
+    }
+    spdlog::warn("waiting for the database: {}", report.status().message());
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ecd::BlockShutdownSignals();
+  bool migrate_only = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--migrate") == 0) {
+      migrate_only = true;
+    } else {
+      std::cerr << "usage: registration [--migrate]\n"
+                   "Configuration comes from ECD_* environment variables (see README).\n";
+      return 2;
+    }
+  }
+  ecd::Env env;
+  ecd::CommonConfig config;
+  RegistrationConfig rc;
+  ecd::StatusOr<ecd::TokenRegistry> tokens = ecd::TokenRegistry();
+  try {
+    config = ecd::CommonConfig::Load(env, "127.0.0.1:50062");
+    if (!migrate_only) rc = LoadRegistrationConfig(env);
+    tokens = ecd::TokenRegistry::Parse(config.tokens);
+    if (!tokens.ok()) env.Fail("ECD_TOKENS", tokens.status().message());
+    env.Check();
+  } catch (const ecd::ConfigError& e) {
+    std::cerr << "registration: " << e.what() << "\n";
+    return 2;
+  }
+  ecd::InitLogging("registration", config.log_format, config.log_level);
+
+  ecd::PgPool pool(
+      {config.pg_url, config.pg_pool_size, config.pg_acquire_timeout, config.pg_statement_timeout});
+  if (auto st = MigrateWhenReady(pool, config.pg_startup_timeout); !st.ok()) {
+    spdlog::critical("cannot migrate: {}", st.ToString());
+    return 1;
+  }
+  if (migrate_only) return 0;
+
+  std::unique_ptr<ecd::RedisPool> redis;
+  std::unique_ptr<ecd::registration::QuotaCache> cache;
+  if (rc.redis) {
+    redis = std::make_unique<ecd::RedisPool>(ecd::RedisPool::Options{
+        rc.redis->first, rc.redis->second, rc.redis_pool_size, rc.redis_timeout, ""});
+    cache = std::make_unique<ecd::registration::QuotaCache>(*redis, rc.quota_cache_ttl);
+  } else {
+    spdlog::warn("ECD_REDIS_ADDRESS=off: availability is read from PostgreSQL only");
+  }
+  if (config.page_token_secret.empty()) {
+    spdlog::warn("ECD_PAGE_TOKEN_SECRET is not set: page tokens only work on this replica");
+  }
+  ecd::registration::Repository repo(pool);
+  ecd::registration::CatalogueClient catalogue(rc.catalogue_address, rc.service_token,
+                                               rc.catalogue_cache, rc.catalogue_tls,
+                                               rc.catalogue_ca_file);
+  ecd::PageTokens page_tokens(config.page_token_secret);
+  ecd::registration::CancelTokens cancel_tokens(rc.cancel_token_secret);
+  ecd::registration::Registrations registrations(
+      {repo, catalogue, cache.get(), cancel_tokens, page_tokens, rc.zoneinfo_dir, [] {
+         return std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+             .count();
+       }});
+  ecd::Authenticator auth(std::move(*tokens),
+                          ecd::registration::RegistrationRoles(rc.integration_reads));
+  ecd::registration::AvailabilityHub hub(config.pg_url);
+  hub.Start();
+  ecd::ServiceHost host(config, ecd::registration::kServiceName);
+  ecd::CallHandler calls(auth, host.workers(), "registration.ecd");
+  ecd::registration::RegistrationServiceImpl service(registrations, calls, hub);
+  host.AddService(&service);
+  host.AddDependency({"postgresql", [&pool] { return pool.Probe(); }, true});
+  if (redis) host.AddDependency({"redis", [&redis] { return redis->Probe(); }, false});
+  host.OnShutdown([&hub] { hub.Stop(); });
+
+  // Idempotency keys are kept at least 24 hours (ECD_IDEMPOTENCY_RETENTION_HOURS), then purged.
+  std::mutex purge_mu;
+  std::condition_variable purge_cv;
+  bool stopping = false;
+  std::thread purger([&] {
+    std::unique_lock<std::mutex> lock(purge_mu);
+    while (!purge_cv.wait_for(lock, std::chrono::minutes(10), [&] { return stopping; })) {
+      auto st = repo.PurgeRequests(std::to_string(rc.idempotency_hours) + " hours");
+      if (!st.ok()) spdlog::warn("idempotency purge: {}", st.ToString());
+    }
+  });
+  int code = host.Run();
+  {
+    std::lock_guard<std::mutex> lock(purge_mu);
+    stopping = true;
+  }
+  purge_cv.notify_all();
+  purger.join();
+  return code;
+}

@@ -1,0 +1,91 @@
+#include "services/registration/quota_cache.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace ecd::registration {
+namespace {
+
+const LuaScript kStore(R"lua(
+local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '-1')
+if tonumber(ARGV[1]) > v then
+  redis.call('HSET', KEYS[1], 'v', ARGV[1], 'l', ARGV[2], 't', ARGV[3], 'w', ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  return 1
+end
+return 0
+)lua");
+
+const LuaScript kHasSeat(R"lua(
+local h = redis.call('HMGET', KEYS[1], 'l', 't')
+if not h[1] or not h[2] then return -1 end
+if tonumber(h[2]) < tonumber(h[1]) then return 1 end
+return 0
+)lua");
+
+const LuaScript kLoad(R"lua(
+local out = {}
+for i, k in ipairs(KEYS) do
+  local h = redis.call('HMGET', k, 'v', 'l', 't', 'w')
+  if h[1] and h[2] and h[3] and h[4] then
+    out[i] = {h[1], h[2], h[3], h[4]}
+  else
+    out[i] = {}
+  end
+end
+return out
+)lua");
+
+}  // namespace
+
+QuotaCache::QuotaCache(RedisPool& redis, std::chrono::milliseconds ttl)
+    : redis_(redis), ttl_(ttl) {}
+
+std::string QuotaCache::Key(const std::string& event_id, const std::string& country) {
+  // The hash tag keeps an event's counters in one slot, should Redis become a cluster.
+  return "quota:{" + event_id + "}:" + country;
+}
+
+void QuotaCache::Store(const QuotaState& q) {
+  auto r = redis_.Eval(kStore, {Key(q.event_id, q.country)},
+                       {std::to_string(q.version), std::to_string(q.limit), std::to_string(q.taken),
+                        std::to_string(q.waitlisted), std::to_string(ttl_.count())});
+  if (!r.ok()) spdlog::debug("quota cache store skipped: {}", r.status().ToString());
+}
+
+std::optional<bool> QuotaCache::HasSeat(const std::string& event_id, const std::string& country) {
+  auto r = redis_.Eval(kHasSeat, {Key(event_id, country)}, {});
+  if (!r.ok() || r->type != RedisReply::Type::kInteger || r->integer < 0) return std::nullopt;
+  return r->integer == 1;
+}
+
+StatusOr<std::map<std::string, QuotaState>> QuotaCache::Load(
+    const std::string& event_id, const std::vector<std::string>& countries) {
+  std::vector<std::string> keys;
+  for (const auto& c : countries) keys.push_back(Key(event_id, c));
+  std::map<std::string, QuotaState> out;
+  if (keys.empty()) return out;
+  auto r = redis_.Eval(kLoad, keys, {});
+  if (!r.ok()) return r.status();
+  if (r->type != RedisReply::Type::kArray || r->elements.size() != keys.size()) {
+    return Status::Unavailable("REDIS_UNAVAILABLE", "unexpected reply from Redis");
+  }
+  for (size_t i = 0; i < countries.size(); ++i) {
+    const auto& e = r->elements[i].elements;
+    if (e.size() != 4) continue;
+    try {
+      QuotaState q;
+      q.event_id = event_id;
+      q.country = countries[i];
+      q.version = std::stoll(e[0].str);
+      q.limit = std::stoi(e[1].str);
+      q.taken = std::stoi(e[2].str);
+      q.waitlisted = std::stoi(e[3].str);
+      out[countries[i]] = q;
+    } catch (const std::exception&) {
+      // A damaged entry is as good as missing: PostgreSQL answers for it.
+    }
+  }
+  return out;
+}
+
+}  // namespace ecd::registration

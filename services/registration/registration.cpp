@@ -1,0 +1,348 @@
+#include "services/registration/registration.hpp"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <set>
+
+#include "common/countries.hpp"
+#include "common/crypto.hpp"
+#include "services/registration/attendance.hpp"
+#include "services/registration/validation.hpp"
+
+namespace ecd::registration {
+namespace {
+
+namespace cat = ::ecd::catalogue::v1;
+constexpr Role kAdmin = Role::kAdmin, kFrontend = Role::kFrontend,
+               kIntegration = Role::kIntegration, kService = Role::kService;
+
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000 + t.nanos() / 1000;
+}
+
+std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
+
+// A stable hash of what was asked, to tell a retry from a different request with the same key.
+std::string RequestHash(v1::RegisterRequest req) {
+  req.clear_request_id();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    req.SerializeToCodedStream(&coded);
+  }
+  return Sha256Hex(bytes);
+}
+
+std::string NormalisedEmail(const std::string& email) { return NormaliseEmail(email); }
+
+}  // namespace
+
+RoleTable RegistrationRoles(bool integration_reads) {
+  std::initializer_list<Role> readers = {kAdmin, kService};
+  std::initializer_list<Role> readers_with_integration = {kAdmin, kService, kIntegration};
+  auto reads = integration_reads ? readers_with_integration : readers;
+  return RoleTable{
+      {"Register", {kAdmin, kFrontend}},
+      {"GetRegistration", reads},
+      {"ListRegistrations", reads},
+      {"CancelRegistration", {kAdmin, kFrontend}},
+      {"ApproveRegistration", {kAdmin}},
+      {"RejectRegistration", {kAdmin}},
+      {"GetAvailability", {kAdmin, kService, kFrontend, kIntegration}},
+      {"WatchAvailability", {kAdmin, kService, kFrontend, kIntegration}},
+      {"ExportRegistrations", {kAdmin}},
+      {"ImportAttendance", {kAdmin}},
+      {"ErasePersonalData", {kAdmin}},
+  };
+}
+
+std::string CancelTokens::Mint(const std::string& registration_id) const {
+  return Base64UrlEncode(HmacSha256(secret_, "cancel:" + registration_id));
+}
+
+bool CancelTokens::Check(const std::string& registration_id, const std::string& token) const {
+  return ConstantTimeEquals(Mint(registration_id), token);
+}
+
+void Registrations::Remember(const std::vector<QuotaState>& quotas) {
+  if (d_.cache == nullptr) return;
+  for (const auto& q : quotas) d_.cache->Store(q);
+}
+
+Status Registrations::Register(const CallContext&, const v1::RegisterRequest& req,
+                               v1::RegisterResponse* resp) {
+  ECD_RETURN_IF_ERROR(ValidateRegisterRequest(req, d_.zoneinfo_dir));
+  v1::RegisterRequest normalised = req;
+  normalised.mutable_participant()->set_email(NormalisedEmail(req.participant().email()));
+  const std::string hash = RequestHash(normalised);
+  const std::string event_id = IdOf(req.event());
+
+  // A retry is answered as the first time was, whatever changed since (the window may have
+  // closed in between).
+  auto prior = d_.repo.FindRequest(req.request_id(), hash);
+  if (!prior.ok()) return prior.status();
+  if (prior->has_value()) {
+    *resp->mutable_registration() = **prior;
+    resp->set_cancellation_token(d_.cancel_tokens.Mint(IdOf((*prior)->name())));
+    return Status::Ok();
+  }
+
+  auto event = d_.catalogue.GetEvent(event_id);
+  if (!event.ok()) {
+    if (event.status().code() == Code::kNotFound) {
+      return Status(Code::kNotFound, "EVENT_NOT_FOUND", req.event() + " not found")
+          .With("field", "event");
+    }
+    return event.status();
+  }
+  if (event->status() != cat::EVENT_STATUS_PUBLISHED) {
+    return Status::FailedPrecondition(
+        "EVENT_NOT_OPEN",
+        "the event is not open for registration (" + cat::EventStatus_Name(event->status()) + ")");
+  }
+  const int64_t now = d_.now_micros();
+  if (event->has_registration_open_time() && now < Micros(event->registration_open_time())) {
+    return Status::FailedPrecondition("REGISTRATION_NOT_OPEN_YET",
+                                      "registration has not opened yet");
+  }
+  const int64_t close = event->has_registration_close_time()
+                            ? Micros(event->registration_close_time())
+                            : Micros(event->start_time());
+  if (now >= close) {
+    return Status::FailedPrecondition("REGISTRATION_CLOSED", "registration is closed");
+  }
+  const auto& invited = event->invited_countries();
+  if (std::find(invited.begin(), invited.end(), req.participant().country_code()) ==
+      invited.end()) {
+    return Status::FailedPrecondition("COUNTRY_NOT_INVITED", req.participant().country_code() +
+                                                                 " is not invited to this event")
+        .With("field", "participant.country_code");
+  }
+
+  EventRules rules{event_id, event->participants_per_country(),
+                   event->approval_mode() == cat::APPROVAL_MODE_MANUAL};
+  auto change = d_.repo.Register(rules, normalised.participant(), req.request_id(), hash);
+  if (!change.ok()) return change.status();
+  Remember(change->quotas);
+  *resp->mutable_registration() = change->registration;
+  resp->set_cancellation_token(d_.cancel_tokens.Mint(IdOf(change->registration.name())));
+  return Status::Ok();
+}
+
+Status Registrations::GetRegistration(const CallContext&, const v1::GetRegistrationRequest& req,
+                                      v1::GetRegistrationResponse* resp) {
+  auto id = ParseRegistrationName(req.name(), "name");
+  if (!id.ok()) return id.status();
+  auto reg = d_.repo.Get(*id);
+  if (!reg.ok()) return reg.status();
+  *resp->mutable_registration() = std::move(*reg);
+  return Status::Ok();
+}
+
+Status Registrations::ListRegistrations(const CallContext&, const v1::ListRegistrationsRequest& req,
+                                        v1::ListRegistrationsResponse* resp) {
+  auto size = CheckPageSize(req.page_size());
+  if (!size.ok()) return size.status();
+  ListFilter f;
+  if (!req.event().empty()) {
+    auto id = ParseEventName(req.event(), "event");
+    if (!id.ok()) return id.status();
+    f.event_id = *id;
+  }
+  if (!req.country_code().empty() && !IsIsoCountry(req.country_code())) {
+    return Status::InvalidArgument("country_code", "must be an ISO 3166-1 alpha-2 code");
+  }
+  f.country = req.country_code();
+  if (!v1::RegistrationStatus_IsValid(req.status())) {
+    return Status::InvalidArgument("status", "must be one of the RegistrationStatus values");
+  }
+  f.status = req.status();
+  v1::ListRegistrationsRequest key = req;
+  key.clear_page_size();
+  key.clear_page_token();
+  const std::string filter_key = key.SerializeAsString();
+  std::optional<Cursor> after;
+  if (!req.page_token().empty()) {
+    auto cursor = d_.page_tokens.Open(req.page_token(), filter_key);
+    if (!cursor.ok()) return cursor.status();
+    auto colon = cursor->find(':');
+    if (colon == std::string::npos) return Status::InvalidArgument("page_token", "malformed");
+    after = Cursor{std::stoll(cursor->substr(0, colon)), cursor->substr(colon + 1)};
+  }
+  auto rows = d_.repo.List(f, after, *size + 1);
+  if (!rows.ok()) return rows.status();
+  for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
+    *resp->add_registrations() = (*rows)[i];
+  }
+  if (static_cast<int>(rows->size()) > *size) {
+    const auto& last = resp->registrations(*size - 1);
+    resp->set_next_page_token(d_.page_tokens.Seal(
+        filter_key, std::to_string(Micros(last.create_time())) + ":" + IdOf(last.name())));
+  }
+  return Status::Ok();
+}
+
+Status Registrations::CancelRegistration(const CallContext& c,
+                                         const v1::CancelRegistrationRequest& req,
+                                         v1::CancelRegistrationResponse* resp) {
+  auto id = ParseRegistrationName(req.name(), "name");
+  if (!id.ok()) return id.status();
+  if (c.role != Role::kAdmin) {
+    if (req.cancellation_token().empty()) {
+      return Status::InvalidArgument("cancellation_token", "is required");
+    }
+    if (req.cancellation_token().size() > 128 ||
+        !d_.cancel_tokens.Check(*id, req.cancellation_token())) {
+      return Status(Code::kPermissionDenied, "INVALID_CANCELLATION_TOKEN",
+                    "the cancellation token does not match this registration");
+    }
+  }
+  auto change = d_.repo.Cancel(*id);
+  if (!change.ok()) return change.status();
+  Remember(change->quotas);
+  *resp->mutable_registration() = change->registration;
+  return Status::Ok();
+}
+
+Status Registrations::ApproveRegistration(const CallContext&,
+                                          const v1::ApproveRegistrationRequest& req,
+                                          v1::ApproveRegistrationResponse* resp) {
+  auto id = ParseRegistrationName(req.name(), "name");
+  if (!id.ok()) return id.status();
+  auto change = d_.repo.Approve(*id);
+  if (!change.ok()) return change.status();
+  *resp->mutable_registration() = change->registration;
+  return Status::Ok();
+}
+
+Status Registrations::RejectRegistration(const CallContext&,
+                                         const v1::RejectRegistrationRequest& req,
+                                         v1::RejectRegistrationResponse* resp) {
+  auto id = ParseRegistrationName(req.name(), "name");
+  if (!id.ok()) return id.status();
+  if (req.reason().size() > 1000) return Status::InvalidArgument("reason", "at most 1000 bytes");
+  auto change = d_.repo.Reject(*id);
+  if (!change.ok()) return change.status();
+  Remember(change->quotas);
+  *resp->mutable_registration() = change->registration;
+  return Status::Ok();
+}
+
+StatusOr<std::string> Registrations::VisibleEvent(const CallContext& c,
+                                                  const std::string& event_name) {
+  auto id = ParseEventName(event_name, "event");
+  if (!id.ok()) return id.status();
+  auto event = d_.catalogue.GetEvent(*id);
+  if (!event.ok()) return event.status();
+  if (!c.privileged() && event->status() == cat::EVENT_STATUS_DRAFT) {
+    return Status::NotFound(event_name);
+  }
+  return *id;
+}
+
+Status Registrations::GetAvailability(const CallContext& c, const v1::GetAvailabilityRequest& req,
+                                      v1::GetAvailabilityResponse* resp) {
+  auto id = VisibleEvent(c, req.event());
+  if (!id.ok()) return id.status();
+  auto event = d_.catalogue.GetEvent(*id);
+  if (!event.ok()) return event.status();
+  std::vector<std::string> countries(event->invited_countries().begin(),
+                                     event->invited_countries().end());
+  std::sort(countries.begin(), countries.end());
+  std::map<std::string, QuotaState> known;
+  if (d_.cache != nullptr) {
+    auto cached = d_.cache->Load(*id, countries);
+    if (cached.ok()) known = std::move(*cached);
+  }
+  if (known.size() < countries.size()) {
+    // Missing, flushed or Redis down: PostgreSQL has the figures; Redis gets them back.
+    auto stored = d_.repo.QuotasOfEvent(*id);
+    if (!stored.ok()) return stored.status();
+    for (const auto& q : *stored) {
+      if (known.count(q.country) == 0) {
+        known[q.country] = q;
+        if (d_.cache != nullptr) d_.cache->Store(q);
+      }
+    }
+  }
+  resp->set_event(req.event());
+  for (const auto& country : countries) {
+    auto* a = resp->add_countries();
+    a->set_country_code(country);
+    auto it = known.find(country);
+    if (it == known.end()) {
+      a->set_limit(event->participants_per_country());
+    } else {
+      a->set_limit(it->second.limit);
+      a->set_taken(it->second.taken);
+      a->set_waitlisted(it->second.waitlisted);
+    }
+  }
+  return Status::Ok();
+}
+
+Status Registrations::ImportAttendance(const CallContext& c, const v1::ImportAttendanceRequest& req,
+                                       v1::ImportAttendanceResponse* resp) {
+  if (req.report_csv().size() > kMaxReportBytes) {
+    return Status::InvalidArgument("report_csv", "must be at most 10 MiB");
+  }
+  auto id = VisibleEvent(c, req.event());
+  if (!id.ok()) return id.status();
+  ParsedReport report = ParseZoomReport(req.report_csv());
+  if (!report.error.empty()) return Status::InvalidArgument("report_csv", report.error);
+  auto minutes = MinutesByEmail(report.rows);
+  auto matched = d_.repo.RecordAttendance(*id, minutes);
+  if (!matched.ok()) return matched.status();
+  std::set<std::string> matched_emails;
+  for (const auto& m : *matched) {
+    matched_emails.insert(m.email);
+    auto* a = resp->add_attendance();
+    a->set_registration("registrations/" + m.registration_id);
+    a->set_email(m.email);
+    a->set_attended_minutes(m.minutes);
+  }
+  resp->set_rows(report.data_rows);
+  for (const auto& row : report.rows) {
+    if (matched_emails.count(row.email)) resp->set_matched_rows(resp->matched_rows() + 1);
+  }
+  // Bounded answers: a file of junk must not make a response larger than a message may be.
+  constexpr int kMaxListed = 1000;
+  for (const auto& [email, unused] : minutes) {
+    if (matched_emails.count(email)) continue;
+    resp->set_unmatched_count(resp->unmatched_count() + 1);
+    if (resp->unmatched_emails_size() < kMaxListed) resp->add_unmatched_emails(email);
+  }
+  resp->set_malformed_count(static_cast<int32_t>(report.malformed.size()));
+  for (const auto& bad : report.malformed) {
+    if (resp->malformed_rows_size() >= kMaxListed) break;
+    auto* m = resp->add_malformed_rows();
+    m->set_line(bad.line);
+    m->set_reason(bad.reason);
+  }
+  return Status::Ok();
+}
+
+Status Registrations::ErasePersonalData(const CallContext&, const v1::ErasePersonalDataRequest& req,
+                                        v1::ErasePersonalDataResponse* resp) {
+  if (!IsPlausibleEmail(req.email())) {
+    return Status::InvalidArgument("email", "is not a valid email address");
+  }
+  auto result = d_.repo.Erase(NormalisedEmail(req.email()));
+  if (!result.ok()) return result.status();
+  Remember(result->quotas);
+  resp->set_erased(result->erased);
+  resp->set_cancelled(result->cancelled);
+  return Status::Ok();
+}
+
+StatusOr<std::vector<v1::Registration>> Registrations::ExportPage(
+    const std::string& event_id, const std::optional<Cursor>& after, int limit) {
+  ListFilter f;
+  f.event_id = event_id;
+  return d_.repo.List(f, after, limit);
+}
+
+}  // namespace ecd::registration

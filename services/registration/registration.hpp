@@ -1,0 +1,75 @@
+#pragma once
+// The registration service's logic, free of gRPC: each method takes the caller and a request,
+// fills the response and returns a Status. The adapter (service.hpp) binds it to the API.
+#include <functional>
+#include <string>
+
+#include "common/auth.hpp"
+#include "common/page_token.hpp"
+#include "common/status.hpp"
+#include "ecd/registration/v1/registration.pb.h"
+#include "services/registration/catalogue_client.hpp"
+#include "services/registration/quota_cache.hpp"
+#include "services/registration/repository.hpp"
+
+namespace ecd::registration {
+
+// Who may call what. `integration_reads`: whether the integration role may read registrations.
+RoleTable RegistrationRoles(bool integration_reads);
+
+// The participant's cancellation token: an HMAC of the registration id, so a retried Register
+// gets the same token and nothing secret is stored.
+class CancelTokens {
+ public:
+  explicit CancelTokens(std::string secret) : secret_(std::move(secret)) {}
+  std::string Mint(const std::string& registration_id) const;
+  bool Check(const std::string& registration_id, const std::string& token) const;
+
+ private:
+  std::string secret_;
+};
+
+struct RegistrationDeps {
+  Repository& repo;
+  CatalogueClient& catalogue;
+  QuotaCache* cache;  // null when Redis is not configured
+  const CancelTokens& cancel_tokens;
+  const PageTokens& page_tokens;
+  std::string zoneinfo_dir = "/usr/share/zoneinfo";
+  std::function<int64_t()> now_micros;  // the clock (tests may move it)
+};
+
+class Registrations {
+ public:
+  explicit Registrations(RegistrationDeps deps) : d_(std::move(deps)) {}
+
+  Status Register(const CallContext& c, const v1::RegisterRequest& req, v1::RegisterResponse* resp);
+  Status GetRegistration(const CallContext& c, const v1::GetRegistrationRequest& req,
+                         v1::GetRegistrationResponse* resp);
+  Status ListRegistrations(const CallContext& c, const v1::ListRegistrationsRequest& req,
+                           v1::ListRegistrationsResponse* resp);
+  Status CancelRegistration(const CallContext& c, const v1::CancelRegistrationRequest& req,
+                            v1::CancelRegistrationResponse* resp);
+  Status ApproveRegistration(const CallContext& c, const v1::ApproveRegistrationRequest& req,
+                             v1::ApproveRegistrationResponse* resp);
+  Status RejectRegistration(const CallContext& c, const v1::RejectRegistrationRequest& req,
+                            v1::RejectRegistrationResponse* resp);
+  Status GetAvailability(const CallContext& c, const v1::GetAvailabilityRequest& req,
+                         v1::GetAvailabilityResponse* resp);
+  Status ImportAttendance(const CallContext& c, const v1::ImportAttendanceRequest& req,
+                          v1::ImportAttendanceResponse* resp);
+  Status ErasePersonalData(const CallContext& c, const v1::ErasePersonalDataRequest& req,
+                           v1::ErasePersonalDataResponse* resp);
+  // For the export stream: the event's registrations after `after`, `limit` at a time.
+  StatusOr<std::vector<v1::Registration>> ExportPage(const std::string& event_id,
+                                                     const std::optional<Cursor>& after, int limit);
+  // Checks the event exists and the caller may see it; returns its id.
+  StatusOr<std::string> VisibleEvent(const CallContext& c, const std::string& event_name);
+
+ private:
+  void Remember(const std::vector<QuotaState>& quotas);
+
+  RegistrationDeps d_;
+};
+
+}  // namespace ecd::registration

@@ -1,0 +1,170 @@
+#pragma once
+// Every SQL statement of the registration service, each prepared once per connection. Lock
+// order, everywhere: the quota row of (event, country) first, then registrations.
+#include "common/pg.hpp"
+
+namespace ecd::registration::sql {
+
+using ::ecd::SqlStatement;
+
+#define ECD_MICROS(col) "(extract(epoch from " col ") * 1000000)::bigint"
+#define ECD_REGISTRATION_COLUMNS                                                    \
+  "r.id::text, r.event_id::text, r.country, r.email, r.given_name, r.family_name,"  \
+  " r.organisation, r.affiliation, r.job_title, r.preferred_language, r.time_zone," \
+  " r.privacy_consent, r.recording_consent, r.status,"                              \
+  " CASE WHEN r.status = 3 THEN (SELECT count(*) FROM registration.registrations w" \
+  " WHERE w.event_id = r.event_id AND w.country = r.country AND w.status = 3"       \
+  " AND w.waitlist_seq <= r.waitlist_seq) ELSE 0 END,"                              \
+  " r.attended_minutes, r.erased, " ECD_MICROS("r.create_time") ", " ECD_MICROS("r.update_time")
+
+inline constexpr SqlStatement kClaimRequest = {
+    "claim_request",
+    "INSERT INTO registration.idempotency_keys (request_id, request_hash) VALUES ($1, $2)"
+    " ON CONFLICT (request_id) DO NOTHING RETURNING 1"};
+inline constexpr SqlStatement kGetRequest = {
+    "get_request",
+    "SELECT request_hash, response FROM registration.idempotency_keys WHERE request_id = $1"};
+inline constexpr SqlStatement kStoreResponse = {
+    "store_response",
+    "UPDATE registration.idempotency_keys SET response = $2 WHERE request_id = $1"};
+inline constexpr SqlStatement kPurgeRequests = {
+    "purge_requests",
+    "DELETE FROM registration.idempotency_keys WHERE create_time < now() - $1::interval"};
+
+// $1 event, $2 country, $3 limit, $4 manual approval.
+inline constexpr SqlStatement kEnsureQuota = {
+    "ensure_quota",
+    "INSERT INTO registration.quotas (event_id, country, seat_limit, manual_approval)"
+    " VALUES ($1, $2, $3, $4) ON CONFLICT (event_id, country) DO NOTHING"};
+inline constexpr SqlStatement kLockQuota = {
+    "lock_quota",
+    "SELECT seat_limit, taken, waitlisted, manual_approval FROM registration.quotas"
+    " WHERE event_id = $1 AND country = $2 FOR UPDATE"};
+// Follows the catalogue (a limit never goes below the seats already taken).
+inline constexpr SqlStatement kRefreshQuota = {
+    "refresh_quota",
+    "UPDATE registration.quotas SET seat_limit = GREATEST($3, taken), manual_approval = $4,"
+    " version = version + 1 WHERE event_id = $1 AND country = $2"
+    " AND (seat_limit <> GREATEST($3, taken) OR manual_approval <> $4)"};
+
+#define ECD_QUOTA_RETURNING \
+  " RETURNING event_id::text, country, seat_limit, taken, waitlisted, version"
+// The decision: a seat only while taken < seat_limit, under the row lock.
+inline constexpr SqlStatement kTakeSeat = {
+    "take_seat",
+    "UPDATE registration.quotas SET taken = taken + 1, version = version + 1"
+    " WHERE event_id = $1 AND country = $2 AND taken < seat_limit" ECD_QUOTA_RETURNING};
+inline constexpr SqlStatement kJoinWaitlist = {
+    "join_waitlist",
+    "UPDATE registration.quotas SET waitlisted = waitlisted + 1,"
+    " next_waitlist_seq = next_waitlist_seq + 1, version = version + 1"
+    " WHERE event_id = $1 AND country = $2"
+    " RETURNING next_waitlist_seq - 1, event_id::text, country, seat_limit, taken, waitlisted,"
+    " version"};
+inline constexpr SqlStatement kFreeSeat = {
+    "free_seat",
+    "UPDATE registration.quotas SET taken = taken - 1, version = version + 1"
+    " WHERE event_id = $1 AND country = $2" ECD_QUOTA_RETURNING};
+inline constexpr SqlStatement kLeaveWaitlist = {
+    "leave_waitlist",
+    "UPDATE registration.quotas SET waitlisted = waitlisted - 1, version = version + 1"
+    " WHERE event_id = $1 AND country = $2" ECD_QUOTA_RETURNING};
+inline constexpr SqlStatement kPromoteSeat = {
+    "promote_seat",
+    "UPDATE registration.quotas SET taken = taken + 1, waitlisted = waitlisted - 1,"
+    " version = version + 1 WHERE event_id = $1 AND country = $2 AND taken < "
+    "seat_limit" ECD_QUOTA_RETURNING};
+inline constexpr SqlStatement kQuotasOfEvent = {
+    "quotas_of_event",
+    "SELECT event_id::text, country, seat_limit, taken, waitlisted, version FROM "
+    "registration.quotas"
+    " WHERE event_id = $1 ORDER BY country"};
+
+inline constexpr SqlStatement kActiveByEmail = {
+    "active_by_email",
+    "SELECT 1 FROM registration.registrations WHERE event_id = $1 AND email_norm = $2"
+    " AND status IN (1, 2, 3)"};
+inline constexpr SqlStatement kInsertRegistration = {
+    "insert_registration",
+    "INSERT INTO registration.registrations (id, event_id, country, email, email_norm,"
+    " given_name, family_name, organisation, affiliation, job_title, preferred_language,"
+    " time_zone, privacy_consent, recording_consent, status, waitlist_seq)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+    " NULLIF($16, 0))"};
+inline constexpr SqlStatement kSetStatus = {
+    "set_status",
+    "UPDATE registration.registrations SET status = $2::smallint,"
+    " waitlist_seq = CASE WHEN $2::smallint = 3 THEN waitlist_seq END, update_time = now()"
+    " WHERE id = $1"};
+inline constexpr SqlStatement kFirstWaitlisted = {
+    "first_waitlisted",
+    "SELECT id::text FROM registration.registrations WHERE event_id = $1 AND country = $2"
+    " AND status = 3 ORDER BY waitlist_seq LIMIT 1 FOR UPDATE"};
+inline constexpr SqlStatement kWhereIs = {
+    "where_is", "SELECT event_id::text, country FROM registration.registrations WHERE id = $1"};
+inline constexpr SqlStatement kGetRegistration = {
+    "get_registration",
+    "SELECT " ECD_REGISTRATION_COLUMNS " FROM registration.registrations r WHERE r.id = $1"};
+inline constexpr SqlStatement kLockRegistration = {
+    "lock_registration", "SELECT status FROM registration.registrations WHERE id = $1 FOR UPDATE"};
+
+// $1 event ('' = all), $2 country, $3 status (0 = all), $4 cursor micros, $5 cursor id,
+// $6 limit.
+inline constexpr SqlStatement kListRegistrations = {
+    "list_registrations",
+    "SELECT " ECD_REGISTRATION_COLUMNS
+    " FROM registration.registrations r"
+    " WHERE ($1 = '' OR r.event_id = NULLIF($1, '')::uuid) AND ($2 = '' OR r.country = $2)"
+    " AND ($3 = 0 OR r.status = $3) AND ($4 = '' OR (r.create_time, r.id) >"
+    " ('epoch'::timestamptz + NULLIF($4, '')::bigint * interval '1 microsecond',"
+    " NULLIF($5, '')::uuid)) ORDER BY r.create_time, r.id LIMIT $6"};
+
+inline constexpr SqlStatement kInsertOutbox = {
+    "insert_outbox",
+    "INSERT INTO registration.outbox (event_id, registration_id, kind, payload)"
+    " VALUES ($1, $2, $3, $4)"};
+inline constexpr SqlStatement kNotifyAvailability = {"notify_availability",
+                                                     "SELECT pg_notify('ecd_availability', $1)"};
+
+inline constexpr SqlStatement kEmailPlaces = {
+    "email_places",
+    "SELECT DISTINCT event_id::text, country FROM registration.registrations"
+    " WHERE email_norm = $1 AND NOT erased ORDER BY 1, 2"};
+inline constexpr SqlStatement kEmailRegistrations = {
+    "email_registrations",
+    "SELECT id::text, event_id::text, country, status FROM registration.registrations"
+    " WHERE email_norm = $1 AND NOT erased ORDER BY id FOR UPDATE"};
+inline constexpr SqlStatement kAnonymise = {
+    "anonymise",
+    "UPDATE registration.registrations SET email = '', email_norm = 'erased:' || id::text,"
+    " given_name = '', family_name = '', organisation = '', job_title = '', time_zone = '',"
+    " erased = true, update_time = now() WHERE id = $1"};
+inline constexpr SqlStatement kRewriteOutbox = {
+    "rewrite_outbox", "UPDATE registration.outbox SET payload = $2 WHERE registration_id = $1"};
+
+inline constexpr SqlStatement kAttendanceCandidates = {
+    "attendance_candidates",
+    "SELECT id::text, email_norm FROM registration.registrations WHERE event_id = $1"
+    " AND email_norm = ANY($2::text[]) AND NOT erased ORDER BY (status IN (1, 2, 3)) DESC,"
+    " create_time DESC"};
+inline constexpr SqlStatement kSetAttendance = {
+    "set_attendance",
+    "UPDATE registration.registrations SET attended_minutes = $2, update_time = now()"
+    " WHERE id = $1 AND attended_minutes <> $2 RETURNING id"};
+
+inline constexpr SqlStatement kAll[] = {
+    kClaimRequest,       kGetRequest,    kStoreResponse,      kPurgeRequests,
+    kEnsureQuota,        kLockQuota,     kRefreshQuota,       kTakeSeat,
+    kJoinWaitlist,       kFreeSeat,      kLeaveWaitlist,      kPromoteSeat,
+    kQuotasOfEvent,      kActiveByEmail, kInsertRegistration, kSetStatus,
+    kFirstWaitlisted,    kWhereIs,       kGetRegistration,    kLockRegistration,
+    kListRegistrations,  kInsertOutbox,  kNotifyAvailability, kEmailPlaces,
+    kEmailRegistrations, kAnonymise,     kRewriteOutbox,      kAttendanceCandidates,
+    kSetAttendance,
+};
+
+#undef ECD_MICROS
+#undef ECD_REGISTRATION_COLUMNS
+#undef ECD_QUOTA_RETURNING
+
+}  // namespace ecd::registration::sql

@@ -1,0 +1,115 @@
+#include "services/registration/validation.hpp"
+
+#include <sys/stat.h>
+
+#include "common/countries.hpp"
+#include "common/crypto.hpp"
+
+namespace ecd::registration {
+namespace {
+
+Status Text(const std::string& value, const std::string& field, size_t min, size_t max) {
+  if (value.size() < min) return Status::InvalidArgument(field, "must not be empty");
+  if (value.size() > max) {
+    return Status::InvalidArgument(field, "must be at most " + std::to_string(max) + " bytes");
+  }
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f) {
+      return Status::InvalidArgument(field, "must not contain control characters");
+    }
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::string> ParseName(std::string_view name, std::string_view collection,
+                                std::string_view field) {
+  const std::string prefix = std::string(collection) + "/";
+  if (name.substr(0, prefix.size()) != prefix || !IsUuid(name.substr(prefix.size()))) {
+    return Status::InvalidArgument(std::string(field), "must look like " + prefix + "{uuid}");
+  }
+  return std::string(name.substr(prefix.size()));
+}
+
+}  // namespace
+
+bool IsPlausibleEmail(std::string_view email) {
+  if (email.size() < 3 || email.size() > 254) return false;
+  auto at = email.find('@');
+  if (at == std::string_view::npos || at == 0 || at > 64 || email.rfind('@') != at) return false;
+  std::string_view domain = email.substr(at + 1);
+  if (domain.size() < 3 || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
+      domain.back() == '.' || domain.find("..") != std::string_view::npos) {
+    return false;
+  }
+  for (unsigned char c : email) {
+    if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '(' || c == ')' || c == ',' ||
+        c == ';' || c == ':' || c == '\\' || c == '"' || c == '[' || c == ']') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsTimeZone(std::string_view name, const std::string& zoneinfo_dir) {
+  if (name == "UTC") return true;
+  if (name.empty() || name.size() > 64 || name.front() == '/' ||
+      name.find("..") != std::string_view::npos) {
+    return false;
+  }
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' ||
+          c == '+')) {
+      return false;
+    }
+  }
+  struct stat st {};
+  return stat((zoneinfo_dir + "/" + std::string(name)).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+StatusOr<std::string> ParseEventName(std::string_view name, std::string_view field) {
+  return ParseName(name, "events", field);
+}
+
+StatusOr<std::string> ParseRegistrationName(std::string_view name, std::string_view field) {
+  return ParseName(name, "registrations", field);
+}
+
+Status ValidateRegisterRequest(const v1::RegisterRequest& req, const std::string& zoneinfo_dir) {
+  ECD_RETURN_IF_ERROR(ParseEventName(req.event(), "event").status());
+  if (req.request_id().empty()) return Status::InvalidArgument("request_id", "is required");
+  ECD_RETURN_IF_ERROR(Text(req.request_id(), "request_id", 1, 128));
+  if (req.request_id().find(' ') != std::string::npos) {
+    return Status::InvalidArgument("request_id", "must not contain spaces");
+  }
+  const auto& p = req.participant();
+  ECD_RETURN_IF_ERROR(Text(p.given_name(), "participant.given_name", 1, 100));
+  ECD_RETURN_IF_ERROR(Text(p.family_name(), "participant.family_name", 1, 100));
+  if (!IsPlausibleEmail(p.email())) {
+    return Status::InvalidArgument("participant.email", "is not a valid email address");
+  }
+  if (!IsIsoCountry(p.country_code())) {
+    return Status::InvalidArgument("participant.country_code",
+                                   "must be an ISO 3166-1 alpha-2 code like NG");
+  }
+  ECD_RETURN_IF_ERROR(Text(p.organisation(), "participant.organisation", 0, 200));
+  if (p.affiliation() == v1::AFFILIATION_UNSPECIFIED || !v1::Affiliation_IsValid(p.affiliation())) {
+    return Status::InvalidArgument("participant.affiliation",
+                                   "must be one of the Affiliation values");
+  }
+  ECD_RETURN_IF_ERROR(Text(p.job_title(), "participant.job_title", 0, 200));
+  if (p.preferred_language() != "en" && p.preferred_language() != "fr" &&
+      p.preferred_language() != "es") {
+    return Status::InvalidArgument("participant.preferred_language", "must be en, fr or es");
+  }
+  if (!IsTimeZone(p.time_zone(), zoneinfo_dir)) {
+    return Status::InvalidArgument("participant.time_zone",
+                                   "must be an IANA time zone like Africa/Lagos");
+  }
+  if (!p.privacy_consent()) {
+    return Status::InvalidArgument("participant.privacy_consent",
+                                   "consent to the privacy notice is required");
+  }
+  return Status::Ok();
+}
+
+}  // namespace ecd::registration

@@ -1,0 +1,117 @@
+#include "services/registration/validation.hpp"
+
+#include <gtest/gtest.h>
+
+#include "services/registration/registration.hpp"
+
+namespace ecd::registration {
+namespace {
+
+const std::string kZoneinfo = "/usr/share/zoneinfo";
+
+v1::RegisterRequest Valid() {
+  v1::RegisterRequest r;
+  r.set_event("events/5eed0000-0000-4000-8000-000000000012");
+  r.set_request_id("frontend-42");
+  auto* p = r.mutable_participant();
+  p->set_given_name("Zoë");
+  p->set_family_name("Ñúñez-Çelik");
+  p->set_email("zoe@justice.example.org");
+  p->set_country_code("NG");
+  p->set_affiliation(v1::AFFILIATION_PROSECUTION_SERVICE);
+  p->set_preferred_language("es");
+  p->set_time_zone("America/Mexico_City");
+  p->set_privacy_consent(true);
+  return r;
+}
+
+void ExpectField(const std::function<void(v1::RegisterRequest&)>& mutate,
+                 const std::string& field) {
+  auto r = Valid();
+  mutate(r);
+  Status s = ValidateRegisterRequest(r, kZoneinfo);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument) << field;
+  EXPECT_EQ(s.field(), field) << s.ToString();
+}
+
+TEST(ValidateRegister, ValidPasses) {
+  Status s = ValidateRegisterRequest(Valid(), kZoneinfo);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST(ValidateRegister, EveryRule) {
+  ExpectField([](auto& r) { r.set_event("events/1"); }, "event");
+  ExpectField([](auto& r) { r.clear_request_id(); }, "request_id");
+  ExpectField([](auto& r) { r.set_request_id(std::string(129, 'k')); }, "request_id");
+  ExpectField([](auto& r) { r.set_request_id("a b"); }, "request_id");
+  ExpectField([](auto& r) { r.mutable_participant()->clear_given_name(); },
+              "participant.given_name");
+  ExpectField([](auto& r) { r.mutable_participant()->set_family_name(std::string(101, 'x')); },
+              "participant.family_name");
+  ExpectField([](auto& r) { r.mutable_participant()->set_email("no-at-sign"); },
+              "participant.email");
+  ExpectField([](auto& r) { r.mutable_participant()->set_email("a@b"); }, "participant.email");
+  ExpectField([](auto& r) { r.mutable_participant()->set_email("a b@c.org"); },
+              "participant.email");
+  ExpectField([](auto& r) { r.mutable_participant()->set_country_code("ng"); },
+              "participant.country_code");
+  ExpectField([](auto& r) { r.mutable_participant()->set_organisation(std::string(201, 'o')); },
+              "participant.organisation");
+  ExpectField(
+      [](auto& r) { r.mutable_participant()->set_affiliation(v1::AFFILIATION_UNSPECIFIED); },
+      "participant.affiliation");
+  ExpectField(
+      [](auto& r) { r.mutable_participant()->set_affiliation(static_cast<v1::Affiliation>(77)); },
+      "participant.affiliation");
+  ExpectField([](auto& r) { r.mutable_participant()->set_job_title("a\nb"); },
+              "participant.job_title");
+  ExpectField([](auto& r) { r.mutable_participant()->set_preferred_language("de"); },
+              "participant.preferred_language");
+  ExpectField([](auto& r) { r.mutable_participant()->set_time_zone("../../etc/passwd"); },
+              "participant.time_zone");
+  ExpectField([](auto& r) { r.mutable_participant()->set_time_zone("Mars/Olympus_Mons"); },
+              "participant.time_zone");
+  ExpectField([](auto& r) { r.mutable_participant()->set_privacy_consent(false); },
+              "participant.privacy_consent");
+}
+
+TEST(TimeZones, IanaNames) {
+  EXPECT_TRUE(IsTimeZone("UTC", kZoneinfo));
+  EXPECT_TRUE(IsTimeZone("Africa/Lagos", kZoneinfo));
+  EXPECT_TRUE(IsTimeZone("Asia/Kolkata", kZoneinfo));
+  EXPECT_FALSE(IsTimeZone("Africa", kZoneinfo)) << "a directory is not a zone";
+  EXPECT_FALSE(IsTimeZone("/etc/passwd", kZoneinfo));
+  EXPECT_FALSE(IsTimeZone("", kZoneinfo));
+}
+
+TEST(CancelTokens, BoundToTheRegistration) {
+  CancelTokens tokens("a-secret-of-sixteen+");
+  std::string t = tokens.Mint("5eed0000-0000-4000-8000-000000000001");
+  EXPECT_EQ(t, tokens.Mint("5eed0000-0000-4000-8000-000000000001")) << "stable for retries";
+  EXPECT_TRUE(tokens.Check("5eed0000-0000-4000-8000-000000000001", t));
+  EXPECT_FALSE(tokens.Check("5eed0000-0000-4000-8000-000000000002", t));
+  EXPECT_FALSE(
+      CancelTokens("another-secret-of-16").Check("5eed0000-0000-4000-8000-000000000001", t));
+}
+
+TEST(RoleTable, EveryMethodListedAndLeastPrivilege) {
+  const auto* service =
+      v1::Registration::descriptor()->file()->FindServiceByName("RegistrationService");
+  ASSERT_NE(service, nullptr);
+  for (bool integration : {false, true}) {
+    auto roles = RegistrationRoles(integration);
+    for (int i = 0; i < service->method_count(); ++i) {
+      EXPECT_TRUE(roles.Knows(service->method(i)->name())) << service->method(i)->name();
+    }
+    EXPECT_EQ(roles.rows().size(), static_cast<size_t>(service->method_count()));
+    EXPECT_TRUE(roles.Allows("Register", Role::kFrontend));
+    EXPECT_FALSE(roles.Allows("Register", Role::kIntegration));
+    EXPECT_FALSE(roles.Allows("ListRegistrations", Role::kFrontend));
+    EXPECT_FALSE(roles.Allows("ApproveRegistration", Role::kService));
+    EXPECT_FALSE(roles.Allows("ErasePersonalData", Role::kService));
+    EXPECT_EQ(roles.Allows("ListRegistrations", Role::kIntegration), integration);
+  }
+}
+
+}  // namespace
+}  // namespace ecd::registration

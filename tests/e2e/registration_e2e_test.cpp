@@ -1,0 +1,685 @@
+// End to end: the real catalogue and registration binaries, a real PostgreSQL and Redis, driven
+// over gRPC by our C++ client (many calls in flight) and buf curl.
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <pqxx/pqxx>
+#include <set>
+#include <thread>
+
+#include "common/crypto.hpp"
+#include "ecd/catalogue/v1/catalogue.grpc.pb.h"
+#include "ecd/registration/v1/registration.grpc.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "tests/harness/harness.hpp"
+
+namespace ecd::test {
+namespace {
+
+namespace cat = ::ecd::catalogue::v1;
+namespace reg = ::ecd::registration::v1;
+using google::protobuf::util::TimeUtil;
+constexpr int kRace = 200;
+
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  return ctx;
+}
+
+google::rpc::ErrorInfo InfoOf(const grpc::Status& s) {
+  google::rpc::Status rich;
+  google::rpc::ErrorInfo info;
+  if (rich.ParseFromString(s.error_details())) {
+    for (const auto& d : rich.details()) {
+      if (d.UnpackTo(&info)) break;
+    }
+  }
+  return info;
+}
+
+google::protobuf::Timestamp In(std::chrono::seconds from_now) {
+  return TimeUtil::SecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch() + from_now)
+          .count());
+}
+
+reg::Participant Person(const std::string& email, const std::string& country) {
+  reg::Participant p;
+  p.set_given_name("Ngozi");
+  p.set_family_name("Okonjo-Iweala");
+  p.set_email(email);
+  p.set_country_code(country);
+  p.set_organisation("Ministry of Justice");
+  p.set_affiliation(reg::AFFILIATION_MINISTRY_OF_JUSTICE);
+  p.set_job_title("Prosecutor");
+  p.set_preferred_language("fr");
+  p.set_time_zone("Africa/Lagos");
+  p.set_privacy_consent(true);
+  return p;
+}
+
+class Platform {
+ public:
+  Platform() : redis_(std::make_unique<RedisServer>()), db_(NewDatabaseUrl("reg")) {
+    catalogue_ = std::make_unique<ServiceProcess>(
+        ECD_CATALOGUE_BIN, std::map<std::string, std::string>{{"ECD_PG_URL", db_}});
+    registration_ = StartRegistration();
+    if (!catalogue_->WaitHealth("SERVING", std::chrono::seconds(30)) ||
+        !registration_->WaitHealth("SERVING", std::chrono::seconds(30))) {
+      throw std::runtime_error("services did not start: " + catalogue_->process().Log() +
+                               registration_->process().Log());
+    }
+    catalogue_stub_ = cat::CatalogueService::NewStub(
+        grpc::CreateChannel(catalogue_->address(), grpc::InsecureChannelCredentials()));
+  }
+
+  std::unique_ptr<ServiceProcess> StartRegistration() {
+    return std::make_unique<ServiceProcess>(
+        ECD_REGISTRATION_BIN,
+        std::map<std::string, std::string>{
+            {"ECD_PG_URL", db_},
+            {"ECD_REDIS_ADDRESS", "127.0.0.1:" + std::to_string(redis_->port())},
+            {"ECD_CATALOGUE_ADDRESS", catalogue_->address()},
+            {"ECD_CATALOGUE_CACHE_MS", "0"},
+            {"ECD_SERVICE_TOKEN", TestTokens().service},
+            {"ECD_CANCEL_TOKEN_SECRET", "test-cancel-token-secret"},
+            {"ECD_PG_POOL_SIZE", "8"},
+            {"ECD_LOG_LEVEL", "warn"}});
+  }
+
+  std::unique_ptr<reg::RegistrationService::Stub> Stub(ServiceProcess& p) {
+    return reg::RegistrationService::NewStub(
+        grpc::CreateChannel(p.address(), grpc::InsecureChannelCredentials()));
+  }
+
+  // A published event inviting `countries`, open for registration now.
+  std::string CreateEvent(const std::vector<std::string>& countries, int limit, bool manual = false,
+                          bool publish = true) {
+    cat::CreateEventRequest req;
+    auto* e = req.mutable_event();
+    e->set_title("Race webinar");
+    e->set_region(cat::REGION_AFRICA);
+    e->set_language_code("en");
+    *e->mutable_start_time() = In(std::chrono::hours(24 * 30));
+    *e->mutable_end_time() = In(std::chrono::hours(24 * 30) + std::chrono::minutes(105));
+    e->set_duration_minutes(100);
+    for (const auto& c : countries) e->add_invited_countries(c);
+    e->set_participants_per_country(limit);
+    e->set_approval_mode(manual ? cat::APPROVAL_MODE_MANUAL : cat::APPROVAL_MODE_AUTOMATIC);
+    cat::CreateEventResponse resp;
+    auto st = catalogue_stub_->CreateEvent(Ctx(TestTokens().admin).get(), req, &resp);
+    if (!st.ok()) throw std::runtime_error("CreateEvent: " + st.error_message());
+    if (publish) {
+      cat::PublishEventRequest pub;
+      pub.set_name(resp.event().name());
+      cat::PublishEventResponse published;
+      st = catalogue_stub_->PublishEvent(Ctx(TestTokens().admin).get(), pub, &published);
+      if (!st.ok()) throw std::runtime_error("PublishEvent: " + st.error_message());
+    }
+    return resp.event().name();
+  }
+
+  cat::CatalogueService::Stub& catalogue() { return *catalogue_stub_; }
+  ServiceProcess& registration() { return *registration_; }
+  RedisServer& redis() { return *redis_; }
+  const std::string& db() const { return db_; }
+
+  // What PostgreSQL holds for (event, country).
+  struct Truth {
+    int confirmed = 0, pending = 0, waitlisted = 0, taken = 0, counted_waitlist = 0;
+  };
+  Truth TruthOf(const std::string& event_name, const std::string& country) {
+    pqxx::connection conn(db_);
+    pqxx::nontransaction tx(conn);
+    const std::string id = event_name.substr(event_name.find('/') + 1);
+    Truth t;
+    for (const auto& r : tx.exec_params(
+             "SELECT status, count(*) FROM registration.registrations WHERE event_id = $1"
+             " AND country = $2 GROUP BY status",
+             id, country)) {
+      int status = r[0].as<int>(), n = r[1].as<int>();
+      if (status == 1) t.confirmed = n;
+      if (status == 2) t.pending = n;
+      if (status == 3) t.waitlisted = n;
+    }
+    auto q = tx.exec_params(
+        "SELECT taken, waitlisted FROM registration.quotas WHERE event_id = $1 AND country = $2",
+        id, country);
+    if (!q.empty()) {
+      t.taken = q[0][0].as<int>();
+      t.counted_waitlist = q[0][1].as<int>();
+    }
+    return t;
+  }
+  int64_t Count(const std::string& sql) {
+    pqxx::connection conn(db_);
+    pqxx::nontransaction tx(conn);
+    return tx.exec(sql)[0][0].as<int64_t>();
+  }
+
+ private:
+  std::unique_ptr<RedisServer> redis_;
+  std::string db_;
+  std::unique_ptr<ServiceProcess> catalogue_;
+  std::unique_ptr<ServiceProcess> registration_;
+  std::unique_ptr<cat::CatalogueService::Stub> catalogue_stub_;
+};
+
+// `n` Register calls in flight at once, spread over `stubs`; `midway` runs after half of them
+// were sent. Returns each call's status and answer.
+struct Outcome {
+  grpc::Status status;
+  reg::RegisterResponse response;
+};
+std::vector<Outcome> RegisterConcurrently(const std::vector<reg::RegistrationService::Stub*>& stubs,
+                                          const std::string& event, const std::string& country,
+                                          int n, const std::string& tag,
+                                          const std::function<void()>& midway = {}) {
+  std::vector<Outcome> out(n);
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts(n);
+  std::vector<reg::RegisterRequest> requests(n);
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  for (int i = 0; i < n; ++i) {
+    auto& req = requests[i];
+    req.set_event(event);
+    *req.mutable_participant() =
+        Person("p" + std::to_string(i) + "." + tag + "@justice.example.org", country);
+    req.set_request_id(tag + "-" + std::to_string(i));
+    contexts[i] = Ctx(TestTokens().frontend);
+    stubs[i % stubs.size()]->async()->Register(contexts[i].get(), &req, &out[i].response,
+                                               [&, i](grpc::Status s) {
+                                                 std::lock_guard<std::mutex> lock(mu);
+                                                 out[i].status = s;
+                                                 ++done;
+                                                 cv.notify_all();
+                                               });
+    if (i == n / 2 && midway) midway();
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done == n; });
+  return out;
+}
+
+// Every call answered, exactly `limit` confirmed, the rest waitlisted with distinct positions
+// 1..n, and PostgreSQL agreeing.
+void ExpectExactRound(Platform& platform, const std::vector<Outcome>& outcomes,
+                      const std::string& event, const std::string& country, int limit) {
+  int confirmed = 0, other = 0;
+  std::set<int> positions;
+  for (const auto& o : outcomes) {
+    ASSERT_TRUE(o.status.ok()) << o.status.error_code() << " " << o.status.error_message();
+    EXPECT_NE(o.status.error_code(), grpc::StatusCode::INTERNAL);
+    const auto& r = o.response.registration();
+    if (r.status() == reg::REGISTRATION_STATUS_CONFIRMED) {
+      ++confirmed;
+    } else if (r.status() == reg::REGISTRATION_STATUS_WAITLISTED) {
+      positions.insert(r.waitlist_position());
+    } else {
+      ++other;
+    }
+  }
+  const int waitlisted = static_cast<int>(outcomes.size()) - limit;
+  EXPECT_EQ(confirmed, limit);
+  EXPECT_EQ(other, 0);
+  ASSERT_EQ(static_cast<int>(positions.size()), waitlisted) << "positions not distinct";
+  EXPECT_EQ(*positions.begin(), 1);
+  EXPECT_EQ(*positions.rbegin(), waitlisted);
+  auto truth = platform.TruthOf(event, country);
+  EXPECT_EQ(truth.confirmed, limit);
+  EXPECT_EQ(truth.taken, limit);
+  EXPECT_EQ(truth.waitlisted, waitlisted);
+  EXPECT_EQ(truth.counted_waitlist, waitlisted);
+}
+
+class RegistrationE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { platform_ = new Platform(); }
+  static void TearDownTestSuite() { delete platform_; }
+  Platform& p() { return *platform_; }
+  reg::RegistrationService::Stub& stub() {
+    if (!stub_) stub_ = p().Stub(p().registration());
+    return *stub_;
+  }
+  reg::RegisterResponse MustRegister(const std::string& event, const std::string& email,
+                                     const std::string& country) {
+    reg::RegisterRequest req;
+    req.set_event(event);
+    *req.mutable_participant() = Person(email, country);
+    req.set_request_id("req-" + NewUuid());
+    reg::RegisterResponse resp;
+    auto st = stub().Register(Ctx(TestTokens().frontend).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp;
+  }
+  reg::Registration Get(const std::string& name) {
+    reg::GetRegistrationRequest req;
+    req.set_name(name);
+    reg::GetRegistrationResponse resp;
+    auto st = stub().GetRegistration(Ctx(TestTokens().admin).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.registration();
+  }
+
+  static Platform* platform_;
+  std::unique_ptr<reg::RegistrationService::Stub> stub_;
+};
+Platform* RegistrationE2E::platform_ = nullptr;
+
+TEST_F(RegistrationE2E, TwentyRoundsOf200ConcurrentRegistrationsNeverOverbook) {
+  for (int round = 0; round < 20; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const std::string event = p().CreateEvent({"NG", "GH"}, 4);
+    auto outcomes =
+        RegisterConcurrently({&stub()}, event, "NG", kRace, "r" + std::to_string(round));
+    ExpectExactRound(p(), outcomes, event, "NG", 4);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST_F(RegistrationE2E, TwoProcessesSharingDatabaseAndRedisNeverOverbook) {
+  auto second = p().StartRegistration();
+  ASSERT_TRUE(second->WaitHealth("SERVING", std::chrono::seconds(30))) << second->process().Log();
+  auto other = p().Stub(*second);
+  for (int round = 0; round < 20; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const std::string event = p().CreateEvent({"SN"}, 4);
+    auto outcomes = RegisterConcurrently({&stub(), other.get()}, event, "SN", kRace,
+                                         "two" + std::to_string(round));
+    ExpectExactRound(p(), outcomes, event, "SN", 4);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST_F(RegistrationE2E, RedisFlushedMidRaceNeverOverbooks) {
+  for (int round = 0; round < 3; ++round) {
+    const std::string event = p().CreateEvent({"KE"}, 4);
+    auto outcomes =
+        RegisterConcurrently({&stub()}, event, "KE", kRace, "flush" + std::to_string(round), [&] {
+          ecd::test::Run({"redis-cli", "-p", std::to_string(p().redis().port()), "FLUSHALL"});
+          ecd::test::Run(
+              {"redis-cli", "-p", std::to_string(p().redis().port()), "SCRIPT", "FLUSH"});
+        });
+    ExpectExactRound(p(), outcomes, event, "KE", 4);
+  }
+}
+
+TEST_F(RegistrationE2E, RedisRestartedMidRaceNeverOverbooks) {
+  const std::string event = p().CreateEvent({"UG"}, 4);
+  auto outcomes = RegisterConcurrently({&stub()}, event, "UG", kRace, "restart", [&] {
+    p().redis().Stop();
+    p().redis().Start();
+  });
+  ExpectExactRound(p(), outcomes, event, "UG", 4);
+}
+
+TEST_F(RegistrationE2E, RedisStoppedRegistrationStillExactAndHealthServing) {
+  const std::string event = p().CreateEvent({"TZ"}, 4);
+  p().redis().Stop();
+  auto outcomes = RegisterConcurrently({&stub()}, event, "TZ", kRace, "stopped");
+  ExpectExactRound(p(), outcomes, event, "TZ", 4);
+  EXPECT_EQ(p().registration().HealthStatus(), "SERVING") << "Redis is not critical";
+  reg::GetAvailabilityRequest req;
+  req.set_event(event);
+  reg::GetAvailabilityResponse resp;
+  ASSERT_TRUE(stub().GetAvailability(Ctx(TestTokens().frontend).get(), req, &resp).ok());
+  ASSERT_EQ(resp.countries_size(), 1);
+  EXPECT_EQ(resp.countries(0).taken(), 4);
+  EXPECT_EQ(resp.countries(0).waitlisted(), kRace - 4);
+  p().redis().Start();
+}
+
+TEST_F(RegistrationE2E, FiftyConcurrentRetriesOfOneRequestGiveOneRegistration) {
+  const std::string event = p().CreateEvent({"GH"}, 4);
+  reg::RegisterRequest req;
+  req.set_event(event);
+  *req.mutable_participant() = Person("retry@justice.example.org", "GH");
+  req.set_request_id("retry-" + NewUuid());
+  std::vector<Outcome> out(50);
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts(50);
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  for (int i = 0; i < 50; ++i) {
+    contexts[i] = Ctx(TestTokens().frontend);
+    stub().async()->Register(contexts[i].get(), &req, &out[i].response, [&, i](grpc::Status s) {
+      std::lock_guard<std::mutex> lock(mu);
+      out[i].status = s;
+      ++done;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done == 50; });
+  }
+  for (const auto& o : out) {
+    ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+    EXPECT_EQ(o.response.SerializeAsString(), out[0].response.SerializeAsString());
+  }
+  EXPECT_FALSE(out[0].response.cancellation_token().empty());
+  EXPECT_EQ(p().Count("SELECT count(*) FROM registration.registrations"
+                      " WHERE email = 'retry@justice.example.org'"),
+            1);
+  // The same key for a different request is refused.
+  req.mutable_participant()->set_given_name("Someone else");
+  reg::RegisterResponse resp;
+  auto st = stub().Register(Ctx(TestTokens().frontend).get(), req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(InfoOf(st).reason(), "REQUEST_ID_REUSED");
+}
+
+TEST_F(RegistrationE2E, CancellingPromotesExactlyTheFirstWaitlisted) {
+  const std::string event = p().CreateEvent({"CI"}, 2);
+  auto a = MustRegister(event, "a@ci.example.org", "CI");
+  auto b = MustRegister(event, "b@ci.example.org", "CI");
+  auto c = MustRegister(event, "c@ci.example.org", "CI");
+  auto d = MustRegister(event, "d@ci.example.org", "CI");
+  auto e = MustRegister(event, "e@ci.example.org", "CI");
+  EXPECT_EQ(a.registration().status(), reg::REGISTRATION_STATUS_CONFIRMED);
+  EXPECT_EQ(b.registration().status(), reg::REGISTRATION_STATUS_CONFIRMED);
+  EXPECT_EQ(c.registration().waitlist_position(), 1);
+  EXPECT_EQ(d.registration().waitlist_position(), 2);
+  EXPECT_EQ(e.registration().waitlist_position(), 3);
+
+  reg::CancelRegistrationRequest cancel;
+  cancel.set_name(a.registration().name());
+  cancel.set_cancellation_token(b.cancellation_token());  // someone else's token
+  reg::CancelRegistrationResponse cancelled;
+  auto st = stub().CancelRegistration(Ctx(TestTokens().frontend).get(), cancel, &cancelled);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(InfoOf(st).reason(), "INVALID_CANCELLATION_TOKEN");
+
+  cancel.set_cancellation_token(a.cancellation_token());
+  st = stub().CancelRegistration(Ctx(TestTokens().frontend).get(), cancel, &cancelled);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(cancelled.registration().status(), reg::REGISTRATION_STATUS_CANCELLED);
+  EXPECT_EQ(Get(c.registration().name()).status(), reg::REGISTRATION_STATUS_CONFIRMED);
+  EXPECT_EQ(Get(d.registration().name()).waitlist_position(), 1);
+  EXPECT_EQ(Get(e.registration().name()).waitlist_position(), 2);
+  auto truth = p().TruthOf(event, "CI");
+  EXPECT_EQ(truth.confirmed, 2);
+  EXPECT_EQ(truth.taken, 2);
+  EXPECT_EQ(truth.waitlisted, 2);
+  // Cancelling again changes nothing.
+  ASSERT_TRUE(stub().CancelRegistration(Ctx(TestTokens().frontend).get(), cancel, &cancelled).ok());
+  EXPECT_EQ(p().TruthOf(event, "CI").confirmed, 2);
+  // The outbox recorded each change in order.
+  EXPECT_EQ(p().Count("SELECT count(*) FROM registration.outbox WHERE kind = 'promoted' AND"
+                      " registration_id = '" +
+                      c.registration().name().substr(14) + "'"),
+            1);
+  EXPECT_EQ(p().Count("SELECT count(*) FROM registration.outbox WHERE kind = 'cancelled' AND"
+                      " registration_id = '" +
+                      a.registration().name().substr(14) + "'"),
+            1);
+}
+
+TEST_F(RegistrationE2E, RejectingAPendingOnePromotesTheFirstWaitlisted) {
+  const std::string event = p().CreateEvent({"BJ"}, 1, /*manual=*/true);
+  auto a = MustRegister(event, "a@bj.example.org", "BJ");
+  auto b = MustRegister(event, "b@bj.example.org", "BJ");
+  auto c = MustRegister(event, "c@bj.example.org", "BJ");
+  EXPECT_EQ(a.registration().status(), reg::REGISTRATION_STATUS_PENDING_APPROVAL);
+  EXPECT_EQ(b.registration().waitlist_position(), 1);
+  reg::RejectRegistrationRequest rej;
+  rej.set_name(a.registration().name());
+  rej.set_reason("not a criminal-justice official");
+  reg::RejectRegistrationResponse rejected;
+  EXPECT_EQ(
+      stub().RejectRegistration(Ctx(TestTokens().frontend).get(), rej, &rejected).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub().RejectRegistration(Ctx(TestTokens().admin).get(), rej, &rejected).ok());
+  EXPECT_EQ(rejected.registration().status(), reg::REGISTRATION_STATUS_REJECTED);
+  EXPECT_EQ(Get(b.registration().name()).status(), reg::REGISTRATION_STATUS_PENDING_APPROVAL);
+  EXPECT_EQ(Get(c.registration().name()).waitlist_position(), 1);
+  reg::ApproveRegistrationRequest approve;
+  approve.set_name(b.registration().name());
+  reg::ApproveRegistrationResponse approved;
+  ASSERT_TRUE(stub().ApproveRegistration(Ctx(TestTokens().admin).get(), approve, &approved).ok());
+  EXPECT_EQ(approved.registration().status(), reg::REGISTRATION_STATUS_CONFIRMED);
+  approve.set_name(c.registration().name());
+  auto st = stub().ApproveRegistration(Ctx(TestTokens().admin).get(), approve, &approved);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(InfoOf(st).reason(), "NOT_PENDING_APPROVAL");
+}
+
+TEST_F(RegistrationE2E, AttendanceMergesRejoinsAndReportsBadRows) {
+  const std::string event = p().CreateEvent({"SN"}, 4);
+  auto a = MustRegister(event, "awa.diop@justice.sn", "SN");
+  auto b = MustRegister(event, "moussa@interieur.sn", "SN");
+  const std::string csv =
+      "Meeting ID,Topic,Start Time,End Time,User Email,Duration (Minutes),Participants\r\n"
+      "123,Webinar,07/07/2020 08:00:00 AM,07/07/2020 09:45:00 AM,host@coe.int,105,3\r\n"
+      "\r\n"
+      "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\r\n"
+      "\"Diop, Awa\",Awa.Diop@justice.sn,07/07/2020 08:00:00 AM,07/07/2020 08:30:00 AM,30,No\r\n"
+      "\"Diop, Awa\",awa.diop@justice.sn,07/07/2020 08:20:00 AM,07/07/2020 09:00:00 AM,40,No\r\n"
+      "\"Diop, Awa\",awa.diop@justice.sn,07/07/2020 09:10:00 AM,07/07/2020 09:25:00 AM,15,No\r\n"
+      "Moussa,moussa@interieur.sn,07/07/2020 08:05:00 AM,07/07/2020 08:50:30 AM,45,No\r\n"
+      "Stranger,stranger@example.org,07/07/2020 08:00:00 AM,07/07/2020 08:10:00 AM,10,Yes\r\n"
+      "Broken,broken@example.org,07/32/2020 08:00:00 AM,07/07/2020 08:10:00 AM,10,Yes\r\n"
+      "Backwards,moussa@interieur.sn,07/07/2020 09:00:00 AM,07/07/2020 08:00:00 AM,0,No\r\n";
+  reg::ImportAttendanceRequest req;
+  req.set_event(event);
+  req.set_report_csv(csv);
+  for (int attempt = 0; attempt < 2; ++attempt) {  // re-importing gives the same result
+    reg::ImportAttendanceResponse resp;
+    auto st = stub().ImportAttendance(Ctx(TestTokens().admin).get(), req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(resp.rows(), 7);
+    EXPECT_EQ(resp.matched_rows(), 4);
+    ASSERT_EQ(resp.unmatched_emails_size(), 1);
+    EXPECT_EQ(resp.unmatched_emails(0), "stranger@example.org");
+    ASSERT_EQ(resp.malformed_rows_size(), 2);
+    EXPECT_EQ(resp.malformed_rows(0).line(), 10);
+    EXPECT_EQ(resp.malformed_rows(1).line(), 11);
+    EXPECT_EQ(Get(a.registration().name()).attended_minutes(), 75);  // 08:00-09:00 + 15
+    EXPECT_EQ(Get(b.registration().name()).attended_minutes(), 45);
+  }
+  EXPECT_EQ(p().Count("SELECT count(*) FROM registration.outbox WHERE kind ="
+                      " 'attendance_recorded' AND registration_id = '" +
+                      a.registration().name().substr(14) + "'"),
+            1)
+      << "an unchanged re-import writes no new outbox row";
+}
+
+TEST_F(RegistrationE2E, BadInputIsRefusedAndWritesNothing) {
+  const std::string open = p().CreateEvent({"NG"}, 4);
+  const std::string draft = p().CreateEvent({"NG"}, 4, false, /*publish=*/false);
+  const std::string cancelled = p().CreateEvent({"NG"}, 4);
+  cat::CancelEventRequest cancel;
+  cancel.set_name(cancelled);
+  cat::CancelEventResponse cancel_resp;
+  ASSERT_TRUE(
+      p().catalogue().CancelEvent(Ctx(TestTokens().admin).get(), cancel, &cancel_resp).ok());
+  // A window that closed: close it through the catalogue.
+  const std::string closed = p().CreateEvent({"NG"}, 4);
+  cat::UpdateEventRequest upd;
+  upd.mutable_event()->set_name(closed);
+  *upd.mutable_event()->mutable_registration_open_time() = In(-std::chrono::hours(48));
+  *upd.mutable_event()->mutable_registration_close_time() = In(-std::chrono::hours(24));
+  upd.mutable_update_mask()->add_paths("registration_open_time");
+  upd.mutable_update_mask()->add_paths("registration_close_time");
+  cat::UpdateEventResponse updated;
+  ASSERT_TRUE(p().catalogue().UpdateEvent(Ctx(TestTokens().admin).get(), upd, &updated).ok());
+
+  const int64_t before = p().Count("SELECT count(*) FROM registration.registrations");
+  const int64_t outbox_before = p().Count("SELECT count(*) FROM registration.outbox");
+  struct Case {
+    std::string name;
+    std::function<void(reg::RegisterRequest&)> mutate;
+    grpc::StatusCode code;
+    std::string reason_or_field;
+  };
+  const std::vector<Case> cases = {
+      {"malformed email", [](auto& r) { r.mutable_participant()->set_email("not-an-email"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "participant.email"},
+      {"unknown country", [](auto& r) { r.mutable_participant()->set_country_code("XX"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "participant.country_code"},
+      {"missing consent", [](auto& r) { r.mutable_participant()->set_privacy_consent(false); },
+       grpc::StatusCode::INVALID_ARGUMENT, "participant.privacy_consent"},
+      {"overlong name",
+       [](auto& r) { r.mutable_participant()->set_given_name(std::string(101, 'x')); },
+       grpc::StatusCode::INVALID_ARGUMENT, "participant.given_name"},
+      {"bad time zone", [](auto& r) { r.mutable_participant()->set_time_zone("Mars/Olympus"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "participant.time_zone"},
+      {"bad language", [](auto& r) { r.mutable_participant()->set_preferred_language("de"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "participant.preferred_language"},
+      {"no request id", [](auto& r) { r.clear_request_id(); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "request_id"},
+      {"country not invited", [](auto& r) { r.mutable_participant()->set_country_code("FR"); },
+       grpc::StatusCode::FAILED_PRECONDITION, "COUNTRY_NOT_INVITED"},
+      {"draft event", [&](auto& r) { r.set_event(draft); }, grpc::StatusCode::FAILED_PRECONDITION,
+       "EVENT_NOT_OPEN"},
+      {"cancelled event", [&](auto& r) { r.set_event(cancelled); },
+       grpc::StatusCode::FAILED_PRECONDITION, "EVENT_NOT_OPEN"},
+      {"closed window", [&](auto& r) { r.set_event(closed); },
+       grpc::StatusCode::FAILED_PRECONDITION, "REGISTRATION_CLOSED"},
+      {"unknown event", [](auto& r) { r.set_event("events/00000000-0000-4000-8000-000000000000"); },
+       grpc::StatusCode::NOT_FOUND, "EVENT_NOT_FOUND"},
+  };
+  for (const auto& c : cases) {
+    reg::RegisterRequest req;
+    req.set_event(open);
+    *req.mutable_participant() = Person("bad-" + NewUuid().substr(0, 8) + "@example.org", "NG");
+    req.set_request_id("bad-" + NewUuid());
+    c.mutate(req);
+    reg::RegisterResponse resp;
+    auto st = stub().Register(Ctx(TestTokens().frontend).get(), req, &resp);
+    EXPECT_EQ(st.error_code(), c.code) << c.name << ": " << st.error_message();
+    auto info = InfoOf(st);
+    if (c.code == grpc::StatusCode::INVALID_ARGUMENT) {
+      EXPECT_EQ(info.metadata().count("field") ? info.metadata().at("field") : "",
+                c.reason_or_field)
+          << c.name;
+    } else {
+      EXPECT_EQ(info.reason(), c.reason_or_field) << c.name;
+    }
+  }
+  EXPECT_EQ(p().Count("SELECT count(*) FROM registration.registrations"), before);
+  EXPECT_EQ(p().Count("SELECT count(*) FROM registration.outbox"), outbox_before);
+
+  // One registration per email per event, whatever the case of the address.
+  MustRegister(open, "dup@example.org", "NG");
+  reg::RegisterRequest again;
+  again.set_event(open);
+  *again.mutable_participant() = Person("DUP@Example.org", "NG");
+  again.set_request_id("dup-" + NewUuid());
+  reg::RegisterResponse resp;
+  auto st = stub().Register(Ctx(TestTokens().frontend).get(), again, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(InfoOf(st).reason(), "ALREADY_REGISTERED");
+  // The integration role cannot register, nobody can without a token.
+  EXPECT_EQ(stub().Register(Ctx(TestTokens().integration).get(), again, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stub().Register(Ctx("").get(), again, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(RegistrationE2E, WatchAvailabilitySeesChangesFromAnotherReplica) {
+  const std::string event = p().CreateEvent({"GH", "NG"}, 2);
+  auto second = p().StartRegistration();
+  ASSERT_TRUE(second->WaitHealth("SERVING", std::chrono::seconds(30)));
+  auto other = p().Stub(*second);
+  reg::WatchAvailabilityRequest req;
+  req.set_event(event);
+  auto ctx = Ctx(TestTokens().frontend);
+  auto reader = stub().WatchAvailability(ctx.get(), req);
+  reg::WatchAvailabilityResponse msg;
+  ASSERT_TRUE(reader->Read(&msg));
+  ASSERT_EQ(msg.countries_size(), 2);
+  EXPECT_EQ(msg.countries(0).country_code(), "GH");
+  EXPECT_EQ(msg.countries(0).taken(), 0);
+  // Three registrations for GH on the other replica: taken 2, waitlisted 1 eventually.
+  for (int i = 0; i < 3; ++i) {
+    reg::RegisterRequest r;
+    r.set_event(event);
+    *r.mutable_participant() = Person("w" + std::to_string(i) + "@gh.example.org", "GH");
+    r.set_request_id("watch-" + NewUuid());
+    reg::RegisterResponse resp;
+    ASSERT_TRUE(other->Register(Ctx(TestTokens().frontend).get(), r, &resp).ok());
+  }
+  bool seen = false;
+  while (!seen && reader->Read(&msg)) {
+    seen = msg.countries(0).taken() == 2 && msg.countries(0).waitlisted() == 1;
+  }
+  EXPECT_TRUE(seen);
+  ctx->TryCancel();
+  reader->Finish();
+}
+
+TEST_F(RegistrationE2E, ErasureAnonymisesAndFreesTheSeat) {
+  const std::string event = p().CreateEvent({"ML"}, 1);
+  auto x = MustRegister(event, "erase.me@ml.example.org", "ML");
+  auto y = MustRegister(event, "next@ml.example.org", "ML");
+  EXPECT_EQ(y.registration().status(), reg::REGISTRATION_STATUS_WAITLISTED);
+  reg::ErasePersonalDataRequest req;
+  req.set_email("Erase.Me@ml.example.org");
+  reg::ErasePersonalDataResponse resp;
+  ASSERT_TRUE(stub().ErasePersonalData(Ctx(TestTokens().admin).get(), req, &resp).ok());
+  EXPECT_EQ(resp.erased(), 1);
+  EXPECT_EQ(resp.cancelled(), 1);
+  auto erased = Get(x.registration().name());
+  EXPECT_TRUE(erased.erased());
+  EXPECT_EQ(erased.participant().email(), "");
+  EXPECT_EQ(erased.participant().given_name(), "");
+  EXPECT_EQ(Get(y.registration().name()).status(), reg::REGISTRATION_STATUS_CONFIRMED);
+  auto truth = p().TruthOf(event, "ML");
+  EXPECT_EQ(truth.taken, 1);
+  EXPECT_EQ(truth.confirmed, 1);
+  EXPECT_EQ(p().Count("SELECT count(*) FROM registration.registrations WHERE email_norm ="
+                      " 'erase.me@ml.example.org'"),
+            0);
+  EXPECT_EQ(p().Count("SELECT count(*) FROM registration.outbox WHERE position("
+                      "'erase.me' in encode(payload, 'escape')) > 0"),
+            0)
+      << "the outbox still holds the address";
+}
+
+TEST_F(RegistrationE2E, ExportStreamsEveryRegistrationAndListPages) {
+  const std::string event = p().CreateEvent({"GM"}, 3);
+  std::set<std::string> names;
+  for (int i = 0; i < 7; ++i) {
+    names.insert(MustRegister(event, "x" + std::to_string(i) + "@gm.example.org", "GM")
+                     .registration()
+                     .name());
+  }
+  reg::ExportRegistrationsRequest req;
+  req.set_event(event);
+  auto ctx = Ctx(TestTokens().admin);
+  auto reader = stub().ExportRegistrations(ctx.get(), req);
+  reg::ExportRegistrationsResponse msg;
+  std::set<std::string> exported;
+  while (reader->Read(&msg)) exported.insert(msg.registration().name());
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(exported, names);
+
+  std::set<std::string> listed;
+  reg::ListRegistrationsRequest list;
+  list.set_event(event);
+  list.set_page_size(3);
+  for (;;) {
+    reg::ListRegistrationsResponse page;
+    ASSERT_TRUE(stub().ListRegistrations(Ctx(TestTokens().admin).get(), list, &page).ok());
+    for (const auto& r : page.registrations()) listed.insert(r.name());
+    if (page.next_page_token().empty()) break;
+    list.set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(listed, names);
+  list.clear_page_token();
+  reg::ListRegistrationsResponse page;
+  EXPECT_EQ(stub().ListRegistrations(Ctx(TestTokens().frontend).get(), list, &page).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace ecd::test
