@@ -2,7 +2,8 @@
 // client threads over several connections, for a bounded time and a bounded number of calls.
 // Prints one line per method: calls, throughput, p50 and p99 latency.
 //   ecd_load --address 127.0.0.1:50061 --token-file .local/admin.token
-//            --method health|get|list --concurrency 32 --seconds 10 [--max-calls N]
+//            --method health|get|list|register --concurrency 32 --seconds 10 [--max-calls N]
+//            [--events events/a,events/b --countries NG,GH,...]   (register: spread over these)
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "ecd/catalogue/v1/catalogue.grpc.pb.h"
+#include "ecd/registration/v1/registration.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace {
@@ -31,7 +33,21 @@ struct Options {
   int seconds = 10;
   long max_calls = 5'000'000;
   int connections = 4;
+  std::vector<std::string> events;
+  std::vector<std::string> countries;
 };
+
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t comma = s.find(',', pos);
+    if (comma == std::string::npos) comma = s.size();
+    if (comma > pos) out.push_back(s.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return out;
+}
 
 Options Parse(int argc, char** argv) {
   Options o;
@@ -53,11 +69,18 @@ Options Parse(int argc, char** argv) {
       o.max_calls = std::stol(v);
     else if (k == "--connections")
       o.connections = std::stoi(v);
+    else if (k == "--events")
+      o.events = Split(v);
+    else if (k == "--countries")
+      o.countries = Split(v);
     else
       throw std::invalid_argument("unknown option " + k);
   }
-  if (o.method != "health" && o.method != "get" && o.method != "list") {
-    throw std::invalid_argument("--method must be health, get or list");
+  if (o.method != "health" && o.method != "get" && o.method != "list" && o.method != "register") {
+    throw std::invalid_argument("--method must be health, get, list or register");
+  }
+  if (o.method == "register" && (o.events.empty() || o.countries.empty())) {
+    throw std::invalid_argument("register needs --events and --countries");
   }
   return o;
 }
@@ -90,6 +113,8 @@ int main(int argc, char** argv) {
       auto channel = channels[t % channels.size()];
       auto health = grpc::health::v1::Health::NewStub(channel);
       auto catalogue = v1::CatalogueService::NewStub(channel);
+      auto registration = ecd::registration::v1::RegistrationService::NewStub(channel);
+      long n = 0;
       auto& mine = latencies[t];
       mine.reserve(100000);
       while (Clock::now() < end && issued.fetch_add(1) < o.max_calls) {
@@ -107,6 +132,24 @@ int main(int argc, char** argv) {
           req.set_name(o.event);
           v1::GetEventResponse resp;
           st = catalogue->GetEvent(&ctx, req, &resp);
+        } else if (o.method == "register") {
+          // Spread over events and countries; every participant new (a unique email and key).
+          ++n;
+          ecd::registration::v1::RegisterRequest req;
+          req.set_event(o.events[(t + n) % o.events.size()]);
+          req.set_request_id("bench-" + std::to_string(start.time_since_epoch().count()) + "-" +
+                             std::to_string(t) + "-" + std::to_string(n));
+          auto* p = req.mutable_participant();
+          p->set_given_name("Bench");
+          p->set_family_name("Participant");
+          p->set_email(req.request_id() + "@bench.example.org");
+          p->set_country_code(o.countries[(t * 7 + n) % o.countries.size()]);
+          p->set_affiliation(ecd::registration::v1::AFFILIATION_OTHER);
+          p->set_preferred_language("en");
+          p->set_time_zone("UTC");
+          p->set_privacy_consent(true);
+          ecd::registration::v1::RegisterResponse resp;
+          st = registration->Register(&ctx, req, &resp);
         } else {
           v1::ListEventsRequest req;
           req.set_page_size(5);

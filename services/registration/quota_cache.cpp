@@ -38,7 +38,16 @@ return out
 }  // namespace
 
 QuotaCache::QuotaCache(RedisPool& redis, std::chrono::milliseconds ttl)
-    : redis_(redis), ttl_(ttl) {}
+    : redis_(redis), ttl_(ttl), writer_([this] { WriterLoop(); }) {}
+
+QuotaCache::~QuotaCache() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  writer_.join();
+}
 
 std::string QuotaCache::Key(const std::string& event_id, const std::string& country) {
   // The hash tag keeps an event's counters in one slot, should Redis become a cluster.
@@ -46,6 +55,37 @@ std::string QuotaCache::Key(const std::string& event_id, const std::string& coun
 }
 
 void QuotaCache::Store(const QuotaState& q) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto [it, fresh] = queued_.emplace(Key(q.event_id, q.country), q);
+    if (!fresh && it->second.version < q.version) it->second = q;
+    if (queued_.size() > 100000) queued_.clear();  // Redis is far behind: let it be rebuilt
+  }
+  cv_.notify_all();
+}
+
+void QuotaCache::Flush() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return queued_.empty() && !writing_; });
+}
+
+void QuotaCache::WriterLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stopping_ || !queued_.empty(); });
+    if (queued_.empty() && stopping_) return;
+    std::map<std::string, QuotaState> batch;
+    batch.swap(queued_);
+    writing_ = true;
+    lock.unlock();
+    for (const auto& [key, q] : batch) Write(q);
+    lock.lock();
+    writing_ = false;
+    cv_.notify_all();
+  }
+}
+
+void QuotaCache::Write(const QuotaState& q) {
   auto r = redis_.Eval(kStore, {Key(q.event_id, q.country)},
                        {std::to_string(q.version), std::to_string(q.limit), std::to_string(q.taken),
                         std::to_string(q.waitlisted), std::to_string(ttl_.count())});

@@ -5,9 +5,12 @@
 // time). Missing, stale or flushed entries are rebuilt from PostgreSQL by the caller; with Redis
 // down every read answers UNAVAILABLE and the caller reads PostgreSQL.
 #include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/redis.hpp"
@@ -18,9 +21,13 @@ namespace ecd::registration {
 class QuotaCache {
  public:
   QuotaCache(RedisPool& redis, std::chrono::milliseconds ttl);
+  ~QuotaCache();
 
-  // Best effort: a failure is logged, never returned.
+  // Best effort and off the request path: queued for a writer thread, which keeps only the
+  // newest figures per counter. A failure is logged, never returned.
   void Store(const QuotaState& quota);
+  // Waits until what was queued before the call is written (tests, shutdown).
+  void Flush();
   // Whether the country still has a seat; nullopt when Redis does not know.
   std::optional<bool> HasSeat(const std::string& event_id, const std::string& country);
   // The counters Redis has for these countries (absent ones are missing from the map).
@@ -29,8 +36,17 @@ class QuotaCache {
   static std::string Key(const std::string& event_id, const std::string& country);
 
  private:
+  void Write(const QuotaState& q);
+  void WriterLoop();
+
   RedisPool& redis_;
   std::chrono::milliseconds ttl_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, QuotaState> queued_;  // by key, the newest version
+  bool writing_ = false;
+  bool stopping_ = false;
+  std::thread writer_;
 };
 
 }  // namespace ecd::registration

@@ -80,17 +80,31 @@ Status Registrations::Register(const CallContext&, const v1::RegisterRequest& re
   const std::string hash = RequestHash(normalised);
   const std::string event_id = IdOf(req.event());
 
-  // A retry is answered as the first time was, whatever changed since (the window may have
-  // closed in between).
-  auto prior = d_.repo.FindRequest(req.request_id(), hash);
-  if (!prior.ok()) return prior.status();
-  if (prior->has_value()) {
+  auto event = d_.catalogue.GetEvent(event_id);
+  Status open = CheckOpen(event, req);
+  if (!open.ok()) {
+    // A retry is answered as the first time was, whatever changed since (the window may have
+    // closed in between): only a refusal costs this extra look-up.
+    auto prior = d_.repo.FindRequest(req.request_id(), hash);
+    if (!prior.ok()) return prior.status();
+    if (!prior->has_value()) return open;
     *resp->mutable_registration() = **prior;
     resp->set_cancellation_token(d_.cancel_tokens.Mint(IdOf((*prior)->name())));
     return Status::Ok();
   }
 
-  auto event = d_.catalogue.GetEvent(event_id);
+  EventRules rules{event_id, event->participants_per_country(),
+                   event->approval_mode() == cat::APPROVAL_MODE_MANUAL};
+  auto change = d_.repo.Register(rules, normalised.participant(), req.request_id(), hash);
+  if (!change.ok()) return change.status();
+  Remember(change->quotas);
+  *resp->mutable_registration() = change->registration;
+  resp->set_cancellation_token(d_.cancel_tokens.Mint(IdOf(change->registration.name())));
+  return Status::Ok();
+}
+
+Status Registrations::CheckOpen(const StatusOr<catalogue::v1::Event>& event,
+                                const v1::RegisterRequest& req) {
   if (!event.ok()) {
     if (event.status().code() == Code::kNotFound) {
       return Status(Code::kNotFound, "EVENT_NOT_FOUND", req.event() + " not found")
@@ -121,14 +135,6 @@ Status Registrations::Register(const CallContext&, const v1::RegisterRequest& re
                                                                  " is not invited to this event")
         .With("field", "participant.country_code");
   }
-
-  EventRules rules{event_id, event->participants_per_country(),
-                   event->approval_mode() == cat::APPROVAL_MODE_MANUAL};
-  auto change = d_.repo.Register(rules, normalised.participant(), req.request_id(), hash);
-  if (!change.ok()) return change.status();
-  Remember(change->quotas);
-  *resp->mutable_registration() = change->registration;
-  resp->set_cancellation_token(d_.cancel_tokens.Mint(IdOf(change->registration.name())));
   return Status::Ok();
 }
 

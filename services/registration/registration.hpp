@@ -68,6 +68,8 @@ class Registrations {
 
  private:
   void Remember(const std::vector<QuotaState>& quotas);
+  // The event exists, is published, its window is open and the country is invited.
+  Status CheckOpen(const StatusOr<catalogue::v1::Event>& event, const v1::RegisterRequest& req);
 
   RegistrationDeps d_;
 };
