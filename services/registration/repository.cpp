@@ -163,16 +163,10 @@ StatusOr<Change> Repository::Register(const EventRules& event, const v1::Partici
       return Status::Ok();
     }
     const std::string& country = p.country_code();
-    Exec(tx, sql::kEnsureQuota, event.id, country, event.seat_limit, event.manual_approval);
-    Exec(tx, sql::kRefreshQuota, event.id, country, event.seat_limit, event.manual_approval);
-    LockQuota(tx, event.id, country);
-    const std::string email_norm = p.email();  // normalised by the caller
-    if (!Exec(tx, sql::kActiveByEmail, event.id, email_norm).empty()) {
-      return Status::AlreadyExists("ALREADY_REGISTERED",
-                                   "this email is already registered for the event");
-    }
+    Exec(tx, sql::kUpsertQuota, event.id, country, event.seat_limit, event.manual_approval);
     int status = event.manual_approval ? kPending : kConfirmed;
     int64_t seq = 0;
+    int position = 0;
     auto seat = Exec(tx, sql::kTakeSeat, event.id, country);
     if (!seat.empty()) {
       change.quotas.push_back(QuotaFromRow(seat[0]));
@@ -181,18 +175,29 @@ StatusOr<Change> Repository::Register(const EventRules& event, const v1::Partici
       auto joined = Exec(tx, sql::kJoinWaitlist, event.id, country).at(0);
       seq = joined[0].as<int64_t>();
       change.quotas.push_back(QuotaFromRow(joined, 1));
+      // Everyone still waiting joined before: the newcomer is last in line.
+      position = change.quotas.back().waitlisted;
     }
     const std::string id = NewUuid();
-    Exec(tx, sql::kInsertRegistration, id, event.id, country, p.email(), email_norm, p.given_name(),
-         p.family_name(), p.organisation(), static_cast<int>(p.affiliation()), p.job_title(),
-         p.preferred_language(), p.time_zone(), p.privacy_consent(), p.recording_consent(), status,
-         seq);
-    change.registration = Read(tx, id);
-    Outbox(tx, "registered", change.registration);
-    Outbox(tx, StatusKind(status), change.registration);
-    NotifyAvailability(tx, event.id);
-    const std::string response = change.registration.SerializeAsString();
-    Exec(tx, sql::kStoreResponse, request_id, pqxx::binarystring(response.data(), response.size()));
+    // A second active registration of the email fails here, on the unique index.
+    auto times = Exec(tx, sql::kInsertRegistration, id, event.id, country, p.email(), p.email(),
+                      p.given_name(), p.family_name(), p.organisation(),
+                      static_cast<int>(p.affiliation()), p.job_title(), p.preferred_language(),
+                      p.time_zone(), p.privacy_consent(), p.recording_consent(), status, seq)
+                     .at(0);
+    v1::Registration& reg = change.registration;
+    reg.set_name("registrations/" + id);
+    reg.set_event("events/" + event.id);
+    *reg.mutable_participant() = p;
+    reg.set_status(static_cast<v1::RegistrationStatus>(status));
+    reg.set_waitlist_position(position);
+    SetMicros(times[0].as<int64_t>(), reg.mutable_create_time());
+    SetMicros(times[1].as<int64_t>(), reg.mutable_update_time());
+    const std::string payload = reg.SerializeAsString();
+    const pqxx::binarystring bytes(payload.data(), payload.size());
+    Exec(tx, sql::kInsertOutboxPair, NewUuid(), NewUuid(), id, "registered", StatusKind(status),
+         bytes);
+    Exec(tx, sql::kStoreResponseAndNotify, request_id, bytes, event.id);
     return Status::Ok();
   });
   // Only the one-email-per-event index can still collide (two countries racing).

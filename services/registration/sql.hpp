@@ -24,28 +24,25 @@ inline constexpr SqlStatement kClaimRequest = {
 inline constexpr SqlStatement kGetRequest = {
     "get_request",
     "SELECT request_hash, response FROM registration.idempotency_keys WHERE request_id = $1"};
-inline constexpr SqlStatement kStoreResponse = {
-    "store_response",
-    "UPDATE registration.idempotency_keys SET response = $2 WHERE request_id = $1"};
 inline constexpr SqlStatement kPurgeRequests = {
     "purge_requests",
     "DELETE FROM registration.idempotency_keys WHERE create_time < now() - $1::interval"};
 
-// $1 event, $2 country, $3 limit, $4 manual approval.
-inline constexpr SqlStatement kEnsureQuota = {
-    "ensure_quota",
-    "INSERT INTO registration.quotas (event_id, country, seat_limit, manual_approval)"
-    " VALUES ($1, $2, $3, $4) ON CONFLICT (event_id, country) DO NOTHING"};
 inline constexpr SqlStatement kLockQuota = {
     "lock_quota",
     "SELECT seat_limit, taken, waitlisted, manual_approval FROM registration.quotas"
     " WHERE event_id = $1 AND country = $2 FOR UPDATE"};
-// Follows the catalogue (a limit never goes below the seats already taken).
-inline constexpr SqlStatement kRefreshQuota = {
-    "refresh_quota",
-    "UPDATE registration.quotas SET seat_limit = GREATEST($3, taken), manual_approval = $4,"
-    " version = version + 1 WHERE event_id = $1 AND country = $2"
-    " AND (seat_limit <> GREATEST($3, taken) OR manual_approval <> $4)"};
+// Creates the counter on first use, follows the catalogue's limit and approval mode (a limit
+// never goes below the seats already taken), and locks the row: one round trip.
+inline constexpr SqlStatement kUpsertQuota = {
+    "upsert_quota",
+    "INSERT INTO registration.quotas AS q (event_id, country, seat_limit, manual_approval)"
+    " VALUES ($1, $2, $3, $4) ON CONFLICT (event_id, country) DO UPDATE SET"
+    " seat_limit = GREATEST(EXCLUDED.seat_limit, q.taken),"
+    " manual_approval = EXCLUDED.manual_approval,"
+    " version = q.version + CASE WHEN q.seat_limit <> GREATEST(EXCLUDED.seat_limit, q.taken)"
+    " OR q.manual_approval <> EXCLUDED.manual_approval THEN 1 ELSE 0 END"
+    " RETURNING seat_limit, taken, waitlisted, manual_approval"};
 
 #define ECD_QUOTA_RETURNING \
   " RETURNING event_id::text, country, seat_limit, taken, waitlisted, version"
@@ -80,17 +77,13 @@ inline constexpr SqlStatement kQuotasOfEvent = {
     "registration.quotas"
     " WHERE event_id = $1 ORDER BY country"};
 
-inline constexpr SqlStatement kActiveByEmail = {
-    "active_by_email",
-    "SELECT 1 FROM registration.registrations WHERE event_id = $1 AND email_norm = $2"
-    " AND status IN (1, 2, 3)"};
 inline constexpr SqlStatement kInsertRegistration = {
     "insert_registration",
     "INSERT INTO registration.registrations (id, event_id, country, email, email_norm,"
     " given_name, family_name, organisation, affiliation, job_title, preferred_language,"
     " time_zone, privacy_consent, recording_consent, status, waitlist_seq)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-    " NULLIF($16, 0))"};
+    " NULLIF($16, 0)) RETURNING " ECD_MICROS("create_time") ", " ECD_MICROS("update_time")};
 inline constexpr SqlStatement kSetStatus = {
     "set_status",
     "UPDATE registration.registrations SET status = $2::smallint,"
@@ -123,6 +116,16 @@ inline constexpr SqlStatement kInsertOutbox = {
     "insert_outbox",
     "INSERT INTO registration.outbox (event_id, registration_id, kind, payload)"
     " VALUES ($1, $2, $3, $4)"};
+// Two outbox rows of one change in one round trip.
+inline constexpr SqlStatement kInsertOutboxPair = {
+    "insert_outbox_pair",
+    "INSERT INTO registration.outbox (event_id, registration_id, kind, payload)"
+    " VALUES ($1, $3, $4, $6), ($2, $3, $5, $6)"};
+// The answer kept for retries, and the availability notification, in one round trip.
+inline constexpr SqlStatement kStoreResponseAndNotify = {
+    "store_response_and_notify",
+    "WITH n AS (SELECT pg_notify('ecd_availability', $3)) UPDATE registration.idempotency_keys"
+    " SET response = $2 FROM n WHERE request_id = $1"};
 inline constexpr SqlStatement kNotifyAvailability = {"notify_availability",
                                                      "SELECT pg_notify('ecd_availability', $1)"};
 
@@ -153,14 +156,13 @@ inline constexpr SqlStatement kSetAttendance = {
     " WHERE id = $1 AND attended_minutes <> $2 RETURNING id"};
 
 inline constexpr SqlStatement kAll[] = {
-    kClaimRequest,       kGetRequest,    kStoreResponse,      kPurgeRequests,
-    kEnsureQuota,        kLockQuota,     kRefreshQuota,       kTakeSeat,
-    kJoinWaitlist,       kFreeSeat,      kLeaveWaitlist,      kPromoteSeat,
-    kQuotasOfEvent,      kActiveByEmail, kInsertRegistration, kSetStatus,
+    kClaimRequest,       kGetRequest,    kPurgeRequests,      kLockQuota,
+    kTakeSeat,           kJoinWaitlist,  kFreeSeat,           kLeaveWaitlist,
+    kPromoteSeat,        kQuotasOfEvent, kInsertRegistration, kSetStatus,
     kFirstWaitlisted,    kWhereIs,       kGetRegistration,    kLockRegistration,
     kListRegistrations,  kInsertOutbox,  kNotifyAvailability, kEmailPlaces,
     kEmailRegistrations, kAnonymise,     kRewriteOutbox,      kAttendanceCandidates,
-    kSetAttendance,
+    kSetAttendance,      kUpsertQuota,   kInsertOutboxPair,   kStoreResponseAndNotify,
 };
 
 #undef ECD_MICROS
