@@ -4,6 +4,8 @@
 function(ecd_embed_migrations target ns dir)
   file(GLOB sql_files CONFIGURE_DEPENDS "${dir}/*.sql")
   list(SORT sql_files)
+  # An edited migration must be embedded again.
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${sql_files})
   set(body "")
   foreach(f IN LISTS sql_files)
     get_filename_component(fname "${f}" NAME)
@@ -15,7 +17,8 @@ function(ecd_embed_migrations target ns dir)
     string(APPEND body "      {${version}, \"${fname}\", R\"ecdsql(${sql})ecdsql\"},\n")
   endforeach()
   set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}_migrations.cpp")
-  file(CONFIGURE OUTPUT "${out}" CONTENT
+  # Written as is (no @var@ substitution in the SQL), and only when it changed.
+  set(content
 "// Generated from ${dir} by cmake/embed_migrations.cmake; do not edit.
 #include \"common/migrations.hpp\"
 
@@ -26,6 +29,8 @@ ${body}  };
   return kMigrations;
 }
 }  // namespace ${ns}
-" @ONLY)
+")
+  file(WRITE "${out}.new" "${content}")
+  configure_file("${out}.new" "${out}" COPYONLY)
   target_sources(${target} PRIVATE "${out}")
 endfunction()

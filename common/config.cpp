@@ -100,6 +100,18 @@ std::optional<std::string> Env::ReadableFile(const std::string& name) {
   return v;
 }
 
+std::string Env::Secret(const std::string& name) {
+  if (auto file = ReadableFile(name + "_FILE")) {
+    std::ifstream in(*file, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    return text;
+  }
+  return String(name, "");
+}
+
 void Env::Fail(const std::string& name, const std::string& problem) {
   errors_.push_back(name + ": " + problem);
 }

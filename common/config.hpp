@@ -38,6 +38,9 @@ class Env {
   std::string Address(const std::string& name, const std::string& fallback);
   // A file that must exist and be readable, if the variable is set.
   std::optional<std::string> ReadableFile(const std::string& name);
+  // A secret: the contents of the file NAME_FILE (a mounted Kubernetes Secret) without its final
+  // newline, else the value of NAME, else "".
+  std::string Secret(const std::string& name);
 
   // Records a problem found by the caller's own check.
   void Fail(const std::string& name, const std::string& problem);

@@ -79,6 +79,18 @@ class CallHandler {
   std::string domain_;
 };
 
+// Inside a CallbackService subclass with members `calls_` (a CallHandler) and `logic` (the
+// service's logic object): defines the unary method `Method`, which runs
+// `logic.Method(call, *request, response)` on a worker through CallHandler::Unary.
+#define ECD_UNARY_METHOD(Method, logic)                                                        \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,                           \
+                                   const v1::Method##Request* req, v1::Method##Response* resp) \
+      override {                                                                               \
+    return calls_.Unary(ctx, #Method, [this, req, resp](const ::ecd::CallContext& c) {         \
+      return logic.Method(c, *req, resp);                                                      \
+    });                                                                                        \
+  }
+
 struct HealthDependency {
   std::string name;
   std::function<bool()> probe;

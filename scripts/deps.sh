@@ -8,6 +8,8 @@ ECD_DEB_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libpq-dev libhiredis-dev libspdlog-dev libfmt-dev libssl-dev
   libgtest-dev libgmock-dev clang-format python3 openssl
+  libcurl4-openssl-dev libical-dev libkainjow-mustache-dev libhowardhinnant-date-dev
+  python3-aiosmtpd
   postgresql postgresql-contrib redis-server iso-codes tzdata
 )
 

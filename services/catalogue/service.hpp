@@ -15,28 +15,19 @@ class CatalogueServiceImpl final : public v1::CatalogueService::CallbackService 
   CatalogueServiceImpl(Catalogue& catalogue, CallHandler& calls)
       : catalogue_(catalogue), calls_(calls) {}
 
-#define ECD_UNARY(Method)                                                                      \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,                           \
-                                   const v1::Method##Request* req, v1::Method##Response* resp) \
-      override {                                                                               \
-    return calls_.Unary(ctx, #Method, [this, req, resp](const CallContext& c) {                \
-      return catalogue_.Method(c, *req, resp);                                                 \
-    });                                                                                        \
-  }
-  ECD_UNARY(CreateSeries)
-  ECD_UNARY(GetSeries)
-  ECD_UNARY(ListSeries)
-  ECD_UNARY(CreateEvent)
-  ECD_UNARY(GetEvent)
-  ECD_UNARY(ListEvents)
-  ECD_UNARY(UpdateEvent)
-  ECD_UNARY(PublishEvent)
-  ECD_UNARY(CancelEvent)
-  ECD_UNARY(CompleteEvent)
-  ECD_UNARY(AddMaterial)
-  ECD_UNARY(ListMaterials)
-  ECD_UNARY(DeleteMaterial)
-#undef ECD_UNARY
+  ECD_UNARY_METHOD(CreateSeries, catalogue_)
+  ECD_UNARY_METHOD(GetSeries, catalogue_)
+  ECD_UNARY_METHOD(ListSeries, catalogue_)
+  ECD_UNARY_METHOD(CreateEvent, catalogue_)
+  ECD_UNARY_METHOD(GetEvent, catalogue_)
+  ECD_UNARY_METHOD(ListEvents, catalogue_)
+  ECD_UNARY_METHOD(UpdateEvent, catalogue_)
+  ECD_UNARY_METHOD(PublishEvent, catalogue_)
+  ECD_UNARY_METHOD(CancelEvent, catalogue_)
+  ECD_UNARY_METHOD(CompleteEvent, catalogue_)
+  ECD_UNARY_METHOD(AddMaterial, catalogue_)
+  ECD_UNARY_METHOD(ListMaterials, catalogue_)
+  ECD_UNARY_METHOD(DeleteMaterial, catalogue_)
 
   grpc::ServerWriteReactor<v1::DownloadMaterialResponse>* DownloadMaterial(
       grpc::CallbackServerContext* ctx, const v1::DownloadMaterialRequest* req) override;

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "common/catalogue_client.hpp"
 #include "common/config.hpp"
 #include "common/migrations.hpp"
 #include "common/pg.hpp"
@@ -15,6 +16,7 @@
 #include "common/server.hpp"
 #include "services/registration/availability_hub.hpp"
 #include "services/registration/registration.hpp"
+#include "services/registration/relay.hpp"
 #include "services/registration/service.hpp"
 
 namespace ecd::registration {
@@ -28,25 +30,14 @@ struct RegistrationConfig {
   int redis_pool_size = 4;
   std::chrono::milliseconds redis_timeout{200};
   std::chrono::milliseconds quota_cache_ttl{60000};
-  std::string catalogue_address;
-  bool catalogue_tls = false;
-  std::string catalogue_ca_file;
-  std::chrono::milliseconds catalogue_cache{2000};
-  std::string service_token;
+  ecd::CatalogueClient::Options catalogue;
   std::string cancel_token_secret;
   bool integration_reads = false;
   std::string zoneinfo_dir;
   int idempotency_hours = 48;
+  std::string notifications_address;  // "" when the relay is off
+  int relay_batch = 200;
 };
-
-std::string SecretFrom(ecd::Env& env, const std::string& name) {
-  if (auto file = env.ReadableFile(name + "_FILE")) {
-    std::string text = ecd::ReadFileOrThrow(*file);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    return text;
-  }
-  return env.String(name, "");
-}
 
 RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
   RegistrationConfig c;
@@ -59,23 +50,18 @@ RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
   c.redis_pool_size = static_cast<int>(env.Int("ECD_REDIS_POOL_SIZE", 8, 1, 256));
   c.redis_timeout = env.Millis("ECD_REDIS_TIMEOUT_MS", 200, 1, 60000);
   c.quota_cache_ttl = env.Millis("ECD_QUOTA_CACHE_TTL_MS", 60000, 1000, 86400000);
-  c.catalogue_address = env.Address("ECD_CATALOGUE_ADDRESS", "127.0.0.1:50061");
-  c.catalogue_tls = env.Bool("ECD_CATALOGUE_TLS", false);
-  c.catalogue_ca_file = env.ReadableFile("ECD_CATALOGUE_CA_FILE").value_or("");
-  c.catalogue_cache = env.Millis("ECD_CATALOGUE_CACHE_MS", 2000, 0, 600000);
-  c.service_token = SecretFrom(env, "ECD_SERVICE_TOKEN");
-  if (c.service_token.empty()) {
-    env.Fail("ECD_SERVICE_TOKEN",
-             "required (or ECD_SERVICE_TOKEN_FILE): the token with role "
-             "service this process uses to call the catalogue");
-  }
-  c.cancel_token_secret = SecretFrom(env, "ECD_CANCEL_TOKEN_SECRET");
+  c.catalogue = ecd::CatalogueClient::Options::Load(env);
+  c.cancel_token_secret = env.Secret("ECD_CANCEL_TOKEN_SECRET");
   if (c.cancel_token_secret.size() < 16) {
     env.Fail("ECD_CANCEL_TOKEN_SECRET",
              "required, at least 16 characters (or ECD_CANCEL_TOKEN_SECRET_FILE): the key of "
              "participants' cancellation tokens, the same on every replica");
   }
   c.integration_reads = env.Bool("ECD_INTEGRATION_READS_REGISTRATIONS", false);
+  if (env.String("ECD_NOTIFICATIONS_ADDRESS", "") != "off") {
+    c.notifications_address = env.Address("ECD_NOTIFICATIONS_ADDRESS", "127.0.0.1:50063");
+  }
+  c.relay_batch = static_cast<int>(env.Int("ECD_RELAY_BATCH", 200, 1, 500));
   c.zoneinfo_dir = env.String("ECD_ZONEINFO_DIR", "/usr/share/zoneinfo");
   c.idempotency_hours = static_cast<int>(env.Int("ECD_IDEMPOTENCY_RETENTION_HOURS", 48, 24, 8760));
   return c;
@@ -150,9 +136,7 @@ int main(int argc, char** argv) {
     spdlog::warn("ECD_PAGE_TOKEN_SECRET is not set: page tokens only work on this replica");
   }
   ecd::registration::Repository repo(pool);
-  ecd::registration::CatalogueClient catalogue(rc.catalogue_address, rc.service_token,
-                                               rc.catalogue_cache, rc.catalogue_tls,
-                                               rc.catalogue_ca_file);
+  ecd::CatalogueClient catalogue(rc.catalogue);
   ecd::PageTokens page_tokens(config.page_token_secret);
   ecd::registration::CancelTokens cancel_tokens(rc.cancel_token_secret);
   ecd::registration::Registrations registrations(
@@ -172,6 +156,15 @@ int main(int argc, char** argv) {
   host.AddDependency({"postgresql", [&pool] { return pool.Probe(); }, true});
   if (redis) host.AddDependency({"redis", [&redis] { return redis->Probe(); }, false});
   host.OnShutdown([&hub] { hub.Stop(); });
+  std::unique_ptr<ecd::registration::Relay> relay;
+  if (!rc.notifications_address.empty()) {
+    relay = std::make_unique<ecd::registration::Relay>(
+        config.pg_url,
+        ecd::registration::Relay::Options{rc.notifications_address, rc.catalogue.token});
+    relay->Start();
+  } else {
+    spdlog::warn("ECD_NOTIFICATIONS_ADDRESS=off: the outbox is not relayed");
+  }
 
   // Idempotency keys are kept at least 24 hours (ECD_IDEMPOTENCY_RETENTION_HOURS), then purged.
   std::mutex purge_mu;
@@ -191,5 +184,6 @@ int main(int argc, char** argv) {
   }
   purge_cv.notify_all();
   purger.join();
+  if (relay) relay->Stop();
   return code;
 }

@@ -5,10 +5,10 @@
 #include <string>
 
 #include "common/auth.hpp"
+#include "common/catalogue_client.hpp"
 #include "common/page_token.hpp"
 #include "common/status.hpp"
 #include "ecd/registration/v1/registration.pb.h"
-#include "services/registration/catalogue_client.hpp"
 #include "services/registration/quota_cache.hpp"
 #include "services/registration/repository.hpp"
 

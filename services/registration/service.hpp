@@ -17,24 +17,15 @@ class RegistrationServiceImpl final : public v1::RegistrationService::CallbackSe
   RegistrationServiceImpl(Registrations& registrations, CallHandler& calls, AvailabilityHub& hub)
       : registrations_(registrations), calls_(calls), hub_(hub) {}
 
-#define ECD_UNARY(Method)                                                                      \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,                           \
-                                   const v1::Method##Request* req, v1::Method##Response* resp) \
-      override {                                                                               \
-    return calls_.Unary(ctx, #Method, [this, req, resp](const CallContext& c) {                \
-      return registrations_.Method(c, *req, resp);                                             \
-    });                                                                                        \
-  }
-  ECD_UNARY(Register)
-  ECD_UNARY(GetRegistration)
-  ECD_UNARY(ListRegistrations)
-  ECD_UNARY(CancelRegistration)
-  ECD_UNARY(ApproveRegistration)
-  ECD_UNARY(RejectRegistration)
-  ECD_UNARY(GetAvailability)
-  ECD_UNARY(ImportAttendance)
-  ECD_UNARY(ErasePersonalData)
-#undef ECD_UNARY
+  ECD_UNARY_METHOD(Register, registrations_)
+  ECD_UNARY_METHOD(GetRegistration, registrations_)
+  ECD_UNARY_METHOD(ListRegistrations, registrations_)
+  ECD_UNARY_METHOD(CancelRegistration, registrations_)
+  ECD_UNARY_METHOD(ApproveRegistration, registrations_)
+  ECD_UNARY_METHOD(RejectRegistration, registrations_)
+  ECD_UNARY_METHOD(GetAvailability, registrations_)
+  ECD_UNARY_METHOD(ImportAttendance, registrations_)
+  ECD_UNARY_METHOD(ErasePersonalData, registrations_)
 
   grpc::ServerWriteReactor<v1::WatchAvailabilityResponse>* WatchAvailability(
       grpc::CallbackServerContext* ctx, const v1::WatchAvailabilityRequest* req) override;

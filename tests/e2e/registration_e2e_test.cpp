@@ -88,6 +88,7 @@ class Platform {
             {"ECD_REDIS_ADDRESS", "127.0.0.1:" + std::to_string(redis_->port())},
             {"ECD_CATALOGUE_ADDRESS", catalogue_->address()},
             {"ECD_CATALOGUE_CACHE_MS", "0"},
+            {"ECD_NOTIFICATIONS_ADDRESS", "off"},
             {"ECD_SERVICE_TOKEN", TestTokens().service},
             {"ECD_CANCEL_TOKEN_SECRET", "test-cancel-token-secret"},
             {"ECD_PG_POOL_SIZE", "8"},

@@ -1,27 +1,42 @@
-#include "services/registration/catalogue_client.hpp"
+#include "common/catalogue_client.hpp"
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/config.hpp"
 #include "common/server.hpp"
 #include "ecd/catalogue/v1/catalogue.grpc.pb.h"
 
-namespace ecd::registration {
+namespace ecd {
 
 struct CatalogueClient::Impl {
   std::unique_ptr<catalogue::v1::CatalogueService::Stub> stub;
 };
 
-CatalogueClient::CatalogueClient(const std::string& address, std::string token,
-                                 std::chrono::milliseconds ttl, bool tls,
-                                 const std::string& tls_root_file)
-    : impl_(std::make_unique<Impl>()), token_(std::move(token)), ttl_(ttl) {
+CatalogueClient::Options CatalogueClient::Options::Load(Env& env) {
+  Options o;
+  o.address = env.Address("ECD_CATALOGUE_ADDRESS", o.address);
+  o.token = env.Secret("ECD_SERVICE_TOKEN");
+  if (o.token.empty()) {
+    env.Fail("ECD_SERVICE_TOKEN",
+             "required (or ECD_SERVICE_TOKEN_FILE): the token with role "
+             "service this process uses to call the catalogue");
+  }
+  o.ttl = env.Millis("ECD_CATALOGUE_CACHE_MS", 2000, 0, 600000);
+  o.tls = env.Bool("ECD_CATALOGUE_TLS", false);
+  o.tls_root_file = env.ReadableFile("ECD_CATALOGUE_CA_FILE").value_or("");
+  return o;
+}
+
+CatalogueClient::CatalogueClient(const Options& options)
+    : impl_(std::make_unique<Impl>()), token_(options.token), ttl_(options.ttl) {
   std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
-  if (tls) {
+  if (options.tls) {
     grpc::SslCredentialsOptions ssl;
-    if (!tls_root_file.empty()) ssl.pem_root_certs = ReadFileOrThrow(tls_root_file);
+    if (!options.tls_root_file.empty()) ssl.pem_root_certs = ReadFileOrThrow(options.tls_root_file);
     creds = grpc::SslCredentials(ssl);
   }
-  impl_->stub = catalogue::v1::CatalogueService::NewStub(grpc::CreateChannel(address, creds));
+  impl_->stub =
+      catalogue::v1::CatalogueService::NewStub(grpc::CreateChannel(options.address, creds));
 }
 
 CatalogueClient::~CatalogueClient() = default;
@@ -51,4 +66,4 @@ StatusOr<catalogue::v1::Event> CatalogueClient::GetEvent(const std::string& even
   return resp.event();
 }
 
-}  // namespace ecd::registration
+}  // namespace ecd

@@ -1,5 +1,5 @@
 #pragma once
-// The registration service's view of the catalogue: GetEvent over gRPC with the `service` role,
+// A service's view of the catalogue: GetEvent over gRPC with the `service` role,
 // cached briefly (ECD_CATALOGUE_CACHE_MS) so that a burst of registrations asks once.
 #include <chrono>
 #include <map>
@@ -10,12 +10,23 @@
 #include "common/status.hpp"
 #include "ecd/catalogue/v1/catalogue.pb.h"
 
-namespace ecd::registration {
+namespace ecd {
+
+class Env;
 
 class CatalogueClient {
  public:
-  CatalogueClient(const std::string& address, std::string token, std::chrono::milliseconds ttl,
-                  bool tls = false, const std::string& tls_root_file = "");
+  struct Options {
+    std::string address = "127.0.0.1:50061";
+    std::string token;  // role service
+    std::chrono::milliseconds ttl{2000};
+    bool tls = false;
+    std::string tls_root_file;
+    // ECD_CATALOGUE_ADDRESS, ECD_SERVICE_TOKEN(_FILE) (required), ECD_CATALOGUE_CACHE_MS,
+    // ECD_CATALOGUE_TLS, ECD_CATALOGUE_CA_FILE.
+    static Options Load(Env& env);
+  };
+  explicit CatalogueClient(const Options& options);
   ~CatalogueClient();
   // NOT_FOUND for an unknown event; UNAVAILABLE (CATALOGUE_UNAVAILABLE) when it cannot be asked.
   StatusOr<catalogue::v1::Event> GetEvent(const std::string& event_id);
@@ -33,4 +44,4 @@ class CatalogueClient {
   std::map<std::string, Entry> cache_;
 };
 
-}  // namespace ecd::registration
+}  // namespace ecd

@@ -1,0 +1,128 @@
+// notifications: the NotificationService binary.
+//   notifications            serve (migrates first) and send due messages
+//   notifications --migrate  apply the schema migrations and exit
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "common/catalogue_client.hpp"
+#include "common/config.hpp"
+#include "common/migrations.hpp"
+#include "common/pg.hpp"
+#include "common/server.hpp"
+#include "services/notifications/mailer.hpp"
+#include "services/notifications/notifier.hpp"
+#include "services/notifications/sender.hpp"
+#include "services/notifications/service.hpp"
+
+namespace ecd::notifications {
+const std::vector<ecd::Migration>& Migrations();
+}
+
+namespace {
+
+struct NotificationsConfig {
+  ecd::CatalogueClient::Options catalogue;
+  ecd::notifications::SmtpConfig smtp;
+  ecd::notifications::SenderOptions sender;
+  std::string templates_dir;
+};
+
+NotificationsConfig LoadNotificationsConfig(ecd::Env& env) {
+  NotificationsConfig c;
+  c.catalogue = ecd::CatalogueClient::Options::Load(env);
+  c.smtp.url = env.String("ECD_SMTP_URL", c.smtp.url);
+  if (c.smtp.url.rfind("smtp://", 0) != 0 && c.smtp.url.rfind("smtps://", 0) != 0) {
+    env.Fail("ECD_SMTP_URL", "must start with smtp:// or smtps://");
+  }
+  c.smtp.from_address = env.String("ECD_SMTP_FROM_ADDRESS", c.smtp.from_address);
+  c.smtp.from_name = env.String("ECD_SMTP_FROM_NAME", c.smtp.from_name);
+  c.smtp.user = env.String("ECD_SMTP_USER", "");
+  c.smtp.password = env.Secret("ECD_SMTP_PASSWORD");
+  c.smtp.starttls = env.Bool("ECD_SMTP_STARTTLS", false);
+  c.smtp.timeout = env.Millis("ECD_SMTP_TIMEOUT_MS", 15000, 100, 600000);
+  c.sender.threads = static_cast<int>(env.Int("ECD_SENDER_THREADS", 2, 0, 64));
+  c.sender.max_attempts = static_cast<int>(env.Int("ECD_SMTP_MAX_ATTEMPTS", 8, 1, 100));
+  c.sender.retry_base = env.Millis("ECD_SMTP_RETRY_BASE_MS", 30000, 10, 86400000);
+  c.sender.retry_max = env.Millis("ECD_SMTP_RETRY_MAX_MS", 3600000, 10, 604800000);
+  c.templates_dir = env.String("ECD_TEMPLATES_DIR", "");
+  return c;
+}
+
+ecd::Status MigrateWhenReady(ecd::PgPool& pool, std::chrono::milliseconds wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    auto report = ecd::RunMigrations(pool, "notifications", ecd::notifications::Migrations());
+    if (report.ok()) return ecd::Status::Ok();
+    if (report.status().code() != ecd::Code::kUnavailable ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return report.status();
+    }
+    spdlog::warn("waiting for the database: {}", report.status().message());
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ecd::BlockShutdownSignals();
+  bool migrate_only = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--migrate") == 0) {
+      migrate_only = true;
+    } else {
+      std::cerr << "usage: notifications [--migrate]\n"
+                   "Configuration comes from ECD_* environment variables (see README).\n";
+      return 2;
+    }
+  }
+  ecd::Env env;
+  ecd::CommonConfig config;
+  NotificationsConfig nc;
+  ecd::StatusOr<ecd::TokenRegistry> tokens = ecd::TokenRegistry();
+  try {
+    config = ecd::CommonConfig::Load(env, "127.0.0.1:50063");
+    if (!migrate_only) nc = LoadNotificationsConfig(env);
+    tokens = ecd::TokenRegistry::Parse(config.tokens);
+    if (!tokens.ok()) env.Fail("ECD_TOKENS", tokens.status().message());
+    env.Check();
+  } catch (const ecd::ConfigError& e) {
+    std::cerr << "notifications: " << e.what() << "\n";
+    return 2;
+  }
+  ecd::InitLogging("notifications", config.log_format, config.log_level);
+  auto templates = ecd::notifications::Templates::Load(nc.templates_dir);
+  if (!migrate_only && !templates.ok()) {
+    spdlog::critical("templates: {}", templates.status().ToString());
+    return 1;
+  }
+
+  ecd::PgPool pool(
+      {config.pg_url, config.pg_pool_size, config.pg_acquire_timeout, config.pg_statement_timeout});
+  if (auto st = MigrateWhenReady(pool, config.pg_startup_timeout); !st.ok()) {
+    spdlog::critical("cannot migrate: {}", st.ToString());
+    return 1;
+  }
+  if (migrate_only) return 0;
+
+  ecd::notifications::Store store(pool);
+  ecd::CatalogueClient catalogue(nc.catalogue);
+  ecd::PageTokens page_tokens(config.page_token_secret);
+  ecd::notifications::Notifier notifier(store, catalogue, *templates, page_tokens,
+                                        {nc.smtp.from_name, nc.smtp.from_address});
+  ecd::notifications::Mailer mailer(nc.smtp);
+  ecd::notifications::Sender sender(store, mailer, nc.sender);
+  sender.Start();
+  ecd::Authenticator auth(std::move(*tokens), ecd::notifications::NotificationRoles());
+  ecd::ServiceHost host(config, ecd::notifications::kServiceName);
+  ecd::CallHandler calls(auth, host.workers(), "notifications.ecd");
+  ecd::notifications::NotificationServiceImpl service(notifier, calls);
+  host.AddService(&service);
+  host.AddDependency({"postgresql", [&pool] { return pool.Probe(); }, true});
+  int code = host.Run();
+  sender.Stop();
+  return code;
+}

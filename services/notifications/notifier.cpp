@@ -1,0 +1,280 @@
+#include "services/notifications/notifier.hpp"
+
+#include "common/crypto.hpp"
+#include "services/notifications/ical.hpp"
+
+namespace ecd::notifications {
+namespace {
+
+namespace cat = ::ecd::catalogue::v1;
+namespace reg = ::ecd::registration::v1;
+constexpr Role kAdmin = Role::kAdmin, kService = Role::kService;
+constexpr size_t kMaxEventsPerCall = 500;
+
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000 + t.nanos() / 1000;
+}
+
+std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
+
+StatusOr<std::string> ParseName(const std::string& name, const std::string& collection,
+                                const std::string& field) {
+  const std::string prefix = collection + "/";
+  if (name.rfind(prefix, 0) != 0 || !IsUuid(name.substr(prefix.size()))) {
+    return Status::InvalidArgument(field, "must look like " + prefix + "{uuid}");
+  }
+  return name.substr(prefix.size());
+}
+
+bool WithInvitation(const std::string& kind) {
+  return kind == "confirmed" || kind == "approved" || kind == "promoted" ||
+         kind == "event_changed" || kind == "cancelled";
+}
+
+}  // namespace
+
+RoleTable NotificationRoles() {
+  return RoleTable{
+      {"DeliverEvents", {kService, kAdmin}},  {"ListMessages", {kAdmin, kService}},
+      {"GetMessage", {kAdmin, kService}},     {"ResendMessage", {kAdmin}},
+      {"PreviewMessage", {kAdmin, kService}}, {"SendAnnouncement", {kAdmin}},
+  };
+}
+
+std::string MessageKindFor(const std::string& outbox_kind, int status) {
+  if (outbox_kind == "promoted") {
+    return status == reg::REGISTRATION_STATUS_PENDING_APPROVAL ? "pending_approval" : "promoted";
+  }
+  for (const char* k :
+       {"confirmed", "pending_approval", "approved", "rejected", "waitlisted", "cancelled"}) {
+    if (outbox_kind == k) return k;
+  }
+  return "";
+}
+
+StatusOr<NewMessage> Notifier::Compose(const std::string& kind, const Participant& p,
+                                       const std::string& dedupe_key, int waitlist_position,
+                                       const std::string& extra_text) {
+  auto event = catalogue_.GetEvent(p.event_id);
+  if (!event.ok()) return event.status();
+  MessageContext ctx;
+  ctx.language = p.language.empty() ? "en" : p.language;
+  ctx.given_name = p.given_name;
+  ctx.family_name = p.family_name;
+  ctx.event_title = event->title();
+  ctx.start_micros = Micros(event->start_time());
+  ctx.end_micros = Micros(event->end_time());
+  ctx.time_zone = p.time_zone;
+  ctx.platform = event->platform();
+  ctx.join_url = event->join_url();
+  ctx.waitlist_position = waitlist_position;
+  ctx.registration = "registrations/" + p.registration_id;
+  if (kind == "rejected") ctx.reason = extra_text;
+  if (kind == "announcement") ctx.announcement = extra_text;
+  if (event->recording().state() == cat::RECORDING_STATE_PUBLISHED) {
+    ctx.recording_url = event->recording().url();
+  }
+  auto rendered = templates_.Render(kind, ctx);
+  if (!rendered.ok()) return rendered.status();
+  NewMessage m;
+  m.dedupe_key = dedupe_key;
+  m.registration_id = p.registration_id;
+  m.event_id = p.event_id;
+  m.kind = kind;
+  m.language = ctx.language;
+  m.recipient = p.email;
+  m.subject = rendered->subject;
+  m.body = rendered->text;
+  if (WithInvitation(kind)) {
+    Invitation inv;
+    inv.uid = p.registration_id + "@events.ecd";  // stable per registration
+    // The catalogue's revision grows at every change of the event; a cancellation outranks
+    // the invitation it withdraws.
+    inv.sequence = static_cast<int>(event->revision()) + (kind == "cancelled" ? 1 : 0);
+    inv.cancel = kind == "cancelled";
+    inv.organizer_name = options_.organizer_name;
+    inv.organizer_email = options_.organizer_email;
+    inv.attendee_name = p.given_name + " " + p.family_name;
+    inv.attendee_email = p.email;
+    inv.start_micros = ctx.start_micros;
+    inv.end_micros = ctx.end_micros;
+    inv.stamp_micros = Micros(event->update_time());
+    inv.summary = event->title();
+    inv.description = rendered->text;
+    inv.url = event->join_url();
+    m.icalendar = BuildICalendar(inv);
+  }
+  return m;
+}
+
+Status Notifier::DeliverEvents(const CallContext&, const v1::DeliverEventsRequest& req,
+                               v1::DeliverEventsResponse* resp) {
+  if (req.events_size() > static_cast<int>(kMaxEventsPerCall)) {
+    return Status::InvalidArgument("events", "at most 500 per call");
+  }
+  for (int i = 0; i < req.events_size(); ++i) {
+    const auto& ev = req.events(i);
+    const std::string field = "events[" + std::to_string(i) + "]";
+    if (!IsUuid(ev.event_id())) return Status::InvalidArgument(field + ".event_id", "not a UUID");
+    auto reg_id =
+        ParseName(ev.registration().name(), "registrations", field + ".registration.name");
+    if (!reg_id.ok()) return reg_id.status();
+    auto event_id = ParseName(ev.registration().event(), "events", field + ".registration.event");
+    if (!event_id.ok()) return event_id.status();
+  }
+  // In order: a registration's changes arrive in the order they happened.
+  for (const auto& ev : req.events()) {
+    const auto& r = ev.registration();
+    Participant p;
+    p.registration_id = IdOf(r.name());
+    p.event_id = IdOf(r.event());
+    p.status = r.status();
+    p.email = r.participant().email();
+    p.given_name = r.participant().given_name();
+    p.family_name = r.participant().family_name();
+    p.language = r.participant().preferred_language();
+    p.time_zone = r.participant().time_zone();
+    p.erased = r.erased() || ev.kind() == "erased";
+    std::vector<NewMessage> messages;
+    const std::string kind = p.erased ? "" : MessageKindFor(ev.kind(), r.status());
+    if (!kind.empty() && !p.email.empty()) {
+      auto m = Compose(kind, p, ev.event_id() + ":" + kind, r.waitlist_position(), "");
+      if (!m.ok()) return m.status();  // the relay retries the rest later
+      messages.push_back(std::move(*m));
+    }
+    auto accepted = store_.Accept(ev.event_id(), ev.kind(), p, messages);
+    if (!accepted.ok()) return accepted.status();
+    resp->add_acknowledged_event_ids(ev.event_id());
+  }
+  return Status::Ok();
+}
+
+Status Notifier::ListMessages(const CallContext&, const v1::ListMessagesRequest& req,
+                              v1::ListMessagesResponse* resp) {
+  auto size = CheckPageSize(req.page_size());
+  if (!size.ok()) return size.status();
+  std::string event_id, registration_id;
+  if (!req.event().empty()) {
+    auto id = ParseName(req.event(), "events", "event");
+    if (!id.ok()) return id.status();
+    event_id = *id;
+  }
+  if (!req.registration().empty()) {
+    auto id = ParseName(req.registration(), "registrations", "registration");
+    if (!id.ok()) return id.status();
+    registration_id = *id;
+  }
+  if (!v1::MessageState_IsValid(req.state())) {
+    return Status::InvalidArgument("state", "must be one of the MessageState values");
+  }
+  v1::ListMessagesRequest key = req;
+  key.clear_page_size();
+  key.clear_page_token();
+  const std::string filter_key = key.SerializeAsString();
+  std::optional<MessageCursor> after;
+  if (!req.page_token().empty()) {
+    auto cursor = page_tokens_.Open(req.page_token(), filter_key);
+    if (!cursor.ok()) return cursor.status();
+    auto colon = cursor->find(':');
+    if (colon == std::string::npos) return Status::InvalidArgument("page_token", "malformed");
+    after = MessageCursor{std::stoll(cursor->substr(0, colon)), cursor->substr(colon + 1)};
+  }
+  auto rows = store_.List(event_id, registration_id, req.state(), after, *size + 1);
+  if (!rows.ok()) return rows.status();
+  for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
+    *resp->add_messages() = (*rows)[i];
+  }
+  if (static_cast<int>(rows->size()) > *size) {
+    const auto& last = resp->messages(*size - 1);
+    resp->set_next_page_token(page_tokens_.Seal(
+        filter_key, std::to_string(Micros(last.create_time())) + ":" + IdOf(last.name())));
+  }
+  return Status::Ok();
+}
+
+Status Notifier::GetMessage(const CallContext&, const v1::GetMessageRequest& req,
+                            v1::GetMessageResponse* resp) {
+  auto id = ParseName(req.name(), "messages", "name");
+  if (!id.ok()) return id.status();
+  auto m = store_.Get(*id);
+  if (!m.ok()) return m.status();
+  *resp->mutable_message() = std::move(*m);
+  return Status::Ok();
+}
+
+Status Notifier::ResendMessage(const CallContext&, const v1::ResendMessageRequest& req,
+                               v1::ResendMessageResponse* resp) {
+  auto id = ParseName(req.name(), "messages", "name");
+  if (!id.ok()) return id.status();
+  auto m = store_.Get(*id);
+  if (!m.ok()) return m.status();
+  if (m->recipient().empty()) {
+    return Status::FailedPrecondition("PERSONAL_DATA_ERASED", "the recipient's data were erased");
+  }
+  NewMessage copy;
+  copy.dedupe_key = "resend:" + NewUuid();
+  copy.registration_id = m->registration().empty() ? "" : IdOf(m->registration());
+  copy.event_id = IdOf(m->event());
+  copy.kind = m->kind();
+  copy.language = m->language();
+  copy.recipient = m->recipient();
+  copy.subject = m->subject();
+  copy.body = m->body();
+  copy.icalendar = m->icalendar();
+  auto queued = store_.Queue({copy});
+  if (!queued.ok()) return queued.status();
+  auto list = store_.List("", copy.registration_id, 0, std::nullopt, 1000);
+  if (!list.ok()) return list.status();
+  for (const auto& candidate : *list) {
+    if (candidate.kind() == copy.kind && candidate.state() == v1::MESSAGE_STATE_PENDING) {
+      *resp->mutable_message() = candidate;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Notifier::PreviewMessage(const CallContext&, const v1::PreviewMessageRequest& req,
+                                v1::PreviewMessageResponse* resp) {
+  auto id = ParseName(req.registration(), "registrations", "registration");
+  if (!id.ok()) return id.status();
+  const auto& kinds = Templates::Kinds();
+  if (std::find(kinds.begin(), kinds.end(), req.kind()) == kinds.end()) {
+    return Status::InvalidArgument("kind", "unknown kind of message");
+  }
+  auto p = store_.GetParticipant(*id);
+  if (!p.ok()) return p.status();
+  if (!p->has_value()) return Status::NotFound(req.registration());
+  auto m = Compose(req.kind(), **p, "preview", 1, "");
+  if (!m.ok()) return m.status();
+  resp->set_subject(m->subject);
+  resp->set_body(m->body);
+  resp->set_icalendar(m->icalendar);
+  return Status::Ok();
+}
+
+Status Notifier::SendAnnouncement(const CallContext&, const v1::SendAnnouncementRequest& req,
+                                  v1::SendAnnouncementResponse* resp) {
+  auto event_id = ParseName(req.event(), "events", "event");
+  if (!event_id.ok()) return event_id.status();
+  if (req.text().empty() || req.text().size() > 10000) {
+    return Status::InvalidArgument("text", "must be 1 to 10000 characters");
+  }
+  if (req.request_id().empty() || req.request_id().size() > 128) {
+    return Status::InvalidArgument("request_id", "is required (up to 128 characters)");
+  }
+  auto people = store_.ConfirmedOf(*event_id);
+  if (!people.ok()) return people.status();
+  std::vector<NewMessage> messages;
+  for (const auto& p : *people) {
+    auto m = Compose("announcement", p,
+                     "announcement:" + req.request_id() + ":" + p.registration_id, 0, req.text());
+    if (!m.ok()) return m.status();
+    messages.push_back(std::move(*m));
+  }
+  auto queued = store_.Queue(messages);
+  if (!queued.ok()) return queued.status();
+  resp->set_recipients(static_cast<int32_t>(people->size()));
+  return Status::Ok();
+}
+
+}  // namespace ecd::notifications

@@ -1,0 +1,65 @@
+#pragma once
+// The notifications service's logic, free of gRPC: turns relayed registration changes into
+// messages (rendered in the participant's language, with an iCalendar invitation where it fits),
+// and answers the API. Sending is the Sender's job (sender.hpp).
+#include <string>
+
+#include "common/auth.hpp"
+#include "common/catalogue_client.hpp"
+#include "common/page_token.hpp"
+#include "common/status.hpp"
+#include "ecd/notifications/v1/notifications.pb.h"
+#include "services/notifications/render.hpp"
+#include "services/notifications/store.hpp"
+
+namespace ecd::notifications {
+
+RoleTable NotificationRoles();
+
+struct NotifierOptions {
+  std::string organizer_name = "EU Cyber Direct";
+  std::string organizer_email = "events@eucyberdirect.eu";
+};
+
+class Notifier {
+ public:
+  Notifier(Store& store, CatalogueClient& catalogue, const Templates& templates,
+           const PageTokens& page_tokens, NotifierOptions options)
+      : store_(store),
+        catalogue_(catalogue),
+        templates_(templates),
+        page_tokens_(page_tokens),
+        options_(std::move(options)) {}
+
+  Status DeliverEvents(const CallContext& c, const v1::DeliverEventsRequest& req,
+                       v1::DeliverEventsResponse* resp);
+  Status ListMessages(const CallContext& c, const v1::ListMessagesRequest& req,
+                      v1::ListMessagesResponse* resp);
+  Status GetMessage(const CallContext& c, const v1::GetMessageRequest& req,
+                    v1::GetMessageResponse* resp);
+  Status ResendMessage(const CallContext& c, const v1::ResendMessageRequest& req,
+                       v1::ResendMessageResponse* resp);
+  Status PreviewMessage(const CallContext& c, const v1::PreviewMessageRequest& req,
+                        v1::PreviewMessageResponse* resp);
+  Status SendAnnouncement(const CallContext& c, const v1::SendAnnouncementRequest& req,
+                          v1::SendAnnouncementResponse* resp);
+
+  // The message of `kind` for `participant` about `event_id`.
+  StatusOr<NewMessage> Compose(const std::string& kind, const Participant& participant,
+                               const std::string& dedupe_key, int waitlist_position,
+                               const std::string& extra_text);
+
+ private:
+  Store& store_;
+  CatalogueClient& catalogue_;
+  const Templates& templates_;
+  const PageTokens& page_tokens_;
+  NotifierOptions options_;
+};
+
+// Which message an outbox change asks for ("" for none): confirmed, pending_approval, approved,
+// rejected, waitlisted, promoted (pending_approval when the promotion awaits approval),
+// cancelled.
+std::string MessageKindFor(const std::string& outbox_kind, int registration_status);
+
+}  // namespace ecd::notifications

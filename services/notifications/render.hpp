@@ -1,0 +1,66 @@
+#pragma once
+// Messages to participants, rendered from the templates in templates/<language>/ (en, fr, es),
+// embedded in the binary at build time. Times are shown in UTC and in the participant's time zone.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.hpp"
+
+namespace ecd::notifications {
+
+// Everything a template may use. Unused fields stay empty.
+struct MessageContext {
+  std::string language;  // "en", "fr" or "es"
+  std::string given_name;
+  std::string family_name;
+  std::string event_title;
+  int64_t start_micros = 0;  // UTC, microseconds since the epoch
+  int64_t end_micros = 0;
+  std::string time_zone;  // IANA, like "Africa/Lagos"
+  std::string platform;   // "Zoom"
+  std::string join_url;
+  int waitlist_position = 0;
+  std::string registration;                                    // "registrations/{id}"
+  std::string reason;                                          // a rejection's reason
+  std::vector<std::pair<std::string, std::string>> materials;  // title, link or file name
+  std::string recording_url;
+  std::string announcement;  // free text of SendAnnouncement
+  std::string certificate_serial;
+  std::string certificate_verification_code;
+};
+
+struct RenderedMessage {
+  std::string subject;
+  std::string text;
+};
+
+class Templates {
+ public:
+  // The kinds of message, each with a template per language: confirmed, pending_approval,
+  // approved, rejected, waitlisted, promoted, cancelled, info_kit, reminder_24h, reminder_1h,
+  // event_changed, event_cancelled, recording_published, certificate_issued, announcement.
+  static const std::vector<std::string>& Kinds();
+  static const std::vector<std::string>& Languages();
+
+  // The embedded templates, or those under `dir` when it is not empty (ECD_TEMPLATES_DIR).
+  // FAILED_PRECONDITION naming what is missing if a kind lacks a language or a part.
+  static StatusOr<Templates> Load(const std::string& dir = "");
+
+  // INVALID_ARGUMENT for an unknown kind or language.
+  StatusOr<RenderedMessage> Render(const std::string& kind, const MessageContext& context) const;
+
+ private:
+  // key "<language>/<kind>.subject" or "<language>/<kind>.txt" -> template text
+  std::map<std::string, std::string> sources_;
+};
+
+// The slot as a person reads it, in their language: for example
+// "Tuesday 7 July 2020, 08:00-09:45 UTC (09:00-10:45 Africa/Lagos)". An unknown time zone shows
+// UTC only.
+std::string FormatSlot(int64_t start_micros, int64_t end_micros, const std::string& time_zone,
+                       const std::string& language);
+
+}  // namespace ecd::notifications

@@ -1,0 +1,373 @@
+#include "services/notifications/render.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+namespace ecd::notifications {
+namespace {
+
+namespace fs = std::filesystem;
+
+int64_t Micros(int y, unsigned m, unsigned d, int hour, int minute) {
+  using namespace std::chrono;
+  const sys_days date{year{y} / month{m} / day{d}};
+  return duration_cast<microseconds>((date + hours{hour} + minutes{minute}).time_since_epoch())
+      .count();
+}
+
+const std::map<std::string, std::string> kTitles = {
+    {"en", "Webinar with the countries of Africa (English)"},
+    {"fr", "Webinaire avec les pays d'Afrique (français)"},
+    {"es", "Seminario web con los países de América Latina y el Caribe (español)"},
+};
+const std::map<std::string, std::string> kSignatures = {
+    {"en", "EU Cyber Direct and the Council of Europe"},
+    {"fr", "EU Cyber Direct et le Conseil de l'Europe"},
+    {"es", "EU Cyber Direct y el Consejo de Europa"},
+};
+const std::map<std::string, std::string> kCalendarLines = {
+    {"en", "calendar invitation is attached"},
+    {"fr", "pour votre agenda est jointe"},
+    {"es", "Adjuntamos a este mensaje la invitación"},
+};
+const std::map<std::string, std::string> kReasonLabels = {
+    {"en", "Reason: "}, {"fr", "Motif : "}, {"es", "Motivo: "}};
+
+MessageContext FullContext(const std::string& language) {
+  MessageContext c;
+  c.language = language;
+  c.given_name = "Zoë";
+  c.family_name = "Ñúñez-Çelik";
+  c.event_title = kTitles.at(language);
+  c.start_micros = Micros(2020, 7, 9, 8, 0);
+  c.end_micros = Micros(2020, 7, 9, 9, 45);
+  c.time_zone = "Africa/Lagos";
+  c.platform = "Zoom";
+  c.join_url = "https://zoom.us/j/123456789?pwd=abc&x=1";
+  c.waitlist_position = 3;
+  c.registration = "registrations/8f14e45f-ceea-467f-a0e6-1b7a3c0e9d21";
+  c.reason = "Le quota de votre pays est atteint";
+  c.materials = {{"Fact sheet", "https://example.org/fact-sheet.pdf"},
+                 {"Bibliography", "bibliography.pdf"}};
+  c.recording_url = "https://example.org/recordings/africa-fr";
+  c.announcement = "The agenda has a new segment on e-evidence.\nPlease read the fact sheet.";
+  c.certificate_serial = "ECD-2020-000123";
+  c.certificate_verification_code = "K7QF-2M9X-PL4D";
+  return c;
+}
+
+bool Has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// What each kind must show when the context has it.
+std::vector<std::string> ExpectedValues(const std::string& kind, const MessageContext& c) {
+  if (kind == "confirmed" || kind == "approved" || kind == "promoted" || kind == "reminder_24h" ||
+      kind == "reminder_1h" || kind == "event_changed") {
+    return {c.join_url, c.platform};
+  }
+  if (kind == "waitlisted") return {std::to_string(c.waitlist_position)};
+  if (kind == "rejected") return {c.reason};
+  if (kind == "info_kit") {
+    return {"Fact sheet - https://example.org/fact-sheet.pdf", "Bibliography - bibliography.pdf"};
+  }
+  if (kind == "recording_published") return {c.recording_url};
+  if (kind == "announcement") return {c.announcement};
+  if (kind == "certificate_issued") {
+    return {c.certificate_serial, c.certificate_verification_code};
+  }
+  return {};
+}
+
+bool AttachesCalendar(const std::string& kind) {
+  return kind == "confirmed" || kind == "approved" || kind == "promoted" ||
+         kind == "reminder_24h" || kind == "reminder_1h" || kind == "event_changed";
+}
+
+TEST(TemplatesTest, KindsAndLanguages) {
+  EXPECT_EQ(Templates::Kinds().size(), 15u);
+  EXPECT_EQ(Templates::Languages(), (std::vector<std::string>{"en", "fr", "es"}));
+}
+
+TEST(TemplatesTest, EmbeddedTemplatesAreComplete) {
+  const auto templates = Templates::Load();
+  ASSERT_TRUE(templates.ok()) << templates.status().ToString();
+}
+
+TEST(TemplatesTest, EveryKindRendersInEveryLanguage) {
+  const auto templates = Templates::Load();
+  ASSERT_TRUE(templates.ok()) << templates.status().ToString();
+  for (const auto& language : Templates::Languages()) {
+    for (const auto& kind : Templates::Kinds()) {
+      SCOPED_TRACE(language + "/" + kind);
+      const MessageContext c = FullContext(language);
+      const auto message = templates->Render(kind, c);
+      ASSERT_TRUE(message.ok()) << message.status().ToString();
+      const std::string& subject = message->subject;
+      const std::string& text = message->text;
+
+      for (const std::string* part : {&subject, &text}) {
+        EXPECT_FALSE(Has(*part, "{{")) << *part;
+        EXPECT_FALSE(Has(*part, "}}")) << *part;
+      }
+      EXPECT_TRUE(Has(subject, c.event_title)) << subject;
+      EXPECT_FALSE(Has(subject, "\n"));
+      EXPECT_TRUE(Has(text, c.event_title)) << text;
+      EXPECT_TRUE(Has(text, FormatSlot(c.start_micros, c.end_micros, c.time_zone, language)))
+          << text;
+      EXPECT_TRUE(Has(text, "(09:00-10:45 Africa/Lagos)")) << text;
+      EXPECT_TRUE(Has(text, "Zoë Ñúñez-Çelik")) << text;
+      EXPECT_TRUE(Has(text, kSignatures.at(language))) << text;
+      for (const auto& value : ExpectedValues(kind, c)) {
+        EXPECT_TRUE(Has(text, value)) << "missing \"" << value << "\" in\n" << text;
+      }
+      EXPECT_EQ(Has(text, kCalendarLines.at(language)), AttachesCalendar(kind)) << text;
+      EXPECT_EQ(Has(text, kReasonLabels.at(language)), kind == "rejected") << text;
+
+      // An empty placeholder at the end of a line leaves a trailing blank; a section that did not
+      // close cleanly leaves two blank lines in a row.
+      EXPECT_FALSE(Has(text, " \n")) << text;
+      EXPECT_FALSE(Has(text, "\n\n\n")) << text;
+      ASSERT_FALSE(text.empty());
+      EXPECT_EQ(text.back(), '\n');
+    }
+  }
+}
+
+TEST(TemplatesTest, ReasonOnlyWhenGiven) {
+  const auto templates = Templates::Load();
+  ASSERT_TRUE(templates.ok());
+  for (const auto& language : Templates::Languages()) {
+    SCOPED_TRACE(language);
+    MessageContext c = FullContext(language);
+    c.reason = "";
+    auto message = templates->Render("rejected", c);
+    ASSERT_TRUE(message.ok());
+    EXPECT_FALSE(Has(message->text, kReasonLabels.at(language))) << message->text;
+    EXPECT_FALSE(Has(message->text, "\n\n\n")) << message->text;
+
+    c.reason = "Seules les autorités invitées peuvent s'inscrire.";
+    message = templates->Render("rejected", c);
+    ASSERT_TRUE(message.ok());
+    EXPECT_TRUE(Has(message->text, kReasonLabels.at(language) + c.reason)) << message->text;
+  }
+}
+
+TEST(TemplatesTest, OptionalValuesLeaveNoGaps) {
+  const auto templates = Templates::Load();
+  ASSERT_TRUE(templates.ok());
+  for (const auto& language : Templates::Languages()) {
+    SCOPED_TRACE(language);
+    MessageContext c = FullContext(language);
+    c.join_url = "";
+    c.platform = "";
+    c.waitlist_position = 0;
+    c.materials.clear();
+    c.given_name = "";
+    c.family_name = "";
+    for (const auto& kind : Templates::Kinds()) {
+      SCOPED_TRACE(kind);
+      const auto message = templates->Render(kind, c);
+      ASSERT_TRUE(message.ok());
+      EXPECT_FALSE(Has(message->text, "Zoom")) << message->text;
+      EXPECT_FALSE(Has(message->text, " \n")) << message->text;
+      EXPECT_FALSE(Has(message->text, "\n\n\n")) << message->text;
+      EXPECT_FALSE(Has(message->text, " ,")) << message->text;
+    }
+    const auto waitlisted = templates->Render("waitlisted", c);
+    ASSERT_TRUE(waitlisted.ok());
+    EXPECT_FALSE(Has(waitlisted->text, "position")) << waitlisted->text;
+    EXPECT_FALSE(Has(waitlisted->text, "posición")) << waitlisted->text;
+  }
+  MessageContext c = FullContext("en");
+  c.given_name = "";
+  c.family_name = "";
+  c.join_url = "";
+  const auto confirmed = templates->Render("confirmed", c);
+  ASSERT_TRUE(confirmed.ok());
+  EXPECT_EQ(confirmed->text.rfind("Dear participant,\n", 0), 0u) << confirmed->text;
+  EXPECT_TRUE(Has(confirmed->text, "The link to join will be sent to you before the webinar."));
+}
+
+TEST(TemplatesTest, PlainTextIsNotEscaped) {
+  const auto templates = Templates::Load();
+  ASSERT_TRUE(templates.ok());
+  MessageContext c = FullContext("en");
+  c.event_title = "Law & \"Order\" <2020>";
+  const auto message = templates->Render("confirmed", c);
+  ASSERT_TRUE(message.ok());
+  EXPECT_TRUE(Has(message->subject, c.event_title)) << message->subject;
+  EXPECT_TRUE(Has(message->text, c.event_title)) << message->text;
+  EXPECT_TRUE(Has(message->text, "https://zoom.us/j/123456789?pwd=abc&x=1")) << message->text;
+  EXPECT_FALSE(Has(message->text, "&amp;"));
+}
+
+TEST(TemplatesTest, SubjectIsOneLine) {
+  const auto templates = Templates::Load();
+  ASSERT_TRUE(templates.ok());
+  MessageContext c = FullContext("fr");
+  c.event_title = "Titre\r\nBcc: someone@example.org";
+  const auto message = templates->Render("confirmed", c);
+  ASSERT_TRUE(message.ok());
+  EXPECT_EQ(message->subject, "Inscription confirmée : Titre Bcc: someone@example.org");
+}
+
+TEST(TemplatesTest, RefusesUnknownKindOrLanguage) {
+  const auto templates = Templates::Load();
+  ASSERT_TRUE(templates.ok());
+  const auto kind = templates->Render("birthday", FullContext("en"));
+  ASSERT_FALSE(kind.ok());
+  EXPECT_EQ(kind.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(kind.status().field(), "kind");
+
+  MessageContext c = FullContext("en");
+  for (const std::string language : {"de", "", "EN"}) {
+    c.language = language;
+    const auto message = templates->Render("confirmed", c);
+    ASSERT_FALSE(message.ok());
+    EXPECT_EQ(message.status().code(), Code::kInvalidArgument);
+    EXPECT_EQ(message.status().field(), "language");
+  }
+}
+
+// A private copy of the source templates, removed at the end.
+class TemplatesDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "ecd-templates-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    fs::copy(ECD_TEMPLATES_SOURCE_DIR, dir_, fs::copy_options::recursive);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  void Write(const std::string& key, const std::string& text) {
+    std::ofstream out(dir_ / key, std::ios::binary | std::ios::trunc);
+    out << text;
+  }
+  fs::path dir_;
+};
+
+TEST_F(TemplatesDirTest, LoadsFromDisk) {
+  Write("es/confirmed.subject", "Confirmado: {{event_title}}\r\n");
+  const auto templates = Templates::Load(dir_.string());
+  ASSERT_TRUE(templates.ok()) << templates.status().ToString();
+  const auto message = templates->Render("confirmed", FullContext("es"));
+  ASSERT_TRUE(message.ok());
+  EXPECT_EQ(message->subject, "Confirmado: " + kTitles.at("es"));
+}
+
+TEST_F(TemplatesDirTest, EmbeddedTemplatesMatchTheSources) {
+  const auto embedded = Templates::Load();
+  const auto sources = Templates::Load(dir_.string());
+  ASSERT_TRUE(embedded.ok());
+  ASSERT_TRUE(sources.ok());
+  for (const auto& language : Templates::Languages()) {
+    for (const auto& kind : Templates::Kinds()) {
+      const auto a = embedded->Render(kind, FullContext(language));
+      const auto b = sources->Render(kind, FullContext(language));
+      ASSERT_TRUE(a.ok() && b.ok());
+      EXPECT_EQ(a->subject, b->subject) << language << "/" << kind;
+      EXPECT_EQ(a->text, b->text) << language << "/" << kind;
+    }
+  }
+}
+
+TEST_F(TemplatesDirTest, ReportsAKindMissingInOneLanguage) {
+  fs::remove(dir_ / "fr" / "rejected.txt");
+  const auto templates = Templates::Load(dir_.string());
+  ASSERT_FALSE(templates.ok());
+  EXPECT_EQ(templates.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(templates.status().reason(), "TEMPLATES_MISSING");
+  EXPECT_TRUE(Has(templates.status().message(), "fr/rejected.txt")) << templates.status().message();
+  EXPECT_FALSE(Has(templates.status().message(), "en/rejected.txt"));
+  EXPECT_FALSE(Has(templates.status().message(), "fr/rejected.subject"));
+}
+
+TEST_F(TemplatesDirTest, ReportsABrokenTemplate) {
+  Write("en/info_kit.txt", "{{#materials}}\n* {{title}}\n");
+  const auto templates = Templates::Load(dir_.string());
+  ASSERT_FALSE(templates.ok());
+  EXPECT_EQ(templates.status().code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(Has(templates.status().message(), "en/info_kit.txt")) << templates.status().message();
+}
+
+TEST_F(TemplatesDirTest, ReportsAMissingDirectory) {
+  const auto templates = Templates::Load((dir_ / "nowhere").string());
+  ASSERT_FALSE(templates.ok());
+  EXPECT_EQ(templates.status().code(), Code::kFailedPrecondition);
+}
+
+TEST(FormatSlotTest, FrenchInLagos) {
+  EXPECT_EQ(FormatSlot(Micros(2020, 7, 9, 8, 0), Micros(2020, 7, 9, 9, 45), "Africa/Lagos", "fr"),
+            "jeudi 9 juillet 2020, 08:00-09:45 UTC (09:00-10:45 Africa/Lagos)");
+}
+
+TEST(FormatSlotTest, EnglishInLagos) {
+  EXPECT_EQ(FormatSlot(Micros(2020, 7, 7, 8, 0), Micros(2020, 7, 7, 9, 45), "Africa/Lagos", "en"),
+            "Tuesday 7 July 2020, 08:00-09:45 UTC (09:00-10:45 Africa/Lagos)");
+}
+
+TEST(FormatSlotTest, SpanishInMexicoCity) {
+  // Mexico City kept daylight saving time until 2022: UTC-5 in July 2020.
+  EXPECT_EQ(
+      FormatSlot(Micros(2020, 7, 9, 8, 0), Micros(2020, 7, 9, 9, 45), "America/Mexico_City", "es"),
+      "jueves 9 de julio de 2020, 08:00-09:45 UTC (03:00-04:45 America/Mexico_City)");
+}
+
+TEST(FormatSlotTest, EnglishInAuckland) {
+  // UTC+12: the slot of 9 July stays on 9 July in Auckland...
+  EXPECT_EQ(
+      FormatSlot(Micros(2020, 7, 9, 8, 0), Micros(2020, 7, 9, 9, 45), "Pacific/Auckland", "en"),
+      "Thursday 9 July 2020, 08:00-09:45 UTC (20:00-21:45 Pacific/Auckland)");
+  // ...while the afternoon slot of 20 July is already the next morning there.
+  EXPECT_EQ(
+      FormatSlot(Micros(2020, 7, 20, 15, 0), Micros(2020, 7, 20, 16, 45), "Pacific/Auckland", "en"),
+      "Monday 20 July 2020, 15:00-16:45 UTC "
+      "(Tuesday 21 July 2020, 03:00-04:45 Pacific/Auckland)");
+}
+
+TEST(FormatSlotTest, LocalDateInEachLanguage) {
+  const int64_t start = Micros(2020, 7, 20, 15, 0);
+  const int64_t end = Micros(2020, 7, 20, 16, 45);
+  EXPECT_EQ(FormatSlot(start, end, "Pacific/Auckland", "fr"),
+            "lundi 20 juillet 2020, 15:00-16:45 UTC (mardi 21 juillet 2020, 03:00-04:45 "
+            "Pacific/Auckland)");
+  EXPECT_EQ(FormatSlot(start, end, "Pacific/Auckland", "es"),
+            "lunes 20 de julio de 2020, 15:00-16:45 UTC (martes 21 de julio de 2020, 03:00-04:45 "
+            "Pacific/Auckland)");
+}
+
+TEST(FormatSlotTest, UnknownOrEmptyZoneShowsUtcOnly) {
+  const int64_t start = Micros(2020, 7, 9, 8, 0);
+  const int64_t end = Micros(2020, 7, 9, 9, 45);
+  for (const std::string zone : {"Mars/Olympus_Mons", "", "UTC", "Etc/UTC", "../../etc/passwd"}) {
+    EXPECT_EQ(FormatSlot(start, end, zone, "en"), "Thursday 9 July 2020, 08:00-09:45 UTC") << zone;
+  }
+}
+
+TEST(FormatSlotTest, FirstOfTheMonthAndAccents) {
+  EXPECT_EQ(FormatSlot(Micros(2020, 8, 1, 8, 0), Micros(2020, 8, 1, 9, 45), "", "fr"),
+            "samedi 1er août 2020, 08:00-09:45 UTC");
+  EXPECT_EQ(FormatSlot(Micros(2020, 7, 22, 15, 0), Micros(2020, 7, 22, 16, 45), "", "es"),
+            "miércoles 22 de julio de 2020, 15:00-16:45 UTC");
+}
+
+TEST(FormatSlotTest, RangeAcrossMidnight) {
+  EXPECT_EQ(
+      FormatSlot(Micros(2020, 7, 20, 23, 30), Micros(2020, 7, 21, 1, 15), "Europe/Paris", "en"),
+      "Monday 20 July 2020, 23:30 - Tuesday 21 July 2020, 01:15 UTC "
+      "(Tuesday 21 July 2020, 01:30-03:15 Europe/Paris)");
+}
+
+}  // namespace
+}  // namespace ecd::notifications

@@ -1,0 +1,174 @@
+#include "services/notifications/store.hpp"
+
+#include "common/crypto.hpp"
+#include "common/pg.hpp"
+#include "services/notifications/sql.hpp"
+
+namespace ecd::notifications {
+namespace {
+
+void SetMicros(int64_t micros, google::protobuf::Timestamp* t) {
+  t->set_seconds(micros / 1000000);
+  t->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+}
+
+v1::Message MessageFromRow(const pqxx::row& r) {
+  v1::Message m;
+  const std::string id = r[0].as<std::string>();
+  m.set_name("messages/" + id);
+  if (auto reg = r[1].as<std::string>(); !reg.empty()) m.set_registration("registrations/" + reg);
+  m.set_event("events/" + r[2].as<std::string>());
+  m.set_kind(r[3].as<std::string>());
+  m.set_language(r[4].as<std::string>());
+  m.set_recipient(r[5].as<std::string>());
+  m.set_subject(r[6].as<std::string>());
+  m.set_body(r[7].as<std::string>());
+  m.set_icalendar(r[8].as<std::string>());
+  m.set_state(static_cast<v1::MessageState>(r[9].as<int>()));
+  m.set_attempts(r[10].as<int>());
+  SetMicros(r[11].as<int64_t>(), m.mutable_next_attempt_time());
+  m.set_last_error(r[12].as<std::string>());
+  SetMicros(r[13].as<int64_t>(), m.mutable_create_time());
+  if (int64_t sent = r[14].as<int64_t>(); sent != 0) SetMicros(sent, m.mutable_sent_time());
+  m.set_message_id_header("<" + id + "@events.ecd>");
+  return m;
+}
+
+Participant ParticipantFromRow(const pqxx::row& r) {
+  Participant p;
+  p.registration_id = r[0].as<std::string>();
+  p.event_id = r[1].as<std::string>();
+  p.status = r[2].as<int>();
+  p.email = r[3].as<std::string>();
+  p.given_name = r[4].as<std::string>();
+  p.family_name = r[5].as<std::string>();
+  p.language = r[6].as<std::string>();
+  p.time_zone = r[7].as<std::string>();
+  p.erased = r[8].as<bool>();
+  return p;
+}
+
+void Insert(pqxx::transaction_base& tx, const NewMessage& m, int* inserted) {
+  auto r = Exec(tx, sql::kInsertMessage, NewUuid(), m.dedupe_key, m.registration_id, m.event_id,
+                m.kind, m.language, m.recipient, m.subject, m.body, m.icalendar);
+  *inserted += static_cast<int>(r.affected_rows());
+}
+
+}  // namespace
+
+Store::Store(PgPool& pool) : pool_(pool) { pool_.AddStatements(sql::kAll); }
+
+StatusOr<bool> Store::Accept(const std::string& event_id, const std::string& kind,
+                             const Participant& p, const std::vector<NewMessage>& messages) {
+  bool fresh = false;
+  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
+    fresh = !Exec(tx, sql::kAccept, event_id, kind, p.registration_id).empty();
+    if (!fresh) return Status::Ok();
+    Exec(tx, sql::kUpsertParticipant, p.registration_id, p.event_id, p.status, p.email,
+         p.given_name, p.family_name, p.language, p.time_zone, p.erased);
+    if (p.erased) Exec(tx, sql::kForgetMessages, p.registration_id);
+    int inserted = 0;
+    for (const auto& m : messages) Insert(tx, m, &inserted);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return fresh;
+}
+
+StatusOr<int> Store::Queue(const std::vector<NewMessage>& messages) {
+  int inserted = 0;
+  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
+    inserted = 0;
+    for (const auto& m : messages) Insert(tx, m, &inserted);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return inserted;
+}
+
+StatusOr<std::vector<ClaimedMessage>> Store::Claim(int limit, int lease_seconds) {
+  std::vector<ClaimedMessage> out;
+  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
+    out.clear();
+    for (const auto& r : Exec(tx, sql::kClaim, limit, lease_seconds)) {
+      out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
+                     r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
+                     r[6].as<int>()});
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status Store::MarkSent(const std::string& id) {
+  return pool_.Transact([&](pqxx::work& tx) -> Status {
+    auto r = Exec(tx, sql::kMarkSent, id);
+    if (!r.empty()) Exec(tx, sql::kRecordAttempt, id, r[0][0].as<int>(), true, "");
+    return Status::Ok();
+  });
+}
+
+Status Store::MarkFailed(const std::string& id, const std::string& error, int64_t retry_in_ms,
+                         bool dead) {
+  return pool_.Transact([&](pqxx::work& tx) -> Status {
+    auto r = Exec(tx, sql::kMarkFailed, id, error.substr(0, 1000), retry_in_ms, dead);
+    if (!r.empty())
+      Exec(tx, sql::kRecordAttempt, id, r[0][0].as<int>(), false, error.substr(0, 1000));
+    return Status::Ok();
+  });
+}
+
+StatusOr<v1::Message> Store::Get(const std::string& id) {
+  std::optional<v1::Message> out;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    auto rows = Exec(tx, sql::kGetMessage, id);
+    if (!rows.empty()) out = MessageFromRow(rows[0]);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (!out) return Status::NotFound("messages/" + id);
+  return *out;
+}
+
+StatusOr<std::vector<v1::Message>> Store::List(const std::string& event_id,
+                                               const std::string& registration_id, int state,
+                                               const std::optional<MessageCursor>& after,
+                                               int limit) {
+  std::vector<v1::Message> out;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    for (const auto& r : Exec(tx, sql::kListMessages, event_id, registration_id, state,
+                              after ? std::to_string(after->micros) : std::string(),
+                              after ? after->id : std::string(), limit)) {
+      out.push_back(MessageFromRow(r));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+StatusOr<std::optional<Participant>> Store::GetParticipant(const std::string& registration_id) {
+  std::optional<Participant> out;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    auto rows = Exec(tx, sql::kGetParticipant, registration_id);
+    if (!rows.empty()) out = ParticipantFromRow(rows[0]);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+StatusOr<std::vector<Participant>> Store::ConfirmedOf(const std::string& event_id) {
+  std::vector<Participant> out;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    for (const auto& r : Exec(tx, sql::kConfirmedOfEvent, event_id)) {
+      out.push_back(ParticipantFromRow(r));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+}  // namespace ecd::notifications

@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""A real SMTP server for the tests (Debian's python3-aiosmtpd): stores every message it accepts
+as <dir>/<uuid>.json with the envelope, the decoded subject, text part and iCalendar part, and the
+raw message beside it. Recipients starting with "reject" are refused for good (550).
+usage: smtp_sink.py PORT DIR"""
+import asyncio
+import email
+import email.header
+import email.policy
+import json
+import os
+import sys
+import uuid
+
+from aiosmtpd.controller import Controller
+
+
+class Sink:
+    def __init__(self, directory):
+        self.directory = directory
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("reject"):
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        raw = envelope.original_content or envelope.content
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        text, ics, ics_type = "", "", ""
+        for part in msg.walk():
+            ctype = part.get_content_type()
+            if ctype == "text/plain" and not text:
+                text = part.get_content()
+            elif ctype == "text/calendar":
+                payload = part.get_payload(decode=True)
+                ics = payload.decode("utf-8")
+                ics_type = part.get("Content-Type", "")
+        record = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "subject": str(msg["Subject"]),
+            "message_id": str(msg["Message-ID"]),
+            "to": str(msg["To"]),
+            "text": text,
+            "ics": ics,
+            "ics_type": ics_type,
+        }
+        name = os.path.join(self.directory, uuid.uuid4().hex)
+        with open(name + ".eml", "wb") as f:
+            f.write(raw)
+        with open(name + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(record, f, ensure_ascii=False)
+        os.rename(name + ".tmp", name + ".json")
+        return "250 Message accepted"
+
+
+def main():
+    port, directory = int(sys.argv[1]), sys.argv[2]
+    os.makedirs(directory, exist_ok=True)
+    controller = Controller(Sink(directory), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("listening", flush=True)
+    try:
+        asyncio.get_event_loop().run_forever()
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
