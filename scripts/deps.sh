@@ -41,3 +41,14 @@ ecd_install_deps() {
   fi
   export PATH="$root/.local/npm/node_modules/.bin:$PATH"
 }
+
+# maildev (a mail catcher with a web page to read what the platform sent), for scripts/up only.
+ecd_install_maildev() {
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  if [[ ! -x "$root/.local/maildev/node_modules/.bin/maildev" ]]; then
+    echo "==> installing maildev from npm into .local/maildev"
+    mkdir -p "$root/.local/maildev"
+    (cd "$root/.local/maildev" && npm install --no-audit --no-fund --silent maildev@2 >/dev/null)
+  fi
+}
