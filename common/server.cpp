@@ -97,6 +97,7 @@ ServiceHost::~ServiceHost() { workers_.Stop(); }
 void ServiceHost::ProbeLoop() {
   std::optional<bool> last;
   std::vector<std::optional<bool>> last_dep(deps_.size());
+  std::vector<std::optional<bool>> last_dep_status(deps_.size());
   while (!stopping_) {
     bool serving = true;
     for (size_t i = 0; i < deps_.size(); ++i) {
@@ -111,11 +112,20 @@ void ServiceHost::ProbeLoop() {
         last_dep[i] = up;
       }
       if (!up && deps_[i].critical) serving = false;
+      // Each dependency also has a status of its own ("postgresql", "redis"), so that a
+      // degradation shows in health checks even while the service as a whole keeps serving.
+      if (last_dep_status[i] != up) {
+        server_->GetHealthCheckService()->SetServingStatus(deps_[i].name, up);
+        last_dep_status[i] = up;
+      }
     }
     if (stopping_) break;
     if (last != serving) {
       auto* health = server_->GetHealthCheckService();
-      health->SetServingStatus(serving);
+      health->SetServingStatus(serving);  // sets every name, the dependencies' too: set them again
+      for (size_t i = 0; i < deps_.size(); ++i) {
+        if (last_dep[i]) health->SetServingStatus(deps_[i].name, *last_dep[i]);
+      }
       last = serving;
     }
     std::unique_lock<std::mutex> lock(g_probe_mu);

@@ -328,6 +328,8 @@ TEST_F(RegistrationE2E, RedisStoppedRegistrationStillExactAndHealthServing) {
   auto outcomes = RegisterConcurrently({&stub()}, event, "TZ", kRace, "stopped");
   ExpectExactRound(p(), outcomes, event, "TZ", 4);
   EXPECT_EQ(p().registration().HealthStatus(), "SERVING") << "Redis is not critical";
+  EXPECT_TRUE(p().registration().WaitHealth("NOT_SERVING", std::chrono::seconds(30), "redis"))
+      << "the degradation shows in the health of the dependency";
   reg::GetAvailabilityRequest req;
   req.set_event(event);
   reg::GetAvailabilityResponse resp;
@@ -336,6 +338,7 @@ TEST_F(RegistrationE2E, RedisStoppedRegistrationStillExactAndHealthServing) {
   EXPECT_EQ(resp.countries(0).taken(), 4);
   EXPECT_EQ(resp.countries(0).waitlisted(), kRace - 4);
   p().redis().Start();
+  EXPECT_TRUE(p().registration().WaitHealth("SERVING", std::chrono::seconds(30), "redis"));
 }
 
 TEST_F(RegistrationE2E, FiftyConcurrentRetriesOfOneRequestGiveOneRegistration) {

@@ -311,22 +311,24 @@ ServiceProcess::~ServiceProcess() {
   }
 }
 
-std::string ServiceProcess::HealthStatus() {
+std::string ServiceProcess::HealthStatus(const std::string& service) {
   auto channel = grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
   grpc::health::v1::HealthCheckRequest req;
+  req.set_service(service);
   grpc::health::v1::HealthCheckResponse resp;
   auto st = stub->Check(&ctx, req, &resp);
   if (!st.ok()) return "ERROR " + st.error_message();
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
 }
 
-bool ServiceProcess::WaitHealth(const std::string& status, std::chrono::seconds timeout) {
+bool ServiceProcess::WaitHealth(const std::string& status, std::chrono::seconds timeout,
+                                const std::string& service) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (HealthStatus() == status) return true;
+    if (HealthStatus(service) == status) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return false;

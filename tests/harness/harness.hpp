@@ -100,8 +100,10 @@ class ServiceProcess {
   int port() const { return port_; }
   Subprocess& process() { return *proc_; }
   // Polls grpc.health.v1.Health/Check until it answers `status` ("SERVING", "NOT_SERVING").
-  bool WaitHealth(const std::string& status, std::chrono::seconds timeout);
-  std::string HealthStatus();
+  bool WaitHealth(const std::string& status, std::chrono::seconds timeout,
+                  const std::string& service = "");
+  // The status of `service` ("" for the whole server, or a dependency like "redis").
+  std::string HealthStatus(const std::string& service = "");
 
  private:
   std::unique_ptr<Subprocess> proc_;
