@@ -66,4 +66,21 @@ StatusOr<catalogue::v1::Event> CatalogueClient::GetEvent(const std::string& even
   return resp.event();
 }
 
+StatusOr<catalogue::v1::Series> CatalogueClient::GetSeries(const std::string& series_id) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + token_);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  catalogue::v1::GetSeriesRequest req;
+  req.set_name("series/" + series_id);
+  catalogue::v1::GetSeriesResponse resp;
+  grpc::Status st = impl_->stub->GetSeries(&ctx, req, &resp);
+  if (st.error_code() == grpc::StatusCode::NOT_FOUND)
+    return Status::NotFound("series/" + series_id);
+  if (!st.ok()) {
+    return Status::Unavailable("CATALOGUE_UNAVAILABLE",
+                               "the catalogue could not be asked: " + st.error_message());
+  }
+  return resp.series();
+}
+
 }  // namespace ecd

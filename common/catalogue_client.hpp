@@ -30,6 +30,8 @@ class CatalogueClient {
   ~CatalogueClient();
   // NOT_FOUND for an unknown event; UNAVAILABLE (CATALOGUE_UNAVAILABLE) when it cannot be asked.
   StatusOr<catalogue::v1::Event> GetEvent(const std::string& event_id);
+  // Not cached (rare). NOT_FOUND or UNAVAILABLE like GetEvent.
+  StatusOr<catalogue::v1::Series> GetSeries(const std::string& series_id);
 
  private:
   struct Impl;

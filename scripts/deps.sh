@@ -10,6 +10,7 @@ ECD_DEB_PACKAGES=(
   libgtest-dev libgmock-dev clang-format python3 openssl
   libcurl4-openssl-dev libical-dev libkainjow-mustache-dev libhowardhinnant-date-dev
   python3-aiosmtpd
+  libhpdf-dev libqrencode-dev fonts-dejavu-core poppler-utils zbar-tools
   postgresql postgresql-contrib redis-server iso-codes tzdata
 )
 

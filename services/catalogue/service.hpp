@@ -8,7 +8,6 @@
 namespace ecd::catalogue {
 
 inline constexpr char kServiceName[] = "ecd.catalogue.v1.CatalogueService";
-inline constexpr size_t kDownloadChunkBytes = 64 * 1024;
 
 class CatalogueServiceImpl final : public v1::CatalogueService::CallbackService {
  public:

@@ -1,0 +1,364 @@
+#include "services/certificates/issuer.hpp"
+
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include <ctime>
+
+#include "common/crypto.hpp"
+#include "ecd/registration/v1/registration.grpc.pb.h"
+
+namespace ecd::certificates {
+namespace {
+
+namespace cat = ::ecd::catalogue::v1;
+namespace reg = ::ecd::registration::v1;
+using google::protobuf::util::TimeUtil;
+constexpr Role kAdmin = Role::kAdmin, kFrontend = Role::kFrontend,
+               kIntegration = Role::kIntegration, kService = Role::kService;
+
+std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
+
+StatusOr<std::string> ParseName(const std::string& name, const std::string& collection,
+                                const std::string& field) {
+  const std::string prefix = collection + "/";
+  if (name.rfind(prefix, 0) != 0 || !IsUuid(name.substr(prefix.size()))) {
+    return Status::InvalidArgument(field, "must look like " + prefix + "{uuid}");
+  }
+  return name.substr(prefix.size());
+}
+
+// Random characters without the ones people confuse (0/O, 1/I/L).
+std::string Code(size_t n) {
+  static const char* kAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+  std::string bytes = RandomBytes(n), out;
+  for (unsigned char b : bytes) out += kAlphabet[b % 31];
+  return out;
+}
+
+void SetMicros(int64_t micros, google::protobuf::Timestamp* t) {
+  t->set_seconds(micros / 1000000);
+  t->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+}
+
+v1::CertifiedFacts ToProto(const CertifiedFacts& f) {
+  v1::CertifiedFacts p;
+  p.set_serial(f.serial);
+  p.set_verification_code(f.verification_code);
+  p.set_participant_name(f.participant_name);
+  p.set_event_title(f.event_title);
+  p.set_series_title(f.series_title);
+  p.set_event_start(f.event_start);
+  p.set_event_end(f.event_end);
+  p.set_duration_minutes(f.duration_minutes);
+  p.set_language(f.language);
+  p.set_issuer(f.issuer);
+  p.set_issue_date(f.issue_date);
+  p.set_key_id(f.key_id);
+  return p;
+}
+
+v1::Certificate ToProto(const StoredCertificate& s) {
+  v1::Certificate c;
+  c.set_name("certificates/" + s.id);
+  c.set_registration("registrations/" + s.registration_id);
+  c.set_event("events/" + s.event_id);
+  if (auto facts = ParsePayload(s.payload); facts.ok()) *c.mutable_facts() = ToProto(*facts);
+  c.set_payload(s.payload);
+  c.set_signature(s.signature);
+  c.set_state(s.revoke_micros ? v1::CERTIFICATE_STATE_REVOKED : v1::CERTIFICATE_STATE_VALID);
+  c.set_revoke_reason(s.revoke_reason);
+  if (s.revoke_micros) SetMicros(s.revoke_micros, c.mutable_revoke_time());
+  SetMicros(s.issue_micros, c.mutable_issue_time());
+  c.set_document_language(s.document_language);
+  c.set_pdf_sha256(s.pdf_sha256);
+  c.set_pdf_size_bytes(s.pdf_size);
+  return c;
+}
+
+std::string Today() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+}  // namespace
+
+RoleTable CertificateRoles() {
+  return RoleTable{
+      {"RequestCertificate", {kAdmin, kFrontend}},
+      {"GetCertificate", {kAdmin, kService}},
+      {"ListCertificates", {kAdmin}},
+      {"DownloadCertificate", {kAdmin, kFrontend}},
+      {"VerifyCertificate", {kAdmin, kFrontend, kIntegration}},
+      {"RevokeCertificate", {kAdmin}},
+      {"ListSigningKeys", {kAdmin, kFrontend, kIntegration, kService}},
+  };
+}
+
+struct RegistrationClient::Impl {
+  std::unique_ptr<reg::RegistrationService::Stub> stub;
+};
+
+RegistrationClient::RegistrationClient(const std::string& address, std::string token)
+    : impl_(std::make_unique<Impl>()), token_(std::move(token)) {
+  impl_->stub = reg::RegistrationService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+}
+
+RegistrationClient::~RegistrationClient() = default;
+
+StatusOr<reg::Registration> RegistrationClient::Get(const std::string& registration_id) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + token_);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  reg::GetRegistrationRequest req;
+  req.set_name("registrations/" + registration_id);
+  reg::GetRegistrationResponse resp;
+  grpc::Status st = impl_->stub->GetRegistration(&ctx, req, &resp);
+  if (st.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return Status::NotFound("registrations/" + registration_id);
+  }
+  if (!st.ok()) {
+    return Status::Unavailable(
+        "REGISTRATION_UNAVAILABLE",
+        "the registration service could not be asked: " + st.error_message());
+  }
+  return resp.registration();
+}
+
+Status Issuer::RequestCertificate(const CallContext&, const v1::RequestCertificateRequest& req,
+                                  v1::RequestCertificateResponse* resp) {
+  auto reg_id = ParseName(req.registration(), "registrations", "registration");
+  if (!reg_id.ok()) return reg_id.status();
+  auto existing = store_.Find("registration", *reg_id);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) {  // one certificate per registration
+    *resp->mutable_certificate() = ToProto(**existing);
+    return Status::Ok();
+  }
+  auto registration = registrations_.Get(*reg_id);
+  if (!registration.ok()) return registration.status();
+  if (registration->erased()) {
+    return Status::FailedPrecondition("PERSONAL_DATA_ERASED",
+                                      "the participant's personal data were erased");
+  }
+  const std::string event_id = IdOf(registration->event());
+  auto event = catalogue_.GetEvent(event_id);
+  if (!event.ok()) return event.status();
+  const int duration = event->duration_minutes();
+  const int threshold = event->certificate_threshold_percent();
+  const int required = (duration * threshold + 99) / 100;  // rounded up: "at least"
+  const int attended = registration->attended_minutes();
+  auto not_eligible = [&](const std::string& why) {
+    return Status::FailedPrecondition("NOT_ELIGIBLE", why)
+        .With("minutes_attended", std::to_string(attended))
+        .With("minutes_required", std::to_string(required))
+        .With("event_status", cat::EventStatus_Name(event->status()));
+  };
+  if (event->status() != cat::EVENT_STATUS_COMPLETED) {
+    return not_eligible("certificates are issued once the event is completed");
+  }
+  if (registration->status() != reg::REGISTRATION_STATUS_CONFIRMED) {
+    return not_eligible("only confirmed participants receive a certificate");
+  }
+  if (attended < required) {
+    return not_eligible("attended " + std::to_string(attended) + " of the " +
+                        std::to_string(required) + " minutes required");
+  }
+  std::string series_title;
+  if (!event->series().empty()) {
+    auto series = catalogue_.GetSeries(IdOf(event->series()));
+    if (!series.ok()) return series.status();
+    series_title = series->title();
+  }
+  CertifiedFacts facts;
+  const std::string start = TimeUtil::ToString(event->start_time());
+  facts.serial = "ECD-" + start.substr(0, 4) + "-" + start.substr(5, 2) + start.substr(8, 2) + "-" +
+                 Code(4) + "-" + Code(4);
+  facts.verification_code = Code(16);
+  facts.participant_name =
+      registration->participant().given_name() + " " + registration->participant().family_name();
+  facts.event_title = event->title();
+  facts.series_title = series_title;
+  facts.event_start = start;
+  facts.event_end = TimeUtil::ToString(event->end_time());
+  facts.duration_minutes = duration;
+  facts.language = event->language_code();
+  facts.issuer = options_.issuer;
+  facts.issue_date = Today();
+  facts.key_id = keys_.signing_key_id();
+  const std::string payload = CanonicalPayload(facts);
+
+  DocumentOptions doc;
+  doc.language = registration->participant().preferred_language();
+  if (doc.language != "fr" && doc.language != "es") doc.language = "en";
+  doc.qr_text = options_.verify_url_prefix + facts.verification_code;
+  doc.font_path = options_.font_path;
+  doc.bold_font_path = options_.bold_font_path;
+  auto pdf = RenderCertificatePdf(facts, doc);
+  if (!pdf.ok()) return pdf.status();
+
+  StoredCertificate c;
+  c.id = NewUuid();
+  c.registration_id = *reg_id;
+  c.event_id = event_id;
+  c.serial = facts.serial;
+  c.verification_code = facts.verification_code;
+  c.payload = payload;
+  c.signature = Base64UrlEncode(keys_.Sign(payload));
+  c.key_id = facts.key_id;
+  c.document_language = doc.language;
+  c.pdf = std::move(*pdf);
+  c.pdf_sha256 = Sha256Hex(c.pdf);
+  auto stored = store_.InsertOrGet(c);  // a concurrent request may have won: theirs is returned
+  if (!stored.ok()) return stored.status();
+  *resp->mutable_certificate() = ToProto(*stored);
+  return Status::Ok();
+}
+
+Status Issuer::GetCertificate(const CallContext&, const v1::GetCertificateRequest& req,
+                              v1::GetCertificateResponse* resp) {
+  auto id = ParseName(req.name(), "certificates", "name");
+  if (!id.ok()) return id.status();
+  auto c = store_.Find("id", *id);
+  if (!c.ok()) return c.status();
+  if (!c->has_value()) return Status::NotFound(req.name());
+  *resp->mutable_certificate() = ToProto(**c);
+  return Status::Ok();
+}
+
+Status Issuer::ListCertificates(const CallContext&, const v1::ListCertificatesRequest& req,
+                                v1::ListCertificatesResponse* resp) {
+  auto size = CheckPageSize(req.page_size());
+  if (!size.ok()) return size.status();
+  std::string event_id;
+  if (!req.event().empty()) {
+    auto id = ParseName(req.event(), "events", "event");
+    if (!id.ok()) return id.status();
+    event_id = *id;
+  }
+  std::string after_micros, after_id;
+  if (!req.page_token().empty()) {
+    auto cursor = page_tokens_.Open(req.page_token(), req.event());
+    if (!cursor.ok()) return cursor.status();
+    auto colon = cursor->find(':');
+    if (colon == std::string::npos) return Status::InvalidArgument("page_token", "malformed");
+    after_micros = cursor->substr(0, colon);
+    after_id = cursor->substr(colon + 1);
+  }
+  auto rows = store_.List(event_id, after_micros, after_id, *size + 1);
+  if (!rows.ok()) return rows.status();
+  for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
+    *resp->add_certificates() = ToProto((*rows)[i]);
+  }
+  if (static_cast<int>(rows->size()) > *size) {
+    const auto& last = (*rows)[*size - 1];
+    resp->set_next_page_token(
+        page_tokens_.Seal(req.event(), std::to_string(last.issue_micros) + ":" + last.id));
+  }
+  return Status::Ok();
+}
+
+Status Issuer::VerifyCertificate(const CallContext&, const v1::VerifyCertificateRequest& req,
+                                 v1::VerifyCertificateResponse* resp) {
+  std::optional<StoredCertificate> found;
+  switch (req.subject_case()) {
+    case v1::VerifyCertificateRequest::kSerial:
+    case v1::VerifyCertificateRequest::kVerificationCode: {
+      const bool by_serial = req.subject_case() == v1::VerifyCertificateRequest::kSerial;
+      const std::string& value = by_serial ? req.serial() : req.verification_code();
+      if (value.empty() || value.size() > 64) {
+        return Status::InvalidArgument(by_serial ? "serial" : "verification_code",
+                                       "must be 1 to 64 characters");
+      }
+      auto c = store_.Find(by_serial ? "serial" : "code", value);
+      if (!c.ok()) return c.status();
+      found = *c;
+      if (!found) {
+        resp->set_result(v1::VERIFICATION_RESULT_UNKNOWN);
+        return Status::Ok();
+      }
+      // What is stored is checked too: a tampered row must not verify.
+      std::string signature;
+      if (!Base64UrlDecode(found->signature, &signature) ||
+          !keys_.Verify(found->key_id, found->payload, signature)) {
+        resp->set_result(v1::VERIFICATION_RESULT_INVALID_SIGNATURE);
+        return Status::Ok();
+      }
+      break;
+    }
+    case v1::VerifyCertificateRequest::kSigned: {
+      const auto& s = req.signed_();
+      if (s.payload().size() > 16384) return Status::InvalidArgument("signed.payload", "too long");
+      auto facts = ParsePayload(s.payload());
+      std::string signature;
+      if (!facts.ok() || !Base64UrlDecode(s.signature(), &signature) ||
+          !keys_.Verify(facts->key_id, s.payload(), signature)) {
+        resp->set_result(v1::VERIFICATION_RESULT_INVALID_SIGNATURE);
+        return Status::Ok();
+      }
+      auto c = store_.Find("serial", facts->serial);
+      if (!c.ok()) return c.status();
+      found = *c;
+      if (!found || found->payload != s.payload()) {
+        resp->set_result(v1::VERIFICATION_RESULT_UNKNOWN);
+        return Status::Ok();
+      }
+      break;
+    }
+    default:
+      return Status::InvalidArgument("subject", "give a serial, a verification code or a payload");
+  }
+  auto facts = ParsePayload(found->payload);
+  if (facts.ok()) *resp->mutable_facts() = ToProto(*facts);
+  if (found->revoke_micros) {
+    resp->set_result(v1::VERIFICATION_RESULT_REVOKED);
+    resp->set_revoke_reason(found->revoke_reason);
+    SetMicros(found->revoke_micros, resp->mutable_revoke_time());
+  } else {
+    resp->set_result(v1::VERIFICATION_RESULT_VALID);
+  }
+  return Status::Ok();
+}
+
+Status Issuer::RevokeCertificate(const CallContext&, const v1::RevokeCertificateRequest& req,
+                                 v1::RevokeCertificateResponse* resp) {
+  auto id = ParseName(req.name(), "certificates", "name");
+  if (!id.ok()) return id.status();
+  if (req.reason().empty() || req.reason().size() > 1000) {
+    return Status::InvalidArgument("reason", "is required (up to 1000 characters)");
+  }
+  auto c = store_.Revoke(*id, req.reason());
+  if (!c.ok()) return c.status();
+  if (!c->has_value()) return Status::NotFound(req.name());
+  *resp->mutable_certificate() = ToProto(**c);
+  return Status::Ok();
+}
+
+Status Issuer::ListSigningKeys(const CallContext&, const v1::ListSigningKeysRequest&,
+                               v1::ListSigningKeysResponse* resp) {
+  for (const auto& k : keys_.PublicKeys()) {
+    auto* key = resp->add_keys();
+    key->set_key_id(k.key_id);
+    key->set_algorithm("Ed25519");
+    key->set_public_key_pem(k.public_key_pem);
+    key->set_public_key(k.public_key_base64url);
+    key->set_signing(k.signing);
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::pair<v1::Certificate, std::string>> Issuer::Document(const std::string& name) {
+  auto id = ParseName(name, "certificates", "name");
+  if (!id.ok()) return id.status();
+  auto c = store_.Find("id", *id, /*with_pdf=*/true);
+  if (!c.ok()) return c.status();
+  if (!c->has_value()) return Status::NotFound(name);
+  return std::make_pair(ToProto(**c), std::move((*c)->pdf));
+}
+
+}  // namespace ecd::certificates

@@ -1,0 +1,81 @@
+#pragma once
+// The certificates service's logic, free of gRPC: eligibility (the event is completed and the
+// participant attended at least the event's threshold), issuing (canonical payload, Ed25519
+// signature, PDF in the participant's language with the QR code), verification and revocation.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/auth.hpp"
+#include "common/catalogue_client.hpp"
+#include "common/page_token.hpp"
+#include "common/status.hpp"
+#include "ecd/certificates/v1/certificates.pb.h"
+#include "ecd/registration/v1/registration.pb.h"
+#include "services/certificates/document.hpp"
+#include "services/certificates/signing.hpp"
+#include "services/certificates/store.hpp"
+
+namespace ecd::certificates {
+
+namespace v1 = ::ecd::certificates::v1;
+
+RoleTable CertificateRoles();
+
+// What the registration service says of a registration (role service).
+class RegistrationClient {
+ public:
+  RegistrationClient(const std::string& address, std::string token);
+  ~RegistrationClient();
+  virtual StatusOr<registration::v1::Registration> Get(const std::string& registration_id);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string token_;
+};
+
+struct IssuerOptions {
+  std::string issuer = "Council of Europe, with EU Cyber Direct";
+  // Prepended to the verification code in the QR code (a verification page); empty: the code.
+  std::string verify_url_prefix;
+  std::string font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  std::string bold_font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
+};
+
+class Issuer {
+ public:
+  Issuer(Store& store, CatalogueClient& catalogue, RegistrationClient& registrations,
+         const Keyring& keys, const PageTokens& page_tokens, IssuerOptions options)
+      : store_(store),
+        catalogue_(catalogue),
+        registrations_(registrations),
+        keys_(keys),
+        page_tokens_(page_tokens),
+        options_(std::move(options)) {}
+
+  Status RequestCertificate(const CallContext& c, const v1::RequestCertificateRequest& req,
+                            v1::RequestCertificateResponse* resp);
+  Status GetCertificate(const CallContext& c, const v1::GetCertificateRequest& req,
+                        v1::GetCertificateResponse* resp);
+  Status ListCertificates(const CallContext& c, const v1::ListCertificatesRequest& req,
+                          v1::ListCertificatesResponse* resp);
+  Status VerifyCertificate(const CallContext& c, const v1::VerifyCertificateRequest& req,
+                           v1::VerifyCertificateResponse* resp);
+  Status RevokeCertificate(const CallContext& c, const v1::RevokeCertificateRequest& req,
+                           v1::RevokeCertificateResponse* resp);
+  Status ListSigningKeys(const CallContext& c, const v1::ListSigningKeysRequest& req,
+                         v1::ListSigningKeysResponse* resp);
+  // The certificate and its PDF, for the download stream.
+  StatusOr<std::pair<v1::Certificate, std::string>> Document(const std::string& name);
+
+ private:
+  Store& store_;
+  CatalogueClient& catalogue_;
+  RegistrationClient& registrations_;
+  const Keyring& keys_;
+  const PageTokens& page_tokens_;
+  IssuerOptions options_;
+};
+
+}  // namespace ecd::certificates

@@ -1,0 +1,144 @@
+// certificates: the CertificateService binary.
+//   certificates            serve (migrates first)
+//   certificates --migrate  apply the schema migrations and exit
+//   certificates --generate-key FILE  write a new Ed25519 private key (PEM) and print its id
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "common/catalogue_client.hpp"
+#include "common/config.hpp"
+#include "common/migrations.hpp"
+#include "common/pg.hpp"
+#include "common/server.hpp"
+#include "services/certificates/issuer.hpp"
+#include "services/certificates/service.hpp"
+
+namespace ecd::certificates {
+const std::vector<ecd::Migration>& Migrations();
+}
+
+namespace {
+
+struct CertificatesConfig {
+  ecd::CatalogueClient::Options catalogue;
+  std::string registration_address;
+  std::string signing_key_pem;
+  std::vector<std::string> verify_key_pems;
+  ecd::certificates::IssuerOptions issuer;
+};
+
+CertificatesConfig LoadCertificatesConfig(ecd::Env& env) {
+  CertificatesConfig c;
+  c.catalogue = ecd::CatalogueClient::Options::Load(env);
+  c.registration_address = env.Address("ECD_REGISTRATION_ADDRESS", "127.0.0.1:50062");
+  c.signing_key_pem = env.Secret("ECD_SIGNING_KEY");
+  if (c.signing_key_pem.empty()) {
+    env.Fail("ECD_SIGNING_KEY_FILE", "required: the Ed25519 private key (PEM) that signs");
+  }
+  // Previous keys that still verify: PEM files, comma-separated.
+  std::string files = env.String("ECD_VERIFY_KEY_FILES", "");
+  size_t pos = 0;
+  while (pos < files.size()) {
+    size_t comma = files.find(',', pos);
+    if (comma == std::string::npos) comma = files.size();
+    std::string file = files.substr(pos, comma - pos);
+    pos = comma + 1;
+    if (file.empty()) continue;
+    std::ifstream in(file);
+    if (!in) {
+      env.Fail("ECD_VERIFY_KEY_FILES", "cannot read " + file);
+      continue;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    c.verify_key_pems.push_back(ss.str());
+  }
+  c.issuer.issuer = env.String("ECD_CERTIFICATE_ISSUER", c.issuer.issuer);
+  c.issuer.verify_url_prefix = env.String("ECD_VERIFY_URL_PREFIX", "");
+  c.issuer.font_path = env.String("ECD_FONT_FILE", c.issuer.font_path);
+  c.issuer.bold_font_path = env.String("ECD_BOLD_FONT_FILE", c.issuer.bold_font_path);
+  return c;
+}
+
+ecd::Status MigrateWhenReady(ecd::PgPool& pool, std::chrono::milliseconds wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    auto report = ecd::RunMigrations(pool, "certificates", ecd::certificates::Migrations());
+    if (report.ok()) return ecd::Status::Ok();
+    if (report.status().code() != ecd::Code::kUnavailable ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return report.status();
+    }
+    spdlog::warn("waiting for the database: {}", report.status().message());
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ecd::BlockShutdownSignals();
+  bool migrate_only = false;
+  if (argc == 3 && std::strcmp(argv[1], "--generate-key") == 0) {
+    std::string pem = ecd::certificates::Keyring::GeneratePrivateKeyPem();
+    std::ofstream(argv[2]) << pem;
+    auto keys = ecd::certificates::Keyring::FromPem(pem, {});
+    std::cout << "key id " << keys->signing_key_id() << " written to " << argv[2] << "\n";
+    return 0;
+  }
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--migrate") == 0) {
+      migrate_only = true;
+    } else {
+      std::cerr << "usage: certificates [--migrate | --generate-key FILE]\n"
+                   "Configuration comes from ECD_* environment variables (see README).\n";
+      return 2;
+    }
+  }
+  ecd::Env env;
+  ecd::CommonConfig config;
+  CertificatesConfig cc;
+  ecd::StatusOr<ecd::TokenRegistry> tokens = ecd::TokenRegistry();
+  try {
+    config = ecd::CommonConfig::Load(env, "127.0.0.1:50064");
+    if (!migrate_only) cc = LoadCertificatesConfig(env);
+    tokens = ecd::TokenRegistry::Parse(config.tokens);
+    if (!tokens.ok()) env.Fail("ECD_TOKENS", tokens.status().message());
+    env.Check();
+  } catch (const ecd::ConfigError& e) {
+    std::cerr << "certificates: " << e.what() << "\n";
+    return 2;
+  }
+  ecd::InitLogging("certificates", config.log_format, config.log_level);
+  ecd::PgPool pool(
+      {config.pg_url, config.pg_pool_size, config.pg_acquire_timeout, config.pg_statement_timeout});
+  if (auto st = MigrateWhenReady(pool, config.pg_startup_timeout); !st.ok()) {
+    spdlog::critical("cannot migrate: {}", st.ToString());
+    return 1;
+  }
+  if (migrate_only) return 0;
+  auto keys = ecd::certificates::Keyring::FromPem(cc.signing_key_pem, cc.verify_key_pems);
+  if (!keys.ok()) {
+    spdlog::critical("signing keys: {}", keys.status().ToString());
+    return 2;
+  }
+  spdlog::info("signing with key {}", keys->signing_key_id());
+
+  ecd::certificates::Store store(pool);
+  ecd::CatalogueClient catalogue(cc.catalogue);
+  ecd::certificates::RegistrationClient registrations(cc.registration_address, cc.catalogue.token);
+  ecd::PageTokens page_tokens(config.page_token_secret);
+  ecd::certificates::Issuer issuer(store, catalogue, registrations, *keys, page_tokens, cc.issuer);
+  ecd::Authenticator auth(std::move(*tokens), ecd::certificates::CertificateRoles());
+  ecd::ServiceHost host(config, ecd::certificates::kServiceName);
+  ecd::CallHandler calls(auth, host.workers(), "certificates.ecd");
+  ecd::certificates::CertificateServiceImpl service(issuer, calls);
+  host.AddService(&service);
+  host.AddDependency({"postgresql", [&pool] { return pool.Probe(); }, true});
+  return host.Run();
+}

@@ -1,0 +1,25 @@
+#include "services/certificates/service.hpp"
+
+#include "common/download.hpp"
+
+namespace ecd::certificates {
+
+grpc::ServerWriteReactor<v1::DownloadCertificateResponse>*
+CertificateServiceImpl::DownloadCertificate(grpc::CallbackServerContext* ctx,
+                                            const v1::DownloadCertificateRequest* req) {
+  return new DownloadReactor<v1::DownloadCertificateResponse>(
+      ctx, calls_, "DownloadCertificate",
+      [this, req](const CallContext&) -> StatusOr<Blob<v1::DownloadCertificateResponse>> {
+        auto doc = issuer_.Document(req->name());
+        if (!doc.ok()) return doc.status();
+        Blob<v1::DownloadCertificateResponse> blob;
+        *blob.first.mutable_certificate() = std::move(doc->first);
+        blob.bytes = std::move(doc->second);
+        return blob;
+      },
+      [](v1::DownloadCertificateResponse* msg, std::string chunk) {
+        msg->set_chunk(std::move(chunk));
+      });
+}
+
+}  // namespace ecd::certificates

@@ -1,0 +1,53 @@
+#pragma once
+// The certificates service's storage.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.hpp"
+
+namespace ecd {
+class PgPool;
+}
+
+namespace ecd::certificates {
+
+struct StoredCertificate {
+  std::string id;
+  std::string registration_id;
+  std::string event_id;
+  std::string serial;
+  std::string verification_code;
+  std::string payload;
+  std::string signature;  // base64url
+  std::string key_id;
+  std::string document_language;
+  std::string pdf_sha256;
+  int64_t pdf_size = 0;
+  int64_t issue_micros = 0;
+  int64_t revoke_micros = 0;  // 0 while valid
+  std::string revoke_reason;
+  std::string pdf;  // only when asked for
+};
+
+class Store {
+ public:
+  explicit Store(PgPool& pool);
+  // Inserts unless the registration already has one; returns the registration's certificate
+  // either way (so concurrent requests all get the same one).
+  StatusOr<StoredCertificate> InsertOrGet(const StoredCertificate& c);
+  // `by`: "id", "registration", "serial" or "code".
+  StatusOr<std::optional<StoredCertificate>> Find(const std::string& by, const std::string& value,
+                                                  bool with_pdf = false);
+  StatusOr<std::vector<StoredCertificate>> List(const std::string& event_id,
+                                                const std::string& after_micros,
+                                                const std::string& after_id, int limit);
+  // Revokes (the first reason and time stay if it was revoked already).
+  StatusOr<std::optional<StoredCertificate>> Revoke(const std::string& id,
+                                                    const std::string& reason);
+
+ private:
+  PgPool& pool_;
+};
+
+}  // namespace ecd::certificates

@@ -1,0 +1,425 @@
+// End to end: catalogue, registration and certificates binaries with a real PostgreSQL and
+// Redis: eligibility at the threshold, signatures that verify (and tampered or foreign ones that
+// do not), revocation, key rotation, the PDF read back with pdftotext and its QR code with zbarimg.
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <set>
+#include <thread>
+
+#include "common/crypto.hpp"
+#include "ecd/catalogue/v1/catalogue.grpc.pb.h"
+#include "ecd/certificates/v1/certificates.grpc.pb.h"
+#include "ecd/registration/v1/registration.grpc.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "services/certificates/signing.hpp"
+#include "tests/harness/harness.hpp"
+
+namespace ecd::test {
+namespace {
+
+namespace cat = ::ecd::catalogue::v1;
+namespace reg = ::ecd::registration::v1;
+namespace cv1 = ::ecd::certificates::v1;
+using google::protobuf::util::TimeUtil;
+
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->AddMetadata("authorization", "Bearer " + token);
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  return ctx;
+}
+
+google::rpc::ErrorInfo InfoOf(const grpc::Status& s) {
+  google::rpc::Status rich;
+  google::rpc::ErrorInfo info;
+  if (rich.ParseFromString(s.error_details())) {
+    for (const auto& d : rich.details()) {
+      if (d.UnpackTo(&info)) break;
+    }
+  }
+  return info;
+}
+
+google::protobuf::Timestamp In(std::chrono::seconds from_now) {
+  return TimeUtil::SecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch() + from_now)
+          .count());
+}
+
+std::string WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+class CertificatesE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(TempDir());
+    old_key_ = new std::string(certificates::Keyring::GeneratePrivateKeyPem());
+    WriteFile(*dir_ + "/old.pem", *old_key_);
+    redis_ = new RedisServer();
+    db_ = new std::string(NewDatabaseUrl("cert"));
+    catalogue_ = new ServiceProcess(ECD_CATALOGUE_BIN, {{"ECD_PG_URL", *db_}});
+    registration_ = new ServiceProcess(
+        ECD_REGISTRATION_BIN, {{"ECD_PG_URL", *db_},
+                               {"ECD_REDIS_ADDRESS", "127.0.0.1:" + std::to_string(redis_->port())},
+                               {"ECD_CATALOGUE_ADDRESS", catalogue_->address()},
+                               {"ECD_CATALOGUE_CACHE_MS", "0"},
+                               {"ECD_NOTIFICATIONS_ADDRESS", "off"},
+                               {"ECD_SERVICE_TOKEN", TestTokens().service},
+                               {"ECD_CANCEL_TOKEN_SECRET", "test-cancel-token-secret"}});
+    certificates_ = StartCertificates(*dir_ + "/old.pem", "");
+    for (auto* p : {catalogue_, registration_, certificates_}) {
+      ASSERT_TRUE(p->WaitHealth("SERVING", std::chrono::seconds(30))) << p->process().Log();
+    }
+  }
+  static void TearDownTestSuite() {
+    delete certificates_;
+    delete registration_;
+    delete catalogue_;
+    delete redis_;
+  }
+  static ServiceProcess* StartCertificates(const std::string& key_file,
+                                           const std::string& verify_files) {
+    return new ServiceProcess(ECD_CERTIFICATES_BIN,
+                              {{"ECD_PG_URL", *db_},
+                               {"ECD_CATALOGUE_ADDRESS", catalogue_->address()},
+                               {"ECD_REGISTRATION_ADDRESS", registration_->address()},
+                               {"ECD_CATALOGUE_CACHE_MS", "0"},
+                               {"ECD_SERVICE_TOKEN", TestTokens().service},
+                               {"ECD_SIGNING_KEY_FILE", key_file},
+                               {"ECD_VERIFY_KEY_FILES", verify_files}});
+  }
+
+  template <class Stub>
+  static std::unique_ptr<Stub> StubOf(ServiceProcess* p) {
+    return std::make_unique<Stub>(
+        grpc::CreateChannel(p->address(), grpc::InsecureChannelCredentials()));
+  }
+  cat::CatalogueService::Stub& catalogue() {
+    if (!cat_) cat_ = StubOf<cat::CatalogueService::Stub>(catalogue_);
+    return *cat_;
+  }
+  reg::RegistrationService::Stub& registrations() {
+    if (!reg_) reg_ = StubOf<reg::RegistrationService::Stub>(registration_);
+    return *reg_;
+  }
+  cv1::CertificateService::Stub& certificates() {
+    if (!cert_) cert_ = StubOf<cv1::CertificateService::Stub>(certificates_);
+    return *cert_;
+  }
+
+  // A published event: 100 minutes, threshold 75 %, so 75 minutes are needed.
+  std::string CreateEvent() {
+    cat::CreateEventRequest req;
+    auto* e = req.mutable_event();
+    e->set_title("Webinaire avec les pays de l'Afrique (français)");
+    e->set_region(cat::REGION_AFRICA);
+    e->set_language_code("fr");
+    *e->mutable_start_time() = In(std::chrono::hours(48));
+    *e->mutable_end_time() = In(std::chrono::hours(48) + std::chrono::minutes(105));
+    e->set_duration_minutes(100);
+    e->add_invited_countries("SN");
+    e->add_invited_countries("NG");
+    cat::CreateEventResponse created;
+    EXPECT_TRUE(catalogue().CreateEvent(Ctx(TestTokens().admin).get(), req, &created).ok());
+    cat::PublishEventRequest pub;
+    pub.set_name(created.event().name());
+    cat::PublishEventResponse published;
+    EXPECT_TRUE(catalogue().PublishEvent(Ctx(TestTokens().admin).get(), pub, &published).ok());
+    return created.event().name();
+  }
+  void Complete(const std::string& event) {
+    cat::CompleteEventRequest req;
+    req.set_name(event);
+    cat::CompleteEventResponse resp;
+    ASSERT_TRUE(catalogue().CompleteEvent(Ctx(TestTokens().admin).get(), req, &resp).ok());
+  }
+  std::string Register(const std::string& event, const std::string& given,
+                       const std::string& family, const std::string& email,
+                       const std::string& language) {
+    reg::RegisterRequest req;
+    req.set_event(event);
+    req.set_request_id("c-" + NewUuid());
+    auto* p = req.mutable_participant();
+    p->set_given_name(given);
+    p->set_family_name(family);
+    p->set_email(email);
+    p->set_country_code("SN");
+    p->set_affiliation(reg::AFFILIATION_PROSECUTION_SERVICE);
+    p->set_preferred_language(language);
+    p->set_time_zone("Africa/Dakar");
+    p->set_privacy_consent(true);
+    reg::RegisterResponse resp;
+    auto st = registrations().Register(Ctx(TestTokens().frontend).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.registration().name();
+  }
+  // Zoom rows giving each email `minutes` from 08:00.
+  void Attendance(const std::string& event, const std::vector<std::pair<std::string, int>>& rows) {
+    std::string csv = "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes)\n";
+    for (const auto& [email, minutes] : rows) {
+      char leave[32];
+      std::snprintf(leave, sizeof leave, "2020-07-09 %02d:%02d:00", 8 + minutes / 60, minutes % 60);
+      csv += "P," + email + ",2020-07-09 08:00:00," + leave + "," + std::to_string(minutes) + "\n";
+    }
+    reg::ImportAttendanceRequest req;
+    req.set_event(event);
+    req.set_report_csv(csv);
+    reg::ImportAttendanceResponse resp;
+    auto st = registrations().ImportAttendance(Ctx(TestTokens().admin).get(), req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    ASSERT_EQ(resp.malformed_rows_size(), 0);
+  }
+  grpc::Status Request(const std::string& registration, cv1::Certificate* out) {
+    cv1::RequestCertificateRequest req;
+    req.set_registration(registration);
+    cv1::RequestCertificateResponse resp;
+    auto st = certificates().RequestCertificate(Ctx(TestTokens().frontend).get(), req, &resp);
+    *out = resp.certificate();
+    return st;
+  }
+  cv1::VerifyCertificateResponse Verify(const cv1::VerifyCertificateRequest& req) {
+    cv1::VerifyCertificateResponse resp;
+    auto st = certificates().VerifyCertificate(Ctx(TestTokens().integration).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp;
+  }
+
+  static std::string* dir_;
+  static std::string* old_key_;
+  static std::string* db_;
+  static RedisServer* redis_;
+  static ServiceProcess *catalogue_, *registration_, *certificates_;
+  std::unique_ptr<cat::CatalogueService::Stub> cat_;
+  std::unique_ptr<reg::RegistrationService::Stub> reg_;
+  std::unique_ptr<cv1::CertificateService::Stub> cert_;
+};
+std::string* CertificatesE2E::dir_ = nullptr;
+std::string* CertificatesE2E::old_key_ = nullptr;
+std::string* CertificatesE2E::db_ = nullptr;
+RedisServer* CertificatesE2E::redis_ = nullptr;
+ServiceProcess* CertificatesE2E::catalogue_ = nullptr;
+ServiceProcess* CertificatesE2E::registration_ = nullptr;
+ServiceProcess* CertificatesE2E::certificates_ = nullptr;
+
+TEST_F(CertificatesE2E, EligibilityAtTheThresholdAndOnlyOnceCompleted) {
+  const std::string event = CreateEvent();
+  const std::string under = Register(event, "Awa", "Diop", "under@justice.sn", "fr");
+  const std::string exact = Register(event, "Moussa", "Ba", "exact@justice.sn", "fr");
+  Attendance(event, {{"under@justice.sn", 74}, {"exact@justice.sn", 75}});
+  cv1::Certificate cert;
+  auto st = Request(exact, &cert);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << "not completed yet";
+  EXPECT_EQ(InfoOf(st).reason(), "NOT_ELIGIBLE");
+  EXPECT_EQ(InfoOf(st).metadata().at("event_status"), "EVENT_STATUS_PUBLISHED");
+  Complete(event);
+  st = Request(under, &cert);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  auto info = InfoOf(st);
+  EXPECT_EQ(info.reason(), "NOT_ELIGIBLE");
+  EXPECT_EQ(info.metadata().at("minutes_attended"), "74");
+  EXPECT_EQ(info.metadata().at("minutes_required"), "75");
+  st = Request(exact, &cert);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(cert.state(), cv1::CERTIFICATE_STATE_VALID);
+  EXPECT_EQ(cert.facts().participant_name(), "Moussa Ba");
+  EXPECT_EQ(cert.facts().duration_minutes(), 100);
+  cv1::Certificate again;
+  ASSERT_TRUE(Request(exact, &again).ok());
+  EXPECT_EQ(again.name(), cert.name()) << "asking again returns the same certificate";
+}
+
+TEST_F(CertificatesE2E, ConcurrentRequestsGiveOneCertificate) {
+  const std::string event = CreateEvent();
+  const std::string r = Register(event, "Ngozi", "Okonjo-Iweala", "ngozi@justice.ng", "en");
+  Attendance(event, {{"ngozi@justice.ng", 100}});
+  Complete(event);
+  const int n = 20;
+  std::vector<cv1::RequestCertificateResponse> out(n);
+  std::vector<grpc::Status> statuses(n);
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts(n);
+  cv1::RequestCertificateRequest req;
+  req.set_registration(r);
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  for (int i = 0; i < n; ++i) {
+    contexts[i] = Ctx(TestTokens().frontend);
+    certificates().async()->RequestCertificate(contexts[i].get(), &req, &out[i],
+                                               [&, i](grpc::Status s) {
+                                                 std::lock_guard<std::mutex> lock(mu);
+                                                 statuses[i] = s;
+                                                 ++done;
+                                                 cv.notify_all();
+                                               });
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done == n; });
+  std::set<std::string> names;
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(statuses[i].ok()) << statuses[i].error_message();
+    names.insert(out[i].certificate().name());
+  }
+  EXPECT_EQ(names.size(), 1u);
+  pqxx::connection conn(*db_);
+  pqxx::nontransaction tx(conn);
+  EXPECT_EQ(tx.exec_params("SELECT count(*) FROM certificates.certificates WHERE"
+                           " registration_id = $1",
+                           r.substr(r.find('/') + 1))[0][0]
+                .as<int>(),
+            1);
+}
+
+TEST_F(CertificatesE2E, SignaturesVerifyTamperingAndForeignKeysDoNotRevokedShowsRevoked) {
+  const std::string event = CreateEvent();
+  const std::string r = Register(event, "Zoë", "Ñúñez-Çelik", "zoe@justice.sn", "fr");
+  Attendance(event, {{"zoe@justice.sn", 90}});
+  Complete(event);
+  cv1::Certificate cert;
+  ASSERT_TRUE(Request(r, &cert).ok());
+
+  cv1::VerifyCertificateRequest by_serial;
+  by_serial.set_serial(cert.facts().serial());
+  auto v = Verify(by_serial);
+  EXPECT_EQ(v.result(), cv1::VERIFICATION_RESULT_VALID);
+  EXPECT_EQ(v.facts().participant_name(), "Zoë Ñúñez-Çelik");
+  cv1::VerifyCertificateRequest by_code;
+  by_code.set_verification_code(cert.facts().verification_code());
+  EXPECT_EQ(Verify(by_code).result(), cv1::VERIFICATION_RESULT_VALID);
+  cv1::VerifyCertificateRequest signed_req;
+  signed_req.mutable_signed_()->set_payload(cert.payload());
+  signed_req.mutable_signed_()->set_signature(cert.signature());
+  EXPECT_EQ(Verify(signed_req).result(), cv1::VERIFICATION_RESULT_VALID);
+
+  // One byte changed anywhere in the payload: invalid.
+  for (size_t i : {size_t{2}, cert.payload().size() / 2, cert.payload().size() - 2}) {
+    cv1::VerifyCertificateRequest tampered = signed_req;
+    std::string p = cert.payload();
+    p[i] = p[i] == 'x' ? 'y' : 'x';
+    tampered.mutable_signed_()->set_payload(p);
+    EXPECT_EQ(Verify(tampered).result(), cv1::VERIFICATION_RESULT_INVALID_SIGNATURE) << i;
+  }
+  // The same facts signed by a key the service does not know: invalid.
+  auto foreign = certificates::Keyring::FromPem(certificates::Keyring::GeneratePrivateKeyPem(), {});
+  ASSERT_TRUE(foreign.ok());
+  auto facts = certificates::ParsePayload(cert.payload());
+  ASSERT_TRUE(facts.ok());
+  facts->key_id = foreign->signing_key_id();
+  const std::string forged = certificates::CanonicalPayload(*facts);
+  cv1::VerifyCertificateRequest foreign_req;
+  foreign_req.mutable_signed_()->set_payload(forged);
+  foreign_req.mutable_signed_()->set_signature(Base64UrlEncode(foreign->Sign(forged)));
+  EXPECT_EQ(Verify(foreign_req).result(), cv1::VERIFICATION_RESULT_INVALID_SIGNATURE);
+  cv1::VerifyCertificateRequest unknown;
+  unknown.set_serial("ECD-2020-0709-NOPE-NOPE");
+  EXPECT_EQ(Verify(unknown).result(), cv1::VERIFICATION_RESULT_UNKNOWN);
+
+  cv1::RevokeCertificateRequest revoke;
+  revoke.set_name(cert.name());
+  revoke.set_reason("issued by mistake");
+  cv1::RevokeCertificateResponse revoked;
+  EXPECT_EQ(certificates()
+                .RevokeCertificate(Ctx(TestTokens().frontend).get(), revoke, &revoked)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(
+      certificates().RevokeCertificate(Ctx(TestTokens().admin).get(), revoke, &revoked).ok());
+  v = Verify(by_serial);
+  EXPECT_EQ(v.result(), cv1::VERIFICATION_RESULT_REVOKED);
+  EXPECT_EQ(v.revoke_reason(), "issued by mistake");
+  EXPECT_TRUE(v.has_revoke_time());
+  EXPECT_EQ(Verify(signed_req).result(), cv1::VERIFICATION_RESULT_REVOKED);
+}
+
+TEST_F(CertificatesE2E, PdfShowsTheAccentedNameInFrenchAndTheQrCodeDecodes) {
+  const std::string event = CreateEvent();
+  const std::string r = Register(event, "Zoë", "Ñúñez-Çelik", "zoe.pdf@justice.sn", "fr");
+  Attendance(event, {{"zoe.pdf@justice.sn", 80}});
+  Complete(event);
+  cv1::Certificate cert;
+  ASSERT_TRUE(Request(r, &cert).ok());
+  EXPECT_EQ(cert.document_language(), "fr");
+  cv1::DownloadCertificateRequest req;
+  req.set_name(cert.name());
+  auto ctx = Ctx(TestTokens().frontend);
+  auto reader = certificates().DownloadCertificate(ctx.get(), req);
+  cv1::DownloadCertificateResponse msg;
+  std::string pdf;
+  while (reader->Read(&msg)) pdf += msg.chunk();
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(Sha256Hex(pdf), cert.pdf_sha256());
+  const std::string file = WriteFile(*dir_ + "/certificate.pdf", pdf);
+  auto text = ecd::test::Run({"pdftotext", "-enc", "UTF-8", file, "-"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("Zoë Ñúñez-Çelik"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("Certificat de participation"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(cert.facts().serial()), std::string::npos);
+  auto png =
+      ecd::test::Run({"pdftoppm", "-r", "150", "-png", "-singlefile", file, *dir_ + "/page"});
+  ASSERT_EQ(png.exit_code, 0) << png.err;
+  auto qr = ecd::test::Run({"zbarimg", "--raw", "-q", *dir_ + "/page.png"});
+  ASSERT_EQ(qr.exit_code, 0) << qr.err;
+  std::string decoded = qr.out;
+  while (!decoded.empty() && (decoded.back() == '\n' || decoded.back() == '\r')) decoded.pop_back();
+  EXPECT_EQ(decoded, cert.facts().verification_code());
+}
+
+// Rotation: a new signing key, the previous one kept for verification. Runs last: it restarts
+// the service.
+TEST_F(CertificatesE2E, ZRotationKeepsOldCertificatesValid) {
+  const std::string event = CreateEvent();
+  const std::string r = Register(event, "Kofi", "Mensah", "kofi@justice.sn", "en");
+  Attendance(event, {{"kofi@justice.sn", 100}});
+  Complete(event);
+  cv1::Certificate old_cert;
+  ASSERT_TRUE(Request(r, &old_cert).ok());
+  const std::string old_key_id = old_cert.facts().key_id();
+
+  delete certificates_;
+  cert_.reset();
+  WriteFile(*dir_ + "/new.pem", certificates::Keyring::GeneratePrivateKeyPem());
+  auto old_public = certificates::Keyring::PublicPemOf(*old_key_);
+  ASSERT_TRUE(old_public.ok());
+  WriteFile(*dir_ + "/old.pub.pem", *old_public);
+  certificates_ = StartCertificates(*dir_ + "/new.pem", *dir_ + "/old.pub.pem");
+  ASSERT_TRUE(certificates_->WaitHealth("SERVING", std::chrono::seconds(30)));
+
+  cv1::ListSigningKeysRequest list;
+  cv1::ListSigningKeysResponse keys;
+  ASSERT_TRUE(
+      certificates().ListSigningKeys(Ctx(TestTokens().integration).get(), list, &keys).ok());
+  ASSERT_EQ(keys.keys_size(), 2);
+  int signing = 0;
+  for (const auto& k : keys.keys()) {
+    signing += k.signing();
+    if (k.key_id() == old_key_id) {
+      EXPECT_FALSE(k.signing());
+    }
+    EXPECT_EQ(k.algorithm(), "Ed25519");
+  }
+  EXPECT_EQ(signing, 1);
+  cv1::VerifyCertificateRequest by_serial;
+  by_serial.set_serial(old_cert.facts().serial());
+  EXPECT_EQ(Verify(by_serial).result(), cv1::VERIFICATION_RESULT_VALID);
+
+  const std::string event2 = CreateEvent();
+  const std::string r3 = Register(event2, "Ama", "Owusu", "ama@justice.sn", "en");
+  Attendance(event2, {{"ama@justice.sn", 100}});
+  Complete(event2);
+  cv1::Certificate new_cert;
+  ASSERT_TRUE(Request(r3, &new_cert).ok());
+  EXPECT_NE(new_cert.facts().key_id(), old_key_id);
+  by_serial.set_serial(new_cert.facts().serial());
+  EXPECT_EQ(Verify(by_serial).result(), cv1::VERIFICATION_RESULT_VALID);
+}
+
+}  // namespace
+}  // namespace ecd::test
