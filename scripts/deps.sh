@@ -25,6 +25,11 @@ ecd_install_deps() {
   # This machine's Node.js ships its own npm; Debian's npm conflicts with it, so only a machine
   # without npm gets Debian's.
   command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  # kubectl renders the Kubernetes manifests (kubectl kustomize, offline). This kind of machine
+  # comes with one (package kubectl); Debian's kubernetes-client would clash with it over
+  # /usr/bin/kubectl, so only a machine without kubectl gets Debian's (1.20, whose kustomize
+  # k8s/ is written for too).
+  command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
   if ((${#missing[@]})); then
     echo "==> installing Debian packages: ${missing[*]}"
     local sudo=""
@@ -39,6 +44,13 @@ ecd_install_deps() {
     echo "==> installing @bufbuild/buf from npm into .local/npm"
     mkdir -p "$root/.local/npm"
     (cd "$root/.local/npm" && npm install --no-audit --no-fund --silent @bufbuild/buf@1 >/dev/null)
+  fi
+  # kubernetes-models (Kubernetes schemas) and yaml, for the manifest checks in tests/deploy.
+  if [[ ! -d "$root/.local/npm/node_modules/kubernetes-models" ||
+        ! -d "$root/.local/npm/node_modules/yaml" ]]; then
+    echo "==> installing kubernetes-models and yaml from npm into .local/npm"
+    mkdir -p "$root/.local/npm"
+    (cd "$root/.local/npm" && npm install --no-audit --no-fund --silent kubernetes-models@4 yaml@2 >/dev/null)
   fi
   export PATH="$root/.local/npm/node_modules/.bin:$PATH"
 }
