@@ -83,4 +83,21 @@ StatusOr<catalogue::v1::Series> CatalogueClient::GetSeries(const std::string& se
   return resp.series();
 }
 
+StatusOr<std::vector<catalogue::v1::Material>> CatalogueClient::ListMaterials(
+    const std::string& event_id) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + token_);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  catalogue::v1::ListMaterialsRequest req;
+  req.set_parent("events/" + event_id);
+  catalogue::v1::ListMaterialsResponse resp;
+  grpc::Status st = impl_->stub->ListMaterials(&ctx, req, &resp);
+  if (st.error_code() == grpc::StatusCode::NOT_FOUND) return Status::NotFound("events/" + event_id);
+  if (!st.ok()) {
+    return Status::Unavailable("CATALOGUE_UNAVAILABLE",
+                               "the catalogue could not be asked: " + st.error_message());
+  }
+  return std::vector<catalogue::v1::Material>(resp.materials().begin(), resp.materials().end());
+}
+
 }  // namespace ecd

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "common/status.hpp"
 #include "ecd/catalogue/v1/catalogue.pb.h"
@@ -32,6 +33,7 @@ class CatalogueClient {
   StatusOr<catalogue::v1::Event> GetEvent(const std::string& event_id);
   // Not cached (rare). NOT_FOUND or UNAVAILABLE like GetEvent.
   StatusOr<catalogue::v1::Series> GetSeries(const std::string& series_id);
+  StatusOr<std::vector<catalogue::v1::Material>> ListMaterials(const std::string& event_id);
 
  private:
   struct Impl;

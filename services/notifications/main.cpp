@@ -14,6 +14,7 @@
 #include "common/server.hpp"
 #include "services/notifications/mailer.hpp"
 #include "services/notifications/notifier.hpp"
+#include "services/notifications/planner.hpp"
 #include "services/notifications/sender.hpp"
 #include "services/notifications/service.hpp"
 
@@ -28,6 +29,7 @@ struct NotificationsConfig {
   ecd::notifications::SmtpConfig smtp;
   ecd::notifications::SenderOptions sender;
   std::string templates_dir;
+  std::chrono::milliseconds planner_poll{30000};
 };
 
 NotificationsConfig LoadNotificationsConfig(ecd::Env& env) {
@@ -48,6 +50,7 @@ NotificationsConfig LoadNotificationsConfig(ecd::Env& env) {
   c.sender.retry_base = env.Millis("ECD_SMTP_RETRY_BASE_MS", 30000, 10, 86400000);
   c.sender.retry_max = env.Millis("ECD_SMTP_RETRY_MAX_MS", 3600000, 10, 604800000);
   c.templates_dir = env.String("ECD_TEMPLATES_DIR", "");
+  c.planner_poll = env.Millis("ECD_PLANNER_INTERVAL_MS", 30000, 100, 3600000);
   return c;
 }
 
@@ -116,6 +119,8 @@ int main(int argc, char** argv) {
   ecd::notifications::Mailer mailer(nc.smtp);
   ecd::notifications::Sender sender(store, mailer, nc.sender);
   sender.Start();
+  ecd::notifications::Planner planner(pool, store, catalogue, notifier, nc.planner_poll);
+  planner.Start();
   ecd::Authenticator auth(std::move(*tokens), ecd::notifications::NotificationRoles());
   ecd::ServiceHost host(config, ecd::notifications::kServiceName);
   ecd::CallHandler calls(auth, host.workers(), "notifications.ecd");
@@ -123,6 +128,7 @@ int main(int argc, char** argv) {
   host.AddService(&service);
   host.AddDependency({"postgresql", [&pool] { return pool.Probe(); }, true});
   int code = host.Run();
+  planner.Stop();
   sender.Stop();
   return code;
 }

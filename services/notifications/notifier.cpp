@@ -28,8 +28,10 @@ StatusOr<std::string> ParseName(const std::string& name, const std::string& coll
 
 bool WithInvitation(const std::string& kind) {
   return kind == "confirmed" || kind == "approved" || kind == "promoted" ||
-         kind == "event_changed" || kind == "cancelled";
+         kind == "event_changed" || kind == "cancelled" || kind == "event_cancelled";
 }
+
+bool Cancels(const std::string& kind) { return kind == "cancelled" || kind == "event_cancelled"; }
 
 }  // namespace
 
@@ -74,6 +76,14 @@ StatusOr<NewMessage> Notifier::Compose(const std::string& kind, const Participan
   if (event->recording().state() == cat::RECORDING_STATE_PUBLISHED) {
     ctx.recording_url = event->recording().url();
   }
+  if (kind == "info_kit") {
+    auto materials = catalogue_.ListMaterials(p.event_id);
+    if (!materials.ok()) return materials.status();
+    for (const auto& m : *materials) {
+      ctx.materials.emplace_back(m.title(),
+                                 m.external_uri().empty() ? m.filename() : m.external_uri());
+    }
+  }
   auto rendered = templates_.Render(kind, ctx);
   if (!rendered.ok()) return rendered.status();
   NewMessage m;
@@ -90,8 +100,8 @@ StatusOr<NewMessage> Notifier::Compose(const std::string& kind, const Participan
     inv.uid = p.registration_id + "@events.ecd";  // stable per registration
     // The catalogue's revision grows at every change of the event; a cancellation outranks
     // the invitation it withdraws.
-    inv.sequence = static_cast<int>(event->revision()) + (kind == "cancelled" ? 1 : 0);
-    inv.cancel = kind == "cancelled";
+    inv.sequence = static_cast<int>(event->revision()) + (Cancels(kind) ? 1 : 0);
+    inv.cancel = Cancels(kind);
     inv.organizer_name = options_.organizer_name;
     inv.organizer_email = options_.organizer_email;
     inv.attendee_name = p.given_name + " " + p.family_name;

@@ -154,7 +154,8 @@ class Stack {
             {"ECD_SMTP_RETRY_MAX_MS", "1000"},
             {"ECD_SMTP_MAX_ATTEMPTS", "50"},
             {"ECD_SMTP_TIMEOUT_MS", "3000"},
-            {"ECD_CATALOGUE_CACHE_MS", "0"}});
+            {"ECD_CATALOGUE_CACHE_MS", "0"},
+            {"ECD_PLANNER_INTERVAL_MS", "200"}});
   }
   std::unique_ptr<ServiceProcess> StartRegistration(bool relay, const std::string& batch = "50") {
     return std::make_unique<ServiceProcess>(
@@ -170,14 +171,15 @@ class Stack {
             {"ECD_CATALOGUE_CACHE_MS", "0"}});
   }
 
-  std::string CreateEvent(const std::vector<std::string>& countries, int limit) {
+  std::string CreateEvent(const std::vector<std::string>& countries, int limit,
+                          std::chrono::seconds starts_in = std::chrono::hours(24 * 20)) {
     cat::CreateEventRequest req;
     auto* e = req.mutable_event();
     e->set_title("Webinaire avec les pays de l'Afrique");
     e->set_region(cat::REGION_AFRICA);
     e->set_language_code("fr");
-    *e->mutable_start_time() = In(std::chrono::hours(24 * 20));
-    *e->mutable_end_time() = In(std::chrono::hours(24 * 20) + std::chrono::minutes(105));
+    *e->mutable_start_time() = In(starts_in);
+    *e->mutable_end_time() = In(starts_in + std::chrono::minutes(105));
     e->set_duration_minutes(100);
     e->set_platform("Zoom");
     e->set_join_url("https://zoom.us/j/987654321");
@@ -215,6 +217,7 @@ class Stack {
     return resp;
   }
 
+  cat::CatalogueService::Stub& catalogue() { return *catalogue_stub_; }
   SmtpSink& smtp() { return smtp_; }
   RedisServer& redis() { return *redis_; }
   reg::RegistrationService::Stub& registration() { return *registration_stub_; }
@@ -401,6 +404,95 @@ TEST_F(NotificationsE2E, PermanentlyFailingAddressIsDeadLettered) {
   EXPECT_NE(resp.messages(0).last_error().find("550"), std::string::npos)
       << resp.messages(0).last_error();
   EXPECT_TRUE(s().smtp().MailsTo("reject.me@justice.sn").empty());
+}
+
+// The information kit and the reminders, planned from the catalogue, sent once each with two
+// notification processes running; moving the event sends an updated invitation and re-plans.
+TEST_F(NotificationsE2E, KitAndRemindersOnceEachAndMovingReplans) {
+  auto second = s().StartNotifications();
+  ASSERT_TRUE(second->WaitHealth("SERVING", std::chrono::seconds(30)));
+  const std::string event = s().CreateEvent({"SN"}, 10, std::chrono::hours(2));
+  cat::AddMaterialRequest add;
+  add.set_parent(event);
+  add.mutable_material()->set_kind(cat::MATERIAL_KIND_FACT_SHEET);
+  add.mutable_material()->set_title("Fiche d'information");
+  add.mutable_material()->set_external_uri("https://www.eucyberdirect.eu/kit/fact-sheet.pdf");
+  cat::AddMaterialResponse added;
+  ASSERT_TRUE(s().catalogue().AddMaterial(Ctx(TestTokens().admin).get(), add, &added).ok());
+  const std::vector<std::string> people = {"kit0@justice.sn", "kit1@justice.sn"};
+  std::vector<std::string> registrations;
+  for (const auto& email : people) {
+    registrations.push_back(
+        s().Register(s().registration(), event, email, "fr").registration().name());
+  }
+  auto kinds_of = [&](const std::string& registration) {
+    nv1::ListMessagesRequest list;
+    list.set_registration(registration);
+    list.set_page_size(100);
+    nv1::ListMessagesResponse resp;
+    EXPECT_TRUE(s().notifications().ListMessages(Ctx(TestTokens().admin).get(), list, &resp).ok());
+    std::map<std::string, int> kinds;
+    for (const auto& m : resp.messages()) ++kinds[m.kind()];
+    return kinds;
+  };
+  // Two hours ahead: the kit (72 h lead) and the 24-hour reminder are due, the 1-hour one not.
+  ASSERT_TRUE(s().smtp().WaitFor([&](const auto&) {
+    for (const auto& r : registrations) {
+      auto k = kinds_of(r);
+      if (k["info_kit"] != 1 || k["reminder_24h"] != 1) return false;
+    }
+    return true;
+  })) << "kit and 24-hour reminder not queued";
+  EXPECT_EQ(kinds_of(registrations[0]).count("reminder_1h"), 0u);
+
+  // Move it to 30 minutes from now: an updated invitation, and the 1-hour reminder.
+  cat::UpdateEventRequest upd;
+  upd.mutable_event()->set_name(event);
+  *upd.mutable_event()->mutable_start_time() = In(std::chrono::minutes(30));
+  *upd.mutable_event()->mutable_end_time() = In(std::chrono::minutes(135));
+  upd.mutable_update_mask()->add_paths("start_time");
+  upd.mutable_update_mask()->add_paths("end_time");
+  cat::UpdateEventResponse moved;
+  ASSERT_TRUE(s().catalogue().UpdateEvent(Ctx(TestTokens().admin).get(), upd, &moved).ok());
+  ASSERT_TRUE(s().smtp().WaitFor([&](const auto& mails) {
+    for (const auto& email : people) {
+      int n = 0;
+      for (const auto& m : mails) n += m.to == email;
+      if (n < 5) return false;  // confirmed, kit, 24 h, changed, 1 h
+    }
+    return true;
+  })) << "updated invitation or 1-hour reminder missing";
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // would a duplicate follow?
+  for (size_t i = 0; i < people.size(); ++i) {
+    auto k = kinds_of(registrations[i]);
+    EXPECT_EQ(k["confirmed"], 1);
+    EXPECT_EQ(k["info_kit"], 1);
+    EXPECT_EQ(k["reminder_24h"], 1);
+    EXPECT_EQ(k["event_changed"], 1);
+    EXPECT_EQ(k["reminder_1h"], 1);
+    auto mails = s().smtp().MailsTo(people[i]);
+    EXPECT_EQ(mails.size(), 5u) << people[i];
+    bool kit_lists_material = false;
+    for (const auto& m : mails) {
+      if (m.text.find("https://www.eucyberdirect.eu/kit/fact-sheet.pdf") != std::string::npos) {
+        kit_lists_material = true;
+      }
+    }
+    // The invitations as the service sent them, by kind.
+    nv1::ListMessagesRequest list;
+    list.set_registration(registrations[i]);
+    nv1::ListMessagesResponse sent;
+    ASSERT_TRUE(s().notifications().ListMessages(Ctx(TestTokens().admin).get(), list, &sent).ok());
+    int confirmed_seq = -1, changed_seq = -1;
+    for (const auto& m : sent.messages()) {
+      EXPECT_EQ(m.state(), nv1::MESSAGE_STATE_SENT) << m.kind();
+      if (m.kind() == "confirmed") confirmed_seq = ParseIcs(m.icalendar()).sequence;
+      if (m.kind() == "event_changed") changed_seq = ParseIcs(m.icalendar()).sequence;
+    }
+    EXPECT_GE(confirmed_seq, 1);
+    EXPECT_GT(changed_seq, confirmed_seq) << "the updated invitation outranks the first";
+    EXPECT_TRUE(kit_lists_material);
+  }
 }
 
 // 500 registrations written with the relay off; then a relay process is killed with SIGKILL at
