@@ -66,22 +66,6 @@ std::unique_ptr<pqxx::connection> PgPool::Connect() {
   return conn;
 }
 
-void PgPool::AddStatements(const SqlStatement* statements, size_t count) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (size_t i = 0; i < count; ++i) {
-    bool known = false;
-    for (const auto& have : statements_) known = known || have.first == statements[i].name;
-    if (!known) statements_.emplace_back(statements[i].name, statements[i].sql);
-  }
-}
-
-void PgPool::PrepareLocked(pqxx::connection& conn) {
-  size_t& done = prepared_[&conn];
-  for (; done < statements_.size(); ++done) {
-    conn.prepare(statements_[done].first, statements_[done].second);
-  }
-}
-
 StatusOr<PgPool::Lease> PgPool::Acquire() {
   std::unique_lock<std::mutex> lock(mu_);
   auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
@@ -89,18 +73,13 @@ StatusOr<PgPool::Lease> PgPool::Acquire() {
     if (!idle_.empty()) {
       auto conn = std::move(idle_.back());
       idle_.pop_back();
-      PrepareLocked(*conn);
       return Lease(this, std::move(conn));
     }
     if (open_ < options_.size) {
       ++open_;
       lock.unlock();
       try {
-        auto conn = Connect();
-        lock.lock();
-        PrepareLocked(*conn);
-        lock.unlock();
-        return Lease(this, std::move(conn));
+        return Lease(this, Connect());
       } catch (const std::exception& e) {
         lock.lock();
         --open_;
@@ -122,7 +101,6 @@ void PgPool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (broken || !conn->is_open()) {
-      prepared_.erase(conn.get());
       --open_;
     } else {
       idle_.push_back(std::move(conn));
@@ -143,7 +121,6 @@ bool PgPool::Probe() {
     // Pooled connections are likely broken too: drop the idle ones so calls reconnect.
     std::lock_guard<std::mutex> pool_lock(mu_);
     open_ -= static_cast<int>(idle_.size());
-    for (const auto& c : idle_) prepared_.erase(c.get());
     idle_.clear();
     return false;
   }

@@ -27,8 +27,11 @@ struct SqlStatement {
   const char* sql;
 };
 
+// Runs `statement`, declaring it to the connection on first use (declaring it again with the
+// same text costs a look-up; libpqxx prepares it on the server at its first execution).
 template <class... Args>
 pqxx::result Exec(pqxx::transaction_base& tx, const SqlStatement& statement, Args&&... args) {
+  tx.conn().prepare(statement.name, statement.sql);
   return tx.exec_prepared(statement.name, std::forward<Args>(args)...);
 }
 
@@ -61,14 +64,6 @@ class PgPool {
 
   explicit PgPool(Options options);
   ~PgPool();
-
-  // Named statements every connection prepares (lazily: the server plans each once per
-  // connection, at its first use). Repositories register theirs when they are built.
-  template <size_t N>
-  void AddStatements(const SqlStatement (&statements)[N]) {
-    AddStatements(statements, N);
-  }
-  void AddStatements(const SqlStatement* statements, size_t count);
 
   // A connection within the bounded wait, or UNAVAILABLE (POOL_EXHAUSTED / DATABASE_UNAVAILABLE).
   StatusOr<Lease> Acquire();
@@ -116,8 +111,6 @@ class PgPool {
 
   friend class Lease;
   std::unique_ptr<pqxx::connection> Connect();
-  // Under mu_: declares the statements this connection has not seen yet.
-  void PrepareLocked(pqxx::connection& conn);
   void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
 
   Options options_;
@@ -125,8 +118,6 @@ class PgPool {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   int open_ = 0;  // idle + leased + being opened
-  std::vector<std::pair<std::string, std::string>> statements_;
-  std::unordered_map<const pqxx::connection*, size_t> prepared_;  // statements_ prefix prepared
   std::mutex probe_mu_;
   std::unique_ptr<pqxx::connection> probe_conn_;
 };

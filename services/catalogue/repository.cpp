@@ -152,7 +152,7 @@ StatusOr<std::optional<std::string>> PriorRequest(pqxx::work& tx, const SqlState
 
 }  // namespace
 
-Repository::Repository(PgPool& pool) : pool_(pool) { pool_.AddStatements(sql::kAll); }
+Repository::Repository(PgPool& pool) : pool_(pool) {}
 
 StatusOr<v1::Series> Repository::CreateSeries(const v1::Series& s, const std::string& id,
                                               const std::string& request_id,

@@ -39,7 +39,6 @@ struct StoredMaterial {
 
 class Repository {
  public:
-  // Registers the catalogue's statements with the pool.
   explicit Repository(PgPool& pool);
 
   // Inserts `series` under `id`. With a request id already used: the same series when

@@ -124,14 +124,6 @@ inline constexpr SqlStatement kListMaterials = {
     "list_materials", "SELECT " ECD_MATERIAL_COLUMNS
                       " FROM catalogue.materials WHERE event_id = $1 ORDER BY create_time, id"};
 
-inline constexpr SqlStatement kAll[] = {
-    kInsertSeries,  kSeriesByRequestId,  kListSeries,        kInsertEvent,
-    kUpdateEvent,   kEventByRequestId,   kListEvents,        kDeleteAgenda,
-    kInsertSegment, kInsertMaterial,     kDeleteMaterial,    kGetSeries,
-    kSeriesExists,  kGetEvent,           kGetEventForUpdate, kEventExists,
-    kGetMaterial,   kGetMaterialContent, kGetMaterialById,   kListMaterials,
-};
-
 #undef ECD_SERIES_COLUMNS
 #undef ECD_EVENT_COLUMNS
 #undef ECD_MATERIAL_COLUMNS

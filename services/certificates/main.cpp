@@ -15,6 +15,7 @@
 #include "common/migrations.hpp"
 #include "common/pg.hpp"
 #include "common/server.hpp"
+#include "services/certificates/courier.hpp"
 #include "services/certificates/issuer.hpp"
 #include "services/certificates/service.hpp"
 
@@ -30,6 +31,8 @@ struct CertificatesConfig {
   std::string signing_key_pem;
   std::vector<std::string> verify_key_pems;
   ecd::certificates::IssuerOptions issuer;
+  std::string notifications_address;  // "" when off
+  std::chrono::milliseconds courier_poll{2000};
 };
 
 CertificatesConfig LoadCertificatesConfig(ecd::Env& env) {
@@ -62,6 +65,10 @@ CertificatesConfig LoadCertificatesConfig(ecd::Env& env) {
   c.issuer.verify_url_prefix = env.String("ECD_VERIFY_URL_PREFIX", "");
   c.issuer.font_path = env.String("ECD_FONT_FILE", c.issuer.font_path);
   c.issuer.bold_font_path = env.String("ECD_BOLD_FONT_FILE", c.issuer.bold_font_path);
+  if (env.String("ECD_NOTIFICATIONS_ADDRESS", "") != "off") {
+    c.notifications_address = env.Address("ECD_NOTIFICATIONS_ADDRESS", "127.0.0.1:50063");
+  }
+  c.courier_poll = env.Millis("ECD_COURIER_INTERVAL_MS", 2000, 50, 600000);
   return c;
 }
 
@@ -140,5 +147,15 @@ int main(int argc, char** argv) {
   ecd::certificates::CertificateServiceImpl service(issuer, calls);
   host.AddService(&service);
   host.AddDependency({"postgresql", [&pool] { return pool.Probe(); }, true});
-  return host.Run();
+  std::unique_ptr<ecd::certificates::Courier> courier;
+  if (!cc.notifications_address.empty()) {
+    courier = std::make_unique<ecd::certificates::Courier>(pool, cc.notifications_address,
+                                                           cc.catalogue.token, cc.courier_poll);
+    courier->Start();
+  } else {
+    spdlog::warn("ECD_NOTIFICATIONS_ADDRESS=off: certificates are not mailed");
+  }
+  int code = host.Run();
+  if (courier) courier->Stop();
+  return code;
 }

@@ -43,8 +43,6 @@ constexpr SqlStatement kRevoke = {
     "UPDATE certificates.certificates SET revoke_time = coalesce(revoke_time, now()),"
     " revoke_reason = CASE WHEN revoke_time IS NULL THEN $2 ELSE revoke_reason END"
     " WHERE id = $1"};
-constexpr SqlStatement kAll[] = {kInsert,   kById,   kByIdWithPdf, kByRegistration,
-                                 kBySerial, kByCode, kList,        kRevoke};
 
 #undef ECD_MICROS
 #undef ECD_COLUMNS
@@ -71,7 +69,7 @@ StoredCertificate FromRow(const pqxx::row& r) {
 
 }  // namespace
 
-Store::Store(PgPool& pool) : pool_(pool) { pool_.AddStatements(kAll); }
+Store::Store(PgPool& pool) : pool_(pool) {}
 
 StatusOr<StoredCertificate> Store::InsertOrGet(const StoredCertificate& c) {
   std::optional<StoredCertificate> out;

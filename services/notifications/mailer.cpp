@@ -111,6 +111,14 @@ SendResult Mailer::Send(const OutgoingMail& mail) const {
     curl_mime_filename(ics, mail.ical_cancel ? "cancel.ics" : "invite.ics");
     curl_mime_encoder(ics, "base64");
   }
+  if (!mail.attachment_name.empty()) {
+    curl_mimepart* file = curl_mime_addpart(mime.get());
+    curl_mime_data(file, mail.attachment.data(), mail.attachment.size());
+    curl_mime_type(file, mail.attachment_type.empty() ? "application/octet-stream"
+                                                      : mail.attachment_type.c_str());
+    curl_mime_filename(file, mail.attachment_name.c_str());
+    curl_mime_encoder(file, "base64");
+  }
   curl_easy_setopt(c, CURLOPT_MIMEPOST, mime.get());
 
   CURLcode rc = curl_easy_perform(c);

@@ -25,6 +25,10 @@ struct OutgoingMail {
   std::string text;
   std::string icalendar;  // attached as invite.ics when not empty
   bool ical_cancel = false;
+  // Another file (the certificate's PDF), when `attachment_name` is set.
+  std::string attachment;
+  std::string attachment_name;
+  std::string attachment_type;
 };
 
 struct SendResult {

@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
   NotificationsConfig nc;
   ecd::StatusOr<ecd::TokenRegistry> tokens = ecd::TokenRegistry();
   try {
-    config = ecd::CommonConfig::Load(env, "127.0.0.1:50063");
+    config = ecd::CommonConfig::Load(env, "127.0.0.1:50063", int64_t{8} << 20);
     if (!migrate_only) nc = LoadNotificationsConfig(env);
     tokens = ecd::TokenRegistry::Parse(config.tokens);
     if (!tokens.ok()) env.Fail("ECD_TOKENS", tokens.status().message());

@@ -37,9 +37,10 @@ bool Cancels(const std::string& kind) { return kind == "cancelled" || kind == "e
 
 RoleTable NotificationRoles() {
   return RoleTable{
-      {"DeliverEvents", {kService, kAdmin}},  {"ListMessages", {kAdmin, kService}},
-      {"GetMessage", {kAdmin, kService}},     {"ResendMessage", {kAdmin}},
-      {"PreviewMessage", {kAdmin, kService}}, {"SendAnnouncement", {kAdmin}},
+      {"DeliverEvents", {kService, kAdmin}},   {"ListMessages", {kAdmin, kService}},
+      {"GetMessage", {kAdmin, kService}},      {"ResendMessage", {kAdmin}},
+      {"PreviewMessage", {kAdmin, kService}},  {"SendAnnouncement", {kAdmin}},
+      {"SendCertificate", {kService, kAdmin}},
   };
 }
 
@@ -56,7 +57,7 @@ std::string MessageKindFor(const std::string& outbox_kind, int status) {
 
 StatusOr<NewMessage> Notifier::Compose(const std::string& kind, const Participant& p,
                                        const std::string& dedupe_key, int waitlist_position,
-                                       const std::string& extra_text) {
+                                       const std::string& extra_text, const MessageContext* extra) {
   auto event = catalogue_.GetEvent(p.event_id);
   if (!event.ok()) return event.status();
   MessageContext ctx;
@@ -73,6 +74,10 @@ StatusOr<NewMessage> Notifier::Compose(const std::string& kind, const Participan
   ctx.registration = "registrations/" + p.registration_id;
   if (kind == "rejected") ctx.reason = extra_text;
   if (kind == "announcement") ctx.announcement = extra_text;
+  if (extra != nullptr) {
+    ctx.certificate_serial = extra->certificate_serial;
+    ctx.certificate_verification_code = extra->certificate_verification_code;
+  }
   if (event->recording().state() == cat::RECORDING_STATE_PUBLISHED) {
     ctx.recording_url = event->recording().url();
   }
@@ -284,6 +289,51 @@ Status Notifier::SendAnnouncement(const CallContext&, const v1::SendAnnouncement
   auto queued = store_.Queue(messages);
   if (!queued.ok()) return queued.status();
   resp->set_recipients(static_cast<int32_t>(people->size()));
+  return Status::Ok();
+}
+
+Status Notifier::SendCertificate(const CallContext&, const v1::SendCertificateRequest& req,
+                                 v1::SendCertificateResponse* resp) {
+  auto cert_id = ParseName(req.certificate(), "certificates", "certificate");
+  if (!cert_id.ok()) return cert_id.status();
+  auto reg_id = ParseName(req.registration(), "registrations", "registration");
+  if (!reg_id.ok()) return reg_id.status();
+  if (req.pdf().empty() || req.pdf().size() > (5u << 20)) {
+    return Status::InvalidArgument("pdf", "must be 1 byte to 5 MiB");
+  }
+  if (req.serial().empty() || req.serial().size() > 64) {
+    return Status::InvalidArgument("serial", "must be 1 to 64 characters");
+  }
+  const std::string key = "certificate:" + *cert_id;
+  auto existing = store_.FindByDedupeKey(key);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) {  // sent (or being sent) already
+    *resp->mutable_message() = **existing;
+    return Status::Ok();
+  }
+  auto p = store_.GetParticipant(*reg_id);
+  if (!p.ok()) return p.status();
+  if (!p->has_value()) {
+    // The relay has not told us about this participant yet: the caller tries again later.
+    return Status::Unavailable("PARTICIPANT_NOT_YET_KNOWN",
+                               req.registration() + " is not known here yet");
+  }
+  if ((*p)->erased) {
+    return Status::FailedPrecondition("PERSONAL_DATA_ERASED", "the participant's data were erased");
+  }
+  MessageContext extra;
+  extra.certificate_serial = req.serial();
+  extra.certificate_verification_code = req.verification_code();
+  auto m = Compose("certificate_issued", **p, key, 0, "", &extra);
+  if (!m.ok()) return m.status();
+  m->attachment = req.pdf();
+  m->attachment_name = "certificate-" + req.serial() + ".pdf";
+  m->attachment_type = "application/pdf";
+  auto queued = store_.Queue({*m});
+  if (!queued.ok()) return queued.status();
+  auto stored = store_.FindByDedupeKey(key);
+  if (!stored.ok()) return stored.status();
+  if (stored->has_value()) *resp->mutable_message() = **stored;
   return Status::Ok();
 }
 

@@ -43,11 +43,14 @@ class Notifier {
                         v1::PreviewMessageResponse* resp);
   Status SendAnnouncement(const CallContext& c, const v1::SendAnnouncementRequest& req,
                           v1::SendAnnouncementResponse* resp);
+  Status SendCertificate(const CallContext& c, const v1::SendCertificateRequest& req,
+                         v1::SendCertificateResponse* resp);
 
   // The message of `kind` for `participant` about `event_id`.
   StatusOr<NewMessage> Compose(const std::string& kind, const Participant& participant,
                                const std::string& dedupe_key, int waitlist_position,
-                               const std::string& extra_text);
+                               const std::string& extra_text,
+                               const MessageContext* extra = nullptr);
 
  private:
   Store& store_;

@@ -47,8 +47,6 @@ constexpr SqlStatement kClaimDue = {
 constexpr SqlStatement kDone = {
     "schedule_done",
     "UPDATE notifications.schedules SET done_time = now() WHERE event_id = $1 AND kind = $2"};
-constexpr SqlStatement kAll[] = {kFollowed,       kWatched,  kSaveWatched, kPlan,
-                                 kCloseSchedules, kClaimDue, kDone};
 
 #undef ECD_MICROS
 #undef ECD_TS
@@ -63,9 +61,7 @@ int64_t Micros(const google::protobuf::Timestamp& t) {
 
 Planner::Planner(PgPool& pool, Store& store, CatalogueClient& catalogue, Notifier& notifier,
                  std::chrono::milliseconds poll)
-    : pool_(pool), store_(store), catalogue_(catalogue), notifier_(notifier), poll_(poll) {
-  pool_.AddStatements(kAll);
-}
+    : pool_(pool), store_(store), catalogue_(catalogue), notifier_(notifier), poll_(poll) {}
 
 Planner::~Planner() { Stop(); }
 

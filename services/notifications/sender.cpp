@@ -45,6 +45,9 @@ void Sender::Loop() {
       mail.text = m.body;
       mail.icalendar = m.icalendar;
       mail.ical_cancel = m.kind == "cancelled" || m.kind == "event_cancelled";
+      mail.attachment = m.attachment;
+      mail.attachment_name = m.attachment_name;
+      mail.attachment_type = m.attachment_type;
       SendResult r = mailer_.Send(mail);
       Status st;
       if (r.ok) {

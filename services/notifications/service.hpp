@@ -19,6 +19,7 @@ class NotificationServiceImpl final : public v1::NotificationService::CallbackSe
   ECD_UNARY_METHOD(ResendMessage, notifier_)
   ECD_UNARY_METHOD(PreviewMessage, notifier_)
   ECD_UNARY_METHOD(SendAnnouncement, notifier_)
+  ECD_UNARY_METHOD(SendCertificate, notifier_)
 
  private:
   Notifier& notifier_;

@@ -28,12 +28,15 @@ inline constexpr SqlStatement kUpsertParticipant = {
 inline constexpr SqlStatement kForgetMessages = {
     "forget_messages",
     "UPDATE notifications.messages SET state = CASE WHEN state = 1 THEN 4 ELSE state END,"
-    " recipient = '', subject = '', body = '', icalendar = '' WHERE registration_id = $1"};
+    " recipient = '', subject = '', body = '', icalendar = '', attachment = NULL"
+    " WHERE registration_id = $1"};
 inline constexpr SqlStatement kInsertMessage = {
     "insert_message",
     "INSERT INTO notifications.messages (id, dedupe_key, registration_id, event_id, kind,"
-    " language, recipient, subject, body, icalendar) VALUES ($1, $2, NULLIF($3, '')::uuid, $4,"
-    " $5, $6, $7, $8, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING"};
+    " language, recipient, subject, body, icalendar, attachment, attachment_name,"
+    " attachment_type) VALUES ($1, $2, NULLIF($3, '')::uuid, $4, $5, $6, $7, $8, $9, $10,"
+    " CASE WHEN $12 = '' THEN NULL ELSE $11::bytea END, $12, $13)"
+    " ON CONFLICT (dedupe_key) DO NOTHING"};
 // Due messages no other sender holds, oldest first; held for $2 seconds.
 inline constexpr SqlStatement kClaim = {
     "claim",
@@ -41,7 +44,8 @@ inline constexpr SqlStatement kClaim = {
     " WHERE id IN (SELECT id FROM notifications.messages WHERE state = 1"
     " AND next_attempt_time <= now() AND (claimed_until IS NULL OR claimed_until < now())"
     " ORDER BY next_attempt_time LIMIT $1 FOR UPDATE SKIP LOCKED)"
-    " RETURNING id::text, recipient, subject, body, icalendar, kind, attempts"};
+    " RETURNING id::text, recipient, subject, body, icalendar, kind, attempts, attachment,"
+    " attachment_name, attachment_type"};
 inline constexpr SqlStatement kMarkSent = {
     "mark_sent",
     "UPDATE notifications.messages SET state = 2, attempts = attempts + 1, sent_time = now(),"
@@ -67,6 +71,9 @@ inline constexpr SqlStatement kListMessages = {
     " AND ($2 = '' OR registration_id = NULLIF($2, '')::uuid) AND ($3 = 0 OR state = $3)"
     " AND ($4 = '' OR (create_time, id) > ('epoch'::timestamptz + NULLIF($4, '')::bigint *"
     " interval '1 microsecond', NULLIF($5, '')::uuid)) ORDER BY create_time, id LIMIT $6"};
+inline constexpr SqlStatement kMessageByDedupeKey = {
+    "message_by_dedupe_key",
+    "SELECT " ECD_MESSAGE_COLUMNS " FROM notifications.messages WHERE dedupe_key = $1"};
 inline constexpr SqlStatement kGetParticipant = {
     "get_participant",
     "SELECT registration_id::text, event_id::text, status, email, given_name, family_name,"
@@ -76,12 +83,6 @@ inline constexpr SqlStatement kConfirmedOfEvent = {
     "SELECT registration_id::text, event_id::text, status, email, given_name, family_name,"
     " language, time_zone, erased FROM notifications.participants WHERE event_id = $1"
     " AND status = 1 AND NOT erased ORDER BY registration_id"};
-
-inline constexpr SqlStatement kAll[] = {
-    kAccept,     kUpsertParticipant, kForgetMessages, kInsertMessage,
-    kClaim,      kMarkSent,          kMarkFailed,     kRecordAttempt,
-    kGetMessage, kListMessages,      kGetParticipant, kConfirmedOfEvent,
-};
 
 #undef ECD_MICROS
 #undef ECD_MESSAGE_COLUMNS

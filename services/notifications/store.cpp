@@ -50,13 +50,15 @@ Participant ParticipantFromRow(const pqxx::row& r) {
 
 void Insert(pqxx::transaction_base& tx, const NewMessage& m, int* inserted) {
   auto r = Exec(tx, sql::kInsertMessage, NewUuid(), m.dedupe_key, m.registration_id, m.event_id,
-                m.kind, m.language, m.recipient, m.subject, m.body, m.icalendar);
+                m.kind, m.language, m.recipient, m.subject, m.body, m.icalendar,
+                pqxx::binarystring(m.attachment.data(), m.attachment.size()), m.attachment_name,
+                m.attachment_type);
   *inserted += static_cast<int>(r.affected_rows());
 }
 
 }  // namespace
 
-Store::Store(PgPool& pool) : pool_(pool) { pool_.AddStatements(sql::kAll); }
+Store::Store(PgPool& pool) : pool_(pool) {}
 
 StatusOr<bool> Store::Accept(const std::string& event_id, const std::string& kind,
                              const Participant& p, const std::vector<NewMessage>& messages) {
@@ -91,9 +93,13 @@ StatusOr<std::vector<ClaimedMessage>> Store::Claim(int limit, int lease_seconds)
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
     out.clear();
     for (const auto& r : Exec(tx, sql::kClaim, limit, lease_seconds)) {
-      out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
-                     r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
-                     r[6].as<int>()});
+      ClaimedMessage m{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
+                       r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
+                       r[6].as<int>()};
+      if (!r[7].is_null()) m.attachment = pqxx::binarystring(r[7]).str();
+      m.attachment_name = r[8].as<std::string>();
+      m.attachment_type = r[9].as<std::string>();
+      out.push_back(std::move(m));
     }
     return Status::Ok();
   });
@@ -129,6 +135,17 @@ StatusOr<v1::Message> Store::Get(const std::string& id) {
   if (!st.ok()) return st;
   if (!out) return Status::NotFound("messages/" + id);
   return *out;
+}
+
+StatusOr<std::optional<v1::Message>> Store::FindByDedupeKey(const std::string& key) {
+  std::optional<v1::Message> out;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    auto rows = Exec(tx, sql::kMessageByDedupeKey, key);
+    if (!rows.empty()) out = MessageFromRow(rows[0]);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
 }
 
 StatusOr<std::vector<v1::Message>> Store::List(const std::string& event_id,

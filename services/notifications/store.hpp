@@ -38,6 +38,9 @@ struct NewMessage {
   std::string subject;
   std::string body;
   std::string icalendar;
+  std::string attachment;  // bytes; sent when attachment_name is set
+  std::string attachment_name;
+  std::string attachment_type;
 };
 
 struct ClaimedMessage {
@@ -48,6 +51,9 @@ struct ClaimedMessage {
   std::string icalendar;
   std::string kind;
   int attempts = 0;  // before this one
+  std::string attachment;
+  std::string attachment_name;
+  std::string attachment_type;
 };
 
 struct MessageCursor {
@@ -74,6 +80,7 @@ class Store {
                     bool dead);
 
   StatusOr<v1::Message> Get(const std::string& id);
+  StatusOr<std::optional<v1::Message>> FindByDedupeKey(const std::string& key);
   StatusOr<std::vector<v1::Message>> List(const std::string& event_id,
                                           const std::string& registration_id, int state,
                                           const std::optional<MessageCursor>& after, int limit);

@@ -119,7 +119,7 @@ void NotifyAvailability(pqxx::transaction_base& tx, const std::string& event_id)
 
 }  // namespace
 
-Repository::Repository(PgPool& pool) : pool_(pool) { pool_.AddStatements(sql::kAll); }
+Repository::Repository(PgPool& pool) : pool_(pool) {}
 
 StatusOr<std::optional<v1::Registration>> Repository::FindRequest(const std::string& request_id,
                                                                   const std::string& request_hash) {

@@ -155,16 +155,6 @@ inline constexpr SqlStatement kSetAttendance = {
     "UPDATE registration.registrations SET attended_minutes = $2, update_time = now()"
     " WHERE id = $1 AND attended_minutes <> $2 RETURNING id"};
 
-inline constexpr SqlStatement kAll[] = {
-    kClaimRequest,       kGetRequest,    kPurgeRequests,      kLockQuota,
-    kTakeSeat,           kJoinWaitlist,  kFreeSeat,           kLeaveWaitlist,
-    kPromoteSeat,        kQuotasOfEvent, kInsertRegistration, kSetStatus,
-    kFirstWaitlisted,    kWhereIs,       kGetRegistration,    kLockRegistration,
-    kListRegistrations,  kInsertOutbox,  kNotifyAvailability, kEmailPlaces,
-    kEmailRegistrations, kAnonymise,     kRewriteOutbox,      kAttendanceCandidates,
-    kSetAttendance,      kUpsertQuota,   kInsertOutboxPair,   kStoreResponseAndNotify,
-};
-
 #undef ECD_MICROS
 #undef ECD_REGISTRATION_COLUMNS
 #undef ECD_QUOTA_RETURNING

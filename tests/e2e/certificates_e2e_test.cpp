@@ -95,6 +95,7 @@ class CertificatesE2E : public ::testing::Test {
                                {"ECD_CATALOGUE_CACHE_MS", "0"},
                                {"ECD_SERVICE_TOKEN", TestTokens().service},
                                {"ECD_SIGNING_KEY_FILE", key_file},
+                               {"ECD_NOTIFICATIONS_ADDRESS", "off"},
                                {"ECD_VERIFY_KEY_FILES", verify_files}});
   }
 

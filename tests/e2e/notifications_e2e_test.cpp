@@ -19,8 +19,10 @@
 
 #include "common/crypto.hpp"
 #include "ecd/catalogue/v1/catalogue.grpc.pb.h"
+#include "ecd/certificates/v1/certificates.grpc.pb.h"
 #include "ecd/notifications/v1/notifications.grpc.pb.h"
 #include "ecd/registration/v1/registration.grpc.pb.h"
+#include "services/certificates/signing.hpp"
 #include "tests/harness/harness.hpp"
 
 namespace ecd::test {
@@ -48,6 +50,7 @@ google::protobuf::Timestamp In(std::chrono::seconds from_now) {
 
 struct Mail {
   std::string to, subject, text, ics, ics_type, message_id;
+  std::vector<std::map<std::string, std::string>> attachments;  // filename, content_type, sha256
 };
 
 // The SMTP server of the test: it can stop and start again on the same port.
@@ -93,6 +96,15 @@ class SmtpSink {
       m.ics = f.at("ics").string_value();
       m.ics_type = f.at("ics_type").string_value();
       m.message_id = f.at("message_id").string_value();
+      if (f.count("attachments")) {
+        for (const auto& a : f.at("attachments").list_value().values()) {
+          std::map<std::string, std::string> att;
+          for (const auto& [k, v] : a.struct_value().fields()) {
+            att[k] = v.has_string_value() ? v.string_value() : std::to_string(v.number_value());
+          }
+          m.attachments.push_back(att);
+        }
+      }
       out.push_back(m);
     }
     closedir(d);
@@ -218,6 +230,8 @@ class Stack {
   }
 
   cat::CatalogueService::Stub& catalogue() { return *catalogue_stub_; }
+  std::string catalogue_address() const { return catalogue_->address(); }
+  std::string registration_address() const { return registration_->address(); }
   SmtpSink& smtp() { return smtp_; }
   RedisServer& redis() { return *redis_; }
   reg::RegistrationService::Stub& registration() { return *registration_stub_; }
@@ -493,6 +507,61 @@ TEST_F(NotificationsE2E, KitAndRemindersOnceEachAndMovingReplans) {
     EXPECT_GT(changed_seq, confirmed_seq) << "the updated invitation outranks the first";
     EXPECT_TRUE(kit_lists_material);
   }
+}
+
+// A certificate is mailed to the participant with its PDF attached, once.
+TEST_F(NotificationsE2E, CertificateArrivesWithThePdfAttached) {
+  std::string dir = TempDir();
+  std::ofstream(dir + "/key.pem") << ecd::certificates::Keyring::GeneratePrivateKeyPem();
+  ServiceProcess certs(ECD_CERTIFICATES_BIN,
+                       {{"ECD_PG_URL", s().db()},
+                        {"ECD_CATALOGUE_ADDRESS", s().catalogue_address()},
+                        {"ECD_REGISTRATION_ADDRESS", s().registration_address()},
+                        {"ECD_NOTIFICATIONS_ADDRESS", s().notifications_address()},
+                        {"ECD_COURIER_INTERVAL_MS", "200"},
+                        {"ECD_CATALOGUE_CACHE_MS", "0"},
+                        {"ECD_SERVICE_TOKEN", TestTokens().service},
+                        {"ECD_SIGNING_KEY_FILE", dir + "/key.pem"}});
+  ASSERT_TRUE(certs.WaitHealth("SERVING", std::chrono::seconds(30))) << certs.process().Log();
+  const std::string event = s().CreateEvent({"SN"}, 4, std::chrono::hours(48));
+  auto r = s().Register(s().registration(), event, "certified@justice.sn", "es");
+  reg::ImportAttendanceRequest att;
+  att.set_event(event);
+  att.set_report_csv(
+      "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes)\n"
+      "Z,certified@justice.sn,2020-07-22 15:00:00,2020-07-22 16:40:00,100\n");
+  reg::ImportAttendanceResponse att_resp;
+  ASSERT_TRUE(
+      s().registration().ImportAttendance(Ctx(TestTokens().admin).get(), att, &att_resp).ok());
+  cat::CompleteEventRequest complete;
+  complete.set_name(event);
+  cat::CompleteEventResponse completed;
+  ASSERT_TRUE(
+      s().catalogue().CompleteEvent(Ctx(TestTokens().admin).get(), complete, &completed).ok());
+  auto stub = ecd::certificates::v1::CertificateService::NewStub(
+      grpc::CreateChannel(certs.address(), grpc::InsecureChannelCredentials()));
+  ecd::certificates::v1::RequestCertificateRequest req;
+  req.set_registration(r.registration().name());
+  ecd::certificates::v1::RequestCertificateResponse cert;
+  auto st = stub->RequestCertificate(Ctx(TestTokens().frontend).get(), req, &cert);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_TRUE(s().smtp().WaitFor([](const auto& mails) {
+    for (const auto& m : mails) {
+      if (m.to == "certified@justice.sn" && !m.attachments.empty()) return true;
+    }
+    return false;
+  })) << "no certificate mail";
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // would a duplicate follow?
+  int with_pdf = 0;
+  for (const auto& m : s().smtp().MailsTo("certified@justice.sn")) {
+    for (const auto& a : m.attachments) {
+      if (a.at("content_type") != "application/pdf") continue;
+      ++with_pdf;
+      EXPECT_EQ(a.at("sha256"), cert.certificate().pdf_sha256());
+      EXPECT_NE(m.text.find(cert.certificate().facts().serial()), std::string::npos) << m.text;
+    }
+  }
+  EXPECT_EQ(with_pdf, 1);
 }
 
 // 500 registrations written with the relay off; then a relay process is killed with SIGKILL at

@@ -5,6 +5,7 @@ raw message beside it. Recipients starting with "reject" are refused for good (5
 usage: smtp_sink.py PORT DIR"""
 import asyncio
 import email
+import hashlib
 import email.header
 import email.policy
 import json
@@ -29,10 +30,15 @@ class Sink:
         raw = envelope.original_content or envelope.content
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         text, ics, ics_type = "", "", ""
+        attachments = []
         for part in msg.walk():
             ctype = part.get_content_type()
             if ctype == "text/plain" and not text:
                 text = part.get_content()
+            elif part.get_filename() and ctype != "text/calendar":
+                data = part.get_payload(decode=True)
+                attachments.append({"filename": part.get_filename(), "content_type": ctype,
+                                    "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
             elif ctype == "text/calendar":
                 payload = part.get_payload(decode=True)
                 ics = payload.decode("utf-8")
@@ -46,6 +52,7 @@ class Sink:
             "text": text,
             "ics": ics,
             "ics_type": ics_type,
+            "attachments": attachments,
         }
         name = os.path.join(self.directory, uuid.uuid4().hex)
         with open(name + ".eml", "wb") as f:
