@@ -130,6 +130,49 @@ StatusOr<reg::Registration> RegistrationClient::Get(const std::string& registrat
   return resp.registration();
 }
 
+StatusOr<std::pair<std::vector<std::string>, std::string>> RegistrationClient::Erasures(
+    const std::string& token) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + token_);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  reg::ListErasuresRequest req;
+  req.set_page_token(token);
+  req.set_page_size(500);
+  reg::ListErasuresResponse resp;
+  grpc::Status st = impl_->stub->ListErasures(&ctx, req, &resp);
+  if (st.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+    return Status::InvalidArgument("page_token", "the registration service refused the token");
+  }
+  if (!st.ok()) {
+    return Status::Unavailable(
+        "REGISTRATION_UNAVAILABLE",
+        "the registration service could not be asked: " + st.error_message());
+  }
+  std::vector<std::string> ids;
+  for (const auto& name : resp.registrations()) ids.push_back(IdOf(name));
+  return std::make_pair(std::move(ids), resp.resume_token());
+}
+
+StatusOr<int> Issuer::FollowErasures() {
+  auto token = store_.ErasureResumeToken();
+  if (!token.ok()) return token.status();
+  auto feed = registrations_.Erasures(*token);
+  if (!feed.ok() && feed.status().code() == Code::kInvalidArgument) {
+    feed = registrations_.Erasures("");  // a token from another key: start again (idempotent)
+  }
+  if (!feed.ok()) return feed.status();
+  if (feed->first.empty() && feed->second == *token) return 0;
+  return store_.Erase(
+      feed->first,
+      [](const std::string& payload) {
+        auto facts = ParsePayload(payload);
+        if (!facts.ok()) return std::string();
+        facts->participant_name = "";
+        return CanonicalPayload(*facts);
+      },
+      feed->second);
+}
+
 Status Issuer::RequestCertificate(const CallContext&, const v1::RequestCertificateRequest& req,
                                   v1::RequestCertificateResponse* resp) {
   auto reg_id = ParseName(req.registration(), "registrations", "registration");
@@ -282,10 +325,11 @@ Status Issuer::VerifyCertificate(const CallContext&, const v1::VerifyCertificate
         resp->set_result(v1::VERIFICATION_RESULT_UNKNOWN);
         return Status::Ok();
       }
-      // What is stored is checked too: a tampered row must not verify.
+      // What is stored is checked too: a tampered row must not verify. (After an erasure the
+      // stored payload lacks the name, so only the signed payload itself can be checked.)
       std::string signature;
-      if (!Base64UrlDecode(found->signature, &signature) ||
-          !keys_.Verify(found->key_id, found->payload, signature)) {
+      if (!found->erased && (!Base64UrlDecode(found->signature, &signature) ||
+                             !keys_.Verify(found->key_id, found->payload, signature))) {
         resp->set_result(v1::VERIFICATION_RESULT_INVALID_SIGNATURE);
         return Status::Ok();
       }
@@ -304,10 +348,14 @@ Status Issuer::VerifyCertificate(const CallContext&, const v1::VerifyCertificate
       auto c = store_.Find("serial", facts->serial);
       if (!c.ok()) return c.status();
       found = *c;
-      if (!found || found->payload != s.payload()) {
+      // Erased certificates keep only the payload's hash: it must be this payload's.
+      const bool same = found && (found->erased ? found->payload_sha256 == Sha256Hex(s.payload())
+                                                : found->payload == s.payload());
+      if (!same) {
         resp->set_result(v1::VERIFICATION_RESULT_UNKNOWN);
         return Status::Ok();
       }
+      found->payload = s.payload();  // the holder's payload names them: answer with its facts
       break;
     }
     default:
@@ -358,6 +406,10 @@ StatusOr<std::pair<v1::Certificate, std::string>> Issuer::Document(const std::st
   auto c = store_.Find("id", *id, /*with_pdf=*/true);
   if (!c.ok()) return c.status();
   if (!c->has_value()) return Status::NotFound(name);
+  if ((*c)->erased) {
+    return Status::FailedPrecondition("PERSONAL_DATA_ERASED",
+                                      "the participant's data were erased; the PDF with them");
+  }
   return std::make_pair(ToProto(**c), std::move((*c)->pdf));
 }
 

@@ -28,6 +28,8 @@ class RegistrationClient {
   RegistrationClient(const std::string& address, std::string token);
   ~RegistrationClient();
   virtual StatusOr<registration::v1::Registration> Get(const std::string& registration_id);
+  // The erasure feed from `token` on: the registration ids and where to resume.
+  StatusOr<std::pair<std::vector<std::string>, std::string>> Erasures(const std::string& token);
 
  private:
   struct Impl;
@@ -68,6 +70,9 @@ class Issuer {
                          v1::ListSigningKeysResponse* resp);
   // The certificate and its PDF, for the download stream.
   StatusOr<std::pair<v1::Certificate, std::string>> Document(const std::string& name);
+  // Reads the registration service's erasure feed once and forgets the names of the erased
+  // participants' certificates. Returns how many certificates were erased.
+  StatusOr<int> FollowErasures();
 
  private:
   Store& store_;

@@ -4,6 +4,7 @@
 //   certificates --generate-key FILE  write a new Ed25519 private key (PEM) and print its id
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -33,6 +34,7 @@ struct CertificatesConfig {
   ecd::certificates::IssuerOptions issuer;
   std::string notifications_address;  // "" when off
   std::chrono::milliseconds courier_poll{2000};
+  std::chrono::milliseconds erasure_poll{30000};
 };
 
 CertificatesConfig LoadCertificatesConfig(ecd::Env& env) {
@@ -69,6 +71,7 @@ CertificatesConfig LoadCertificatesConfig(ecd::Env& env) {
     c.notifications_address = env.Address("ECD_NOTIFICATIONS_ADDRESS", "127.0.0.1:50063");
   }
   c.courier_poll = env.Millis("ECD_COURIER_INTERVAL_MS", 2000, 50, 600000);
+  c.erasure_poll = env.Millis("ECD_ERASURE_INTERVAL_MS", 30000, 50, 3600000);
   return c;
 }
 
@@ -155,7 +158,25 @@ int main(int argc, char** argv) {
   } else {
     spdlog::warn("ECD_NOTIFICATIONS_ADDRESS=off: certificates are not mailed");
   }
+  // Follows the registration service's erasures (names leave the certificates).
+  std::atomic<bool> stopping{false};
+  std::thread eraser([&] {
+    while (!stopping) {
+      auto erased = issuer.FollowErasures();
+      if (!erased.ok()) {
+        spdlog::warn("erasure feed: {}", erased.status().ToString());
+      } else if (*erased > 0) {
+        spdlog::info("erased the participant's data from {} certificate(s)", *erased);
+      }
+      for (auto waited = std::chrono::milliseconds(0); waited < cc.erasure_poll && !stopping;
+           waited += std::chrono::milliseconds(50)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  });
   int code = host.Run();
+  stopping = true;
+  eraser.join();
   if (courier) courier->Stop();
   return code;
 }

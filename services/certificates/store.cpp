@@ -6,16 +6,18 @@ namespace ecd::certificates {
 namespace {
 
 #define ECD_MICROS(col) "(extract(epoch from " col ") * 1000000)::bigint"
-#define ECD_COLUMNS                                                                      \
+#define ECD_COLUMNS \
   "id::text, registration_id::text, event_id::text, serial, verification_code, payload," \
   " signature, key_id, document_language, pdf_sha256, length(pdf), " ECD_MICROS(         \
-      "issue_time") ", coalesce(" ECD_MICROS("revoke_time") ", 0), revoke_reason"
+      "issue_time") ", coalesce(" ECD_MICROS("revoke_time") ", 0), revoke_reason, payload_sha256,"  \
+                    " erased"
 
 constexpr SqlStatement kInsert = {
     "insert_certificate",
     "INSERT INTO certificates.certificates (id, registration_id, event_id, serial,"
-    " verification_code, payload, signature, key_id, document_language, pdf, pdf_sha256)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    " verification_code, payload, signature, key_id, document_language, pdf, pdf_sha256,"
+    " payload_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+    " encode(sha256(convert_to($6, 'UTF8')), 'hex'))"
     " ON CONFLICT (registration_id) DO NOTHING"};
 constexpr SqlStatement kById = {"certificate_by_id",
                                 "SELECT " ECD_COLUMNS
@@ -38,6 +40,19 @@ constexpr SqlStatement kList = {
     " WHERE ($1 = '' OR event_id = NULLIF($1, '')::uuid) AND ($2 = '' OR (issue_time, id) >"
     " ('epoch'::timestamptz + NULLIF($2, '')::bigint * interval '1 microsecond',"
     " NULLIF($3, '')::uuid)) ORDER BY issue_time, id LIMIT $4"};
+constexpr SqlStatement kResumeToken = {
+    "erasure_resume_token", "SELECT resume_token FROM certificates.erasure_feed WHERE id = 1"};
+constexpr SqlStatement kSaveResumeToken = {
+    "save_erasure_resume_token",
+    "UPDATE certificates.erasure_feed SET resume_token = $1 WHERE id = 1"};
+constexpr SqlStatement kToErase = {
+    "certificates_to_erase",
+    "SELECT id::text, payload FROM certificates.certificates WHERE registration_id = $1"
+    " AND NOT erased FOR UPDATE"};
+constexpr SqlStatement kEraseOne = {
+    "erase_certificate",
+    "UPDATE certificates.certificates SET payload = $2, pdf = ''::bytea, erased = true"
+    " WHERE id = $1"};
 constexpr SqlStatement kRevoke = {
     "revoke_certificate",
     "UPDATE certificates.certificates SET revoke_time = coalesce(revoke_time, now()),"
@@ -63,7 +78,9 @@ StoredCertificate FromRow(const pqxx::row& r) {
   c.issue_micros = r[11].as<int64_t>();
   c.revoke_micros = r[12].as<int64_t>();
   c.revoke_reason = r[13].as<std::string>();
-  if (!r[14].is_null()) c.pdf = pqxx::binarystring(r[14]).str();
+  c.payload_sha256 = r[14].as<std::string>();
+  c.erased = r[15].as<bool>();
+  if (!r[16].is_null()) c.pdf = pqxx::binarystring(r[16]).str();
   return c;
 }
 
@@ -128,6 +145,36 @@ StatusOr<std::optional<StoredCertificate>> Store::Revoke(const std::string& id,
   });
   if (!st.ok()) return st;
   return out;
+}
+
+StatusOr<std::string> Store::ErasureResumeToken() {
+  std::string token;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    auto rows = Exec(tx, kResumeToken);
+    if (!rows.empty()) token = rows[0][0].as<std::string>();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return token;
+}
+
+StatusOr<int> Store::Erase(const std::vector<std::string>& registration_ids,
+                           const std::function<std::string(const std::string&)>& redact,
+                           const std::string& resume_token) {
+  int erased = 0;
+  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
+    erased = 0;
+    for (const auto& reg : registration_ids) {
+      for (const auto& r : Exec(tx, kToErase, reg)) {
+        Exec(tx, kEraseOne, r[0].as<std::string>(), redact(r[1].as<std::string>()));
+        ++erased;
+      }
+    }
+    Exec(tx, kSaveResumeToken, resume_token);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return erased;
 }
 
 }  // namespace ecd::certificates

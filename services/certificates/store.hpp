@@ -1,5 +1,6 @@
 #pragma once
 // The certificates service's storage.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +28,9 @@ struct StoredCertificate {
   int64_t issue_micros = 0;
   int64_t revoke_micros = 0;  // 0 while valid
   std::string revoke_reason;
-  std::string pdf;  // only when asked for
+  std::string payload_sha256;
+  bool erased = false;  // the name is gone from payload and PDF
+  std::string pdf;      // only when asked for
 };
 
 class Store {
@@ -45,6 +48,13 @@ class Store {
   // Revokes (the first reason and time stay if it was revoked already).
   StatusOr<std::optional<StoredCertificate>> Revoke(const std::string& id,
                                                     const std::string& reason);
+  // Where the erasure feed was last read.
+  StatusOr<std::string> ErasureResumeToken();
+  // Forgets the personal data of these registrations' certificates: `redact(payload)` gives the
+  // payload without the name; the PDF goes. Saves `resume_token` in the same transaction.
+  StatusOr<int> Erase(const std::vector<std::string>& registration_ids,
+                      const std::function<std::string(const std::string&)>& redact,
+                      const std::string& resume_token);
 
  private:
   PgPool& pool_;

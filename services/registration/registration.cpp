@@ -56,6 +56,7 @@ RoleTable RegistrationRoles(bool integration_reads) {
       {"ExportRegistrations", {kAdmin}},
       {"ImportAttendance", {kAdmin}},
       {"ErasePersonalData", {kAdmin}},
+      {"ListErasures", {kAdmin, kService}},
   };
 }
 
@@ -341,6 +342,30 @@ Status Registrations::ErasePersonalData(const CallContext&, const v1::ErasePerso
   Remember(result->quotas);
   resp->set_erased(result->erased);
   resp->set_cancelled(result->cancelled);
+  return Status::Ok();
+}
+
+Status Registrations::ListErasures(const CallContext&, const v1::ListErasuresRequest& req,
+                                   v1::ListErasuresResponse* resp) {
+  auto size = CheckPageSize(req.page_size(), 100, 1000);
+  if (!size.ok()) return size.status();
+  std::optional<Cursor> after;
+  if (!req.page_token().empty()) {
+    auto cursor = d_.page_tokens.Open(req.page_token(), "erasures");
+    if (!cursor.ok()) return cursor.status();
+    auto colon = cursor->find(':');
+    if (colon == std::string::npos) return Status::InvalidArgument("page_token", "malformed");
+    after = Cursor{std::stoll(cursor->substr(0, colon)), cursor->substr(colon + 1)};
+  }
+  auto rows = d_.repo.Erasures(after, *size);
+  if (!rows.ok()) return rows.status();
+  for (const auto& [id, cursor] : *rows) {
+    resp->add_registrations("registrations/" + id);
+    after = cursor;
+  }
+  resp->set_resume_token(
+      after ? d_.page_tokens.Seal("erasures", std::to_string(after->micros) + ":" + after->id)
+            : req.page_token());
   return Status::Ok();
 }
 

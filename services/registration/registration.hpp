@@ -60,6 +60,8 @@ class Registrations {
                           v1::ImportAttendanceResponse* resp);
   Status ErasePersonalData(const CallContext& c, const v1::ErasePersonalDataRequest& req,
                            v1::ErasePersonalDataResponse* resp);
+  Status ListErasures(const CallContext& c, const v1::ListErasuresRequest& req,
+                      v1::ListErasuresResponse* resp);
   // For the export stream: the event's registrations after `after`, `limit` at a time.
   StatusOr<std::vector<v1::Registration>> ExportPage(const std::string& event_id,
                                                      const std::optional<Cursor>& after, int limit);

@@ -392,6 +392,22 @@ StatusOr<EraseResult> Repository::Erase(const std::string& email_norm) {
   return result;
 }
 
+StatusOr<std::vector<std::pair<std::string, Cursor>>> Repository::Erasures(
+    const std::optional<Cursor>& after, int limit) {
+  std::vector<std::pair<std::string, Cursor>> out;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    for (const auto& r :
+         Exec(tx, sql::kErasures, after ? std::to_string(after->micros) : std::string(),
+              after ? after->id : std::string(), limit)) {
+      const std::string id = r[0].as<std::string>();
+      out.emplace_back(id, Cursor{r[1].as<int64_t>(), id});
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
 Status Repository::PurgeRequests(const std::string& age) {
   return pool_.Transact([&](pqxx::work& tx) -> Status {
     Exec(tx, sql::kPurgeRequests, age);

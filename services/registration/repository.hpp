@@ -94,6 +94,9 @@ class Repository {
   StatusOr<std::vector<AttendanceUpdate>> RecordAttendance(
       const std::string& event_id, const std::map<std::string, int>& minutes_by_email);
   StatusOr<EraseResult> Erase(const std::string& email_norm);
+  // Erased registrations after `after` (their erasure time and id), oldest first.
+  StatusOr<std::vector<std::pair<std::string, Cursor>>> Erasures(const std::optional<Cursor>& after,
+                                                                 int limit);
   // Forgets idempotency keys older than `age` (an SQL interval like "48 hours").
   Status PurgeRequests(const std::string& age);
 

@@ -26,6 +26,7 @@ class RegistrationServiceImpl final : public v1::RegistrationService::CallbackSe
   ECD_UNARY_METHOD(GetAvailability, registrations_)
   ECD_UNARY_METHOD(ImportAttendance, registrations_)
   ECD_UNARY_METHOD(ErasePersonalData, registrations_)
+  ECD_UNARY_METHOD(ListErasures, registrations_)
 
   grpc::ServerWriteReactor<v1::WatchAvailabilityResponse>* WatchAvailability(
       grpc::CallbackServerContext* ctx, const v1::WatchAvailabilityRequest* req) override;

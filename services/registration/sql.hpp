@@ -155,6 +155,13 @@ inline constexpr SqlStatement kSetAttendance = {
     "UPDATE registration.registrations SET attended_minutes = $2, update_time = now()"
     " WHERE id = $1 AND attended_minutes <> $2 RETURNING id"};
 
+// $1 cursor micros ('' = from the start), $2 cursor id, $3 limit.
+inline constexpr SqlStatement kErasures = {
+    "erasures",
+    "SELECT id::text, " ECD_MICROS("update_time") " FROM registration.registrations WHERE erased"
+    " AND ($1 = '' OR (update_time, id) > ('epoch'::timestamptz + NULLIF($1, '')::bigint *"
+    " interval '1 microsecond', NULLIF($2, '')::uuid)) ORDER BY update_time, id LIMIT $3"};
+
 #undef ECD_MICROS
 #undef ECD_REGISTRATION_COLUMNS
 #undef ECD_QUOTA_RETURNING

@@ -73,6 +73,7 @@ class CertificatesE2E : public ::testing::Test {
                                {"ECD_CATALOGUE_ADDRESS", catalogue_->address()},
                                {"ECD_CATALOGUE_CACHE_MS", "0"},
                                {"ECD_NOTIFICATIONS_ADDRESS", "off"},
+                               {"ECD_ERASURE_INTERVAL_MS", "200"},
                                {"ECD_SERVICE_TOKEN", TestTokens().service},
                                {"ECD_CANCEL_TOKEN_SECRET", "test-cancel-token-secret"}});
     certificates_ = StartCertificates(*dir_ + "/old.pem", "");
@@ -96,6 +97,7 @@ class CertificatesE2E : public ::testing::Test {
                                {"ECD_SERVICE_TOKEN", TestTokens().service},
                                {"ECD_SIGNING_KEY_FILE", key_file},
                                {"ECD_NOTIFICATIONS_ADDRESS", "off"},
+                               {"ECD_ERASURE_INTERVAL_MS", "200"},
                                {"ECD_VERIFY_KEY_FILES", verify_files}});
   }
 
@@ -371,6 +373,62 @@ TEST_F(CertificatesE2E, PdfShowsTheAccentedNameInFrenchAndTheQrCodeDecodes) {
   std::string decoded = qr.out;
   while (!decoded.empty() && (decoded.back() == '\n' || decoded.back() == '\r')) decoded.pop_back();
   EXPECT_EQ(decoded, cert.facts().verification_code());
+}
+
+// After ErasePersonalData the certificate still verifies, and the service keeps no name in clear.
+TEST_F(CertificatesE2E, ErasureKeepsVerificationWithoutTheName) {
+  const std::string event = CreateEvent();
+  const std::string r = Register(event, "Zoë", "Ñúñez-Çelik", "erase.cert@justice.sn", "fr");
+  Attendance(event, {{"erase.cert@justice.sn", 100}});
+  Complete(event);
+  cv1::Certificate cert;
+  ASSERT_TRUE(Request(r, &cert).ok());
+  reg::ErasePersonalDataRequest erase;
+  erase.set_email("erase.cert@justice.sn");
+  reg::ErasePersonalDataResponse erased;
+  ASSERT_TRUE(
+      registrations().ErasePersonalData(Ctx(TestTokens().admin).get(), erase, &erased).ok());
+  EXPECT_EQ(erased.erased(), 1);
+  pqxx::connection conn(*db_);
+  auto name_rows = [&] {
+    pqxx::nontransaction tx(conn);
+    return tx
+        .exec_params(
+            "SELECT count(*) FROM certificates.certificates WHERE id = $2 AND (NOT erased"
+            " OR position($1 in payload) > 0 OR position(convert_to($1, 'UTF8') in pdf) > 0)",
+            "Ñúñez", cert.name().substr(cert.name().find('/') + 1))[0][0]
+        .as<int>();
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (name_rows() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(name_rows(), 0) << "the certificate still names the person";
+  cv1::VerifyCertificateRequest by_serial;
+  by_serial.set_serial(cert.facts().serial());
+  auto v = Verify(by_serial);
+  EXPECT_EQ(v.result(), cv1::VERIFICATION_RESULT_VALID);
+  EXPECT_EQ(v.facts().participant_name(), "") << "nothing names the person any more";
+  EXPECT_EQ(v.facts().event_title(), cert.facts().event_title());
+  // The holder's own payload still verifies, and names them.
+  cv1::VerifyCertificateRequest signed_req;
+  signed_req.mutable_signed_()->set_payload(cert.payload());
+  signed_req.mutable_signed_()->set_signature(cert.signature());
+  v = Verify(signed_req);
+  EXPECT_EQ(v.result(), cv1::VERIFICATION_RESULT_VALID);
+  EXPECT_EQ(v.facts().participant_name(), "Zoë Ñúñez-Çelik");
+  std::string tampered = cert.payload();
+  tampered[tampered.size() / 2] ^= 1;
+  signed_req.mutable_signed_()->set_payload(tampered);
+  EXPECT_EQ(Verify(signed_req).result(), cv1::VERIFICATION_RESULT_INVALID_SIGNATURE);
+  cv1::DownloadCertificateRequest dl;
+  dl.set_name(cert.name());
+  auto ctx = Ctx(TestTokens().admin);
+  auto reader = certificates().DownloadCertificate(ctx.get(), dl);
+  cv1::DownloadCertificateResponse msg;
+  while (reader->Read(&msg)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 // Rotation: a new signing key, the previous one kept for verification. Runs last: it restarts
