@@ -5,15 +5,22 @@
 //    rejected, by the unknown-key walk where kubernetes-models alone lets it pass;
 //  - what the platform needs of them: probes, limits, non-root and read-only pods, a grace
 //    period longer than the drain, a Service, PodDisruptionBudget and HorizontalPodAutoscaler per
-//    service, Secrets and ConfigMaps that exist, NetworkPolicies that let only the right pods in,
-//    an Envoy route and cluster per service, and the Dockerfile, scripts/images and compose.yaml
-//    agreeing on the list of services.
+//    service, Secrets and ConfigMaps that exist, addresses of one another that name a Service and
+//    its port, NetworkPolicies that let only the right pods in (and the notifications service
+//    out only to what it needs), an Envoy route and cluster per service that browsers call and
+//    none for the others, and the Dockerfile, scripts/images and compose.yaml agreeing on the
+//    list of services.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const check = require('./k8s_check.cjs');
+
+// The dev overlay's signing key is made on each machine, never committed.
+execFileSync(path.join(__dirname, '..', '..', 'scripts', 'dev-signing-key'), {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 
 const ROOT = path.resolve(__dirname, '../..');
 const KUBECTL = process.env.KUBECTL || 'kubectl';
@@ -33,6 +40,11 @@ function objects(overlay) {
   rendered[overlay] ??= render(overlay);
   return check.parseObjects(rendered[overlay], overlay);
 }
+
+// The platform's services, and those of them that browsers call through the gRPC-Web front
+// (notifications is for the platform itself and administrators).
+const SERVICES = ['catalogue', 'certificates', 'notifications', 'registration'];
+const BROWSER_SERVICES = ['catalogue', 'certificates', 'registration'];
 
 const byKind = (objs, kind) => objs.filter((o) => o.kind === kind);
 const named = (objs, kind, name) => objs.find((o) => o.kind === kind && o.metadata.name === name);
@@ -55,22 +67,30 @@ function environment(objs, container) {
   return env;
 }
 
-// Every Secret and ConfigMap an object refers to.
+// Every Secret and ConfigMap an object refers to: [kind, name, optional].
 function references(obj) {
   const refs = [];
   const walk = (n) => {
     if (Array.isArray(n)) return n.forEach(walk);
     if (!n || typeof n !== 'object') return;
-    if (n.secretKeyRef) refs.push(['Secret', n.secretKeyRef.name]);
-    if (n.secretRef) refs.push(['Secret', n.secretRef.name]);
-    if (n.configMapKeyRef) refs.push(['ConfigMap', n.configMapKeyRef.name]);
-    if (n.configMapRef) refs.push(['ConfigMap', n.configMapRef.name]);
-    if (n.secret && n.secret.secretName) refs.push(['Secret', n.secret.secretName]);
-    if (n.configMap && n.configMap.name) refs.push(['ConfigMap', n.configMap.name]);
+    const ref = (kind, r, name) => refs.push([kind, name, r.optional === true]);
+    if (n.secretKeyRef) ref('Secret', n.secretKeyRef, n.secretKeyRef.name);
+    if (n.secretRef) ref('Secret', n.secretRef, n.secretRef.name);
+    if (n.configMapKeyRef) ref('ConfigMap', n.configMapKeyRef, n.configMapKeyRef.name);
+    if (n.configMapRef) ref('ConfigMap', n.configMapRef, n.configMapRef.name);
+    if (n.secret && n.secret.secretName) ref('Secret', n.secret, n.secret.secretName);
+    if (n.configMap && n.configMap.name) ref('ConfigMap', n.configMap, n.configMap.name);
     Object.values(n).forEach(walk);
   };
   walk(obj);
   return refs;
+}
+
+// Does a pod selector (matchLabels, and matchExpressions with In) select these labels?
+function selects(selector, labels) {
+  if (!matches(selector.matchLabels, labels)) return false;
+  return (selector.matchExpressions || []).every(
+    (e) => e.operator === 'In' && labels && e.values.includes(labels[e.key]));
 }
 
 // Does some NetworkPolicy let a pod with `fromLabels` reach `toPod` on its port `portName`?
@@ -90,7 +110,34 @@ function allowed(objs, fromLabels, toPod, portName) {
   });
 }
 
-const SECRETS_MADE_OUTSIDE = ['ecd-tokens', 'ecd-catalogue', 'ecd-registration', 'ecd-redis'];
+// May a pod with `fromLabels` open a connection to `dest` (a pod's labels, or null for a
+// destination outside the cluster) on `port` ({number, name (the pod's port name), protocol})?
+// Open unless an Egress policy selects the pod; then some rule of those policies must allow it.
+function egressAllowed(objs, fromLabels, dest, port) {
+  const policies = byKind(objs, 'NetworkPolicy').filter(
+    (np) => (np.spec.policyTypes || []).includes('Egress') &&
+      selects(np.spec.podSelector, fromLabels));
+  if (!policies.length) return true;
+  const protocol = port.protocol || 'TCP';
+  return policies.some((np) => (np.spec.egress || []).some((rule) => {
+    const portOk = !rule.ports || rule.ports.some((p) => (p.protocol || 'TCP') === protocol &&
+      (p.port === undefined || p.port === port.number || (dest !== null && p.port === port.name)));
+    const toOk = !rule.to || rule.to.some((peer) => {
+      if (peer.ipBlock) return dest === null;
+      return dest !== null && !peer.namespaceSelector && selects(peer.podSelector || {}, dest);
+    });
+    return portOk && toOk;
+  }));
+}
+
+// "host:port" into [host, port number].
+function hostPort(address) {
+  const colon = address.lastIndexOf(':');
+  return [address.slice(0, colon), Number(address.slice(colon + 1))];
+}
+
+const SECRETS_MADE_OUTSIDE = ['ecd-tokens', 'ecd-catalogue', 'ecd-registration',
+  'ecd-notifications', 'ecd-certificates', 'ecd-certificates-verify-keys', 'ecd-redis'];
 
 test('the broken fixture is rejected, by the unknown-key walk where the schema lets it pass', () => {
   const text = fs.readFileSync(path.join(__dirname, 'fixtures/broken.yaml'), 'utf8');
@@ -126,7 +173,7 @@ for (const overlay of ['dev', 'production']) {
   test(`${overlay}: every gRPC service is probed, bounded, hardened and drains in time`, () => {
     const objs = objects(overlay);
     const services = grpcServices(objs);
-    assert.deepEqual(services.map((d) => d.metadata.name).sort(), ['catalogue', 'registration']);
+    assert.deepEqual(services.map((d) => d.metadata.name).sort(), SERVICES);
     for (const d of services) {
       const name = d.metadata.name;
       const pod = d.spec.template.spec;
@@ -183,10 +230,10 @@ for (const overlay of ['dev', 'production']) {
     () => {
       const objs = objects(overlay);
       for (const o of objs) {
-        for (const [kind, name] of references(o)) {
+        for (const [kind, name, optional] of references(o)) {
           if (overlay === 'production' && kind === 'Secret') {
             assert.ok(SECRETS_MADE_OUTSIDE.includes(name), `undocumented Secret ${name}`);
-          } else {
+          } else if (!optional) {
             assert.ok(named(objs, kind, name), `${o.kind}/${o.metadata.name} needs ${kind}/${name}`);
           }
         }
@@ -204,7 +251,8 @@ for (const overlay of ['dev', 'production']) {
     const stranger = { 'app.kubernetes.io/name': 'stranger' };
     for (const d of services) {
       const pod = d.spec.template;
-      assert.ok(allowed(objs, front, pod, 'grpc'), `the front reaches ${d.metadata.name}`);
+      assert.equal(allowed(objs, front, pod, 'grpc'), BROWSER_SERVICES.includes(d.metadata.name),
+        `the front reaches ${d.metadata.name} only if browsers call it`);
       for (const other of services) {
         assert.ok(allowed(objs, other.spec.template.metadata.labels, pod, 'grpc'),
           `${other.metadata.name} reaches ${d.metadata.name}`);
@@ -220,6 +268,7 @@ for (const overlay of ['dev', 'production']) {
         if (env.ECD_REDIS_ADDRESS && env.ECD_REDIS_ADDRESS !== 'off') {
           assert.equal(labels['ecd/redis-client'], 'true', w.metadata.name);
         }
+        if (env.ECD_SMTP_URL) assert.equal(labels['ecd/smtp-client'], 'true', w.metadata.name);
       }
     }
     if (overlay === 'dev') {
@@ -239,7 +288,79 @@ for (const overlay of ['dev', 'production']) {
         assert.ok(!allowed(objs, pg.metadata.labels, d.spec.template, 'grpc'),
           `PostgreSQL reaches ${d.metadata.name}`);
       }
+      const maildev = named(objs, 'Deployment', 'maildev').spec.template;
+      const labelsOf = (name) => named(objs, 'Deployment', name).spec.template.metadata.labels;
+      assert.ok(allowed(objs, labelsOf('notifications'), maildev, 'smtp'),
+        'notifications reaches the mail catcher');
+      for (const other of [front, stranger, labelsOf('catalogue')]) {
+        assert.ok(!allowed(objs, other, maildev, 'smtp'), 'only its clients reach the mail catcher');
+      }
     }
+  });
+
+  test(`${overlay}: the services' addresses of one another name a Service the policies open`,
+    () => {
+      const objs = objects(overlay);
+      const calls = [];
+      for (const d of grpcServices(objs)) {
+        const from = d.spec.template.metadata.labels;
+        const env = environment(objs, d.spec.template.spec.containers[0]);
+        for (const [key, value] of Object.entries(env)) {
+          const notAService = ['ECD_LISTEN_ADDRESS', 'ECD_REDIS_ADDRESS'].includes(key);
+          if (!/^ECD_\w+_ADDRESS$/.test(key) || notAService) continue;
+          assert.equal(typeof value, 'string', `${d.metadata.name} ${key}`);
+          const [host, port] = hostPort(value);
+          const svc = named(objs, 'Service', host);
+          assert.ok(svc, `${d.metadata.name} ${key}=${value}: no Service ${host}`);
+          assert.ok(svc.spec.ports.some((p) => p.port === port),
+            `${d.metadata.name} ${key}=${value}`);
+          const target = named(objs, 'Deployment', host).spec.template;
+          assert.ok(allowed(objs, from, target, 'grpc'), `${d.metadata.name} may reach ${host}`);
+          const grpcPort = { number: port, name: 'grpc' };
+          assert.ok(egressAllowed(objs, from, target.metadata.labels, grpcPort),
+            `${d.metadata.name} may connect out to ${host}`);
+          calls.push(`${d.metadata.name}->${host}`);
+        }
+      }
+      // The outbox relay is on, and the calls the platform makes are all configured.
+      for (const call of ['registration->catalogue', 'registration->notifications',
+        'notifications->catalogue', 'certificates->catalogue', 'certificates->registration']) {
+        assert.ok(calls.includes(call), `${call} (configured: ${calls.join(', ')})`);
+      }
+    });
+
+  test(`${overlay}: the notifications service connects out only to what it needs`, () => {
+    const objs = objects(overlay);
+    const d = named(objs, 'Deployment', 'notifications');
+    const from = d.spec.template.metadata.labels;
+    const env = environment(objs, d.spec.template.spec.containers[0]);
+    assert.ok(byKind(objs, 'NetworkPolicy').some((np) => np.spec.policyTypes.includes('Egress') &&
+      selects(np.spec.podSelector, from)), 'an egress policy');
+    assert.ok(egressAllowed(objs, from, null, { number: 53, protocol: 'UDP' }), 'DNS');
+    // The mail server of ECD_SMTP_URL: the mail catcher's Service in dev, a relay outside in
+    // production.
+    const match = /^smtps?:\/\/([^:/]+):(\d+)/.exec(env.ECD_SMTP_URL || '');
+    assert.ok(match, `ECD_SMTP_URL ${env.ECD_SMTP_URL}`);
+    const [, smtpHost, smtpPort] = match;
+    const smtpSvc = named(objs, 'Service', smtpHost);
+    if (overlay === 'dev') {
+      assert.ok(smtpSvc && smtpSvc.spec.ports.some((p) => p.port === Number(smtpPort)),
+        `dev sends to the mail catcher's Service, not ${env.ECD_SMTP_URL}`);
+      const maildev = named(objs, 'Deployment', smtpHost).spec.template.metadata.labels;
+      assert.ok(egressAllowed(objs, from, maildev, { number: Number(smtpPort), name: 'smtp' }));
+      const pg = named(objs, 'StatefulSet', 'postgresql').spec.template.metadata.labels;
+      assert.ok(egressAllowed(objs, from, pg, { number: 5432, name: 'postgresql' }), 'PostgreSQL');
+      const redis = named(objs, 'Deployment', 'redis').spec.template.metadata.labels;
+      assert.ok(!egressAllowed(objs, from, redis, { number: 6379, name: 'redis' }), 'not Redis');
+    } else {
+      assert.ok(!smtpSvc, 'production sends to a mail relay outside the cluster');
+      assert.ok(egressAllowed(objs, from, null, { number: Number(smtpPort) }), env.ECD_SMTP_URL);
+      assert.ok(egressAllowed(objs, from, null, { number: 5432 }), 'managed PostgreSQL');
+    }
+    assert.ok(!egressAllowed(objs, from, null, { number: 443 }), 'no HTTPS to anywhere');
+    const registration = named(objs, 'Deployment', 'registration').spec.template.metadata.labels;
+    assert.ok(!egressAllowed(objs, from, registration, { number: 50062, name: 'grpc' }),
+      'notifications does not call registration');
   });
 
   test(`${overlay}: the gRPC-Web front routes each service's package to it`, () => {
@@ -256,6 +377,13 @@ for (const overlay of ['dev', 'production']) {
     for (const d of grpcServices(objs)) {
       const name = d.metadata.name;
       const route = vhost.routes.find((r) => r.match.prefix === `/ecd.${name}.v1.`);
+      if (!BROWSER_SERVICES.includes(name)) {
+        assert.ok(!vhost.routes.some((r) => (r.match.prefix || r.match.path || '')
+          .startsWith(`/ecd.${name}.`)), `no route to ${name}`);
+        assert.ok(!envoy.static_resources.clusters.some((c) => c.name === name),
+          `no cluster ${name}`);
+        continue;
+      }
       assert.ok(route, `a route for /ecd.${name}.v1.`);
       const cluster = envoy.static_resources.clusters.find((c) => c.name === route.route.cluster);
       const svc = named(objs, 'Service', name);
