@@ -564,6 +564,71 @@ TEST_F(NotificationsE2E, CertificateArrivesWithThePdfAttached) {
   EXPECT_EQ(with_pdf, 1);
 }
 
+// An announcement reaches every confirmed participant once (the same request id again sends
+// nothing more); a message can be sent again on request.
+TEST_F(NotificationsE2E, AnnouncementOnceToConfirmedAndResendOnRequest) {
+  const std::string event = s().CreateEvent({"SN"}, 2);
+  auto a = s().Register(s().registration(), event, "ann.a@justice.sn", "fr");
+  auto b = s().Register(s().registration(), event, "ann.b@justice.sn", "es");
+  auto w = s().Register(s().registration(), event, "ann.wait@justice.sn", "en");
+  ASSERT_EQ(w.registration().status(), reg::REGISTRATION_STATUS_WAITLISTED);
+  // The relay must have told notifications who is confirmed.
+  ASSERT_TRUE(s().smtp().WaitFor([](const auto& mails) {
+    int n = 0;
+    for (const auto& m : mails) n += m.to.rfind("ann.", 0) == 0;
+    return n >= 3;
+  }));
+  nv1::SendAnnouncementRequest ann;
+  ann.set_event(event);
+  ann.set_text("Le webinaire commencera avec quinze minutes de retard.");
+  ann.set_request_id("ann-" + NewUuid());
+  for (int i = 0; i < 2; ++i) {
+    nv1::SendAnnouncementResponse resp;
+    auto st = s().notifications().SendAnnouncement(Ctx(TestTokens().admin).get(), ann, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(resp.recipients(), 2);
+  }
+  auto count = [&](const std::string& to, const std::string& needle) {
+    int n = 0;
+    for (const auto& m : s().smtp().MailsTo(to)) n += m.text.find(needle) != std::string::npos;
+    return n;
+  };
+  const std::string text = "quinze minutes de retard";
+  ASSERT_TRUE(s().smtp().WaitFor([&](const auto&) {
+    return count("ann.a@justice.sn", text) == 1 && count("ann.b@justice.sn", text) == 1;
+  }));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(count("ann.a@justice.sn", text), 1);
+  EXPECT_EQ(count("ann.b@justice.sn", text), 1);
+  EXPECT_EQ(count("ann.wait@justice.sn", text), 0) << "only confirmed participants";
+  nv1::SendAnnouncementResponse denied;
+  EXPECT_EQ(s().notifications()
+                .SendAnnouncement(Ctx(TestTokens().service).get(), ann, &denied)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  nv1::ListMessagesRequest list;
+  list.set_registration(a.registration().name());
+  nv1::ListMessagesResponse listed;
+  ASSERT_TRUE(s().notifications().ListMessages(Ctx(TestTokens().admin).get(), list, &listed).ok());
+  std::string confirmation;
+  for (const auto& m : listed.messages()) {
+    if (m.kind() == "confirmed") confirmation = m.name();
+  }
+  ASSERT_FALSE(confirmation.empty());
+  nv1::ResendMessageRequest resend;
+  resend.set_name(confirmation);
+  nv1::ResendMessageResponse resent;
+  ASSERT_TRUE(
+      s().notifications().ResendMessage(Ctx(TestTokens().admin).get(), resend, &resent).ok());
+  EXPECT_NE(resent.message().name(), confirmation);
+  ASSERT_TRUE(s().smtp().WaitFor([&](const auto&) {
+    int confirmations = 0;
+    for (const auto& m : s().smtp().MailsTo("ann.a@justice.sn")) confirmations += !m.ics.empty();
+    return confirmations == 2;
+  })) << "the resent confirmation did not arrive";
+}
+
 // 500 registrations written with the relay off; then a relay process is killed with SIGKILL at
 // random points and restarted until the outbox is drained, with two notification processes
 // sending: every message arrives, none twice.
