@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
 #include "common/crypto.hpp"
 #include "common/pg.hpp"
 
@@ -69,6 +71,25 @@ StatusOr<MigrationReport> RunMigrations(PgPool& pool, const std::string& schema,
     return Status::Internal(std::string("migration failed: ") + e.what());
   }
   return report;
+}
+
+Status MigrateWhenReady(PgPool& pool, const std::string& schema,
+                        const std::vector<Migration>& migrations, std::chrono::milliseconds wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    auto report = RunMigrations(pool, schema, migrations);
+    if (report.ok()) {
+      spdlog::info("schema {}: {} migrations applied, {} already there", schema, report->applied,
+                   report->already);
+      return Status::Ok();
+    }
+    if (report.status().code() != Code::kUnavailable ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return report.status();
+    }
+    spdlog::warn("waiting for the database: {}", report.status().message());
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
 }
 
 }  // namespace ecd

@@ -2,6 +2,7 @@
 // Numbered SQL files per service, embedded in the binary (cmake/embed_migrations.cmake), applied
 // in order at start-up under an advisory lock (so that replicas starting together apply each
 // once), each in its own transaction, recorded in <schema>.schema_migrations with a checksum.
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -26,5 +27,10 @@ struct MigrationReport {
 // migration's file changed since (checksum mismatch).
 StatusOr<MigrationReport> RunMigrations(PgPool& pool, const std::string& schema,
                                         const std::vector<Migration>& migrations);
+
+// What every service does at start-up: waits up to `wait` for the database (it may start after
+// us in compose or Kubernetes), then migrates, logging what was applied.
+Status MigrateWhenReady(PgPool& pool, const std::string& schema,
+                        const std::vector<Migration>& migrations, std::chrono::milliseconds wait);
 
 }  // namespace ecd

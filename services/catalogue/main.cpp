@@ -30,26 +30,6 @@ int Usage() {
   return 2;
 }
 
-// Start-up waits for the database (it may start after us in compose or Kubernetes), then
-// migrates under the advisory lock.
-ecd::Status MigrateWhenReady(ecd::PgPool& pool, std::chrono::milliseconds wait) {
-  auto deadline = std::chrono::steady_clock::now() + wait;
-  for (;;) {
-    auto report = ecd::RunMigrations(pool, "catalogue", ecd::catalogue::Migrations());
-    if (report.ok()) {
-      spdlog::info("schema catalogue: {} migrations applied, {} already there", report->applied,
-                   report->already);
-      return ecd::Status::Ok();
-    }
-    if (report.status().code() != ecd::Code::kUnavailable ||
-        std::chrono::steady_clock::now() >= deadline) {
-      return report.status();
-    }
-    spdlog::warn("waiting for the database: {}", report.status().message());
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,7 +61,9 @@ int main(int argc, char** argv) {
 
   ecd::PgPool pool(
       {config.pg_url, config.pg_pool_size, config.pg_acquire_timeout, config.pg_statement_timeout});
-  if (auto st = MigrateWhenReady(pool, config.pg_startup_timeout); !st.ok()) {
+  if (auto st = ecd::MigrateWhenReady(pool, "catalogue", ecd::catalogue::Migrations(),
+                                      config.pg_startup_timeout);
+      !st.ok()) {
     spdlog::critical("cannot migrate: {}", st.ToString());
     return 1;
   }

@@ -54,20 +54,6 @@ NotificationsConfig LoadNotificationsConfig(ecd::Env& env) {
   return c;
 }
 
-ecd::Status MigrateWhenReady(ecd::PgPool& pool, std::chrono::milliseconds wait) {
-  auto deadline = std::chrono::steady_clock::now() + wait;
-  for (;;) {
-    auto report = ecd::RunMigrations(pool, "notifications", ecd::notifications::Migrations());
-    if (report.ok()) return ecd::Status::Ok();
-    if (report.status().code() != ecd::Code::kUnavailable ||
-        std::chrono::steady_clock::now() >= deadline) {
-      return report.status();
-    }
-    spdlog::warn("waiting for the database: {}", report.status().message());
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -105,7 +91,9 @@ int main(int argc, char** argv) {
 
   ecd::PgPool pool(
       {config.pg_url, config.pg_pool_size, config.pg_acquire_timeout, config.pg_statement_timeout});
-  if (auto st = MigrateWhenReady(pool, config.pg_startup_timeout); !st.ok()) {
+  if (auto st = ecd::MigrateWhenReady(pool, "notifications", ecd::notifications::Migrations(),
+                                      config.pg_startup_timeout);
+      !st.ok()) {
     spdlog::critical("cannot migrate: {}", st.ToString());
     return 1;
   }

@@ -67,24 +67,6 @@ RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
   return c;
 }
 
-ecd::Status MigrateWhenReady(ecd::PgPool& pool, std::chrono::milliseconds wait) {
-  auto deadline = std::chrono::steady_clock::now() + wait;
-  for (;;) {
-    auto report = ecd::RunMigrations(pool, "registration", ecd::registration::Migrations());
-    if (report.ok()) {
-      spdlog::info("schema registration: {} migrations applied, {} already there", report->applied,
-                   report->already);
-      return ecd::Status::Ok();
-    }
-    if (report.status().code() != ecd::Code::kUnavailable ||
-        std::chrono::steady_clock::now() >= deadline) {
-      return report.status();
-    }
-    spdlog::warn("waiting for the database: {}", report.status().message());
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -117,7 +99,9 @@ int main(int argc, char** argv) {
 
   ecd::PgPool pool(
       {config.pg_url, config.pg_pool_size, config.pg_acquire_timeout, config.pg_statement_timeout});
-  if (auto st = MigrateWhenReady(pool, config.pg_startup_timeout); !st.ok()) {
+  if (auto st = ecd::MigrateWhenReady(pool, "registration", ecd::registration::Migrations(),
+                                      config.pg_startup_timeout);
+      !st.ok()) {
     spdlog::critical("cannot migrate: {}", st.ToString());
     return 1;
   }
