@@ -81,7 +81,7 @@ Status Catalogue::CreateSeries(const CallContext&, const v1::CreateSeriesRequest
 
 Status Catalogue::GetSeries(const CallContext&, const v1::GetSeriesRequest& req,
                             v1::GetSeriesResponse* resp) {
-  auto id = ParseName(req.name(), "series", "name");
+  auto id = ParseResourceName(req.name(), "series", "name");
   if (!id.ok()) return id.status();
   auto s = repo_.GetSeries(*id);
   if (!s.ok()) return s.status();
@@ -139,7 +139,7 @@ StatusOr<v1::Event> Catalogue::VisibleEvent(const CallContext& c, const std::str
 
 Status Catalogue::GetEvent(const CallContext& c, const v1::GetEventRequest& req,
                            v1::GetEventResponse* resp) {
-  auto id = ParseName(req.name(), "events", "name");
+  auto id = ParseResourceName(req.name(), "events", "name");
   if (!id.ok()) return id.status();
   auto e = VisibleEvent(c, *id);
   if (!e.ok()) return e.status();
@@ -153,7 +153,7 @@ Status Catalogue::ListEvents(const CallContext& c, const v1::ListEventsRequest& 
   if (!size.ok()) return size.status();
   EventFilter f;
   if (!req.series().empty()) {
-    auto id = ParseName(req.series(), "series", "series");
+    auto id = ParseResourceName(req.series(), "series", "series");
     if (!id.ok()) return id.status();
     f.series_id = *id;
   }
@@ -198,7 +198,7 @@ Status Catalogue::ListEvents(const CallContext& c, const v1::ListEventsRequest& 
 
 Status Catalogue::UpdateEvent(const CallContext&, const v1::UpdateEventRequest& req,
                               v1::UpdateEventResponse* resp) {
-  auto id = ParseName(req.event().name(), "events", "event.name");
+  auto id = ParseResourceName(req.event().name(), "events", "event.name");
   if (!id.ok()) return id.status();
   std::vector<std::string> paths(req.update_mask().paths().begin(),
                                  req.update_mask().paths().end());
@@ -220,7 +220,7 @@ Status Catalogue::UpdateEvent(const CallContext&, const v1::UpdateEventRequest& 
 
 StatusOr<v1::Event> Catalogue::Transition(const std::string& name, v1::EventStatus to,
                                           std::initializer_list<v1::EventStatus> from) {
-  auto id = ParseName(name, "events", "name");
+  auto id = ParseResourceName(name, "events", "name");
   if (!id.ok()) return id.status();
   return repo_.UpdateEvent(*id, [&](v1::Event& e) -> Status {
     if (std::find(from.begin(), from.end(), e.status()) == from.end()) {
@@ -273,7 +273,7 @@ Status Catalogue::CheckMaterialsVisible(const CallContext& c, const std::string&
 
 Status Catalogue::AddMaterial(const CallContext&, const v1::AddMaterialRequest& req,
                               v1::AddMaterialResponse* resp) {
-  auto event_id = ParseName(req.parent(), "events", "parent");
+  auto event_id = ParseResourceName(req.parent(), "events", "parent");
   if (!event_id.ok()) return event_id.status();
   ECD_RETURN_IF_ERROR(ValidateMaterial(req.material(), req.content()));
   v1::Material m = req.material();
@@ -289,7 +289,7 @@ Status Catalogue::AddMaterial(const CallContext&, const v1::AddMaterialRequest& 
 
 Status Catalogue::ListMaterials(const CallContext& c, const v1::ListMaterialsRequest& req,
                                 v1::ListMaterialsResponse* resp) {
-  auto event_id = ParseName(req.parent(), "events", "parent");
+  auto event_id = ParseResourceName(req.parent(), "events", "parent");
   if (!event_id.ok()) return event_id.status();
   ECD_RETURN_IF_ERROR(CheckMaterialsVisible(c, *event_id));
   auto list = repo_.ListMaterials(*event_id);

@@ -70,17 +70,6 @@ int64_t Micros(const google::protobuf::Timestamp& t) {
 
 }  // namespace
 
-StatusOr<std::string> ParseName(std::string_view name, std::string_view collection,
-                                std::string_view field) {
-  std::string prefix = std::string(collection) + "/";
-  if (name.empty()) return Status::InvalidArgument(std::string(field), "must not be empty");
-  if (name.substr(0, prefix.size()) != prefix || !IsUuid(name.substr(prefix.size()))) {
-    return Status::InvalidArgument(std::string(field),
-                                   "must look like " + prefix + "{uuid}, lowercase");
-  }
-  return std::string(name.substr(prefix.size()));
-}
-
 StatusOr<std::pair<std::string, std::string>> ParseMaterialName(std::string_view name,
                                                                 std::string_view field) {
   auto bad = [&] {
@@ -90,7 +79,7 @@ StatusOr<std::pair<std::string, std::string>> ParseMaterialName(std::string_view
   constexpr std::string_view kMid = "/materials/";
   auto mid = name.find(kMid);
   if (mid == std::string_view::npos) return bad();
-  auto event = ParseName(name.substr(0, mid), "events", field);
+  auto event = ParseResourceName(name.substr(0, mid), "events", field);
   if (!event.ok()) return bad();
   std::string_view material = name.substr(mid + kMid.size());
   if (!IsUuid(material)) return bad();
@@ -134,7 +123,7 @@ void ApplyEventDefaults(v1::Event* e) {
 
 Status ValidateEvent(const v1::Event& e) {
   if (!e.series().empty())
-    ECD_RETURN_IF_ERROR(ParseName(e.series(), "series", "event.series").status());
+    ECD_RETURN_IF_ERROR(ParseResourceName(e.series(), "series", "event.series").status());
   ECD_RETURN_IF_ERROR(Text(e.title(), "event.title", 1, 200));
   ECD_RETURN_IF_ERROR(Text(e.description(), "event.description", 0, 20000));
   if (e.region() == v1::REGION_UNSPECIFIED || !v1::Region_IsValid(e.region())) {

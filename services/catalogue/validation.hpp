@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/resource_name.hpp"
 #include "common/status.hpp"
 #include "ecd/catalogue/v1/catalogue.pb.h"
 
@@ -18,9 +19,6 @@ inline constexpr int kDefaultCertificateThreshold = 75;
 inline constexpr int kDefaultInfoKitLeadHours = 72;
 inline constexpr int kMaxPresentationMinutes = 10;
 
-// "events/{uuid}" -> uuid; INVALID_ARGUMENT naming `field` otherwise.
-StatusOr<std::string> ParseName(std::string_view name, std::string_view collection,
-                                std::string_view field);
 // "events/{uuid}/materials/{uuid}" -> {event id, material id}.
 StatusOr<std::pair<std::string, std::string>> ParseMaterialName(std::string_view name,
                                                                 std::string_view field);

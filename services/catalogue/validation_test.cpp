@@ -142,11 +142,14 @@ TEST(ValidateSeries, Rules) {
 }
 
 TEST(ParseName, Forms) {
-  EXPECT_TRUE(ParseName("events/5eed0000-0000-4000-8000-000000000011", "events", "name").ok());
-  EXPECT_EQ(ParseName("", "events", "name").status().field(), "name");
-  EXPECT_FALSE(ParseName("series/5eed0000-0000-4000-8000-000000000011", "events", "name").ok());
-  EXPECT_FALSE(ParseName("events/5EED0000-0000-4000-8000-000000000011", "events", "name").ok());
-  EXPECT_FALSE(ParseName("events/../x", "events", "name").ok());
+  EXPECT_TRUE(
+      ParseResourceName("events/5eed0000-0000-4000-8000-000000000011", "events", "name").ok());
+  EXPECT_EQ(ParseResourceName("", "events", "name").status().field(), "name");
+  EXPECT_FALSE(
+      ParseResourceName("series/5eed0000-0000-4000-8000-000000000011", "events", "name").ok());
+  EXPECT_FALSE(
+      ParseResourceName("events/5EED0000-0000-4000-8000-000000000011", "events", "name").ok());
+  EXPECT_FALSE(ParseResourceName("events/../x", "events", "name").ok());
   auto m = ParseMaterialName(
       "events/5eed0000-0000-4000-8000-000000000011/materials/5eed0000-0000-4000-8000-000000000099",
       "name");

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "common/crypto.hpp"
+#include "common/resource_name.hpp"
 #include "ecd/registration/v1/registration.grpc.pb.h"
 
 namespace ecd::certificates {
@@ -18,15 +19,6 @@ constexpr Role kAdmin = Role::kAdmin, kFrontend = Role::kFrontend,
                kIntegration = Role::kIntegration, kService = Role::kService;
 
 std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
-
-StatusOr<std::string> ParseName(const std::string& name, const std::string& collection,
-                                const std::string& field) {
-  const std::string prefix = collection + "/";
-  if (name.rfind(prefix, 0) != 0 || !IsUuid(name.substr(prefix.size()))) {
-    return Status::InvalidArgument(field, "must look like " + prefix + "{uuid}");
-  }
-  return name.substr(prefix.size());
-}
 
 // Random characters without the ones people confuse (0/O, 1/I/L).
 std::string Code(size_t n) {
@@ -175,7 +167,7 @@ StatusOr<int> Issuer::FollowErasures() {
 
 Status Issuer::RequestCertificate(const CallContext&, const v1::RequestCertificateRequest& req,
                                   v1::RequestCertificateResponse* resp) {
-  auto reg_id = ParseName(req.registration(), "registrations", "registration");
+  auto reg_id = ParseResourceName(req.registration(), "registrations", "registration");
   if (!reg_id.ok()) return reg_id.status();
   auto existing = store_.Find("registration", *reg_id);
   if (!existing.ok()) return existing.status();
@@ -265,7 +257,7 @@ Status Issuer::RequestCertificate(const CallContext&, const v1::RequestCertifica
 
 Status Issuer::GetCertificate(const CallContext&, const v1::GetCertificateRequest& req,
                               v1::GetCertificateResponse* resp) {
-  auto id = ParseName(req.name(), "certificates", "name");
+  auto id = ParseResourceName(req.name(), "certificates", "name");
   if (!id.ok()) return id.status();
   auto c = store_.Find("id", *id);
   if (!c.ok()) return c.status();
@@ -280,7 +272,7 @@ Status Issuer::ListCertificates(const CallContext&, const v1::ListCertificatesRe
   if (!size.ok()) return size.status();
   std::string event_id;
   if (!req.event().empty()) {
-    auto id = ParseName(req.event(), "events", "event");
+    auto id = ParseResourceName(req.event(), "events", "event");
     if (!id.ok()) return id.status();
     event_id = *id;
   }
@@ -375,7 +367,7 @@ Status Issuer::VerifyCertificate(const CallContext&, const v1::VerifyCertificate
 
 Status Issuer::RevokeCertificate(const CallContext&, const v1::RevokeCertificateRequest& req,
                                  v1::RevokeCertificateResponse* resp) {
-  auto id = ParseName(req.name(), "certificates", "name");
+  auto id = ParseResourceName(req.name(), "certificates", "name");
   if (!id.ok()) return id.status();
   if (req.reason().empty() || req.reason().size() > 1000) {
     return Status::InvalidArgument("reason", "is required (up to 1000 characters)");
@@ -401,7 +393,7 @@ Status Issuer::ListSigningKeys(const CallContext&, const v1::ListSigningKeysRequ
 }
 
 StatusOr<std::pair<v1::Certificate, std::string>> Issuer::Document(const std::string& name) {
-  auto id = ParseName(name, "certificates", "name");
+  auto id = ParseResourceName(name, "certificates", "name");
   if (!id.ok()) return id.status();
   auto c = store_.Find("id", *id, /*with_pdf=*/true);
   if (!c.ok()) return c.status();

@@ -1,6 +1,7 @@
 #include "services/notifications/notifier.hpp"
 
 #include "common/crypto.hpp"
+#include "common/resource_name.hpp"
 #include "services/notifications/ical.hpp"
 
 namespace ecd::notifications {
@@ -16,15 +17,6 @@ int64_t Micros(const google::protobuf::Timestamp& t) {
 }
 
 std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
-
-StatusOr<std::string> ParseName(const std::string& name, const std::string& collection,
-                                const std::string& field) {
-  const std::string prefix = collection + "/";
-  if (name.rfind(prefix, 0) != 0 || !IsUuid(name.substr(prefix.size()))) {
-    return Status::InvalidArgument(field, "must look like " + prefix + "{uuid}");
-  }
-  return name.substr(prefix.size());
-}
 
 bool WithInvitation(const std::string& kind) {
   return kind == "confirmed" || kind == "approved" || kind == "promoted" ||
@@ -132,9 +124,10 @@ Status Notifier::DeliverEvents(const CallContext&, const v1::DeliverEventsReques
     const std::string field = "events[" + std::to_string(i) + "]";
     if (!IsUuid(ev.event_id())) return Status::InvalidArgument(field + ".event_id", "not a UUID");
     auto reg_id =
-        ParseName(ev.registration().name(), "registrations", field + ".registration.name");
+        ParseResourceName(ev.registration().name(), "registrations", field + ".registration.name");
     if (!reg_id.ok()) return reg_id.status();
-    auto event_id = ParseName(ev.registration().event(), "events", field + ".registration.event");
+    auto event_id =
+        ParseResourceName(ev.registration().event(), "events", field + ".registration.event");
     if (!event_id.ok()) return event_id.status();
   }
   // In order: a registration's changes arrive in the order they happened.
@@ -170,12 +163,12 @@ Status Notifier::ListMessages(const CallContext&, const v1::ListMessagesRequest&
   if (!size.ok()) return size.status();
   std::string event_id, registration_id;
   if (!req.event().empty()) {
-    auto id = ParseName(req.event(), "events", "event");
+    auto id = ParseResourceName(req.event(), "events", "event");
     if (!id.ok()) return id.status();
     event_id = *id;
   }
   if (!req.registration().empty()) {
-    auto id = ParseName(req.registration(), "registrations", "registration");
+    auto id = ParseResourceName(req.registration(), "registrations", "registration");
     if (!id.ok()) return id.status();
     registration_id = *id;
   }
@@ -209,7 +202,7 @@ Status Notifier::ListMessages(const CallContext&, const v1::ListMessagesRequest&
 
 Status Notifier::GetMessage(const CallContext&, const v1::GetMessageRequest& req,
                             v1::GetMessageResponse* resp) {
-  auto id = ParseName(req.name(), "messages", "name");
+  auto id = ParseResourceName(req.name(), "messages", "name");
   if (!id.ok()) return id.status();
   auto m = store_.Get(*id);
   if (!m.ok()) return m.status();
@@ -219,7 +212,7 @@ Status Notifier::GetMessage(const CallContext&, const v1::GetMessageRequest& req
 
 Status Notifier::ResendMessage(const CallContext&, const v1::ResendMessageRequest& req,
                                v1::ResendMessageResponse* resp) {
-  auto id = ParseName(req.name(), "messages", "name");
+  auto id = ParseResourceName(req.name(), "messages", "name");
   if (!id.ok()) return id.status();
   auto m = store_.Get(*id);
   if (!m.ok()) return m.status();
@@ -250,7 +243,7 @@ Status Notifier::ResendMessage(const CallContext&, const v1::ResendMessageReques
 
 Status Notifier::PreviewMessage(const CallContext&, const v1::PreviewMessageRequest& req,
                                 v1::PreviewMessageResponse* resp) {
-  auto id = ParseName(req.registration(), "registrations", "registration");
+  auto id = ParseResourceName(req.registration(), "registrations", "registration");
   if (!id.ok()) return id.status();
   const auto& kinds = Templates::Kinds();
   if (std::find(kinds.begin(), kinds.end(), req.kind()) == kinds.end()) {
@@ -269,7 +262,7 @@ Status Notifier::PreviewMessage(const CallContext&, const v1::PreviewMessageRequ
 
 Status Notifier::SendAnnouncement(const CallContext&, const v1::SendAnnouncementRequest& req,
                                   v1::SendAnnouncementResponse* resp) {
-  auto event_id = ParseName(req.event(), "events", "event");
+  auto event_id = ParseResourceName(req.event(), "events", "event");
   if (!event_id.ok()) return event_id.status();
   if (req.text().empty() || req.text().size() > 10000) {
     return Status::InvalidArgument("text", "must be 1 to 10000 characters");
@@ -294,9 +287,9 @@ Status Notifier::SendAnnouncement(const CallContext&, const v1::SendAnnouncement
 
 Status Notifier::SendCertificate(const CallContext&, const v1::SendCertificateRequest& req,
                                  v1::SendCertificateResponse* resp) {
-  auto cert_id = ParseName(req.certificate(), "certificates", "certificate");
+  auto cert_id = ParseResourceName(req.certificate(), "certificates", "certificate");
   if (!cert_id.ok()) return cert_id.status();
-  auto reg_id = ParseName(req.registration(), "registrations", "registration");
+  auto reg_id = ParseResourceName(req.registration(), "registrations", "registration");
   if (!reg_id.ok()) return reg_id.status();
   if (req.pdf().empty() || req.pdf().size() > (5u << 20)) {
     return Status::InvalidArgument("pdf", "must be 1 byte to 5 MiB");

@@ -4,6 +4,7 @@
 
 #include "common/countries.hpp"
 #include "common/crypto.hpp"
+#include "common/resource_name.hpp"
 
 namespace ecd::registration {
 namespace {
@@ -19,15 +20,6 @@ Status Text(const std::string& value, const std::string& field, size_t min, size
     }
   }
   return Status::Ok();
-}
-
-StatusOr<std::string> ParseName(std::string_view name, std::string_view collection,
-                                std::string_view field) {
-  const std::string prefix = std::string(collection) + "/";
-  if (name.substr(0, prefix.size()) != prefix || !IsUuid(name.substr(prefix.size()))) {
-    return Status::InvalidArgument(std::string(field), "must look like " + prefix + "{uuid}");
-  }
-  return std::string(name.substr(prefix.size()));
 }
 
 }  // namespace
@@ -67,11 +59,11 @@ bool IsTimeZone(std::string_view name, const std::string& zoneinfo_dir) {
 }
 
 StatusOr<std::string> ParseEventName(std::string_view name, std::string_view field) {
-  return ParseName(name, "events", field);
+  return ParseResourceName(name, "events", field);
 }
 
 StatusOr<std::string> ParseRegistrationName(std::string_view name, std::string_view field) {
-  return ParseName(name, "registrations", field);
+  return ParseResourceName(name, "registrations", field);
 }
 
 Status ValidateRegisterRequest(const v1::RegisterRequest& req, const std::string& zoneinfo_dir) {

@@ -1,0 +1,14 @@
+#pragma once
+// Resource names as every API of the platform spells them: "<collection>/<uuid>", lowercase.
+#include <string>
+#include <string_view>
+
+#include "common/status.hpp"
+
+namespace ecd {
+
+// The uuid of "<collection>/<uuid>"; INVALID_ARGUMENT naming `field` otherwise.
+StatusOr<std::string> ParseResourceName(std::string_view name, std::string_view collection,
+                                        std::string_view field);
+
+}  // namespace ecd
