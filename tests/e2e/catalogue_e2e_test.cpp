@@ -16,6 +16,7 @@
 #include "ecd/catalogue/v1/catalogue.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "tests/harness/grpc_client.hpp"
 #include "tests/harness/harness.hpp"
 
 namespace ecd::test {
@@ -24,13 +25,6 @@ namespace {
 namespace v1 = ::ecd::catalogue::v1;
 using google::protobuf::util::TimeUtil;
 constexpr char kCatalogue[] = "ecd.catalogue.v1.CatalogueService/";
-
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  return ctx;
-}
 
 std::unique_ptr<v1::CatalogueService::Stub> StubFor(const std::string& address,
                                                     bool slow_reader = false) {
@@ -44,17 +38,6 @@ std::unique_ptr<v1::CatalogueService::Stub> StubFor(const std::string& address,
   }
   return v1::CatalogueService::NewStub(
       grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
-}
-
-google::rpc::ErrorInfo InfoOf(const grpc::Status& s) {
-  google::rpc::Status rich;
-  google::rpc::ErrorInfo info;
-  if (rich.ParseFromString(s.error_details())) {
-    for (const auto& d : rich.details()) {
-      if (d.UnpackTo(&info)) break;
-    }
-  }
-  return info;
 }
 
 google::protobuf::Timestamp T(const std::string& s) {

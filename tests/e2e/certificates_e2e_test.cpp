@@ -18,6 +18,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "services/certificates/signing.hpp"
+#include "tests/harness/grpc_client.hpp"
 #include "tests/harness/harness.hpp"
 
 namespace ecd::test {
@@ -27,31 +28,6 @@ namespace cat = ::ecd::catalogue::v1;
 namespace reg = ::ecd::registration::v1;
 namespace cv1 = ::ecd::certificates::v1;
 using google::protobuf::util::TimeUtil;
-
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  return ctx;
-}
-
-google::rpc::ErrorInfo InfoOf(const grpc::Status& s) {
-  google::rpc::Status rich;
-  google::rpc::ErrorInfo info;
-  if (rich.ParseFromString(s.error_details())) {
-    for (const auto& d : rich.details()) {
-      if (d.UnpackTo(&info)) break;
-    }
-  }
-  return info;
-}
-
-google::protobuf::Timestamp In(std::chrono::seconds from_now) {
-  return TimeUtil::SecondsToTimestamp(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch() + from_now)
-          .count());
-}
 
 std::string WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path, std::ios::binary) << content;

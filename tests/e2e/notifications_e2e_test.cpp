@@ -23,6 +23,7 @@
 #include "ecd/notifications/v1/notifications.grpc.pb.h"
 #include "ecd/registration/v1/registration.grpc.pb.h"
 #include "services/certificates/signing.hpp"
+#include "tests/harness/grpc_client.hpp"
 #include "tests/harness/harness.hpp"
 
 namespace ecd::test {
@@ -33,20 +34,6 @@ namespace reg = ::ecd::registration::v1;
 namespace nv1 = ::ecd::notifications::v1;
 using google::protobuf::util::TimeUtil;
 using Clock = std::chrono::steady_clock;
-
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  return ctx;
-}
-
-google::protobuf::Timestamp In(std::chrono::seconds from_now) {
-  return TimeUtil::SecondsToTimestamp(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch() + from_now)
-          .count());
-}
 
 struct Mail {
   std::string to, subject, text, ics, ics_type, message_id;

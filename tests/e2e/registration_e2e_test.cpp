@@ -15,6 +15,7 @@
 #include "ecd/registration/v1/registration.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "tests/harness/grpc_client.hpp"
 #include "tests/harness/harness.hpp"
 
 namespace ecd::test {
@@ -24,31 +25,6 @@ namespace cat = ::ecd::catalogue::v1;
 namespace reg = ::ecd::registration::v1;
 using google::protobuf::util::TimeUtil;
 constexpr int kRace = 200;
-
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  return ctx;
-}
-
-google::rpc::ErrorInfo InfoOf(const grpc::Status& s) {
-  google::rpc::Status rich;
-  google::rpc::ErrorInfo info;
-  if (rich.ParseFromString(s.error_details())) {
-    for (const auto& d : rich.details()) {
-      if (d.UnpackTo(&info)) break;
-    }
-  }
-  return info;
-}
-
-google::protobuf::Timestamp In(std::chrono::seconds from_now) {
-  return TimeUtil::SecondsToTimestamp(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch() + from_now)
-          .count());
-}
 
 reg::Participant Person(const std::string& email, const std::string& country) {
   reg::Participant p;
