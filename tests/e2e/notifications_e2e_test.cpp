@@ -616,6 +616,71 @@ TEST_F(NotificationsE2E, AnnouncementOnceToConfirmedAndResendOnRequest) {
   })) << "the resent confirmation did not arrive";
 }
 
+// A published recording and a cancelled event each reach the confirmed participants once; the
+// cancellation withdraws the invitation (iCalendar CANCEL).
+TEST_F(NotificationsE2E, RecordingPublishedAndEventCancelledAreAnnounced) {
+  const std::string event = s().CreateEvent({"SN"}, 4, std::chrono::hours(24 * 5));
+  auto r = s().Register(s().registration(), event, "follow@justice.sn", "en");
+  ASSERT_TRUE(s().smtp().WaitFor([](const auto& mails) {
+    for (const auto& m : mails) {
+      if (m.to == "follow@justice.sn") return true;
+    }
+    return false;
+  }));
+  auto kinds = [&] {
+    nv1::ListMessagesRequest list;
+    list.set_registration(r.registration().name());
+    nv1::ListMessagesResponse resp;
+    EXPECT_TRUE(s().notifications().ListMessages(Ctx(TestTokens().admin).get(), list, &resp).ok());
+    std::map<std::string, int> out;
+    for (const auto& m : resp.messages()) ++out[m.kind()];
+    return out;
+  };
+  // Let the planner see the event as it is before it changes.
+  {
+    pqxx::connection conn(s().db());
+    auto seen = [&] {
+      pqxx::nontransaction tx(conn);
+      return tx.exec_params("SELECT count(*) FROM notifications.watched_events WHERE event_id = $1",
+                            event.substr(event.find('/') + 1))[0][0]
+                 .as<int>() == 1;
+    };
+    auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (!seen() && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(seen()) << "the planner never looked at the event";
+  }
+  cat::UpdateEventRequest upd;
+  upd.mutable_event()->set_name(event);
+  upd.mutable_event()->mutable_recording()->set_state(cat::RECORDING_STATE_PUBLISHED);
+  upd.mutable_event()->mutable_recording()->set_url("https://www.eucyberdirect.eu/rec/1");
+  upd.mutable_update_mask()->add_paths("recording");
+  cat::UpdateEventResponse updated;
+  ASSERT_TRUE(s().catalogue().UpdateEvent(Ctx(TestTokens().admin).get(), upd, &updated).ok());
+  ASSERT_TRUE(s().smtp().WaitFor([&](const auto&) { return kinds()["recording_published"] == 1; }))
+      << "no recording_published message";
+  cat::CancelEventRequest cancel;
+  cancel.set_name(event);
+  cat::CancelEventResponse cancelled;
+  ASSERT_TRUE(s().catalogue().CancelEvent(Ctx(TestTokens().admin).get(), cancel, &cancelled).ok());
+  ASSERT_TRUE(s().smtp().WaitFor([&](const auto& mails) {
+    for (const auto& m : mails) {
+      if (m.to == "follow@justice.sn" && ParseIcs(m.ics).method == "CANCEL") return true;
+    }
+    return false;
+  })) << "no event_cancelled mail with a CANCEL";
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto k = kinds();
+  EXPECT_EQ(k["recording_published"], 1);
+  EXPECT_EQ(k["event_cancelled"], 1);
+  bool url_sent = false;
+  for (const auto& m : s().smtp().MailsTo("follow@justice.sn")) {
+    url_sent = url_sent || m.text.find("https://www.eucyberdirect.eu/rec/1") != std::string::npos;
+  }
+  EXPECT_TRUE(url_sent);
+}
+
 // 500 registrations written with the relay off; then a relay process is killed with SIGKILL at
 // random points and restarted until the outbox is drained, with two notification processes
 // sending: every message arrives, none twice.
