@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
   RegistrationConfig rc;
   ecd::StatusOr<ecd::TokenRegistry> tokens = ecd::TokenRegistry();
   try {
-    config = ecd::CommonConfig::Load(env, "127.0.0.1:50062");
+    // Room for a 10 MiB attendance report (ImportAttendance).
+    config = ecd::CommonConfig::Load(env, "127.0.0.1:50062", int64_t{12} << 20);
     if (!migrate_only) rc = LoadRegistrationConfig(env);
     tokens = ecd::TokenRegistry::Parse(config.tokens);
     if (!tokens.ok()) env.Fail("ECD_TOKENS", tokens.status().message());

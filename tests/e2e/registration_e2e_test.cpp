@@ -465,6 +465,13 @@ TEST_F(RegistrationE2E, AttendanceMergesRejoinsAndReportsBadRows) {
     EXPECT_EQ(Get(a.registration().name()).attended_minutes(), 75);  // 08:00-09:00 + 15
     EXPECT_EQ(Get(b.registration().name()).attended_minutes(), 45);
   }
+  // A report over the 10 MiB bound reaches the service and is refused naming the field.
+  req.set_report_csv(std::string((10u << 20) + 1, 'x'));
+  reg::ImportAttendanceResponse too_big;
+  auto big = stub().ImportAttendance(Ctx(TestTokens().admin).get(), req, &too_big);
+  EXPECT_EQ(big.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << big.error_message();
+  EXPECT_EQ(InfoOf(big).metadata().count("field") ? InfoOf(big).metadata().at("field") : "",
+            "report_csv");
   EXPECT_EQ(p().Count("SELECT count(*) FROM registration.outbox WHERE kind ="
                       " 'attendance_recorded' AND registration_id = '" +
                       a.registration().name().substr(14) + "'"),
