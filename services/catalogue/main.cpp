@@ -12,6 +12,7 @@
 #include "common/migrations.hpp"
 #include "common/pg.hpp"
 #include "common/server.hpp"
+#include "common/startup.hpp"
 #include "services/catalogue/catalogue.hpp"
 #include "services/catalogue/seed.hpp"
 #include "services/catalogue/service.hpp"
@@ -24,40 +25,20 @@ namespace {
 
 constexpr int64_t kMaxMessage = (int64_t{20} << 20) + (1 << 20);  // a 20 MiB material + room
 
-int Usage() {
-  std::cerr << "usage: catalogue [--migrate | --seed]\n"
-               "Configuration comes from ECD_* environment variables (see README).\n";
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   ecd::BlockShutdownSignals();
-  enum class Mode { kServe, kMigrate, kSeed } mode = Mode::kServe;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--migrate") == 0) {
-      mode = Mode::kMigrate;
-    } else if (std::strcmp(argv[i], "--seed") == 0) {
-      mode = Mode::kSeed;
-    } else {
-      return Usage();
-    }
+  ecd::Startup start;
+  if (auto exit = ecd::Start(argc, argv, "catalogue", "127.0.0.1:50061", kMaxMessage,
+                             {"--migrate", "--seed"}, nullptr, &start)) {
+    return *exit;
   }
-
-  ecd::Env env;
-  ecd::CommonConfig config;
-  ecd::StatusOr<ecd::TokenRegistry> tokens = ecd::TokenRegistry();
-  try {
-    config = ecd::CommonConfig::Load(env, "127.0.0.1:50061", kMaxMessage);
-    tokens = ecd::TokenRegistry::Parse(config.tokens);
-    if (!tokens.ok()) env.Fail("ECD_TOKENS", tokens.status().message());
-    env.Check();
-  } catch (const ecd::ConfigError& e) {
-    std::cerr << "catalogue: " << e.what() << "\n";
-    return 2;
-  }
-  ecd::InitLogging("catalogue", config.log_format, config.log_level);
+  const ecd::CommonConfig& config = start.config;
+  enum class Mode { kServe, kMigrate, kSeed };
+  const Mode mode = start.mode == "--migrate" ? Mode::kMigrate
+                    : start.mode == "--seed"  ? Mode::kSeed
+                                              : Mode::kServe;
 
   ecd::PgPool pool(
       {config.pg_url, config.pg_pool_size, config.pg_acquire_timeout, config.pg_statement_timeout});
@@ -81,13 +62,14 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  if (tokens->size() == 0) spdlog::warn("no tokens configured (ECD_TOKENS): every call is refused");
+  if (start.tokens.size() == 0)
+    spdlog::warn("no tokens configured (ECD_TOKENS): every call is refused");
   if (config.page_token_secret.empty()) {
     spdlog::warn("ECD_PAGE_TOKEN_SECRET is not set: page tokens only work on this replica");
   }
   ecd::PageTokens page_tokens(config.page_token_secret);
   ecd::catalogue::Catalogue catalogue(repo, page_tokens);
-  ecd::Authenticator auth(std::move(*tokens), ecd::catalogue::CatalogueRoles());
+  ecd::Authenticator auth(std::move(start.tokens), ecd::catalogue::CatalogueRoles());
   ecd::ServiceHost host(config, ecd::catalogue::kServiceName);
   ecd::CallHandler calls(auth, host.workers(), "catalogue.ecd");
   ecd::catalogue::CatalogueServiceImpl service(catalogue, calls);

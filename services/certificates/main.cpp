@@ -16,6 +16,7 @@
 #include "common/migrations.hpp"
 #include "common/pg.hpp"
 #include "common/server.hpp"
+#include "common/startup.hpp"
 #include "services/certificates/courier.hpp"
 #include "services/certificates/issuer.hpp"
 #include "services/certificates/service.hpp"
@@ -79,7 +80,6 @@ CertificatesConfig LoadCertificatesConfig(ecd::Env& env) {
 
 int main(int argc, char** argv) {
   ecd::BlockShutdownSignals();
-  bool migrate_only = false;
   if (argc == 3 && std::strcmp(argv[1], "--generate-key") == 0) {
     std::string pem = ecd::certificates::Keyring::GeneratePrivateKeyPem();
     std::ofstream(argv[2]) << pem;
@@ -87,30 +87,15 @@ int main(int argc, char** argv) {
     std::cout << "key id " << keys->signing_key_id() << " written to " << argv[2] << "\n";
     return 0;
   }
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--migrate") == 0) {
-      migrate_only = true;
-    } else {
-      std::cerr << "usage: certificates [--migrate | --generate-key FILE]\n"
-                   "Configuration comes from ECD_* environment variables (see README).\n";
-      return 2;
-    }
-  }
-  ecd::Env env;
-  ecd::CommonConfig config;
+  ecd::Startup start;
   CertificatesConfig cc;
-  ecd::StatusOr<ecd::TokenRegistry> tokens = ecd::TokenRegistry();
-  try {
-    config = ecd::CommonConfig::Load(env, "127.0.0.1:50064");
-    if (!migrate_only) cc = LoadCertificatesConfig(env);
-    tokens = ecd::TokenRegistry::Parse(config.tokens);
-    if (!tokens.ok()) env.Fail("ECD_TOKENS", tokens.status().message());
-    env.Check();
-  } catch (const ecd::ConfigError& e) {
-    std::cerr << "certificates: " << e.what() << "\n";
-    return 2;
+  if (auto exit = ecd::Start(
+          argc, argv, "certificates", "127.0.0.1:50064", 4 << 20, {"--migrate"},
+          [&](ecd::Env& env) { cc = LoadCertificatesConfig(env); }, &start)) {
+    return *exit;
   }
-  ecd::InitLogging("certificates", config.log_format, config.log_level);
+  const ecd::CommonConfig& config = start.config;
+  const bool migrate_only = start.mode == "--migrate";
   ecd::PgPool pool(
       {config.pg_url, config.pg_pool_size, config.pg_acquire_timeout, config.pg_statement_timeout});
   if (auto st = ecd::MigrateWhenReady(pool, "certificates", ecd::certificates::Migrations(),
@@ -132,7 +117,7 @@ int main(int argc, char** argv) {
   ecd::certificates::RegistrationClient registrations(cc.registration_address, cc.catalogue.token);
   ecd::PageTokens page_tokens(config.page_token_secret);
   ecd::certificates::Issuer issuer(store, catalogue, registrations, *keys, page_tokens, cc.issuer);
-  ecd::Authenticator auth(std::move(*tokens), ecd::certificates::CertificateRoles());
+  ecd::Authenticator auth(std::move(start.tokens), ecd::certificates::CertificateRoles());
   ecd::ServiceHost host(config, ecd::certificates::kServiceName);
   ecd::CallHandler calls(auth, host.workers(), "certificates.ecd");
   ecd::certificates::CertificateServiceImpl service(issuer, calls);

@@ -12,6 +12,7 @@
 #include "common/migrations.hpp"
 #include "common/pg.hpp"
 #include "common/server.hpp"
+#include "common/startup.hpp"
 #include "services/notifications/mailer.hpp"
 #include "services/notifications/notifier.hpp"
 #include "services/notifications/planner.hpp"
@@ -58,31 +59,15 @@ NotificationsConfig LoadNotificationsConfig(ecd::Env& env) {
 
 int main(int argc, char** argv) {
   ecd::BlockShutdownSignals();
-  bool migrate_only = false;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--migrate") == 0) {
-      migrate_only = true;
-    } else {
-      std::cerr << "usage: notifications [--migrate]\n"
-                   "Configuration comes from ECD_* environment variables (see README).\n";
-      return 2;
-    }
-  }
-  ecd::Env env;
-  ecd::CommonConfig config;
+  ecd::Startup start;
   NotificationsConfig nc;
-  ecd::StatusOr<ecd::TokenRegistry> tokens = ecd::TokenRegistry();
-  try {
-    config = ecd::CommonConfig::Load(env, "127.0.0.1:50063", int64_t{8} << 20);
-    if (!migrate_only) nc = LoadNotificationsConfig(env);
-    tokens = ecd::TokenRegistry::Parse(config.tokens);
-    if (!tokens.ok()) env.Fail("ECD_TOKENS", tokens.status().message());
-    env.Check();
-  } catch (const ecd::ConfigError& e) {
-    std::cerr << "notifications: " << e.what() << "\n";
-    return 2;
+  if (auto exit = ecd::Start(
+          argc, argv, "notifications", "127.0.0.1:50063", int64_t{8} << 20, {"--migrate"},
+          [&](ecd::Env& env) { nc = LoadNotificationsConfig(env); }, &start)) {
+    return *exit;
   }
-  ecd::InitLogging("notifications", config.log_format, config.log_level);
+  const ecd::CommonConfig& config = start.config;
+  const bool migrate_only = start.mode == "--migrate";
   auto templates = ecd::notifications::Templates::Load(nc.templates_dir);
   if (!migrate_only && !templates.ok()) {
     spdlog::critical("templates: {}", templates.status().ToString());
@@ -109,7 +94,7 @@ int main(int argc, char** argv) {
   sender.Start();
   ecd::notifications::Planner planner(pool, store, catalogue, notifier, nc.planner_poll);
   planner.Start();
-  ecd::Authenticator auth(std::move(*tokens), ecd::notifications::NotificationRoles());
+  ecd::Authenticator auth(std::move(start.tokens), ecd::notifications::NotificationRoles());
   ecd::ServiceHost host(config, ecd::notifications::kServiceName);
   ecd::CallHandler calls(auth, host.workers(), "notifications.ecd");
   ecd::notifications::NotificationServiceImpl service(notifier, calls);

@@ -14,6 +14,7 @@
 #include "common/pg.hpp"
 #include "common/redis.hpp"
 #include "common/server.hpp"
+#include "common/startup.hpp"
 #include "services/registration/availability_hub.hpp"
 #include "services/registration/registration.hpp"
 #include "services/registration/relay.hpp"
@@ -71,32 +72,16 @@ RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
 
 int main(int argc, char** argv) {
   ecd::BlockShutdownSignals();
-  bool migrate_only = false;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--migrate") == 0) {
-      migrate_only = true;
-    } else {
-      std::cerr << "usage: registration [--migrate]\n"
-                   "Configuration comes from ECD_* environment variables (see README).\n";
-      return 2;
-    }
-  }
-  ecd::Env env;
-  ecd::CommonConfig config;
+  ecd::Startup start;
   RegistrationConfig rc;
-  ecd::StatusOr<ecd::TokenRegistry> tokens = ecd::TokenRegistry();
-  try {
-    // Room for a 10 MiB attendance report (ImportAttendance).
-    config = ecd::CommonConfig::Load(env, "127.0.0.1:50062", int64_t{12} << 20);
-    if (!migrate_only) rc = LoadRegistrationConfig(env);
-    tokens = ecd::TokenRegistry::Parse(config.tokens);
-    if (!tokens.ok()) env.Fail("ECD_TOKENS", tokens.status().message());
-    env.Check();
-  } catch (const ecd::ConfigError& e) {
-    std::cerr << "registration: " << e.what() << "\n";
-    return 2;
+  // Room for a 10 MiB attendance report (ImportAttendance).
+  if (auto exit = ecd::Start(
+          argc, argv, "registration", "127.0.0.1:50062", int64_t{12} << 20, {"--migrate"},
+          [&](ecd::Env& env) { rc = LoadRegistrationConfig(env); }, &start)) {
+    return *exit;
   }
-  ecd::InitLogging("registration", config.log_format, config.log_level);
+  const ecd::CommonConfig& config = start.config;
+  const bool migrate_only = start.mode == "--migrate";
 
   ecd::PgPool pool(
       {config.pg_url, config.pg_pool_size, config.pg_acquire_timeout, config.pg_statement_timeout});
@@ -130,7 +115,7 @@ int main(int argc, char** argv) {
                     std::chrono::system_clock::now().time_since_epoch())
              .count();
        }});
-  ecd::Authenticator auth(std::move(*tokens),
+  ecd::Authenticator auth(std::move(start.tokens),
                           ecd::registration::RegistrationRoles(rc.integration_reads));
   ecd::registration::AvailabilityHub hub(config.pg_url);
   hub.Start();
