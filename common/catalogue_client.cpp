@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "common/config.hpp"
+#include "common/peer_call.hpp"
 #include "common/server.hpp"
 #include "ecd/catalogue/v1/catalogue.grpc.pb.h"
 
@@ -49,17 +50,12 @@ StatusOr<catalogue::v1::Event> CatalogueClient::GetEvent(const std::string& even
     if (it != cache_.end() && now - it->second.fetched < ttl_) return it->second.event;
   }
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", "Bearer " + token_);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  PreparePeerCall(&ctx, token_, std::chrono::seconds(3));
   catalogue::v1::GetEventRequest req;
   req.set_name("events/" + event_id);
   catalogue::v1::GetEventResponse resp;
-  grpc::Status st = impl_->stub->GetEvent(&ctx, req, &resp);
-  if (st.error_code() == grpc::StatusCode::NOT_FOUND) return Status::NotFound("events/" + event_id);
-  if (!st.ok()) {
-    return Status::Unavailable("CATALOGUE_UNAVAILABLE",
-                               "the catalogue could not be asked: " + st.error_message());
-  }
+  ECD_RETURN_IF_ERROR(PeerStatus(impl_->stub->GetEvent(&ctx, req, &resp), req.name(),
+                                 "CATALOGUE_UNAVAILABLE", "catalogue"));
   std::lock_guard<std::mutex> lock(mu_);
   if (cache_.size() > 10000) cache_.clear();  // bounded memory
   cache_[event_id] = {resp.event(), now};
@@ -68,35 +64,24 @@ StatusOr<catalogue::v1::Event> CatalogueClient::GetEvent(const std::string& even
 
 StatusOr<catalogue::v1::Series> CatalogueClient::GetSeries(const std::string& series_id) {
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", "Bearer " + token_);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  PreparePeerCall(&ctx, token_, std::chrono::seconds(3));
   catalogue::v1::GetSeriesRequest req;
   req.set_name("series/" + series_id);
   catalogue::v1::GetSeriesResponse resp;
-  grpc::Status st = impl_->stub->GetSeries(&ctx, req, &resp);
-  if (st.error_code() == grpc::StatusCode::NOT_FOUND)
-    return Status::NotFound("series/" + series_id);
-  if (!st.ok()) {
-    return Status::Unavailable("CATALOGUE_UNAVAILABLE",
-                               "the catalogue could not be asked: " + st.error_message());
-  }
+  ECD_RETURN_IF_ERROR(PeerStatus(impl_->stub->GetSeries(&ctx, req, &resp), req.name(),
+                                 "CATALOGUE_UNAVAILABLE", "catalogue"));
   return resp.series();
 }
 
 StatusOr<std::vector<catalogue::v1::Material>> CatalogueClient::ListMaterials(
     const std::string& event_id) {
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", "Bearer " + token_);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  PreparePeerCall(&ctx, token_, std::chrono::seconds(3));
   catalogue::v1::ListMaterialsRequest req;
   req.set_parent("events/" + event_id);
   catalogue::v1::ListMaterialsResponse resp;
-  grpc::Status st = impl_->stub->ListMaterials(&ctx, req, &resp);
-  if (st.error_code() == grpc::StatusCode::NOT_FOUND) return Status::NotFound("events/" + event_id);
-  if (!st.ok()) {
-    return Status::Unavailable("CATALOGUE_UNAVAILABLE",
-                               "the catalogue could not be asked: " + st.error_message());
-  }
+  ECD_RETURN_IF_ERROR(PeerStatus(impl_->stub->ListMaterials(&ctx, req, &resp), req.parent(),
+                                 "CATALOGUE_UNAVAILABLE", "catalogue"));
   return std::vector<catalogue::v1::Material>(resp.materials().begin(), resp.materials().end());
 }
 

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include "common/peer_call.hpp"
 #include "common/pg.hpp"
 #include "ecd/notifications/v1/notifications.grpc.pb.h"
 
@@ -53,8 +54,7 @@ void Courier::Loop() {
         req.set_verification_code(r[3].as<std::string>());
         req.set_pdf(pqxx::binarystring(r[4]).str());
         grpc::ClientContext ctx;
-        ctx.AddMetadata("authorization", "Bearer " + token_);
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        PreparePeerCall(&ctx, token_, std::chrono::seconds(10));
         notifications::v1::SendCertificateResponse resp;
         grpc::Status sent = impl_->stub->SendCertificate(&ctx, req, &resp);
         if (sent.ok() || sent.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "common/crypto.hpp"
+#include "common/peer_call.hpp"
 #include "common/resource_name.hpp"
 #include "ecd/registration/v1/registration.grpc.pb.h"
 
@@ -105,28 +106,19 @@ RegistrationClient::~RegistrationClient() = default;
 
 StatusOr<reg::Registration> RegistrationClient::Get(const std::string& registration_id) {
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", "Bearer " + token_);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  PreparePeerCall(&ctx, token_, std::chrono::seconds(5));
   reg::GetRegistrationRequest req;
   req.set_name("registrations/" + registration_id);
   reg::GetRegistrationResponse resp;
-  grpc::Status st = impl_->stub->GetRegistration(&ctx, req, &resp);
-  if (st.error_code() == grpc::StatusCode::NOT_FOUND) {
-    return Status::NotFound("registrations/" + registration_id);
-  }
-  if (!st.ok()) {
-    return Status::Unavailable(
-        "REGISTRATION_UNAVAILABLE",
-        "the registration service could not be asked: " + st.error_message());
-  }
+  ECD_RETURN_IF_ERROR(PeerStatus(impl_->stub->GetRegistration(&ctx, req, &resp), req.name(),
+                                 "REGISTRATION_UNAVAILABLE", "registration service"));
   return resp.registration();
 }
 
 StatusOr<std::pair<std::vector<std::string>, std::string>> RegistrationClient::Erasures(
     const std::string& token) {
   grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", "Bearer " + token_);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  PreparePeerCall(&ctx, token_, std::chrono::seconds(10));
   reg::ListErasuresRequest req;
   req.set_page_token(token);
   req.set_page_size(500);
@@ -135,11 +127,8 @@ StatusOr<std::pair<std::vector<std::string>, std::string>> RegistrationClient::E
   if (st.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     return Status::InvalidArgument("page_token", "the registration service refused the token");
   }
-  if (!st.ok()) {
-    return Status::Unavailable(
-        "REGISTRATION_UNAVAILABLE",
-        "the registration service could not be asked: " + st.error_message());
-  }
+  ECD_RETURN_IF_ERROR(
+      PeerStatus(st, "erasure feed", "REGISTRATION_UNAVAILABLE", "registration service"));
   std::vector<std::string> ids;
   for (const auto& name : resp.registrations()) ids.push_back(IdOf(name));
   return std::make_pair(std::move(ids), resp.resume_token());

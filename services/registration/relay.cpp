@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 #include <set>
 
+#include "common/peer_call.hpp"
 #include "common/pg.hpp"
 #include "ecd/notifications/v1/notifications.grpc.pb.h"
 
@@ -78,8 +79,7 @@ void Relay::Loop() {
           ev->mutable_occur_time()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
         }
         grpc::ClientContext ctx;
-        ctx.AddMetadata("authorization", "Bearer " + options_.token);
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+        PreparePeerCall(&ctx, options_.token, std::chrono::seconds(30));
         nv1::DeliverEventsResponse resp;
         grpc::Status st = stub->DeliverEvents(&ctx, req, &resp);
         if (!st.ok()) {
