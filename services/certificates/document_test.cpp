@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "services/certificates/sample_facts_test.hpp"
+
 namespace ecd::certificates {
 namespace {
 
@@ -56,22 +58,7 @@ class CertificatePdf : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
-  static CertifiedFacts Facts() {
-    CertifiedFacts f;
-    f.serial = "ECD-2020-0709-4F2K-9QXM";
-    f.verification_code = "7KQ2-M9XD-44TB";
-    f.participant_name = "Zoë Ñúñez-Çelik";
-    f.event_title = "Webinar with the countries of Africa (English)";
-    f.series_title = "Cybercrime and criminal justice in cyberspace";
-    f.event_start = "2020-07-09T08:00:00Z";
-    f.event_end = "2020-07-09T09:45:00Z";
-    f.duration_minutes = 100;
-    f.language = "fr";
-    f.issuer = "Council of Europe, with EU Cyber Direct";
-    f.issue_date = "2020-07-10";
-    f.key_id = "0123456789abcdef";
-    return f;
-  }
+  static CertifiedFacts Facts() { return SampleFacts("fr"); }
 
   static DocumentOptions Options(const std::string& language) {
     DocumentOptions o;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/crypto.hpp"
+#include "services/certificates/sample_facts_test.hpp"
 
 namespace ecd::certificates {
 namespace {
@@ -36,23 +37,6 @@ Keyring MustKeyring(const std::string& private_pem, const std::vector<std::strin
   auto ring = Keyring::FromPem(private_pem, more);
   EXPECT_TRUE(ring.ok()) << ring.status().ToString();
   return ring.ok() ? std::move(*ring) : Keyring();
-}
-
-CertifiedFacts SampleFacts() {
-  CertifiedFacts f;
-  f.serial = "ECD-2020-0709-4F2K-9QXM";
-  f.verification_code = "7KQ2-M9XD-44TB";
-  f.participant_name = "Zoë Ñúñez-Çelik";
-  f.event_title = "Webinar with the countries of Africa (English)";
-  f.series_title = "Cybercrime and criminal justice in cyberspace";
-  f.event_start = "2020-07-09T08:00:00Z";
-  f.event_end = "2020-07-09T09:45:00Z";
-  f.duration_minutes = 100;
-  f.language = "en";
-  f.issuer = "Council of Europe, with EU Cyber Direct";
-  f.issue_date = "2020-07-10";
-  f.key_id = "0123456789abcdef";
-  return f;
 }
 
 void ExpectSameFacts(const CertifiedFacts& a, const CertifiedFacts& b) {
@@ -108,7 +92,7 @@ TEST(Keyring, GeneratedKeyIsEd25519AndItsIdIsTheHashOfTheRawPublicKey) {
 
 TEST(Keyring, SignatureVerifies) {
   Keyring ring = MustKeyring(Keyring::GeneratePrivateKeyPem());
-  const std::string payload = CanonicalPayload(SampleFacts());
+  const std::string payload = CanonicalPayload(SampleFacts("en"));
   const std::string sig = ring.Sign(payload);
   ASSERT_EQ(sig.size(), 64u);
   EXPECT_TRUE(ring.Verify(ring.signing_key_id(), payload, sig));
@@ -121,7 +105,7 @@ TEST(Keyring, SignatureVerifies) {
 
 TEST(Keyring, ChangingAnySingleByteOfThePayloadBreaksTheSignature) {
   Keyring ring = MustKeyring(Keyring::GeneratePrivateKeyPem());
-  const std::string payload = CanonicalPayload(SampleFacts());
+  const std::string payload = CanonicalPayload(SampleFacts("en"));
   const std::string sig = ring.Sign(payload);
   ASSERT_TRUE(ring.Verify(ring.signing_key_id(), payload, sig));
   for (size_t i = 0; i < payload.size(); ++i) {
@@ -148,7 +132,7 @@ TEST(Keyring, PayloadSignedByAnUnknownKeyDoesNotVerify) {
   Keyring ours = MustKeyring(Keyring::GeneratePrivateKeyPem());
   Keyring theirs = MustKeyring(Keyring::GeneratePrivateKeyPem());
   ASSERT_NE(ours.signing_key_id(), theirs.signing_key_id());
-  const std::string payload = CanonicalPayload(SampleFacts());
+  const std::string payload = CanonicalPayload(SampleFacts("en"));
   const std::string sig = theirs.Sign(payload);
   ASSERT_TRUE(theirs.Verify(theirs.signing_key_id(), payload, sig));
 
@@ -163,7 +147,7 @@ TEST(Keyring, PayloadSignedByAnUnknownKeyDoesNotVerify) {
 TEST(Keyring, RotationStillVerifiesCertificatesSignedWithThePreviousKey) {
   const std::string previous_pem = Keyring::GeneratePrivateKeyPem();
   Keyring previous = MustKeyring(previous_pem);
-  CertifiedFacts old_facts = SampleFacts();
+  CertifiedFacts old_facts = SampleFacts("en");
   old_facts.key_id = previous.signing_key_id();
   const std::string old_payload = CanonicalPayload(old_facts);
   const std::string old_sig = previous.Sign(old_payload);
@@ -179,7 +163,7 @@ TEST(Keyring, RotationStillVerifiesCertificatesSignedWithThePreviousKey) {
   EXPECT_TRUE(current.Knows(parsed->key_id));
   EXPECT_TRUE(current.Verify(parsed->key_id, old_payload, old_sig));
   // New certificates are signed with the new key, and verify only under it.
-  const std::string new_payload = CanonicalPayload(SampleFacts());
+  const std::string new_payload = CanonicalPayload(SampleFacts("en"));
   const std::string new_sig = current.Sign(new_payload);
   EXPECT_TRUE(current.Verify(current.signing_key_id(), new_payload, new_sig));
   EXPECT_FALSE(current.Verify(previous.signing_key_id(), new_payload, new_sig));
@@ -259,7 +243,7 @@ TEST(Keyring, MovesKeepTheKeys) {
 // The canonical payload.
 
 TEST(CanonicalPayload, ExactBytes) {
-  EXPECT_EQ(CanonicalPayload(SampleFacts()),
+  EXPECT_EQ(CanonicalPayload(SampleFacts("en")),
             R"j({"serial":"ECD-2020-0709-4F2K-9QXM","verification_code":"7KQ2-M9XD-44TB",)j"
             R"j("participant_name":"Zoë Ñúñez-Çelik",)j"
             R"j("event_title":"Webinar with the countries of Africa (English)",)j"
@@ -315,9 +299,9 @@ TEST(CanonicalPayload, InvalidUtf8BecomesReplacementCharacters) {
 
 TEST(CanonicalPayload, ParseThenSerialiseGivesTheSameBytes) {
   std::vector<CertifiedFacts> samples;
-  samples.push_back(SampleFacts());
+  samples.push_back(SampleFacts("en"));
   samples.push_back(CertifiedFacts{});
-  CertifiedFacts tricky = SampleFacts();
+  CertifiedFacts tricky = SampleFacts("en");
   tricky.participant_name = "Ngozi Okonjo-Iweala";
   tricky.event_title = "\"Quotes\", \\backslashes\\ and\nnew lines: {}[],:";
   tricky.series_title = "Ciberdelincuencia y justicia penal en el ciberespacio — «2020»";
@@ -338,7 +322,7 @@ TEST(CanonicalPayload, ParseThenSerialiseGivesTheSameBytes) {
 
 TEST(CanonicalPayload, SignedPayloadVerifiesAfterParsingAndReserialising) {
   Keyring ring = MustKeyring(Keyring::GeneratePrivateKeyPem());
-  CertifiedFacts f = SampleFacts();
+  CertifiedFacts f = SampleFacts("en");
   f.key_id = ring.signing_key_id();
   const std::string payload = CanonicalPayload(f);
   const std::string sig = ring.Sign(payload);
@@ -349,7 +333,7 @@ TEST(CanonicalPayload, SignedPayloadVerifiesAfterParsingAndReserialising) {
 
 // Each of these is the canonical payload of SampleFacts with one thing changed.
 TEST(ParsePayload, RejectsEverythingCanonicalPayloadDoesNotWrite) {
-  const std::string good = CanonicalPayload(SampleFacts());
+  const std::string good = CanonicalPayload(SampleFacts("en"));
   ASSERT_TRUE(ParsePayload(good).ok());
   auto replace = [&](const std::string& from, const std::string& to) {
     std::string s = good;
