@@ -4,6 +4,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "common/text.hpp"
+
 namespace ecd {
 namespace {
 bool g_json = false;
@@ -90,8 +92,10 @@ void LogCall(std::string_view method, std::string_view code, std::chrono::micros
         kFieldsMarker, JsonEscape(method), code, ms, JsonEscape(request_id), role,
         JsonEscape(message));
   } else {
+    // Input quoted in a message (and the request id) is escaped: it never starts a line.
     spdlog::info("call method={} code={} duration_ms={:.3f} request_id={} role={}{}{}", method,
-                 code, ms, request_id, role, message.empty() ? "" : " error=", message);
+                 code, ms, Escaped(request_id, 128), role,
+                 message.empty() ? "" : " error=", Escaped(message, 500));
   }
 }
 
