@@ -4,6 +4,8 @@
 
 #include "common/countries.hpp"
 #include "common/crypto.hpp"
+#include "common/event_lifecycle.hpp"
+#include "common/time.hpp"
 #include "services/catalogue/validation.hpp"
 
 namespace ecd::catalogue {
@@ -11,10 +13,6 @@ namespace {
 
 constexpr Role kAdmin = Role::kAdmin, kFrontend = Role::kFrontend,
                kIntegration = Role::kIntegration, kService = Role::kService;
-
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000000 + t.nanos() / 1000;
-}
 
 std::string EncodeCursor(int64_t micros, const std::string& id) {
   return std::to_string(micros) + ":" + id;
@@ -232,6 +230,8 @@ StatusOr<v1::Event> Catalogue::Transition(const std::string& name, v1::EventStat
       return Status::FailedPrecondition("EVENT_INCOMPLETE",
                                         "an event needs invited countries to be published");
     }
+    // Completion opens certificates: it must rest on a webinar that has taken place.
+    if (to == v1::EVENT_STATUS_COMPLETED) ECD_RETURN_IF_ERROR(RequireEnded(e, now_()));
     e.set_status(to);
     return Status::Ok();
   });

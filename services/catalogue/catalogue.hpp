@@ -1,6 +1,8 @@
 #pragma once
 // The catalogue's logic, free of gRPC: each method takes the caller and a request, fills the
 // response, and returns a Status. The adapter (service.hpp) binds it to CatalogueService.
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "common/auth.hpp"
@@ -16,7 +18,9 @@ const RoleTable& CatalogueRoles();
 
 class Catalogue {
  public:
-  Catalogue(Repository& repo, const PageTokens& tokens) : repo_(repo), tokens_(tokens) {}
+  // `now`: the clock (microseconds since the epoch) that lifecycle rules are checked against.
+  Catalogue(Repository& repo, const PageTokens& tokens, std::function<int64_t()> now)
+      : repo_(repo), tokens_(tokens), now_(std::move(now)) {}
 
   Status CreateSeries(const CallContext& c, const v1::CreateSeriesRequest& req,
                       v1::CreateSeriesResponse* resp);
@@ -58,6 +62,7 @@ class Catalogue {
 
   Repository& repo_;
   const PageTokens& tokens_;
+  std::function<int64_t()> now_;
 };
 
 }  // namespace ecd::catalogue

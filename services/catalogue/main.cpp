@@ -13,6 +13,7 @@
 #include "common/pg.hpp"
 #include "common/server.hpp"
 #include "common/startup.hpp"
+#include "common/time.hpp"
 #include "services/catalogue/catalogue.hpp"
 #include "services/catalogue/seed.hpp"
 #include "services/catalogue/service.hpp"
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
     spdlog::warn("ECD_PAGE_TOKEN_SECRET is not set: page tokens only work on this replica");
   }
   ecd::PageTokens page_tokens(config.page_token_secret);
-  ecd::catalogue::Catalogue catalogue(repo, page_tokens);
+  ecd::catalogue::Catalogue catalogue(repo, page_tokens, ecd::NowMicros);
   ecd::Authenticator auth(std::move(start.tokens), ecd::catalogue::CatalogueRoles());
   ecd::ServiceHost host(config, ecd::catalogue::kServiceName);
   ecd::CallHandler calls(auth, host.workers(), "catalogue.ecd");

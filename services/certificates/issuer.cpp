@@ -6,8 +6,10 @@
 #include <ctime>
 
 #include "common/crypto.hpp"
+#include "common/event_lifecycle.hpp"
 #include "common/peer_call.hpp"
 #include "common/resource_name.hpp"
+#include "common/time.hpp"
 #include "ecd/registration/v1/registration.grpc.pb.h"
 
 namespace ecd::certificates {
@@ -27,11 +29,6 @@ std::string Code(size_t n) {
   std::string bytes = RandomBytes(n), out;
   for (unsigned char b : bytes) out += kAlphabet[b % 31];
   return out;
-}
-
-void SetMicros(int64_t micros, google::protobuf::Timestamp* t) {
-  t->set_seconds(micros / 1000000);
-  t->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
 }
 
 v1::CertifiedFacts ToProto(const CertifiedFacts& f) {
@@ -178,10 +175,10 @@ Status Issuer::RequestCertificate(const CallContext&, const v1::RequestCertifica
   const int required = (duration * threshold + 99) / 100;  // rounded up: "at least"
   const int attended = registration->attended_minutes();
   auto not_eligible = [&](const std::string& why) {
-    return Status::FailedPrecondition("NOT_ELIGIBLE", why)
-        .With("minutes_attended", std::to_string(attended))
-        .With("minutes_required", std::to_string(required))
-        .With("event_status", cat::EventStatus_Name(event->status()));
+    // The event's status and slot, as every lifecycle refusal gives them.
+    Status st = EventRefusal(*event, NowMicros(), "NOT_ELIGIBLE", why);
+    return st.With("minutes_attended", std::to_string(attended))
+        .With("minutes_required", std::to_string(required));
   };
   if (event->status() != cat::EVENT_STATUS_COMPLETED) {
     return not_eligible("certificates are issued once the event is completed");

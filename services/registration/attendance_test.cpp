@@ -4,7 +4,9 @@
 
 #include <climits>
 #include <cstdint>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,7 +29,19 @@ constexpr int64_t At(int64_t midnight, int h, int m, int s = 0) {
 }
 
 AttendanceRow Row(const std::string& email, int64_t join, int64_t leave) {
-  return AttendanceRow{0, email, join, leave};
+  return AttendanceRow{0, NormaliseEmail(email), true, join, leave};
+}
+
+// A slot wide enough to hold any row of these tests: years 0001 to 9999.
+const int64_t kWideStart = *CivilToUtcMicros({1, 1, 1, 0, 0, 0});
+const int64_t kWideEnd = *CivilToUtcMicros({9999, 12, 31, 23, 59, 59});
+
+std::map<std::string, int> MinutesByEmail(std::vector<AttendanceRow> rows,
+                                          int64_t slot_start = kWideStart,
+                                          int64_t slot_end = kWideEnd) {
+  ParsedReport report;
+  report.rows = std::move(rows);
+  return MinutesInSlot(report, slot_start, slot_end).minutes_by_email;
 }
 
 // A minimal participants table with one data row on line 2.
@@ -218,14 +232,17 @@ TEST(ParseZoomReport, EmptyInputIsAnError) {
   }
 }
 
-TEST(ParseZoomReport, ParticipantsTableWithoutEmailColumnIsAnError) {
+TEST(ParseZoomReport, ParticipantsTableWithoutEmailColumnIsReadWithoutEmails) {
+  // The 2020 webinar report's "Other Attended" section has no email column: its rows are read
+  // and match nobody.
   ParsedReport r = ParseZoomReport(
       "Name,Join Time,Leave Time\n"
       "A,07/09/2020 08:00,07/09/2020 09:00\n");
-  EXPECT_NE(r.error.find("Email"), std::string::npos) << r.error;
-  EXPECT_EQ(r.data_rows, 0);
-  EXPECT_TRUE(r.rows.empty());
-  EXPECT_TRUE(r.malformed.empty());
+  EXPECT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.data_rows, 1);
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(r.rows[0].email, "");
+  EXPECT_TRUE(MinutesInSlot(r, kWideStart, kWideEnd).minutes_by_email.empty());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,18 +268,22 @@ TEST(ParseZoomReport, MalformedRowsReportedWithLinesGoodRowsKept) {
   ASSERT_TRUE(r.error.empty()) << r.error;
   EXPECT_EQ(r.data_rows, 10);
 
-  ASSERT_EQ(r.rows.size(), 2u);
+  // Rows without an email (guests) are read: they match nobody, but they are not malformed.
+  ASSERT_EQ(r.rows.size(), 4u);
   EXPECT_EQ(r.rows[0].line, 5);
   EXPECT_EQ(r.rows[0].email, "good@example.org");
-  EXPECT_EQ(r.rows[1].line, 15);
-  EXPECT_EQ(r.rows[1].email, "good2@example.org");
+  EXPECT_EQ(r.rows[1].line, 9);
+  EXPECT_EQ(r.rows[1].email, "");
+  EXPECT_EQ(r.rows[2].line, 14);
+  EXPECT_EQ(r.rows[2].email, "");
+  EXPECT_EQ(r.rows[3].line, 15);
+  EXPECT_EQ(r.rows[3].email, "good2@example.org");
 
   std::vector<std::pair<int, std::string>> got;
   for (const MalformedLine& m : r.malformed) got.emplace_back(m.line, m.reason);
   const std::vector<std::pair<int, std::string>> expected = {
-      {6, "invalid join time"}, {7, "invalid join time"}, {8, "leave time before join time"},
-      {9, "no email"},          {10, "too few fields"},   {11, "invalid leave time"},
-      {13, "invalid email"},    {14, "no email"},
+      {6, "invalid join time"}, {7, "invalid join time"},   {8, "leave time before join time"},
+      {10, "too few fields"},   {11, "invalid leave time"}, {13, "invalid email"},
   };
   EXPECT_EQ(got, expected);
 }
@@ -352,8 +373,8 @@ TEST(ParseZoomReport, EmailValidation) {
   EXPECT_EQ(RejectionOf(at, to, "ada@"), "invalid email");
   EXPECT_EQ(RejectionOf(at, to, "ada lovelace@example.org"), "invalid email");
   EXPECT_EQ(RejectionOf(at, to, "ada@exa\tmple.org"), "invalid email");
-  EXPECT_EQ(RejectionOf(at, to, ""), "no email");
-  EXPECT_EQ(RejectionOf(at, to, " \t "), "no email");
+  EXPECT_EQ(RejectionOf(at, to, ""), "");  // a guest: read, matches nobody
+  EXPECT_EQ(RejectionOf(at, to, " \t "), "");
 
   const std::string domain = "@example.org";  // 12 characters
   EXPECT_EQ(RejectionOf(at, to, std::string(254 - domain.size(), 'a') + domain), "");
@@ -454,7 +475,7 @@ TEST(ParseZoomReport, OutOfRangeAndGarbageTimesRejected) {
            "04/31/2020 08:00:00",        // April has 30
            "01/32/2020 08:00:00",        //
            "00/10/2020 08:00:00",        // month 0
-           "13/10/2020 08:00:00",        // month 13
+           "13/13/2020 08:00:00",        // month 13 either way
            "07/00/2020 08:00:00",        // day 0
            "07/09/2020 24:00:00",        // hour 24
            "07/09/2020 08:60:00",        // minute 60
@@ -472,7 +493,7 @@ TEST(ParseZoomReport, OutOfRangeAndGarbageTimesRejected) {
            "2020-07-09",                 //
            "2020-07-09T08:00:00+24:00",  // offset hours
            "2020-07-09T08:00:00+02:60",  // offset minutes
-           "2020-07-09T08:00:00+0200",   // offset needs a colon
+           "2020-07-09T08:00:00+2:00",   // offset hours need two digits
            "2020-07-09T08:00:00 Z",      //
            "2020-07-09T08:00:00Zjunk",   //
            "2020-07-09T08:00:00.Z",      // empty fraction
@@ -567,6 +588,10 @@ TEST(MinutesByEmail, HugeSpansSaturate) {
   ParsedReport r = ParseOne("0001-01-01 00:00:00", "9999-12-31T23:59:59Z");
   ASSERT_EQ(r.rows.size(), 1u);
   EXPECT_EQ(MinutesByEmail(r.rows), (std::map<std::string, int>{{"ada@example.org", INT_MAX}}));
+  // Within a 100-minute slot, the same rows count the slot.
+  const int64_t start = At(k2020Jul09, 8, 0);
+  EXPECT_EQ(MinutesByEmail(r.rows, start, start + 100 * kMinute),
+            (std::map<std::string, int>{{"ada@example.org", 100}}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -615,6 +640,231 @@ TEST(ParseZoomReport, HugeRecordIsReadWithoutTrouble) {
   EXPECT_EQ(r.rows[1].line, 4);
   ASSERT_EQ(r.malformed.size(), 1u);
   EXPECT_EQ(r.malformed[0].reason, "invalid email");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sample reports of tests/fixtures/zoom (make_samples.py says who attended when, and why the
+// hand count is what it is). The event: 2020-07-09 08:00-09:40 UTC, 100 minutes.
+
+std::string Sample(const std::string& name) {
+  std::ifstream in(std::string(ECD_ZOOM_FIXTURES) + "/" + name, std::ios::binary);
+  EXPECT_TRUE(in.good()) << name;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const int64_t kSlotStart = At(k2020Jul09, 8, 0);
+const int64_t kSlotEnd = At(k2020Jul09, 9, 40);
+
+ReportOptions InZone(const char* zone) {
+  auto z = TimeZone::Find(zone);
+  EXPECT_TRUE(z.has_value()) << zone;
+  return ReportOptions{*z, kSlotStart, kSlotEnd};
+}
+
+// What a person counting by hand gets for the registered people and the stranger.
+const std::map<std::string, int> kHandCount = {
+    {"awa.diop@justice.gouv.sn", 75},     {"ngozi.okonjo@justice.gov.ng", 70},
+    {"moussa.ba@interieur.gouv.sn", 74},  {"aminata.toure@mae.gouv.ml", 0},
+    {"fatima.zahra@justice.gov.ma", 100}, {"kofi.mensah@mint.gov.gh", 0},
+    {"jean.dupont@example.org", 60},
+};
+
+std::map<std::string, int> PeopleOf(const Attendance& a) {
+  std::map<std::string, int> out;
+  for (const auto& [email, minutes] : a.minutes_by_email) {
+    if (kHandCount.count(email) != 0) out[email] = minutes;
+  }
+  return out;
+}
+
+std::vector<std::pair<int, std::string>> Malformed(const ParsedReport& r) {
+  std::vector<std::pair<int, std::string>> out;
+  for (const auto& m : r.malformed) out.emplace_back(m.line, m.reason);
+  return out;
+}
+
+int NotAttended(const ParsedReport& r) {
+  return static_cast<int>(
+      std::count_if(r.rows.begin(), r.rows.end(), [](const auto& row) { return !row.attended; }));
+}
+
+int WithoutEmail(const ParsedReport& r) {
+  return static_cast<int>(std::count_if(r.rows.begin(), r.rows.end(),
+                                        [](const auto& row) { return row.email.empty(); }));
+}
+
+TEST(ZoomSamples, MeetingParticipants2020WithSummaryInParisTime) {
+  ParsedReport r =
+      ParseZoomReport(Sample("meeting_participants_2020_paris.csv"), InZone("Europe/Paris"));
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.format, ReportFormat::kZoomMeetingParticipants);
+  EXPECT_FALSE(r.unique_users);
+  EXPECT_EQ(r.time_format, "MM/DD/YYYY hh:mm:ss AM/PM");
+  // The summary's start and end, 09:45:00 and 11:52:00 in Paris.
+  EXPECT_EQ(r.meeting_start_micros, At(k2020Jul09, 7, 45));
+  EXPECT_EQ(r.meeting_end_micros, At(k2020Jul09, 9, 52));
+  EXPECT_EQ(r.data_rows, 18);
+  EXPECT_EQ(r.skipped_rows, 0);
+  EXPECT_EQ(Malformed(r), (std::vector<std::pair<int, std::string>>{{20, "invalid leave time"},
+                                                                    {21, "invalid UTF-8"}}));
+  EXPECT_EQ(NotAttended(r), 2);  // two waiting-room rows
+  EXPECT_EQ(WithoutEmail(r), 1);
+  Attendance a = MinutesInSlot(r, kSlotStart, kSlotEnd);
+  EXPECT_EQ(PeopleOf(a), kHandCount);
+  // In a meetings report the host and panelists are rows like any other (they match nobody).
+  EXPECT_EQ(a.minutes_by_email.at("webinars@eucyberdirect.example.eu"), 100);
+  ASSERT_EQ(a.out_of_slot.size(), 1u);
+  EXPECT_EQ(a.out_of_slot[0].email, "kofi.mensah@mint.gov.gh");
+  EXPECT_NE(a.out_of_slot[0].reason.find("2020-07-08T08:00:00Z"), std::string::npos)
+      << a.out_of_slot[0].reason;
+}
+
+TEST(ZoomSamples, MeetingParticipants2025WithoutSummaryInUtc) {
+  ParsedReport r = ParseZoomReport(Sample("meeting_participants_2025_utc.csv"), InZone("UTC"));
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.format, ReportFormat::kZoomMeetingParticipants);
+  EXPECT_EQ(r.meeting_start_micros, 0);
+  EXPECT_EQ(r.data_rows, 14);
+  EXPECT_EQ(Malformed(r), (std::vector<std::pair<int, std::string>>{{14, "invalid leave time"},
+                                                                    {15, "invalid UTF-8"}}));
+  EXPECT_EQ(PeopleOf(MinutesInSlot(r, kSlotStart, kSlotEnd)), kHandCount);
+}
+
+TEST(ZoomSamples, UniqueUsersCountTotalsWithinTheMeetingsPartOfTheSlot) {
+  ParsedReport r = ParseZoomReport(Sample("meeting_participants_unique_users_paris.csv"),
+                                   InZone("Europe/Paris"));
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.format, ReportFormat::kZoomMeetingParticipants);
+  EXPECT_TRUE(r.unique_users);
+  EXPECT_TRUE(r.malformed.empty());
+  // Totals as Zoom sums them (overlapping sessions twice), never more than the slot: without
+  // join and leave times nothing finer can be known.
+  const std::map<std::string, int> expected = {
+      {"awa.diop@justice.gouv.sn", 85},    {"ngozi.okonjo@justice.gov.ng", 100},
+      {"moussa.ba@interieur.gouv.sn", 84}, {"fatima.zahra@justice.gov.ma", 100},
+      {"kofi.mensah@mint.gov.gh", 60},     {"jean.dupont@example.org", 60},
+  };
+  EXPECT_EQ(PeopleOf(MinutesInSlot(r, kSlotStart, kSlotEnd)), expected);
+  // A meeting held on another day than the event's slot credits nobody.
+  Attendance other_day = MinutesInSlot(r, kSlotStart + 86400 * kSecond, kSlotEnd + 86400 * kSecond);
+  EXPECT_EQ(other_day.minutes_by_email.at("awa.diop@justice.gouv.sn"), 0);
+  EXPECT_EQ(other_day.out_of_slot.size(), 7u);
+}
+
+TEST(ZoomSamples, WebinarAttendees2020CountsOnlyAttendeeSections) {
+  ParsedReport r =
+      ParseZoomReport(Sample("webinar_attendees_2020_dakar.csv"), InZone("Africa/Dakar"));
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.format, ReportFormat::kZoomWebinarAttendees);
+  EXPECT_EQ(r.time_format, "Mon D, YYYY HH:mm:ss");
+  EXPECT_EQ(r.skipped_rows, 2);  // host, panelist
+  EXPECT_EQ(r.data_rows, 15);    // 14 attendee rows and one "Other Attended"
+  EXPECT_EQ(Malformed(r), (std::vector<std::pair<int, std::string>>{{25, "invalid leave time"},
+                                                                    {26, "invalid UTF-8"}}));
+  EXPECT_EQ(NotAttended(r), 1);
+  EXPECT_EQ(WithoutEmail(r), 1);  // "Other Attended" has no email column
+  Attendance a = MinutesInSlot(r, kSlotStart, kSlotEnd);
+  EXPECT_EQ(PeopleOf(a), kHandCount);
+  EXPECT_EQ(a.minutes_by_email.count("webinars@eucyberdirect.example.eu"), 0u);
+  EXPECT_EQ(a.minutes_by_email.count("alexander.seger@coe.example.int"), 0u);
+}
+
+TEST(ZoomSamples, WebinarAttendees2025SameMinutesInEveryZone) {
+  for (const auto& [file, zone] :
+       {std::pair{"webinar_attendees_2025_paris.csv", "Europe/Paris"},
+        std::pair{"webinar_attendees_2025_new_york.csv", "America/New_York"}}) {
+    SCOPED_TRACE(file);
+    ParsedReport r = ParseZoomReport(Sample(file), InZone(zone));
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    EXPECT_EQ(r.format, ReportFormat::kZoomWebinarAttendees);
+    EXPECT_EQ(r.skipped_rows, 3);  // host, panelist, and Awa while she was a panelist
+    EXPECT_EQ(r.data_rows, 14);
+    EXPECT_EQ(NotAttended(r), 1);
+    EXPECT_EQ(r.malformed.size(), 2u);
+    EXPECT_EQ(PeopleOf(MinutesInSlot(r, kSlotStart, kSlotEnd)), kHandCount);
+  }
+  // Read in the wrong zone, the same file gives other figures: the zone matters.
+  ParsedReport wrong =
+      ParseZoomReport(Sample("webinar_attendees_2025_new_york.csv"), InZone("UTC"));
+  EXPECT_NE(PeopleOf(MinutesInSlot(wrong, kSlotStart, kSlotEnd)), kHandCount);
+}
+
+TEST(ZoomSamples, OtherFilesAreNotReports) {
+  for (const std::string& csv : {
+           std::string("Topic,ID,Host,Duration (minutes),Start time,End time,Participants\n"
+                       "Webinar,84759841045,Host (h@x.org),100,07/09/2020 08:00:00 AM,"
+                       "07/09/2020 09:40:00 AM,9\n"),  // the meetings list, not participants
+           std::string("Registration ID,First Name,Last Name,Email,Registration Time\n"
+                       "1,Awa,Diop,awa.diop@justice.gouv.sn,07/01/2020 10:00:00 AM\n"),
+           std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16),
+       }) {
+    ParsedReport r = ParseZoomReport(csv);
+    EXPECT_FALSE(r.error.empty()) << csv;
+    EXPECT_EQ(r.format, ReportFormat::kUnknown);
+    EXPECT_FALSE(r.first_line.empty());
+  }
+}
+
+TEST(ParseZoomReport, DayFirstDatesWhenTheFileSaysSo) {
+  // 13/07 can only be day-first: the whole file is read day-first (a spreadsheet re-save).
+  ParsedReport r = ParseZoomReport(
+      "User Email,Join Time,Leave Time\n"
+      "a@x.org,09/07/2020 08:00,09/07/2020 09:00\n"
+      "b@x.org,13/07/2020 08:00,13/07/2020 08:30\n");
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[0].join_micros, At(k2020Jul09, 8, 0));
+  EXPECT_EQ(r.time_format, "DD/MM/YYYY HH:mm");
+  // Nothing over 12: the reading that puts the times at the event wins.
+  ReportOptions july9{TimeZone::Utc(), At(k2020Jul09, 8, 0), At(k2020Jul09, 9, 40)};
+  ParsedReport ambiguous = ParseZoomReport(
+      "User Email,Join Time,Leave Time\na@x.org,09.07.2020 08:00,09.07.2020 09:00\n", july9);
+  ASSERT_EQ(ambiguous.rows.size(), 1u);
+  EXPECT_EQ(ambiguous.rows[0].join_micros, At(k2020Jul09, 8, 0));
+  EXPECT_EQ(ambiguous.time_format, "DD.MM.YYYY HH:mm");
+  ParsedReport us = ParseZoomReport(
+      "User Email,Join Time,Leave Time\na@x.org,07/09/2020 08:00 AM,07/09/2020 09:00 AM\n", july9);
+  EXPECT_EQ(us.rows[0].join_micros, At(k2020Jul09, 8, 0));
+  EXPECT_EQ(us.time_format, "MM/DD/YYYY hh:mm AM/PM");
+}
+
+TEST(ParseZoomReport, WebinarTimeFormatsAndBoms) {
+  ParsedReport r = ParseZoomReport(
+      "\xEF\xBB\xBF\xEF\xBB\xBF"  // one export seen with two
+      "Attendee Details,\r\n"
+      "Attended,Email,Join Time,Leave Time,Time in Session (minutes)\r\n"
+      "Yes,a@x.org,\"Jul 9, 2020 8:00 AM\",\"Jul 9, 2020 9:40 AM\",100\r\n"
+      "Yes,b@x.org,\"July 09, 2020 08:00:00\",\"Sept 9, 2020 09:00:00\",60\r\n");
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[0].join_micros, At(k2020Jul09, 8, 0));
+  EXPECT_EQ(r.rows[0].leave_micros, At(k2020Jul09, 9, 40));
+  EXPECT_EQ(r.rows[1].join_micros, At(k2020Jul09, 8, 0));
+  EXPECT_EQ(r.time_format, "Mon D, YYYY hh:mm AM/PM");
+}
+
+TEST(MinutesInSlot, TheIssuesCasesCountedByHand) {
+  const int64_t s = At(k2020Jul09, 8, 0), e = At(k2020Jul09, 9, 40);
+  // 08:00-08:30, 08:20-09:00, 09:10-09:25: 75.
+  EXPECT_EQ(MinutesByEmail({Row("a@x.org", At(k2020Jul09, 8, 0), At(k2020Jul09, 8, 30)),
+                            Row("a@x.org", At(k2020Jul09, 8, 20), At(k2020Jul09, 9, 0)),
+                            Row("a@x.org", At(k2020Jul09, 9, 10), At(k2020Jul09, 9, 25))},
+                           s, e),
+            (std::map<std::string, int>{{"a@x.org", 75}}));
+  // 00:00-23:00 the same day: the slot, 100.
+  EXPECT_EQ(MinutesByEmail({Row("a@x.org", At(k2020Jul09, 0, 0), At(k2020Jul09, 23, 0))}, s, e),
+            (std::map<std::string, int>{{"a@x.org", 100}}));
+  // Decades: still the slot.
+  EXPECT_EQ(MinutesByEmail({Row("a@x.org", At(k2000Feb29, 0, 0), At(k2021Jan01, 0, 0))}, s, e),
+            (std::map<std::string, int>{{"a@x.org", 100}}));
+  // Another day: 0, and reported.
+  ParsedReport r;
+  r.rows = {Row("a@x.org", At(k2020Jul10, 8, 0), At(k2020Jul10, 9, 0)),
+            Row("a@x.org", At(k2020Jul09, 9, 40), At(k2020Jul09, 9, 50))};  // right after
+  Attendance a = MinutesInSlot(r, s, e);
+  EXPECT_EQ(a.minutes_by_email.at("a@x.org"), 0);
+  EXPECT_EQ(a.out_of_slot.size(), 2u);
 }
 
 }  // namespace

@@ -7,6 +7,9 @@
 
 #include "common/countries.hpp"
 #include "common/crypto.hpp"
+#include "common/event_lifecycle.hpp"
+#include "common/text.hpp"
+#include "common/time.hpp"
 #include "services/registration/attendance.hpp"
 #include "services/registration/validation.hpp"
 
@@ -16,10 +19,6 @@ namespace {
 namespace cat = ::ecd::catalogue::v1;
 constexpr Role kAdmin = Role::kAdmin, kFrontend = Role::kFrontend,
                kIntegration = Role::kIntegration, kService = Role::kService;
-
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000000 + t.nanos() / 1000;
-}
 
 std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
 
@@ -207,7 +206,10 @@ Status Registrations::CancelRegistration(const CallContext& c,
                     "the cancellation token does not match this registration");
     }
   }
-  auto change = d_.repo.Cancel(*id);
+  // Once the event is over, a freed seat goes to nobody: promotions have stopped.
+  auto event = EventOfRegistration(*id);
+  if (!event.ok()) return event.status();
+  auto change = d_.repo.Cancel(*id, event->status() == cat::EVENT_STATUS_PUBLISHED);
   if (!change.ok()) return change.status();
   Remember(change->quotas);
   *resp->mutable_registration() = change->registration;
@@ -219,6 +221,9 @@ Status Registrations::ApproveRegistration(const CallContext&,
                                           v1::ApproveRegistrationResponse* resp) {
   auto id = ParseRegistrationName(req.name(), "name");
   if (!id.ok()) return id.status();
+  auto event = EventOfRegistration(*id);
+  if (!event.ok()) return event.status();
+  ECD_RETURN_IF_ERROR(RequireActive(*event, d_.now_micros(), "approving a registration"));
   auto change = d_.repo.Approve(*id);
   if (!change.ok()) return change.status();
   *resp->mutable_registration() = change->registration;
@@ -231,6 +236,9 @@ Status Registrations::RejectRegistration(const CallContext&,
   auto id = ParseRegistrationName(req.name(), "name");
   if (!id.ok()) return id.status();
   if (req.reason().size() > 1000) return Status::InvalidArgument("reason", "at most 1000 bytes");
+  auto event = EventOfRegistration(*id);
+  if (!event.ok()) return event.status();
+  ECD_RETURN_IF_ERROR(RequireActive(*event, d_.now_micros(), "rejecting a registration"));
   auto change = d_.repo.Reject(*id);
   if (!change.ok()) return change.status();
   Remember(change->quotas);
@@ -296,29 +304,88 @@ Status Registrations::ImportAttendance(const CallContext& c, const v1::ImportAtt
   if (req.report_csv().size() > kMaxReportBytes) {
     return Status::InvalidArgument("report_csv", "must be at most 10 MiB");
   }
+  const std::string zone_name = req.time_zone().empty() ? "UTC" : req.time_zone();
+  const std::optional<TimeZone> zone = TimeZone::Find(zone_name);
+  if (!zone) {
+    return Status::InvalidArgument("time_zone",
+                                   "must be a canonical IANA time zone like "
+                                   "Europe/Brussels (got \"" +
+                                       Escaped(req.time_zone(), 64) + "\")");
+  }
   auto id = VisibleEvent(c, req.event());
   if (!id.ok()) return id.status();
-  ParsedReport report = ParseZoomReport(req.report_csv());
-  if (!report.error.empty()) return Status::InvalidArgument("report_csv", report.error);
-  auto minutes = MinutesByEmail(report.rows);
-  auto matched = d_.repo.RecordAttendance(*id, minutes);
+  auto event = d_.catalogue.GetEvent(*id);
+  if (!event.ok()) return event.status();
+  const int64_t now = d_.now_micros();
+  ECD_RETURN_IF_ERROR(RequireHeld(*event, now, "importing attendance"));
+  ECD_RETURN_IF_ERROR(RequireStarted(*event, now, "importing attendance"));
+  const int64_t slot_start = Micros(event->start_time()), slot_end = Micros(event->end_time());
+
+  ParsedReport report =
+      ParseZoomReport(req.report_csv(), ReportOptions{*zone, slot_start, slot_end});
+  if (!report.error.empty()) {
+    return Status(Code::kInvalidArgument, "REPORT_FORMAT_UNKNOWN", report.error)
+        .With("field", "report_csv")
+        .With("first_line", Escaped(report.first_line, 200));
+  }
+  const Attendance attendance = MinutesInSlot(report, slot_start, slot_end);
+  auto registered = d_.repo.RegisteredEmails(*id);
+  if (!registered.ok()) return registered.status();
+  std::map<std::string, int> matched_minutes;
+  for (const auto& [email, minutes] : attendance.minutes_by_email) {
+    if (registered->count(email) != 0) matched_minutes.emplace(email, minutes);
+  }
+  if (matched_minutes.empty()) {
+    // Nothing to record: say what the file held and what it was expected to hold (admin only).
+    auto list = [](auto begin, auto end) {
+      std::string out;
+      for (int n = 0; begin != end && n < 5; ++begin, ++n) {
+        out += (out.empty() ? "" : ", ") + Escaped(*begin, 100);
+      }
+      return out;
+    };
+    std::vector<std::string> seen;
+    for (const auto& [email, unused] : attendance.minutes_by_email) seen.push_back(email);
+    return Status::FailedPrecondition(
+               "NO_ROW_MATCHED",
+               "no row of this " + std::string(ReportFormatName(report.format)) + " report (" +
+                   std::to_string(report.data_rows) + " rows, " +
+                   std::to_string(report.malformed.size()) +
+                   " malformed) matches a registration of the event: nothing was recorded")
+        .With("field", "report_csv")
+        .With("report_format", ReportFormatName(report.format))
+        .With("rows", std::to_string(report.data_rows))
+        .With("report_emails", list(seen.begin(), seen.end()))
+        .With("registered_emails", list(registered->begin(), registered->end()))
+        .With("registered_count", std::to_string(registered->size()));
+  }
+  auto matched = d_.repo.RecordAttendance(*id, matched_minutes);
   if (!matched.ok()) return matched.status();
-  std::set<std::string> matched_emails;
   for (const auto& m : *matched) {
-    matched_emails.insert(m.email);
     auto* a = resp->add_attendance();
     a->set_registration("registrations/" + m.registration_id);
     a->set_email(m.email);
     a->set_attended_minutes(m.minutes);
   }
+  resp->set_format(static_cast<v1::ReportFormat>(report.format));
+  resp->set_time_zone(zone->name());
+  resp->set_time_format(report.time_format);
+  resp->set_unique_users(report.unique_users);
   resp->set_rows(report.data_rows);
-  for (const auto& row : report.rows) {
-    if (matched_emails.count(row.email)) resp->set_matched_rows(resp->matched_rows() + 1);
-  }
+  resp->set_skipped_rows(report.skipped_rows);
   // Bounded answers: a file of junk must not make a response larger than a message may be.
   constexpr int kMaxListed = 1000;
-  for (const auto& [email, unused] : minutes) {
-    if (matched_emails.count(email)) continue;
+  for (const auto& row : report.rows) {
+    if (!row.attended) resp->set_not_attended_rows(resp->not_attended_rows() + 1);
+    if (matched_minutes.count(row.email) != 0) {
+      resp->set_matched_rows(resp->matched_rows() + 1);
+      continue;
+    }
+    resp->set_unmatched_rows(resp->unmatched_rows() + 1);
+    if (row.email.empty()) resp->set_rows_without_email(resp->rows_without_email() + 1);
+  }
+  for (const auto& [email, unused] : attendance.minutes_by_email) {
+    if (matched_minutes.count(email) != 0) continue;
     resp->set_unmatched_count(resp->unmatched_count() + 1);
     if (resp->unmatched_emails_size() < kMaxListed) resp->add_unmatched_emails(email);
   }
@@ -329,6 +396,14 @@ Status Registrations::ImportAttendance(const CallContext& c, const v1::ImportAtt
     m->set_line(bad.line);
     m->set_reason(bad.reason);
   }
+  resp->set_out_of_slot_count(static_cast<int32_t>(attendance.out_of_slot.size()));
+  for (const auto& row : attendance.out_of_slot) {
+    if (resp->out_of_slot_rows_size() >= kMaxListed) break;
+    auto* o = resp->add_out_of_slot_rows();
+    o->set_line(row.line);
+    o->set_email(row.email);
+    o->set_reason(row.reason);
+  }
   return Status::Ok();
 }
 
@@ -337,7 +412,16 @@ Status Registrations::ErasePersonalData(const CallContext&, const v1::ErasePerso
   if (!IsPlausibleEmail(req.email())) {
     return Status::InvalidArgument("email", "is not a valid email address");
   }
-  auto result = d_.repo.Erase(NormalisedEmail(req.email()));
+  const std::string email = NormalisedEmail(req.email());
+  auto events = d_.repo.EventsOfEmail(email);
+  if (!events.ok()) return events.status();
+  std::set<std::string> closed;  // no promotion there
+  for (const auto& event_id : *events) {
+    auto event = d_.catalogue.GetEvent(event_id);
+    if (!event.ok() && event.status().code() != Code::kNotFound) return event.status();
+    if (!event.ok() || event->status() != cat::EVENT_STATUS_PUBLISHED) closed.insert(event_id);
+  }
+  auto result = d_.repo.Erase(email, closed);
   if (!result.ok()) return result.status();
   Remember(result->quotas);
   resp->set_erased(result->erased);
@@ -367,6 +451,16 @@ Status Registrations::ListErasures(const CallContext&, const v1::ListErasuresReq
       after ? d_.page_tokens.Seal("erasures", std::to_string(after->micros) + ":" + after->id)
             : req.page_token());
   return Status::Ok();
+}
+
+StatusOr<catalogue::v1::Event> Registrations::EventOfRegistration(const std::string& id) {
+  auto reg = d_.repo.Get(id);
+  if (!reg.ok()) return reg.status();
+  auto event = d_.catalogue.GetEvent(IdOf(reg->event()));
+  if (!event.ok() && event.status().code() == Code::kNotFound) {
+    return Status::FailedPrecondition("EVENT_NOT_FOUND", reg->event() + " no longer exists");
+  }
+  return event;
 }
 
 StatusOr<std::vector<v1::Registration>> Registrations::ExportPage(

@@ -70,6 +70,8 @@ class Registrations {
 
  private:
   void Remember(const std::vector<QuotaState>& quotas);
+  // The catalogue's event of registration `id` (NOT_FOUND for an unknown registration).
+  StatusOr<catalogue::v1::Event> EventOfRegistration(const std::string& id);
   // The event exists, is published, its window is open and the country is invited.
   Status CheckOpen(const StatusOr<catalogue::v1::Event>& event, const v1::RegisterRequest& req);
 

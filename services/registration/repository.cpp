@@ -96,10 +96,14 @@ std::optional<Lock> LockQuota(pqxx::transaction_base& tx, const std::string& eve
 }
 
 // A seat was freed in (event, country): the first waitlisted registration of that country takes
-// it, in the same transaction.
+// it, in the same transaction, unless promotions have stopped (the event is over).
 void FreeSeatAndPromote(pqxx::transaction_base& tx, const std::string& event_id,
-                        const std::string& country, bool manual, Change* change) {
+                        const std::string& country, bool manual, bool promote, Change* change) {
   QuotaState q = QuotaFromRow(Exec(tx, sql::kFreeSeat, event_id, country).at(0));
+  if (!promote) {
+    change->quotas.push_back(q);
+    return;
+  }
   auto next = Exec(tx, sql::kFirstWaitlisted, event_id, country);
   if (!next.empty()) {
     auto promoted = Exec(tx, sql::kPromoteSeat, event_id, country);
@@ -215,7 +219,7 @@ namespace {
 // returns the new one (or an error); seats and the waiting list follow.
 template <class Decide>
 Status Transition(PgPool& pool, const std::string& id, const char* kind, Decide decide,
-                  Change* change) {
+                  Change* change, bool promote = true) {
   return pool.Transact([&](pqxx::work& tx) -> Status {
     *change = Change();
     auto where = Exec(tx, sql::kWhereIs, id);
@@ -234,7 +238,7 @@ Status Transition(PgPool& pool, const std::string& id, const char* kind, Decide 
     change->registration = Read(tx, id);
     Outbox(tx, kind, change->registration);
     if (HoldsSeat(status) && !HoldsSeat(*next)) {
-      FreeSeatAndPromote(tx, event_id, country, lock->manual, change);
+      FreeSeatAndPromote(tx, event_id, country, lock->manual, promote, change);
     } else if (status == kWaitlisted && *next != kWaitlisted) {
       change->quotas.push_back(
           QuotaFromRow(Exec(tx, sql::kLeaveWaitlist, event_id, country).at(0)));
@@ -246,12 +250,12 @@ Status Transition(PgPool& pool, const std::string& id, const char* kind, Decide 
 
 }  // namespace
 
-StatusOr<Change> Repository::Cancel(const std::string& id) {
+StatusOr<Change> Repository::Cancel(const std::string& id, bool promote) {
   Change change;
   Status st = Transition(
       pool_, id, "cancelled",
       [](int status) -> StatusOr<int> { return status == kRejected ? kRejected : kCancelled; },
-      &change);
+      &change, promote);
   if (!st.ok()) return st;
   return change;
 }
@@ -327,6 +331,18 @@ StatusOr<std::vector<QuotaState>> Repository::QuotasOfEvent(const std::string& e
   return out;
 }
 
+StatusOr<std::set<std::string>> Repository::RegisteredEmails(const std::string& event_id) {
+  std::set<std::string> out;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    for (const auto& r : Exec(tx, sql::kRegisteredEmails, event_id)) {
+      out.insert(r[0].as<std::string>());
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
 StatusOr<std::vector<AttendanceUpdate>> Repository::RecordAttendance(
     const std::string& event_id, const std::map<std::string, int>& minutes_by_email) {
   std::vector<AttendanceUpdate> out;
@@ -351,7 +367,21 @@ StatusOr<std::vector<AttendanceUpdate>> Repository::RecordAttendance(
   return out;
 }
 
-StatusOr<EraseResult> Repository::Erase(const std::string& email_norm) {
+StatusOr<std::vector<std::string>> Repository::EventsOfEmail(const std::string& email_norm) {
+  std::vector<std::string> out;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    for (const auto& r : Exec(tx, sql::kEmailPlaces, email_norm)) {
+      const std::string event_id = r[0].as<std::string>();
+      if (out.empty() || out.back() != event_id) out.push_back(event_id);
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+StatusOr<EraseResult> Repository::Erase(const std::string& email_norm,
+                                        const std::set<std::string>& closed_events) {
   EraseResult result;
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
     result = EraseResult();
@@ -368,7 +398,8 @@ StatusOr<EraseResult> Repository::Erase(const std::string& email_norm) {
       if (HoldsSeat(status) || status == kWaitlisted) {
         Exec(tx, sql::kSetStatus, id, kCancelled);
         if (HoldsSeat(status)) {
-          FreeSeatAndPromote(tx, event_id, country, manual[{event_id, country}], &change);
+          FreeSeatAndPromote(tx, event_id, country, manual[{event_id, country}],
+                             closed_events.count(event_id) == 0, &change);
         } else {
           change.quotas.push_back(
               QuotaFromRow(Exec(tx, sql::kLeaveWaitlist, event_id, country).at(0)));

@@ -4,6 +4,7 @@
 // transaction.
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -79,8 +80,9 @@ class Repository {
   // list. ALREADY_EXISTS (ALREADY_REGISTERED) for a second active registration of one email.
   StatusOr<Change> Register(const EventRules& event, const v1::Participant& participant,
                             const std::string& request_id, const std::string& request_hash);
-  // Cancels (idempotent: a cancelled one is returned as it is); frees the seat and promotes.
-  StatusOr<Change> Cancel(const std::string& id);
+  // Cancels (idempotent: a cancelled one is returned as it is); frees the seat and, when
+  // `promote`, gives it to the first waitlisted registration of the country.
+  StatusOr<Change> Cancel(const std::string& id, bool promote = true);
   StatusOr<Change> Approve(const std::string& id);
   StatusOr<Change> Reject(const std::string& id);
 
@@ -89,11 +91,18 @@ class Repository {
                                                const std::optional<Cursor>& after, int limit);
   StatusOr<std::vector<QuotaState>> QuotasOfEvent(const std::string& event_id);
 
+  // The normalised emails registered for the event (erased ones excepted), sorted.
+  StatusOr<std::set<std::string>> RegisteredEmails(const std::string& event_id);
   // Sets the minutes of the matching registrations (by normalised email); unchanged ones write
   // nothing. Returns what matched.
   StatusOr<std::vector<AttendanceUpdate>> RecordAttendance(
       const std::string& event_id, const std::map<std::string, int>& minutes_by_email);
-  StatusOr<EraseResult> Erase(const std::string& email_norm);
+  // The events (ids, sorted) where `email_norm` has registrations not yet erased.
+  StatusOr<std::vector<std::string>> EventsOfEmail(const std::string& email_norm);
+  // Anonymises every registration of `email_norm`; freed seats are promoted except in
+  // `closed_events` (completed or cancelled).
+  StatusOr<EraseResult> Erase(const std::string& email_norm,
+                              const std::set<std::string>& closed_events = {});
   // Erased registrations after `after` (their erasure time and id), oldest first.
   StatusOr<std::vector<std::pair<std::string, Cursor>>> Erasures(const std::optional<Cursor>& after,
                                                                  int limit);

@@ -150,6 +150,10 @@ inline constexpr SqlStatement kAttendanceCandidates = {
     "SELECT id::text, email_norm FROM registration.registrations WHERE event_id = $1"
     " AND email_norm = ANY($2::text[]) AND NOT erased ORDER BY (status IN (1, 2, 3)) DESC,"
     " create_time DESC"};
+inline constexpr SqlStatement kRegisteredEmails = {
+    "registered_emails",
+    "SELECT DISTINCT email_norm FROM registration.registrations WHERE event_id = $1 AND NOT erased"
+    " ORDER BY 1"};
 inline constexpr SqlStatement kSetAttendance = {
     "set_attendance",
     "UPDATE registration.registrations SET attended_minutes = $2, update_time = now()"

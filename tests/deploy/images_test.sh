@@ -285,13 +285,23 @@ keys=$(curl_grpc "$FRONTEND" "$CERTS/ecd.certificates.v1.CertificateService/List
 signing=$(json "','.join(k['keyId'] for k in j.get('keys', []) if k.get('signing'))" <<<"$keys")
 [[ $signing == "$KEY_ID" ]] || fail "ListSigningKeys: $keys (want $KEY_ID signing)"
 echo "ListSigningKeys: $signing signing"
+# The webinar took place: its slot moves into the past, attendance is imported (times in
+# Paris time, as a Zoom account there writes them), then the event is completed.
+curl_grpc "$ADMIN" "$CAT/ecd.catalogue.v1.CatalogueService/UpdateEvent" \
+  "{\"event\": {\"name\": \"$event\", \"startTime\": \"2020-07-09T08:00:00Z\",
+    \"endTime\": \"2020-07-09T09:45:00Z\"}, \"updateMask\": \"startTime,endTime\"}" \
+  >/dev/null || fail "UpdateEvent (slot in the past)"
+csv=$(printf '%s\n' "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes)" \
+  "Awa Diop,awa.diop@justice.example,07/09/2020 10:00:00 AM,07/09/2020 11:35:00 AM,95" |
+  base64 -w0)
+imported=$(curl_grpc "$ADMIN" "$REG/ecd.registration.v1.RegistrationService/ImportAttendance" \
+  "{\"event\": \"$event\", \"reportCsv\": \"$csv\", \"timeZone\": \"Europe/Paris\"}") ||
+  fail "ImportAttendance"
+[[ $(json "j.get('matchedRows', 0)" <<<"$imported") == 1 ]] || fail "ImportAttendance: $imported"
+[[ $(json "j['attendance'][0]['attendedMinutes']" <<<"$imported") == 95 ]] ||
+  fail "ImportAttendance minutes: $imported"
 curl_grpc "$ADMIN" "$CAT/ecd.catalogue.v1.CatalogueService/CompleteEvent" "{\"name\": \"$event\"}" \
   >/dev/null || fail "CompleteEvent"
-csv=$(printf '%s\n' "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes)" \
-  "Awa Diop,awa.diop@justice.example,2020-07-09 08:00:00,2020-07-09 09:35:00,95" | base64 -w0)
-imported=$(curl_grpc "$ADMIN" "$REG/ecd.registration.v1.RegistrationService/ImportAttendance" \
-  "{\"event\": \"$event\", \"reportCsv\": \"$csv\"}") || fail "ImportAttendance"
-[[ $(json "j.get('matchedRows', 0)" <<<"$imported") == 1 ]] || fail "ImportAttendance: $imported"
 issued=$(curl_grpc "$FRONTEND" "$CERTS/ecd.certificates.v1.CertificateService/RequestCertificate" \
   "{\"registration\": \"$registration\"}") || fail "RequestCertificate"
 certificate=$(json "j['certificate']['name']" <<<"$issued")

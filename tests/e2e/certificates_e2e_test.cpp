@@ -9,6 +9,7 @@
 #include <fstream>
 #include <pqxx/pqxx>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "common/crypto.hpp"
@@ -141,8 +142,14 @@ class CertificatesE2E : public ::testing::Test {
     EXPECT_TRUE(st.ok()) << st.error_message();
     return resp.registration().name();
   }
-  // Zoom rows giving each email `minutes` from 08:00.
+  // The webinar took place on 2020-07-09, 08:00-09:45 UTC (100 minutes stated).
+  void Happened(const std::string& event) {
+    auto st = MoveSlot(catalogue(), TestTokens().admin, event, "2020-07-09T08:00:00Z", 105);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  // Zoom rows giving each email `minutes` from 08:00, once the webinar took place.
   void Attendance(const std::string& event, const std::vector<std::pair<std::string, int>>& rows) {
+    Happened(event);
     std::string csv = "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes)\n";
     for (const auto& [email, minutes] : rows) {
       char leave[32];
@@ -214,6 +221,54 @@ TEST_F(CertificatesE2E, EligibilityAtTheThresholdAndOnlyOnceCompleted) {
   cv1::Certificate again;
   ASSERT_TRUE(Request(exact, &again).ok());
   EXPECT_EQ(again.name(), cert.name()) << "asking again returns the same certificate";
+}
+
+// The organiser's path with a real Zoom webinar attendee report, exported in Paris time: the
+// 75-minute participant gets a certificate, the 74-minute one is told both figures.
+TEST_F(CertificatesE2E, WebinarAttendeeReportToCertificates) {
+  const std::string event = CreateEvent();
+  const std::string awa = Register(event, "Awa", "Diop", "awa.diop@justice.gouv.sn", "fr");
+  const std::string moussa = Register(event, "Moussa", "Ba", "moussa.ba@interieur.gouv.sn", "fr");
+  const std::string aminata =
+      Register(event, "Aminata", "Touré", "aminata.toure@mae.gouv.ml", "fr");
+  ASSERT_TRUE(MoveSlot(catalogue(), TestTokens().admin, event, "2020-07-09T08:00:00Z", 100).ok());
+  std::ifstream in(std::string(ECD_ZOOM_FIXTURES) + "/webinar_attendees_2025_paris.csv",
+                   std::ios::binary);
+  std::ostringstream csv;
+  csv << in.rdbuf();
+  ASSERT_FALSE(csv.str().empty());
+  reg::ImportAttendanceRequest import;
+  import.set_event(event);
+  import.set_report_csv(csv.str());
+  import.set_time_zone("Europe/Paris");
+  reg::ImportAttendanceResponse imported;
+  auto st = registrations().ImportAttendance(Ctx(TestTokens().admin).get(), import, &imported);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(imported.format(), reg::REPORT_FORMAT_ZOOM_WEBINAR_ATTENDEES);
+  EXPECT_EQ(imported.time_zone(), "Europe/Paris");
+  EXPECT_EQ(imported.time_format(), "Mon D, YYYY HH:mm:ss");
+  EXPECT_EQ(imported.rows(), 14);
+  EXPECT_EQ(imported.skipped_rows(), 3);
+  EXPECT_EQ(imported.malformed_count(), 2);
+  EXPECT_EQ(imported.not_attended_rows(), 1);
+  EXPECT_EQ(imported.matched_rows(), 1 + 3 + 1);  // Aminata's "No", Awa's three, Moussa's one
+  std::map<std::string, int> minutes;
+  for (const auto& a : imported.attendance()) minutes[a.email()] = a.attended_minutes();
+  EXPECT_EQ(minutes, (std::map<std::string, int>{{"aminata.toure@mae.gouv.ml", 0},
+                                                 {"awa.diop@justice.gouv.sn", 75},
+                                                 {"moussa.ba@interieur.gouv.sn", 74}}));
+  Complete(event);
+  cv1::Certificate cert;
+  st = Request(awa, &cert);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(cert.state(), cv1::CERTIFICATE_STATE_VALID);
+  st = Request(moussa, &cert);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(InfoOf(st).reason(), "NOT_ELIGIBLE");
+  EXPECT_EQ(InfoOf(st).metadata().at("minutes_attended"), "74");
+  EXPECT_EQ(InfoOf(st).metadata().at("minutes_required"), "75");
+  st = Request(aminata, &cert);
+  EXPECT_EQ(InfoOf(st).metadata().at("minutes_attended"), "0");
 }
 
 TEST_F(CertificatesE2E, ConcurrentRequestsGiveOneCertificate) {

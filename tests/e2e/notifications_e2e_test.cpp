@@ -512,6 +512,9 @@ TEST_F(NotificationsE2E, CertificateArrivesWithThePdfAttached) {
   ASSERT_TRUE(certs.WaitHealth("SERVING", std::chrono::seconds(30))) << certs.process().Log();
   const std::string event = s().CreateEvent({"SN"}, 4, std::chrono::hours(48));
   auto r = s().Register(s().registration(), event, "certified@justice.sn", "es");
+  // The webinar took place (attendance and completion need it to be over).
+  ASSERT_TRUE(
+      MoveSlot(s().catalogue(), TestTokens().admin, event, "2020-07-22T15:00:00Z", 105).ok());
   reg::ImportAttendanceRequest att;
   att.set_event(event);
   att.set_report_csv(

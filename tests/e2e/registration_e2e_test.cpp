@@ -103,6 +103,12 @@ class Platform {
     return resp.event().name();
   }
 
+  // The webinar took place: its slot moves to `start` (RFC 3339) for `minutes`, in the past.
+  void Happened(const std::string& event, const std::string& start, int minutes) {
+    auto st = MoveSlot(*catalogue_stub_, TestTokens().admin, event, start, minutes);
+    if (!st.ok()) throw std::runtime_error("UpdateEvent: " + st.error_message());
+  }
+
   cat::CatalogueService::Stub& catalogue() { return *catalogue_stub_; }
   ServiceProcess& registration() { return *registration_; }
   RedisServer& redis() { return *redis_; }
@@ -436,6 +442,7 @@ TEST_F(RegistrationE2E, AttendanceMergesRejoinsAndReportsBadRows) {
   const std::string event = p().CreateEvent({"SN"}, 4);
   auto a = MustRegister(event, "awa.diop@justice.sn", "SN");
   auto b = MustRegister(event, "moussa@interieur.sn", "SN");
+  p().Happened(event, "2020-07-07T08:00:00Z", 105);
   const std::string csv =
       "Meeting ID,Topic,Start Time,End Time,User Email,Duration (Minutes),Participants\r\n"
       "123,Webinar,07/07/2020 08:00:00 AM,07/07/2020 09:45:00 AM,host@coe.int,105,3\r\n"
@@ -464,6 +471,10 @@ TEST_F(RegistrationE2E, AttendanceMergesRejoinsAndReportsBadRows) {
     EXPECT_EQ(resp.malformed_rows(1).line(), 11);
     EXPECT_EQ(Get(a.registration().name()).attended_minutes(), 75);  // 08:00-09:00 + 15
     EXPECT_EQ(Get(b.registration().name()).attended_minutes(), 45);
+    EXPECT_EQ(resp.format(), reg::REPORT_FORMAT_ZOOM_MEETING_PARTICIPANTS);
+    EXPECT_EQ(resp.time_zone(), "UTC");
+    EXPECT_EQ(resp.time_format(), "MM/DD/YYYY hh:mm:ss AM/PM");
+    EXPECT_EQ(resp.unmatched_rows(), 1);
   }
   // A report over the 10 MiB bound reaches the service and is refused naming the field.
   req.set_report_csv(std::string((10u << 20) + 1, 'x'));
@@ -666,6 +677,139 @@ TEST_F(RegistrationE2E, ExportStreamsEveryRegistrationAndListPages) {
   reg::ListRegistrationsResponse page;
   EXPECT_EQ(stub().ListRegistrations(Ctx(TestTokens().frontend).get(), list, &page).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace ecd::test
+
+namespace ecd::test {
+namespace {
+
+// The lifecycle, held by the catalogue and registration together: no completion before the end,
+// no attendance before the start, no approval, rejection or promotion once it is over.
+TEST_F(RegistrationE2E, LifecycleRefusalsChangeNothing) {
+  const std::string event = p().CreateEvent({"SN"}, 1, /*manual=*/true);
+  auto a = MustRegister(event, "awa.lifecycle@justice.sn", "SN");
+  auto b = MustRegister(event, "moussa.lifecycle@justice.sn", "SN");
+  ASSERT_EQ(a.registration().status(), reg::REGISTRATION_STATUS_PENDING_APPROVAL);
+  ASSERT_EQ(b.registration().status(), reg::REGISTRATION_STATUS_WAITLISTED);
+
+  cat::CompleteEventRequest complete;
+  complete.set_name(event);
+  cat::CompleteEventResponse completed;
+  auto st = p().catalogue().CompleteEvent(Ctx(TestTokens().admin).get(), complete, &completed);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+  auto info = InfoOf(st);
+  EXPECT_EQ(info.reason(), "EVENT_NOT_ENDED");
+  EXPECT_EQ(info.metadata().at("event_status"), "EVENT_STATUS_PUBLISHED");
+  EXPECT_EQ(info.metadata().count("start_time"), 1u);
+  EXPECT_EQ(info.metadata().count("end_time"), 1u);
+  cat::GetEventRequest get;
+  get.set_name(event);
+  cat::GetEventResponse got;
+  ASSERT_TRUE(p().catalogue().GetEvent(Ctx(TestTokens().admin).get(), get, &got).ok());
+  EXPECT_EQ(got.event().status(), cat::EVENT_STATUS_PUBLISHED);
+
+  reg::ImportAttendanceRequest import;
+  import.set_event(event);
+  import.set_report_csv(
+      "User Email,Join Time,Leave Time\nawa.lifecycle@justice.sn,2020-07-09 08:00,"
+      "2020-07-09 09:40\n");
+  reg::ImportAttendanceResponse imported;
+  st = stub().ImportAttendance(Ctx(TestTokens().admin).get(), import, &imported);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+  EXPECT_EQ(InfoOf(st).reason(), "EVENT_NOT_STARTED");
+  EXPECT_EQ(InfoOf(st).metadata().at("event_status"), "EVENT_STATUS_PUBLISHED");
+  EXPECT_EQ(Get(a.registration().name()).attended_minutes(), 0);
+
+  p().Happened(event, "2020-07-09T08:00:00Z", 100);
+  ASSERT_TRUE(
+      p().catalogue().CompleteEvent(Ctx(TestTokens().admin).get(), complete, &completed).ok());
+
+  reg::ApproveRegistrationRequest approve;
+  approve.set_name(a.registration().name());
+  reg::ApproveRegistrationResponse approved;
+  st = stub().ApproveRegistration(Ctx(TestTokens().admin).get(), approve, &approved);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+  EXPECT_EQ(InfoOf(st).reason(), "EVENT_CLOSED");
+  EXPECT_EQ(InfoOf(st).metadata().at("event_status"), "EVENT_STATUS_COMPLETED");
+  reg::RejectRegistrationRequest reject;
+  reject.set_name(a.registration().name());
+  reg::RejectRegistrationResponse rejected;
+  st = stub().RejectRegistration(Ctx(TestTokens().admin).get(), reject, &rejected);
+  EXPECT_EQ(InfoOf(st).reason(), "EVENT_CLOSED");
+  EXPECT_EQ(Get(a.registration().name()).status(), reg::REGISTRATION_STATUS_PENDING_APPROVAL);
+
+  // A seat freed after the event goes to nobody.
+  reg::CancelRegistrationRequest cancel;
+  cancel.set_name(a.registration().name());
+  reg::CancelRegistrationResponse cancelled;
+  ASSERT_TRUE(stub().CancelRegistration(Ctx(TestTokens().admin).get(), cancel, &cancelled).ok());
+  EXPECT_EQ(Get(b.registration().name()).status(), reg::REGISTRATION_STATUS_WAITLISTED);
+  EXPECT_EQ(p().Count("SELECT count(*) FROM registration.outbox WHERE kind = 'promoted' AND"
+                      " registration_id = '" +
+                      b.registration().name().substr(14) + "'"),
+            0);
+
+  // Attendance after completion is fine; for a cancelled event it is refused.
+  ASSERT_TRUE(stub().ImportAttendance(Ctx(TestTokens().admin).get(), import, &imported).ok());
+  EXPECT_EQ(Get(a.registration().name()).attended_minutes(), 100);
+  const std::string gone = p().CreateEvent({"SN"}, 1);
+  MustRegister(gone, "awa.lifecycle@justice.sn", "SN");
+  p().Happened(gone, "2020-07-09T08:00:00Z", 100);
+  cat::CancelEventRequest cancel_event;
+  cancel_event.set_name(gone);
+  cat::CancelEventResponse event_cancelled;
+  ASSERT_TRUE(p().catalogue()
+                  .CancelEvent(Ctx(TestTokens().admin).get(), cancel_event, &event_cancelled)
+                  .ok());
+  import.set_event(gone);
+  st = stub().ImportAttendance(Ctx(TestTokens().admin).get(), import, &imported);
+  EXPECT_EQ(InfoOf(st).reason(), "EVENT_CANCELLED") << st.error_message();
+}
+
+// A file that is no Zoom report, and one that matches nobody: refused, saying why; nothing changes.
+TEST_F(RegistrationE2E, UnrecognisedOrUnmatchedReportsAreRefused) {
+  const std::string event = p().CreateEvent({"SN"}, 4);
+  auto a = MustRegister(event, "awa.refused@justice.sn", "SN");
+  p().Happened(event, "2020-07-09T08:00:00Z", 100);
+  reg::ImportAttendanceRequest import;
+  import.set_event(event);
+  reg::ImportAttendanceResponse imported;
+
+  import.set_report_csv("Registration ID,First Name,Last Name,Email\n1,Awa,Diop,a@b.sn\n");
+  auto st = stub().ImportAttendance(Ctx(TestTokens().admin).get(), import, &imported);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_EQ(InfoOf(st).reason(), "REPORT_FORMAT_UNKNOWN");
+  EXPECT_EQ(InfoOf(st).metadata().at("field"), "report_csv");
+  EXPECT_EQ(InfoOf(st).metadata().at("first_line"), "Registration ID,First Name,Last Name,Email");
+
+  import.set_report_csv(
+      "User Email,Join Time,Leave Time\nsomeone.else@example.org,2020-07-09 08:00,"
+      "2020-07-09 09:40\nbroken,x,y\n");
+  st = stub().ImportAttendance(Ctx(TestTokens().admin).get(), import, &imported);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+  auto info = InfoOf(st);
+  EXPECT_EQ(info.reason(), "NO_ROW_MATCHED");
+  EXPECT_EQ(info.metadata().at("report_emails"), "someone.else@example.org");
+  EXPECT_EQ(info.metadata().at("registered_emails"), "awa.refused@justice.sn");
+  EXPECT_EQ(info.metadata().at("report_format"), "ZOOM_MEETING_PARTICIPANTS");
+
+  import.set_report_csv("User Email,Join Time,Leave Time\nawa.refused@justice.sn,\xff,\xfe\n");
+  st = stub().ImportAttendance(Ctx(TestTokens().admin).get(), import, &imported);
+  EXPECT_EQ(InfoOf(st).reason(), "NO_ROW_MATCHED") << "invalid UTF-8 is a malformed row";
+
+  for (const char* zone : {"posixrules", "Factory", "right/UTC", "Mars/Olympus"}) {
+    import.set_time_zone(zone);
+    st = stub().ImportAttendance(Ctx(TestTokens().admin).get(), import, &imported);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << zone;
+    EXPECT_EQ(InfoOf(st).metadata().at("field"), "time_zone") << zone;
+  }
+  EXPECT_EQ(Get(a.registration().name()).attended_minutes(), 0);
+  EXPECT_EQ(p().Count("SELECT count(*) FROM registration.outbox WHERE kind ="
+                      " 'attendance_recorded' AND registration_id = '" +
+                      a.registration().name().substr(14) + "'"),
+            0);
 }
 
 }  // namespace

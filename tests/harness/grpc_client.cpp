@@ -31,4 +31,23 @@ google::protobuf::Timestamp In(std::chrono::seconds from_now) {
           .count());
 }
 
+grpc::Status MoveSlot(ecd::catalogue::v1::CatalogueService::Stub& catalogue,
+                      const std::string& admin_token, const std::string& event,
+                      const std::string& start, int slot_minutes) {
+  using google::protobuf::util::TimeUtil;
+  ecd::catalogue::v1::UpdateEventRequest req;
+  auto* e = req.mutable_event();
+  e->set_name(event);
+  if (!TimeUtil::FromString(start, e->mutable_start_time())) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad time " + start);
+  }
+  *e->mutable_end_time() = e->start_time() + TimeUtil::SecondsToDuration(slot_minutes * 60);
+  e->set_duration_minutes(std::min(slot_minutes, 100));
+  for (const char* path : {"start_time", "end_time", "duration_minutes"}) {
+    req.mutable_update_mask()->add_paths(path);
+  }
+  ecd::catalogue::v1::UpdateEventResponse resp;
+  return catalogue.UpdateEvent(Ctx(admin_token).get(), req, &resp);
+}
+
 }  // namespace ecd::test
