@@ -1,7 +1,11 @@
 #include "common/text.hpp"
 
+#include <glib.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 
 namespace ecd {
 namespace {
@@ -44,6 +48,67 @@ bool IsValidUtf8(std::string_view text) {
     i += n;
   }
   return true;
+}
+
+Status CheckText(std::string_view value, std::string_view field, const TextRule& rule) {
+  const std::string name(field);
+  if (value.empty()) {
+    return rule.required ? Status::InvalidArgument(name, "is required") : Status::Ok();
+  }
+  if (value.size() > rule.max_bytes) {
+    return Status::InvalidArgument(name,
+                                   "must be at most " + std::to_string(rule.max_bytes) + " bytes");
+  }
+  if (!IsValidUtf8(value)) return Status::InvalidArgument(name, "must be valid UTF-8");
+  bool letter = false;
+  uint32_t cp = 0;
+  for (size_t i = 0; i < value.size();) {
+    i += DecodeOne(value, i, &cp);
+    const bool line_break = cp == '\n' || cp == '\r' || cp == '\t';
+    if (cp == 0) return Status::InvalidArgument(name, "must not contain NUL characters");
+    if ((cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) &&
+        !(line_break && rule.kind == TextKind::kMultiLine)) {
+      return Status::InvalidArgument(name, rule.kind == TextKind::kMultiLine
+                                               ? "must not contain control characters"
+                                               : "must be one line without control characters");
+    }
+    if (cp == 0x2028 || cp == 0x2029) {
+      return Status::InvalidArgument(name, "must not contain line or paragraph separators");
+    }
+    if (rule.kind == TextKind::kName) {
+      if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) {
+        return Status::InvalidArgument(name,
+                                       "must not contain bidirectional overrides or isolates");
+      }
+      if (g_unichar_isalpha(cp)) letter = true;
+    }
+  }
+  if (rule.kind == TextKind::kName && !letter) {
+    return Status::InvalidArgument(name, "must contain at least one letter");
+  }
+  if (Nfc(value) != value) {
+    return Status::InvalidArgument(name, "must be in Unicode normalization form C (NFC)");
+  }
+  return Status::Ok();
+}
+
+std::string Nfc(std::string_view text) {
+  if (!IsValidUtf8(text)) return "";
+  // GLib stops at a NUL: the pieces between NULs are normalised each, and the NULs kept, so that
+  // nothing is cut off here (the text rule refuses NULs by name).
+  std::string out;
+  for (size_t from = 0;;) {
+    const size_t nul = std::min(text.find('\0', from), text.size());
+    const std::string_view piece = text.substr(from, nul - from);
+    std::unique_ptr<gchar, decltype(&g_free)> normal(
+        g_utf8_normalize(piece.data(), static_cast<gssize>(piece.size()), G_NORMALIZE_NFC),
+        &g_free);
+    if (normal) out += normal.get();
+    if (nul == text.size()) break;
+    out.push_back('\0');
+    from = nul + 1;
+  }
+  return out;
 }
 
 std::string Escaped(std::string_view text, size_t max_chars) {

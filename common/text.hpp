@@ -4,10 +4,33 @@
 #include <string>
 #include <string_view>
 
+#include "common/status.hpp"
+
 namespace ecd {
+
+// The platform's one text rule, for every string field a person or system sends.
+enum class TextKind {
+  kLine,       // one line: no control characters at all
+  kMultiLine,  // may hold line breaks and tabs (descriptions, messages)
+  kName,       // a person's name: one line, at least one letter, no bidi overrides or isolates
+};
+struct TextRule {
+  TextKind kind = TextKind::kLine;
+  size_t max_bytes = 200;
+  bool required = false;
+};
+// INVALID_ARGUMENT naming `field` unless `value` is valid UTF-8 in NFC, without NUL or other
+// C0/C1 controls (line breaks and tabs only in kMultiLine), within `max_bytes`, not empty when
+// required, and for names with a letter and no bidirectional override or isolate (U+202A-202E,
+// U+2066-2069). Callers normalise with Nfc() first where they accept other forms.
+Status CheckText(std::string_view value, std::string_view field, const TextRule& rule);
 
 // Well-formed UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
 bool IsValidUtf8(std::string_view text);
+
+// Unicode Normalization Form C (composed): the same name typed as "e" + U+0301 or as "é" gives
+// the same bytes. "" for invalid UTF-8.
+std::string Nfc(std::string_view text);
 
 // `text` made safe to quote in a message or a log line: at most `max_chars` characters (cut on
 // a character boundary, "…" appended when cut), control characters, invalid bytes and

@@ -37,6 +37,45 @@ TEST(Escaped, ControlsAndLineBreaksNeverReachTheLogRaw) {
   EXPECT_EQ(Escaped("back\\slash"), "back\\\\slash");
 }
 
+TEST(Nfc, ComposedAndDecomposedGiveTheSameBytes) {
+  EXPECT_EQ(Nfc("Zoe\xCC\x88"), "Zo\xC3\xAB");                    // e + COMBINING DIAERESIS -> ë
+  EXPECT_EQ(Nfc("Nguye\xCC\x82\xCC\x83n"), "Nguy\xE1\xBB\x85n");  // ễ from e + ^ + ~
+  EXPECT_EQ(Nfc("\xE1\x84\x80\xE1\x85\xA1"), "\xEA\xB0\x80");     // Hangul jamo -> 가
+  EXPECT_EQ(Nfc("李小龙"), "李小龙");
+  EXPECT_EQ(Nfc("محمد"), "محمد");
+  EXPECT_EQ(Nfc(""), "");
+  EXPECT_EQ(Nfc("caf\xE9"), "");  // not UTF-8
+  EXPECT_EQ(Nfc(std::string("Zoe\xCC\x88\0HIDDEN", 12)), std::string("Zo\xC3\xAB\0HIDDEN", 11))
+      << "nothing cut at a NUL";
+}
+
+TEST(CheckText, OneRuleForEveryField) {
+  const TextRule name{TextKind::kName, 100, true};
+  const TextRule line{TextKind::kLine, 20, false};
+  const TextRule text{TextKind::kMultiLine, 100, false};
+  auto field = [](const Status& st) { return st.ok() ? std::string("ok") : st.field(); };
+  for (const char* good : {"Awa", "李小龙", "محمد بن سلمان", "NAGY Éva", "O'Brien-Ñúñez", "ẞ"}) {
+    EXPECT_TRUE(CheckText(good, "participant.given_name", name).ok()) << good;
+  }
+  for (const std::string& bad :
+       {std::string(""), std::string("   "),
+        std::string("\xE2\x80\x8B\xE2\x80\x8B"),  // spaces, ZWSP
+        std::string("\xE2\x80\xAE") + "evil",     // RLO
+        std::string("\xE2\x81\xA6") + "x",        // LRI
+        std::string("Visible\0HIDDEN", 14), std::string("a\nb"), std::string("123"),
+        std::string("Zoe\xCC\x88"),  // NFD
+        std::string("caf\xE9"), std::string(101, 'a')}) {
+    EXPECT_EQ(field(CheckText(bad, "participant.given_name", name)), "participant.given_name")
+        << bad;
+  }
+  EXPECT_TRUE(CheckText("", "participant.job_title", line).ok());
+  EXPECT_EQ(field(CheckText("a\tb", "participant.job_title", line)), "participant.job_title");
+  EXPECT_EQ(field(CheckText("\xC2\x85", "participant.job_title", line)), "participant.job_title");
+  EXPECT_TRUE(CheckText("Line one\nLine two\tend", "description", text).ok());
+  EXPECT_EQ(field(CheckText(std::string("a\0b", 3), "description", text)), "description");
+  EXPECT_EQ(field(CheckText("\x1b[31m", "description", text)), "description");
+}
+
 TEST(Escaped, CutsOnCharacterBoundaries) {
   EXPECT_EQ(Escaped("李小龙李小龙", 3), "李小龙\u2026");
   EXPECT_EQ(Escaped("abc", 3), "abc");

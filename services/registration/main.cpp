@@ -34,7 +34,6 @@ struct RegistrationConfig {
   ecd::CatalogueClient::Options catalogue;
   std::string cancel_token_secret;
   bool integration_reads = false;
-  std::string zoneinfo_dir;
   int idempotency_hours = 48;
   std::string notifications_address;  // "" when the relay is off
   int relay_batch = 200;
@@ -63,7 +62,6 @@ RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
     c.notifications_address = env.Address("ECD_NOTIFICATIONS_ADDRESS", "127.0.0.1:50063");
   }
   c.relay_batch = static_cast<int>(env.Int("ECD_RELAY_BATCH", 200, 1, 500));
-  c.zoneinfo_dir = env.String("ECD_ZONEINFO_DIR", "/usr/share/zoneinfo");
   c.idempotency_hours = static_cast<int>(env.Int("ECD_IDEMPOTENCY_RETENTION_HOURS", 48, 24, 8760));
   return c;
 }
@@ -110,7 +108,7 @@ int main(int argc, char** argv) {
   ecd::PageTokens page_tokens(config.page_token_secret);
   ecd::registration::CancelTokens cancel_tokens(rc.cancel_token_secret);
   ecd::registration::Registrations registrations(
-      {repo, catalogue, cache.get(), cancel_tokens, page_tokens, rc.zoneinfo_dir, [] {
+      {repo, catalogue, cache.get(), cancel_tokens, page_tokens, [] {
          return std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
              .count();

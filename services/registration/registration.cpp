@@ -74,9 +74,8 @@ void Registrations::Remember(const std::vector<QuotaState>& quotas) {
 
 Status Registrations::Register(const CallContext&, const v1::RegisterRequest& req,
                                v1::RegisterResponse* resp) {
-  ECD_RETURN_IF_ERROR(ValidateRegisterRequest(req, d_.zoneinfo_dir));
-  v1::RegisterRequest normalised = req;
-  normalised.mutable_participant()->set_email(NormalisedEmail(req.participant().email()));
+  const v1::RegisterRequest normalised = NormaliseRegisterRequest(req);
+  ECD_RETURN_IF_ERROR(ValidateRegisterRequest(normalised));
   const std::string hash = RequestHash(normalised);
   const std::string event_id = IdOf(req.event());
 

@@ -35,7 +35,6 @@ struct RegistrationDeps {
   QuotaCache* cache;  // null when Redis is not configured
   const CancelTokens& cancel_tokens;
   const PageTokens& page_tokens;
-  std::string zoneinfo_dir = "/usr/share/zoneinfo";
   std::function<int64_t()> now_micros;  // the clock (tests may move it)
 };
 

@@ -2,6 +2,7 @@
 
 #include "common/crypto.hpp"
 #include "common/pg.hpp"
+#include "common/time.hpp"
 #include "services/registration/sql.hpp"
 
 namespace ecd::registration {
@@ -14,11 +15,6 @@ constexpr int kCancelled = v1::REGISTRATION_STATUS_CANCELLED;
 constexpr int kRejected = v1::REGISTRATION_STATUS_REJECTED;
 
 bool HoldsSeat(int status) { return status == kConfirmed || status == kPending; }
-
-void SetMicros(int64_t micros, google::protobuf::Timestamp* t) {
-  t->set_seconds(micros / 1000000);
-  t->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
-}
 
 v1::Registration RegistrationFromRow(const pqxx::row& r) {
   v1::Registration reg;
@@ -42,6 +38,7 @@ v1::Registration RegistrationFromRow(const pqxx::row& r) {
   reg.set_erased(r[16].as<bool>());
   SetMicros(r[17].as<int64_t>(), reg.mutable_create_time());
   SetMicros(r[18].as<int64_t>(), reg.mutable_update_time());
+  p->set_certificate_name(r[19].as<std::string>());
   return reg;
 }
 
@@ -184,11 +181,12 @@ StatusOr<Change> Repository::Register(const EventRules& event, const v1::Partici
     }
     const std::string id = NewUuid();
     // A second active registration of the email fails here, on the unique index.
-    auto times = Exec(tx, sql::kInsertRegistration, id, event.id, country, p.email(), p.email(),
-                      p.given_name(), p.family_name(), p.organisation(),
-                      static_cast<int>(p.affiliation()), p.job_title(), p.preferred_language(),
-                      p.time_zone(), p.privacy_consent(), p.recording_consent(), status, seq)
-                     .at(0);
+    auto times =
+        Exec(tx, sql::kInsertRegistration, id, event.id, country, p.email(), p.email(),
+             p.given_name(), p.family_name(), p.organisation(), static_cast<int>(p.affiliation()),
+             p.job_title(), p.preferred_language(), p.time_zone(), p.privacy_consent(),
+             p.recording_consent(), status, seq, p.certificate_name())
+            .at(0);
     v1::Registration& reg = change.registration;
     reg.set_name("registrations/" + id);
     reg.set_event("events/" + event.id);

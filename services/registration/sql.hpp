@@ -15,7 +15,8 @@ using ::ecd::SqlStatement;
   " CASE WHEN r.status = 3 THEN (SELECT count(*) FROM registration.registrations w" \
   " WHERE w.event_id = r.event_id AND w.country = r.country AND w.status = 3"       \
   " AND w.waitlist_seq <= r.waitlist_seq) ELSE 0 END,"                              \
-  " r.attended_minutes, r.erased, " ECD_MICROS("r.create_time") ", " ECD_MICROS("r.update_time")
+  " r.attended_minutes, r.erased, " ECD_MICROS("r.create_time") ", " ECD_MICROS(    \
+      "r.update_time") ", r.certificate_name"
 
 inline constexpr SqlStatement kClaimRequest = {
     "claim_request",
@@ -81,9 +82,9 @@ inline constexpr SqlStatement kInsertRegistration = {
     "insert_registration",
     "INSERT INTO registration.registrations (id, event_id, country, email, email_norm,"
     " given_name, family_name, organisation, affiliation, job_title, preferred_language,"
-    " time_zone, privacy_consent, recording_consent, status, waitlist_seq)"
+    " time_zone, privacy_consent, recording_consent, status, waitlist_seq, certificate_name)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-    " NULLIF($16, 0)) RETURNING " ECD_MICROS("create_time") ", " ECD_MICROS("update_time")};
+    " NULLIF($16, 0), $17) RETURNING " ECD_MICROS("create_time") ", " ECD_MICROS("update_time")};
 inline constexpr SqlStatement kSetStatus = {
     "set_status",
     "UPDATE registration.registrations SET status = $2::smallint,"
@@ -140,7 +141,8 @@ inline constexpr SqlStatement kEmailRegistrations = {
 inline constexpr SqlStatement kAnonymise = {
     "anonymise",
     "UPDATE registration.registrations SET email = '', email_norm = 'erased:' || id::text,"
-    " given_name = '', family_name = '', organisation = '', job_title = '', time_zone = '',"
+    " given_name = '', family_name = '', certificate_name = '', organisation = '', job_title = '',"
+    " time_zone = '',"
     " erased = true, update_time = now() WHERE id = $1"};
 inline constexpr SqlStatement kRewriteOutbox = {
     "rewrite_outbox", "UPDATE registration.outbox SET payload = $2 WHERE registration_id = $1"};

@@ -1,10 +1,11 @@
 #include "services/registration/validation.hpp"
 
-#include <sys/stat.h>
-
 #include "common/countries.hpp"
 #include "common/crypto.hpp"
 #include "common/resource_name.hpp"
+#include "common/text.hpp"
+#include "common/time.hpp"
+#include "services/registration/attendance.hpp"
 
 namespace ecd::registration {
 namespace {
@@ -42,22 +43,6 @@ bool IsPlausibleEmail(std::string_view email) {
   return true;
 }
 
-bool IsTimeZone(std::string_view name, const std::string& zoneinfo_dir) {
-  if (name == "UTC") return true;
-  if (name.empty() || name.size() > 64 || name.front() == '/' ||
-      name.find("..") != std::string_view::npos) {
-    return false;
-  }
-  for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' ||
-          c == '+')) {
-      return false;
-    }
-  }
-  struct stat st {};
-  return stat((zoneinfo_dir + "/" + std::string(name)).c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 StatusOr<std::string> ParseEventName(std::string_view name, std::string_view field) {
   return ParseResourceName(name, "events", field);
 }
@@ -66,7 +51,21 @@ StatusOr<std::string> ParseRegistrationName(std::string_view name, std::string_v
   return ParseResourceName(name, "registrations", field);
 }
 
-Status ValidateRegisterRequest(const v1::RegisterRequest& req, const std::string& zoneinfo_dir) {
+v1::RegisterRequest NormaliseRegisterRequest(const v1::RegisterRequest& req) {
+  v1::RegisterRequest out = req;
+  auto* p = out.mutable_participant();
+  // Invalid UTF-8 stays as it came, for the rules to refuse it by name.
+  for (std::string* text :
+       {p->mutable_given_name(), p->mutable_family_name(), p->mutable_certificate_name(),
+        p->mutable_organisation(), p->mutable_job_title()}) {
+    if (IsValidUtf8(*text)) *text = Nfc(*text);
+  }
+  p->set_email(NormaliseEmail(p->email()));
+  if (auto zone = TimeZone::Find(p->time_zone())) p->set_time_zone(zone->name());
+  return out;
+}
+
+Status ValidateRegisterRequest(const v1::RegisterRequest& req) {
   ECD_RETURN_IF_ERROR(ParseEventName(req.event(), "event").status());
   if (req.request_id().empty()) return Status::InvalidArgument("request_id", "is required");
   ECD_RETURN_IF_ERROR(Text(req.request_id(), "request_id", 1, 128));
@@ -74,8 +73,11 @@ Status ValidateRegisterRequest(const v1::RegisterRequest& req, const std::string
     return Status::InvalidArgument("request_id", "must not contain spaces");
   }
   const auto& p = req.participant();
-  ECD_RETURN_IF_ERROR(Text(p.given_name(), "participant.given_name", 1, 100));
-  ECD_RETURN_IF_ERROR(Text(p.family_name(), "participant.family_name", 1, 100));
+  const TextRule name{TextKind::kName, 100, true};
+  ECD_RETURN_IF_ERROR(CheckText(p.given_name(), "participant.given_name", name));
+  ECD_RETURN_IF_ERROR(CheckText(p.family_name(), "participant.family_name", name));
+  ECD_RETURN_IF_ERROR(CheckText(p.certificate_name(), "participant.certificate_name",
+                                {TextKind::kName, 200, false}));
   if (!IsPlausibleEmail(p.email())) {
     return Status::InvalidArgument("participant.email", "is not a valid email address");
   }
@@ -83,17 +85,19 @@ Status ValidateRegisterRequest(const v1::RegisterRequest& req, const std::string
     return Status::InvalidArgument("participant.country_code",
                                    "must be an ISO 3166-1 alpha-2 code like NG");
   }
-  ECD_RETURN_IF_ERROR(Text(p.organisation(), "participant.organisation", 0, 200));
+  ECD_RETURN_IF_ERROR(
+      CheckText(p.organisation(), "participant.organisation", {TextKind::kLine, 200, false}));
   if (p.affiliation() == v1::AFFILIATION_UNSPECIFIED || !v1::Affiliation_IsValid(p.affiliation())) {
     return Status::InvalidArgument("participant.affiliation",
                                    "must be one of the Affiliation values");
   }
-  ECD_RETURN_IF_ERROR(Text(p.job_title(), "participant.job_title", 0, 200));
+  ECD_RETURN_IF_ERROR(
+      CheckText(p.job_title(), "participant.job_title", {TextKind::kLine, 200, false}));
   if (p.preferred_language() != "en" && p.preferred_language() != "fr" &&
       p.preferred_language() != "es") {
     return Status::InvalidArgument("participant.preferred_language", "must be en, fr or es");
   }
-  if (!IsTimeZone(p.time_zone(), zoneinfo_dir)) {
+  if (!TimeZone::Find(p.time_zone())) {
     return Status::InvalidArgument("participant.time_zone",
                                    "must be an IANA time zone like Africa/Lagos");
   }

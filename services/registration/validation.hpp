@@ -14,11 +14,13 @@ namespace v1 = ::ecd::registration::v1;
 inline constexpr size_t kMaxReportBytes = 10u << 20;
 
 bool IsPlausibleEmail(std::string_view email);
-// IANA names like "Europe/Paris" that exist under `zoneinfo_dir`, and "UTC".
-bool IsTimeZone(std::string_view name, const std::string& zoneinfo_dir);
 // "events/{uuid}" -> uuid.
 StatusOr<std::string> ParseEventName(std::string_view name, std::string_view field);
 StatusOr<std::string> ParseRegistrationName(std::string_view name, std::string_view field);
-Status ValidateRegisterRequest(const v1::RegisterRequest& req, const std::string& zoneinfo_dir);
+// The request as stored and compared: names and texts in NFC, the email trimmed and lowercased,
+// the time zone under its canonical name (Asia/Calcutta -> Asia/Kolkata).
+v1::RegisterRequest NormaliseRegisterRequest(const v1::RegisterRequest& req);
+// The rules, on a normalised request.
+Status ValidateRegisterRequest(const v1::RegisterRequest& req);
 
 }  // namespace ecd::registration

@@ -7,8 +7,6 @@
 namespace ecd::registration {
 namespace {
 
-const std::string kZoneinfo = "/usr/share/zoneinfo";
-
 v1::RegisterRequest Valid() {
   v1::RegisterRequest r;
   r.set_event("events/5eed0000-0000-4000-8000-000000000012");
@@ -29,13 +27,13 @@ void ExpectField(const std::function<void(v1::RegisterRequest&)>& mutate,
                  const std::string& field) {
   auto r = Valid();
   mutate(r);
-  Status s = ValidateRegisterRequest(r, kZoneinfo);
+  Status s = ValidateRegisterRequest(NormaliseRegisterRequest(r));
   EXPECT_EQ(s.code(), Code::kInvalidArgument) << field;
   EXPECT_EQ(s.field(), field) << s.ToString();
 }
 
 TEST(ValidateRegister, ValidPasses) {
-  Status s = ValidateRegisterRequest(Valid(), kZoneinfo);
+  Status s = ValidateRegisterRequest(NormaliseRegisterRequest(Valid()));
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 
@@ -75,13 +73,33 @@ TEST(ValidateRegister, EveryRule) {
               "participant.privacy_consent");
 }
 
-TEST(TimeZones, IanaNames) {
-  EXPECT_TRUE(IsTimeZone("UTC", kZoneinfo));
-  EXPECT_TRUE(IsTimeZone("Africa/Lagos", kZoneinfo));
-  EXPECT_TRUE(IsTimeZone("Asia/Kolkata", kZoneinfo));
-  EXPECT_FALSE(IsTimeZone("Africa", kZoneinfo)) << "a directory is not a zone";
-  EXPECT_FALSE(IsTimeZone("/etc/passwd", kZoneinfo));
-  EXPECT_FALSE(IsTimeZone("", kZoneinfo));
+TEST(ValidateRegister, TimeZonesCanonicalIanaNamesOnly) {
+  for (const char* bad : {"Africa", "/etc/passwd", "", "posixrules", "Factory", "right/UTC"}) {
+    ExpectField([&](auto& r) { r.mutable_participant()->set_time_zone(bad); },
+                "participant.time_zone");
+  }
+  auto r = Valid();
+  r.mutable_participant()->set_time_zone("Asia/Calcutta");  // what some browsers report
+  EXPECT_EQ(NormaliseRegisterRequest(r).participant().time_zone(), "Asia/Kolkata");
+}
+
+TEST(ValidateRegister, NamesNormalisedAndCheckedByTheOneTextRule) {
+  auto r = Valid();
+  r.mutable_participant()->set_given_name("Zoe\xCC\x88");  // decomposed ë
+  r.mutable_participant()->set_certificate_name("NAGY E\xCC\x81va");
+  auto n = NormaliseRegisterRequest(r);
+  EXPECT_EQ(n.participant().given_name(), "Zo\xC3\xAB");
+  EXPECT_EQ(n.participant().certificate_name(), "NAGY \xC3\x89va");
+  EXPECT_TRUE(ValidateRegisterRequest(n).ok());
+  for (const std::string& bad : {std::string("   "), std::string("\xE2\x80\x8B"),
+                                 std::string("\xE2\x80\xAEnimda"), std::string("A\0B", 3)}) {
+    ExpectField([&](auto& r) { r.mutable_participant()->set_given_name(bad); },
+                "participant.given_name");
+    ExpectField([&](auto& r) { r.mutable_participant()->set_certificate_name(bad); },
+                "participant.certificate_name");
+  }
+  ExpectField([](auto& r) { r.mutable_participant()->set_organisation("Visible\nHIDDEN"); },
+              "participant.organisation");
 }
 
 TEST(CancelTokens, BoundToTheRegistration) {
