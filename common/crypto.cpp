@@ -20,18 +20,24 @@ std::string Hex(const unsigned char* p, size_t n) {
   return out;
 }
 
-std::string DigestHex(const EVP_MD* md, std::string_view data) {
+std::string Digest(const EVP_MD* md, std::string_view data) {
   unsigned char buf[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(data.data(), data.size(), buf, &len, md, nullptr) != 1) {
     throw std::runtime_error("EVP_Digest failed");
   }
-  return Hex(buf, len);
+  return std::string(reinterpret_cast<char*>(buf), len);
+}
+
+std::string DigestHex(const EVP_MD* md, std::string_view data) {
+  const std::string raw = Digest(md, data);
+  return Hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
 
 }  // namespace
 
 std::string Sha256Hex(std::string_view data) { return DigestHex(EVP_sha256(), data); }
+std::string Sha256Raw(std::string_view data) { return Digest(EVP_sha256(), data); }
 std::string Sha1Hex(std::string_view data) { return DigestHex(EVP_sha1(), data); }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {

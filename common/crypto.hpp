@@ -6,6 +6,8 @@
 namespace ecd {
 
 std::string Sha256Hex(std::string_view data);
+// The raw 32 bytes.
+std::string Sha256Raw(std::string_view data);
 std::string Sha1Hex(std::string_view data);
 // Raw 32-byte HMAC-SHA256.
 std::string HmacSha256(std::string_view key, std::string_view data);

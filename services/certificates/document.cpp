@@ -1,17 +1,22 @@
 #include "services/certificates/document.hpp"
 
-#include <hpdf.h>
+#include <cairo-pdf.h>
+#include <cairo.h>
+#include <fontconfig/fontconfig.h>
+#include <fribidi.h>
+#include <pango/pangocairo.h>
+#include <pango/pangofc-fontmap.h>
 #include <qrencode.h>
 
-#include <algorithm>
 #include <chrono>
-#include <cstdint>
 #include <cstdio>
-#include <fstream>
+#include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
-#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace ecd::certificates {
@@ -31,6 +36,7 @@ struct Words {
   const char* serial;
   const char* verification_code;
   const char* key;
+  const char* name_proof;  // the salt of the name's commitment
   const char* scan;
   const char* funded;
   const char* minute;
@@ -51,6 +57,7 @@ const Words kEnglish = {
     "Serial: ",
     "Verification code: ",
     "Signing key: ",
+    "Name proof: ",
     "Scan to verify",
     "This project is funded by the European Union.",
     "minute",
@@ -70,6 +77,7 @@ const Words kFrench = {
     "Numéro de série : ",
     "Code de vérification : ",
     "Clé de signature : ",
+    "Preuve du nom : ",
     "Scannez pour vérifier",
     "Ce projet est financé par l'Union européenne.",
     "minute",
@@ -89,6 +97,7 @@ const Words kSpanish = {
     "Número de serie: ",
     "Código de verificación: ",
     "Clave de firma: ",
+    "Prueba del nombre: ",
     "Escanee para verificar",
     "Este proyecto está financiado por la Unión Europea.",
     "minuto",
@@ -242,156 +251,355 @@ std::string TimeSlot(const Civil& a, const Civil& b, int minutes, const std::str
 }
 
 // ---------------------------------------------------------------------------------------------
-// libharu.
+// Fonts: a private fontconfig configuration that holds the document's font files and nothing
+// else, and the Pango font map built on it.
 
-struct HpdfErrors {
-  HPDF_STATUS error = HPDF_OK;
-  HPDF_STATUS detail = 0;
+// The family every text asks for. Whatever it lacks (Arabic, Chinese ...) comes from the other
+// files through fontconfig's fallback, and only from them.
+constexpr const char* kFamily = "Noto Sans";
+
+template <class T>
+struct GObjectUnref {
+  void operator()(T* p) const { g_object_unref(p); }
 };
+template <class T>
+using GPtr = std::unique_ptr<T, GObjectUnref<T>>;
 
-// libharu is C: it reports through this callback and returns an error code; nothing may be
-// thrown across it. The first error is kept (later ones are usually consequences).
-void RecordHpdfError(HPDF_STATUS error, HPDF_STATUS detail, void* user_data) {
-  auto* errors = static_cast<HpdfErrors*>(user_data);
-  if (errors->error == HPDF_OK) {
-    errors->error = error;
-    errors->detail = detail;
+Status CheckFontFilesExist(const std::vector<std::string>& files) {
+  if (files.empty()) return Status::Internal("no font files");
+  for (const std::string& file : files) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) {
+      return Status::Internal("the font file " + file + " is missing");
+    }
   }
+  return Status::Ok();
 }
 
-struct DocFree {
-  void operator()(HPDF_Doc d) const { HPDF_Free(d); }
+// Pango font maps, and the fonts, shapers and caches they hold, are not thread safe: each font
+// set has a mutex, held while anything is laid out or drawn with its font map, up to and
+// including the writing of the PDF (which subsets the fonts).
+class FontSet {
+ public:
+  // The font set of `files`, loaded once per list and cached.
+  static StatusOr<std::shared_ptr<FontSet>> Get(const std::vector<std::string>& files);
+
+  explicit FontSet(GPtr<PangoFontMap> map) : map_(std::move(map)) {}
+  std::mutex& mutex() { return mutex_; }
+  PangoFontMap* map() const { return map_.get(); }
+
+ private:
+  static StatusOr<GPtr<PangoFontMap>> Load(const std::vector<std::string>& files);
+
+  std::mutex mutex_;
+  GPtr<PangoFontMap> map_;
 };
-using DocPtr = std::unique_ptr<std::remove_pointer_t<HPDF_Doc>, DocFree>;
+
+StatusOr<GPtr<PangoFontMap>> FontSet::Load(const std::vector<std::string>& files) {
+  // Pango and Cairo fall back to fontconfig's current configuration in places; left alone, that
+  // is the system's, which scans every font of the machine and, in a container whose user has no
+  // writable cache directory, prints "No writable cache directories" on stderr. An empty
+  // configuration stands in for it: only the fonts given here are ever used.
+  static std::once_flag empty_current;
+  std::call_once(empty_current, [] { FcConfigSetCurrent(FcConfigCreate()); });
+  std::unique_ptr<FcConfig, decltype(&FcConfigDestroy)> config(FcConfigCreate(), &FcConfigDestroy);
+  if (config == nullptr) return Status::Internal("fontconfig cannot create a configuration");
+  FcConfigSetRescanInterval(config.get(), 0);
+  for (const std::string& file : files) {
+    auto fonts = [&] {
+      const FcFontSet* set = FcConfigGetFonts(config.get(), FcSetApplication);
+      return set == nullptr ? 0 : set->nfont;
+    };
+    const int before = fonts();
+    // A file fontconfig cannot read adds no font, whether or not it says so.
+    if (!FcConfigAppFontAddFile(config.get(), reinterpret_cast<const FcChar8*>(file.c_str())) ||
+        fonts() == before) {
+      return Status::Internal("cannot use the font file " + file + ": not a font");
+    }
+  }
+  GPtr<PangoFontMap> map(pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT));
+  if (map == nullptr) return Status::Internal("Pango has no FreeType font map");
+  pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(map.get()), config.get());  // its own reference
+  return map;
+}
+
+StatusOr<std::shared_ptr<FontSet>> FontSet::Get(const std::vector<std::string>& files) {
+  // Checked every time: a font file that went away is an error, not a certificate in boxes.
+  ECD_RETURN_IF_ERROR(CheckFontFilesExist(files));
+  static std::mutex mutex;
+  // Never destroyed: renderings may still run while the process exits.
+  static auto* cache = new std::map<std::vector<std::string>, std::shared_ptr<FontSet>>();
+  std::lock_guard lock(mutex);
+  if (auto it = cache->find(files); it != cache->end()) return it->second;
+  auto map = Load(files);
+  if (!map.ok()) return map.status();
+  // A handful of lists at most (the default one, tests'); those in use live on while used.
+  if (cache->size() >= 8) cache->clear();
+  auto set = std::make_shared<FontSet>(std::move(*map));
+  cache->emplace(files, set);
+  return set;
+}
+
+GPtr<PangoContext> NewContext(PangoFontMap* map, const std::string& language) {
+  GPtr<PangoContext> context(pango_font_map_create_context(map));
+  pango_context_set_language(context.get(), pango_language_from_string(language.c_str()));
+  // Glyph positions in fractions of a point: the PDF is not a pixel grid.
+  pango_context_set_round_glyph_positions(context.get(), FALSE);
+  return context;
+}
+
+// Han characters look different in Chinese, Japanese and Korean, and one font file holds the
+// three (every face covering the same characters): the text's kana or hangul decide which face,
+// and its language; Han alone is taken as Chinese (simplified forms).
+struct Cjk {
+  const char* family;
+  const char* language;
+};
+std::optional<Cjk> CjkOf(const std::string& text) {
+  bool han = false;
+  for (const char* p = text.c_str(); *p != '\0'; p = g_utf8_next_char(p)) {
+    const gunichar c = g_utf8_get_char(p);
+    if ((c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF) ||
+        (c >= 0xFF66 && c <= 0xFF9F)) {
+      return Cjk{"Noto Sans CJK JP", "ja"};
+    }
+    if ((c >= 0x1100 && c <= 0x11FF) || (c >= 0x3130 && c <= 0x318F) ||
+        (c >= 0xAC00 && c <= 0xD7AF)) {
+      return Cjk{"Noto Sans CJK KR", "ko"};
+    }
+    han = han || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
+          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x3FFFF);
+  }
+  if (han) return Cjk{"Noto Sans CJK SC", "zh-cn"};
+  return std::nullopt;
+}
+
+// One paragraph of `text` in Noto Sans, `size` points, its direction from its first strong
+// character (Pango's auto direction), wrapped at word boundaries to `wrap_width` if positive.
+GPtr<PangoLayout> NewLayout(PangoContext* context, const std::string& text, bool bold, double size,
+                            double wrap_width = 0) {
+  GPtr<PangoLayout> layout(pango_layout_new(context));
+  PangoFontDescription* font = pango_font_description_new();
+  const std::optional<Cjk> cjk = CjkOf(text);
+  // Noto Sans first; then, for Han, the face of the text's language rather than whichever
+  // fontconfig sorts first.
+  pango_font_description_set_family(
+      font, cjk ? (std::string(kFamily) + "," + cjk->family).c_str() : kFamily);
+  pango_font_description_set_weight(font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+  pango_font_description_set_absolute_size(font, size * PANGO_SCALE);  // points: user units
+  pango_layout_set_font_description(layout.get(), font);
+  pango_font_description_free(font);
+  pango_layout_set_auto_dir(layout.get(), TRUE);
+  pango_layout_set_text(layout.get(), text.data(), static_cast<int>(text.size()));
+  if (cjk) {
+    PangoAttrList* attrs = pango_attr_list_new();
+    pango_attr_list_insert(attrs,
+                           pango_attr_language_new(pango_language_from_string(cjk->language)));
+    pango_layout_set_attributes(layout.get(), attrs);
+    pango_attr_list_unref(attrs);
+  }
+  if (wrap_width > 0) {
+    pango_layout_set_width(layout.get(), static_cast<int>(wrap_width * PANGO_SCALE));
+    pango_layout_set_wrap(layout.get(), PANGO_WRAP_WORD);
+  }
+  return layout;
+}
+
+// How the name is printed, as far as the fonts are concerned.
+int UnknownGlyphsOfName(PangoContext* context, const std::string& name) {
+  return pango_layout_get_unknown_glyphs_count(NewLayout(context, name, true, 30).get());
+}
+
+// A line or paragraph separator (U+2028, U+2029), which Pango would break the line at.
+bool IsSeparator(gunichar c) {
+  const GUnicodeType type = g_unichar_type(c);
+  return type == G_UNICODE_LINE_SEPARATOR || type == G_UNICODE_PARAGRAPH_SEPARATOR;
+}
+
+// Control characters (line breaks, tabs ...) and separators of the facts become spaces: every
+// text is one paragraph. `text` is UTF-8.
+std::string OneParagraph(const std::string& text) {
+  std::string out;
+  for (const char* p = text.c_str(); *p != '\0'; p = g_utf8_next_char(p)) {
+    const gunichar c = g_utf8_get_char(p);
+    if (g_unichar_iscntrl(c) || IsSeparator(c)) {
+      out += ' ';
+    } else {
+      out.append(p, static_cast<size_t>(g_utf8_next_char(p) - p));
+    }
+  }
+  return out;
+}
+
+bool IsUtf8(const std::string& s) {
+  return g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr);  // and no NUL
+}
+
+// The name is printed as the holder gave it: it must be text, and visible.
+Status CheckName(const std::string& name) {
+  if (!IsUtf8(name)) return Status::InvalidArgument("participant_name", "is not UTF-8");
+  bool visible = false;
+  for (const char* p = name.c_str(); *p != '\0'; p = g_utf8_next_char(p)) {
+    const gunichar c = g_utf8_get_char(p);
+    if (g_unichar_iscntrl(c) || IsSeparator(c)) {
+      return Status::InvalidArgument("participant_name", "must be one line of text");
+    }
+    visible = visible || !g_unichar_isspace(c);
+  }
+  if (!visible) return Status::InvalidArgument("participant_name", "must not be empty");
+  return Status::Ok();
+}
+
+// `name`, isolated (U+2068 ... U+2069) if it holds right-to-left characters, so that it keeps
+// its own direction inside a sentence of the other direction (the document's title).
+std::string Isolated(const std::string& name) {
+  for (const char* p = name.c_str(); *p != '\0'; p = g_utf8_next_char(p)) {
+    if (FRIBIDI_IS_RTL_LETTER(fribidi_get_bidi_type(g_utf8_get_char(p)))) {  // R, AL
+      return "\u2068" + name + "\u2069";
+    }
+  }
+  return name;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cairo.
+
+struct SurfaceDestroy {
+  void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
+};
+struct CairoDestroy {
+  void operator()(cairo_t* cr) const { cairo_destroy(cr); }
+};
 struct QrFree {
   void operator()(QRcode* q) const { QRcode_free(q); }
 };
 using QrPtr = std::unique_ptr<QRcode, QrFree>;
 
-struct Color {
-  float r, g, b;
-};
-constexpr Color kNavy = {0.059f, 0.200f, 0.420f};  // Council of Europe blue, roughly
-constexpr Color kGold = {0.780f, 0.620f, 0.180f};  // a thin inner rule
-constexpr Color kInk = {0.110f, 0.110f, 0.130f};
-constexpr Color kGrey = {0.350f, 0.350f, 0.380f};
+cairo_status_t AppendToString(void* closure, const unsigned char* data, unsigned int length) {
+  static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+  return CAIRO_STATUS_SUCCESS;
+}
 
-// A4 landscape, in points.
-constexpr float kPageWidth = 841.89f;
-constexpr float kPageHeight = 595.276f;
-constexpr float kTextWidth = kPageWidth - 2 * 90;
+struct Color {
+  double r, g, b;
+};
+constexpr Color kNavy = {0.059, 0.200, 0.420};  // Council of Europe blue, roughly
+constexpr Color kGold = {0.780, 0.620, 0.180};  // a thin inner rule
+constexpr Color kInk = {0.110, 0.110, 0.130};
+constexpr Color kGrey = {0.350, 0.350, 0.380};
+
+// A4 landscape, in points. Positions below are PDF-style, from the bottom left corner; Cairo's
+// y axis goes down, which the painter takes care of.
+constexpr double kPageWidth = 841.89;
+constexpr double kPageHeight = 595.276;
+constexpr double kTextWidth = kPageWidth - 2 * 90;
 
 class Painter {
  public:
-  Painter(HPDF_Page page, HPDF_Font regular, HPDF_Font bold)
-      : page_(page), regular_(regular), bold_(bold) {}
+  Painter(cairo_t* cr, PangoContext* context) : cr_(cr), context_(context) {}
 
-  // Without touching the page: libharu measures UTF-8 with the font's own widths.
-  float Width(const std::string& text, bool bold, float size) const {
-    HPDF_TextWidth w = HPDF_Font_TextWidth(bold ? bold_ : regular_,
-                                           reinterpret_cast<const HPDF_BYTE*>(text.data()),
-                                           static_cast<HPDF_UINT>(text.size()));
-    return static_cast<float>(w.width) * size / 1000;
+  GPtr<PangoLayout> Layout(const std::string& text, bool bold, double size,
+                           double wrap_width = 0) const {
+    return NewLayout(context_, text, bold, size, wrap_width);
+  }
+
+  // The logical width, in points.
+  static double Width(PangoLayoutLine* line) {
+    PangoRectangle logical;
+    pango_layout_line_get_extents(line, nullptr, &logical);
+    return static_cast<double>(logical.width) / PANGO_SCALE;
+  }
+  static double Width(PangoLayout* layout) {
+    PangoRectangle logical;
+    pango_layout_get_extents(layout, nullptr, &logical);
+    return static_cast<double>(logical.width) / PANGO_SCALE;
+  }
+
+  double Width(const std::string& text, bool bold, double size) const {
+    return Width(Layout(text, bold, size).get());
   }
 
   // `size`, or less if the text would be wider than `width` at that size.
-  float FitSize(const std::string& text, bool bold, float size, float width) const {
-    const float w = Width(text, bold, size);
-    return w > width ? size * width / w : size;
-  }
-
-  void Text(const std::string& text, float x, float y, bool bold, float size, Color c) const {
-    HPDF_Page_SetRGBFill(page_, c.r, c.g, c.b);
-    HPDF_Page_BeginText(page_);
-    HPDF_Page_SetFontAndSize(page_, bold ? bold_ : regular_, size);
-    HPDF_Page_TextOut(page_, x, y, text.c_str());
-    HPDF_Page_EndText(page_);
-  }
-
-  void Centered(const std::string& text, float y, bool bold, float size, Color c) const {
-    Text(text, (kPageWidth - Width(text, bold, size)) / 2, y, bold, size, c);
-  }
-
-  // Lines of at most `width` points, broken at spaces; a word wider than `width` gets a line of
-  // its own (the caller shrinks the size until it fits).
-  std::vector<std::string> Wrap(const std::string& text, bool bold, float size, float width) const {
-    std::vector<std::string> lines;
-    std::string line;
-    size_t i = 0;
-    while (i <= text.size()) {
-      size_t j = text.find(' ', i);
-      if (j == std::string::npos) j = text.size();
-      std::string word = text.substr(i, j - i);
-      i = j + 1;
-      if (word.empty()) continue;
-      std::string candidate = line.empty() ? word : line + " " + word;
-      if (!line.empty() && Width(candidate, bold, size) > width) {
-        lines.push_back(line);
-        line = word;
-      } else {
-        line = candidate;
-      }
+  double FitSize(const std::string& text, bool bold, double size, double width) const {
+    double w = Width(text, bold, size);
+    // Widths are proportional to the size (no hinting in a PDF), up to rounding.
+    while (w > width) {
+      size *= width / w * 0.999;
+      w = Width(text, bold, size);
     }
-    if (!line.empty()) lines.push_back(line);
-    return lines;
+    return size;
   }
 
-  // Draws `text` centred from the baseline `y` down, on at most `max_lines` lines, shrinking
-  // from `size` down to `min_size` until it fits; text that still does not fit is put on
-  // `max_lines` lines and shrunk further, so that nothing ever leaves its place. Returns the
+  // A line of a layout, its logical left edge at `x` and its baseline at `y`. The line is
+  // drawn in visual order (Pango's bidi), as text with its characters in logical order.
+  void Line(PangoLayoutLine* line, double x, double y, Color c) const {
+    PangoRectangle logical;
+    pango_layout_line_get_extents(line, nullptr, &logical);
+    cairo_set_source_rgb(cr_, c.r, c.g, c.b);
+    cairo_move_to(cr_, x - static_cast<double>(logical.x) / PANGO_SCALE, kPageHeight - y);
+    pango_cairo_show_layout_line(cr_, line);
+  }
+
+  void Text(const std::string& text, double x, double y, bool bold, double size, Color c) const {
+    auto layout = Layout(text, bold, size);
+    Line(pango_layout_get_line_readonly(layout.get(), 0), x, y, c);
+  }
+
+  void Centered(const std::string& text, double y, bool bold, double size, Color c) const {
+    auto layout = Layout(text, bold, size);
+    PangoLayoutLine* line = pango_layout_get_line_readonly(layout.get(), 0);
+    Line(line, (kPageWidth - Width(line)) / 2, y, c);
+  }
+
+  // Draws `text` centred from the baseline `y` down: on one line shrunk from `size` until it
+  // fits if `max_lines` is 1; else broken at word boundaries into at most `max_lines` lines,
+  // shrinking from `size` until it fits, so that nothing ever leaves its place. Returns the
   // baseline of the last line.
-  float Block(const std::string& text, float y, bool bold, float size, float min_size,
-              int max_lines, Color c) const {
-    std::vector<std::string> lines;
-    for (;; size -= 0.5f) {
-      lines = Wrap(text, bold, size, kTextWidth);
-      if (static_cast<int>(lines.size()) <= max_lines && Widest(lines, bold, size) <= kTextWidth) {
-        break;
-      }
-      if (size - 0.5f < min_size) {
-        while (static_cast<int>(lines.size()) > max_lines) {
-          std::string last = lines.back();
-          lines.pop_back();
-          lines.back() += " " + last;
-        }
-        size *= std::min(1.0f, kTextWidth / Widest(lines, bold, size));
+  double Block(const std::string& text, double y, bool bold, double size, int max_lines,
+               Color c) const {
+    if (max_lines <= 1) {
+      Centered(text, y, bold, FitSize(text, bold, size, kTextWidth), c);
+      return y;
+    }
+    GPtr<PangoLayout> layout;
+    for (;; size -= 0.5) {
+      layout = Layout(text, bold, size, kTextWidth);
+      if ((pango_layout_get_line_count(layout.get()) <= max_lines &&
+           Width(layout.get()) <= kTextWidth) ||
+          size <= 1) {
         break;
       }
     }
-    float leading = size * 1.25f;
-    for (size_t k = 0; k < lines.size(); ++k) {
-      Centered(lines[k], y - leading * static_cast<float>(k), bold, size, c);
+    const double leading = size * 1.25;
+    int k = 0;
+    for (GSList* l = pango_layout_get_lines_readonly(layout.get()); l != nullptr; l = l->next) {
+      auto* line = static_cast<PangoLayoutLine*>(l->data);
+      Line(line, (kPageWidth - Width(line)) / 2, y - leading * k++, c);
     }
-    return y - leading * static_cast<float>(lines.empty() ? 0 : lines.size() - 1);
+    return y - leading * (k > 0 ? k - 1 : 0);
   }
 
-  float Widest(const std::vector<std::string>& lines, bool bold, float size) const {
-    float widest = 0;
-    for (const std::string& l : lines) widest = std::max(widest, Width(l, bold, size));
-    return widest;
-  }
-
-  void Frame(float inset, float line_width, Color c) {
-    HPDF_Page_SetRGBStroke(page_, c.r, c.g, c.b);
-    HPDF_Page_SetLineWidth(page_, line_width);
-    HPDF_Page_Rectangle(page_, inset, inset, kPageWidth - 2 * inset, kPageHeight - 2 * inset);
-    HPDF_Page_Stroke(page_);
+  void Frame(double inset, double line_width, Color c) const {
+    cairo_set_source_rgb(cr_, c.r, c.g, c.b);
+    cairo_set_line_width(cr_, line_width);
+    cairo_rectangle(cr_, inset, inset, kPageWidth - 2 * inset, kPageHeight - 2 * inset);
+    cairo_stroke(cr_);
   }
 
   // The QR code with its 4-module quiet zone, `size` points wide in all, with its lower right
-  // corner at (right, bottom). Dark modules are filled rectangles, merged along each row so that
-  // no seams appear between neighbours when rasterised.
-  void Qr(const QRcode& qr, float right, float bottom, float size) {
+  // corner at (right, bottom). Dark modules are rectangles of one path, merged along each row,
+  // so that no seams appear between neighbours when rasterised.
+  void Qr(const QRcode& qr, double right, double bottom, double size) const {
     const int quiet = 4;
     const int n = qr.width;
-    const float module = size / static_cast<float>(n + 2 * quiet);
-    const float left = right - size;
-    HPDF_Page_SetRGBFill(page_, 1, 1, 1);
-    HPDF_Page_Rectangle(page_, left, bottom, size, size);
-    HPDF_Page_Fill(page_);
-    HPDF_Page_SetRGBFill(page_, 0, 0, 0);
+    const double module = size / (n + 2 * quiet);
+    const double left = right - size;
+    const double top = kPageHeight - bottom - size;
+    cairo_set_source_rgb(cr_, 1, 1, 1);
+    cairo_rectangle(cr_, left, top, size, size);
+    cairo_fill(cr_);
+    cairo_set_source_rgb(cr_, 0, 0, 0);
     for (int row = 0; row < n; ++row) {
-      const float y = bottom + module * static_cast<float>(n + quiet - 1 - row);
       for (int col = 0; col < n;) {
         if ((qr.data[row * n + col] & 1) == 0) {
           ++col;
@@ -399,72 +607,57 @@ class Painter {
         }
         int end = col;
         while (end < n && (qr.data[row * n + end] & 1) != 0) ++end;
-        HPDF_Page_Rectangle(page_, left + module * static_cast<float>(quiet + col), y,
-                            module * static_cast<float>(end - col), module);
+        cairo_rectangle(cr_, left + module * (quiet + col), top + module * (quiet + row),
+                        module * (end - col), module);
         col = end;
       }
     }
-    HPDF_Page_Fill(page_);
+    cairo_fill(cr_);
   }
 
  private:
-  HPDF_Page page_;
-  HPDF_Font regular_;
-  HPDF_Font bold_;
+  cairo_t* cr_;
+  PangoContext* context_;
 };
-
-// libharu 2.3.0 reads a TrueType file's table directory without bounds checks and crashes on a
-// file that is not a font; so the file is looked at first: a TrueType sfnt whose table records
-// stay inside the file and that has the tables libharu needs.
-Status CheckTrueTypeFile(const std::string& path) {
-  auto bad = [&](const std::string& why) {
-    return Status::Internal("cannot use the font " + path + ": " + why);
-  };
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return bad("cannot open it");
-  const auto file_size = static_cast<uint64_t>(in.tellg());
-  in.seekg(0);
-  auto u16 = [](const unsigned char* p) { return static_cast<uint32_t>(p[0] << 8 | p[1]); };
-  auto u32 = [&](const unsigned char* p) { return u16(p) << 16 | u16(p + 2); };
-  unsigned char header[12];
-  if (!in.read(reinterpret_cast<char*>(header), sizeof header)) return bad("not a TrueType font");
-  const uint32_t version = u32(header);
-  const uint32_t tables = u16(header + 4);
-  if ((version != 0x00010000 && version != 0x74727565 /* "true" */) || tables == 0 ||
-      tables > 256) {
-    return bad("not a TrueType font");
-  }
-  std::vector<unsigned char> records(16 * tables);
-  if (!in.read(reinterpret_cast<char*>(records.data()),
-               static_cast<std::streamsize>(records.size()))) {
-    return bad("truncated table directory");
-  }
-  std::vector<std::string> names;
-  for (uint32_t i = 0; i < tables; ++i) {
-    const unsigned char* r = records.data() + 16 * i;
-    const uint64_t offset = u32(r + 8);
-    const uint64_t length = u32(r + 12);
-    if (offset + length > file_size) return bad("a table lies outside the file");
-    names.emplace_back(reinterpret_cast<const char*>(r), 4);
-  }
-  for (const char* need : {"cmap", "glyf", "head", "hhea", "hmtx", "loca", "maxp", "name"}) {
-    if (std::find(names.begin(), names.end(), need) == names.end()) {
-      return bad(std::string("no '") + need + "' table");
-    }
-  }
-  return Status::Ok();
-}
-
-Status HpdfFailure(const HpdfErrors& errors, const std::string& doing) {
-  char code[48];
-  std::snprintf(code, sizeof code, "libharu error 0x%04X (detail %u)",
-                static_cast<unsigned>(errors.error), static_cast<unsigned>(errors.detail));
-  return Status::Internal(doing + ": " + code);
-}
 
 }  // namespace
 
-StatusOr<std::string> RenderCertificatePdf(const CertifiedFacts& facts,
+const std::vector<std::string>& DefaultFontFiles() {
+  static const std::vector<std::string> kFiles = [] {
+    std::vector<std::string> files;
+    const std::string truetype = "/usr/share/fonts/truetype/noto/";
+    // Noto Sans (Latin, Greek, Cyrillic) first: the family every text asks for.
+    for (const char* script :
+         {"",      "Arabic", "Hebrew",  "Devanagari", "Bengali",   "Gurmukhi", "Gujarati",
+          "Oriya", "Tamil",  "Telugu",  "Kannada",    "Malayalam", "Sinhala",  "Thai",
+          "Lao",   "Khmer",  "Myanmar", "Thaana",     "Georgian",  "Armenian", "Ethiopic"}) {
+      for (const char* weight : {"Regular", "Bold"}) {
+        files.push_back(truetype + "NotoSans" + script + "-" + weight + ".ttf");
+      }
+    }
+    // Tibetan has no sans serif in Debian's Noto.
+    files.push_back(truetype + "NotoSerifTibetan-Regular.ttf");
+    files.push_back(truetype + "NotoSerifTibetan-Bold.ttf");
+    // Chinese, Japanese, Korean: one collection per weight (the name is printed in bold).
+    files.push_back("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc");
+    files.push_back("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc");
+    return files;
+  }();
+  return kFiles;
+}
+
+StatusOr<int> UnknownGlyphs(const std::string& text, const DocumentOptions& options) {
+  if (!IsUtf8(text)) return Status::InvalidArgument("text", "is not UTF-8");
+  auto fonts = FontSet::Get(options.font_files.empty() ? DefaultFontFiles() : options.font_files);
+  if (!fonts.ok()) return fonts.status();
+  std::lock_guard lock((*fonts)->mutex());
+  auto context =
+      NewContext((*fonts)->map(),
+                 WordsFor(options.language) != nullptr ? options.language : std::string("en"));
+  return UnknownGlyphsOfName(context.get(), text);
+}
+
+StatusOr<std::string> RenderCertificatePdf(const CertifiedFacts& facts, const Holder& holder,
                                            const DocumentOptions& options) {
   const Words* words = WordsFor(options.language);
   if (words == nullptr) {
@@ -472,6 +665,22 @@ StatusOr<std::string> RenderCertificatePdf(const CertifiedFacts& facts,
                                    "must be en, fr or es, not \"" + options.language + "\"");
   }
   const std::string& lang = options.language;
+  ECD_RETURN_IF_ERROR(CheckName(holder.name));
+  for (const auto& [field, value] :
+       {std::pair<const char*, const std::string&>{"serial", facts.serial},
+        {"verification_code", facts.verification_code},
+        {"event_title", facts.event_title},
+        {"series_title", facts.series_title},
+        {"issuer", facts.issuer},
+        {"key_id", facts.key_id},
+        {"qr_text", options.qr_text}}) {
+    if (!IsUtf8(value)) return Status::InvalidArgument(field, "is not UTF-8");
+  }
+  for (char c : holder.salt) {
+    if (!g_ascii_isalnum(c) && c != '-' && c != '_' && c != '=') {
+      return Status::InvalidArgument("salt", "must be base64url");
+    }
+  }
   const std::string qr_text = options.qr_text.empty() ? facts.verification_code : options.qr_text;
   if (qr_text.empty()) return Status::InvalidArgument("qr_text", "nothing to put in the QR code");
   auto start = ParseTimestamp(facts.event_start);
@@ -488,96 +697,101 @@ StatusOr<std::string> RenderCertificatePdf(const CertifiedFacts& facts,
   QrPtr qr(QRcode_encodeString(qr_text.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1));
   if (!qr) return Status::InvalidArgument("qr_text", "too long for a QR code");
 
-  ECD_RETURN_IF_ERROR(CheckTrueTypeFile(options.font_path));
-  ECD_RETURN_IF_ERROR(CheckTrueTypeFile(options.bold_font_path));
+  auto fonts = FontSet::Get(options.font_files.empty() ? DefaultFontFiles() : options.font_files);
+  if (!fonts.ok()) return fonts.status();
+  std::lock_guard lock((*fonts)->mutex());
+  auto context = NewContext((*fonts)->map(), lang);
 
-  HpdfErrors errors;
-  DocPtr doc(HPDF_New(&RecordHpdfError, &errors));
-  if (!doc) return Status::Internal("libharu could not create a document");
-  HPDF_Doc pdf = doc.get();
-  HPDF_SetCompressionMode(pdf, HPDF_COMP_ALL);
-  HPDF_UseUTFEncodings(pdf);
-  HPDF_SetCurrentEncoder(pdf, "UTF-8");
-  const char* regular_name = HPDF_LoadTTFontFromFile(pdf, options.font_path.c_str(), HPDF_TRUE);
-  const char* bold_name =
-      regular_name == nullptr
-          ? nullptr
-          : HPDF_LoadTTFontFromFile(pdf, options.bold_font_path.c_str(), HPDF_TRUE);
-  if (regular_name == nullptr || bold_name == nullptr || errors.error != HPDF_OK) {
-    return HpdfFailure(
-        errors, "cannot load the fonts " + options.font_path + " and " + options.bold_font_path);
+  // Nothing is drawn for a name the fonts cannot draw: no certificate with boxes in the name.
+  if (const int unknown = UnknownGlyphsOfName(context.get(), holder.name); unknown > 0) {
+    return Status::InvalidArgument("participant_name",
+                                   "has " + std::to_string(unknown) +
+                                       " character(s) that no font of the certificate can draw");
   }
-  HPDF_Font regular = HPDF_GetFont(pdf, regular_name, "UTF-8");
-  HPDF_Font bold = HPDF_GetFont(pdf, bold_name, "UTF-8");
-  HPDF_Page page = HPDF_AddPage(pdf);
-  if (regular == nullptr || bold == nullptr || page == nullptr || errors.error != HPDF_OK) {
-    return HpdfFailure(errors, "cannot prepare the page");
+
+  std::string out;
+  std::unique_ptr<cairo_surface_t, SurfaceDestroy> surface(
+      cairo_pdf_surface_create_for_stream(&AppendToString, &out, kPageWidth, kPageHeight));
+  if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS) {
+    return Status::Internal(std::string("cannot create the PDF: ") +
+                            cairo_status_to_string(cairo_surface_status(surface.get())));
   }
-  HPDF_Page_SetSize(page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_LANDSCAPE);
 
   // The document's own metadata: reproducible (the issue date, not the time of rendering).
-  const auto issued_civil = ToCivil(std::chrono::sys_seconds(*issued));
-  HPDF_Date date = {issued_civil.year, issued_civil.month, issued_civil.day, 0, 0, 0, 'Z', 0, 0};
-  HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, date);
-  HPDF_SetInfoAttr(pdf, HPDF_INFO_CREATOR, "ECD events certificates");
   const std::string issuer =
-      facts.issuer == kUsualIssuer ? std::string(words->issuer) : facts.issuer;
-  const std::string title = std::string(words->title) + " – " + facts.participant_name;
-  HPDF_SetInfoAttr(pdf, HPDF_INFO_TITLE, title.c_str());
-  HPDF_SetInfoAttr(pdf, HPDF_INFO_SUBJECT, facts.event_title.c_str());
-  HPDF_SetInfoAttr(pdf, HPDF_INFO_AUTHOR, issuer.c_str());
-  HPDF_SetInfoAttr(pdf, HPDF_INFO_KEYWORDS, facts.serial.c_str());
+      facts.issuer == kUsualIssuer ? std::string(words->issuer) : OneParagraph(facts.issuer);
+  const std::string title = std::string(words->title) + " – " + Isolated(holder.name);
+  const std::string creation_date = facts.issue_date + "T00:00:00Z";
+  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_TITLE, title.c_str());
+  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_AUTHOR, issuer.c_str());
+  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_SUBJECT,
+                                 OneParagraph(facts.event_title).c_str());
+  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_KEYWORDS,
+                                 OneParagraph(facts.serial).c_str());
+  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR,
+                                 "ECD events certificates");
+  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATE_DATE,
+                                 creation_date.c_str());
 
-  Painter p(page, regular, bold);
-  p.Frame(22, 2.5f, kNavy);
-  p.Frame(30, 0.8f, kGold);
+  {
+    std::unique_ptr<cairo_t, CairoDestroy> cr(cairo_create(surface.get()));
+    pango_cairo_update_context(cr.get(), context.get());
+    Painter p(cr.get(), context.get());
+    p.Frame(22, 2.5, kNavy);
+    p.Frame(30, 0.8, kGold);
 
-  p.Centered(words->title, 490, true, 32, kNavy);
-  p.Centered(words->certify, 445, false, 15, kInk);
-  p.Block(facts.participant_name, 400, true, 30, 12, 1, kInk);
-  p.Centered(words->took_part, 362, false, 15, kInk);
-  float y = p.Block(facts.event_title, 332, true, 19, 10, 2, kNavy);
+    p.Centered(words->title, 490, true, 32, kNavy);
+    p.Centered(words->certify, 445, false, 15, kInk);
+    p.Block(holder.name, 400, true, 30, 1, kInk);
+    p.Centered(words->took_part, 362, false, 15, kInk);
+    double y = p.Block(OneParagraph(facts.event_title), 332, true, 19, 2, kNavy);
 
-  std::string series = words->series;
-  series.replace(series.find("%s"), 2, facts.series_title);
-  y = p.Block(series, y - 30, false, 14, 8, 2, kInk);
-  const std::string slot = TimeSlot(ToCivil(*start), ToCivil(*end), facts.duration_minutes, lang);
-  y = p.Block(slot, y - 22, false, 14, 8, 1, kInk);
-  p.Block(words->language + LanguageName(facts.language, lang), y - 22, false, 14, 8, 1, kInk);
+    std::string series = words->series;
+    series.replace(series.find("%s"), 2, OneParagraph(facts.series_title));
+    y = p.Block(series, y - 30, false, 14, 2, kInk);
+    const std::string slot = TimeSlot(ToCivil(*start), ToCivil(*end), facts.duration_minutes, lang);
+    y = p.Block(slot, y - 22, false, 14, 1, kInk);
+    p.Block(words->language + LanguageName(facts.language, lang), y - 22, false, 14, 1, kInk);
 
-  // Lower left, up to the QR code: who issued it and when, then the small print for
-  // verification.
-  const float left = 70;
-  const float width = 520;
-  p.Text(issuer, left, 150, true, p.FitSize(issuer, true, 12.5f, width), kNavy);
-  const std::string issued_on =
-      words->issued_on + DateInWords(issued_civil.year, issued_civil.month, issued_civil.day, lang);
-  p.Text(issued_on, left, 133, false, 11.5f, kInk);
-  for (const auto& [text, y] : {std::pair{words->serial + facts.serial, 104.0f},
-                                {words->verification_code + facts.verification_code, 92.0f},
-                                {words->key + facts.key_id, 80.0f}}) {
-    p.Text(text, left, y, false, p.FitSize(text, false, 8.5f, width), kGrey);
+    // Lower left, up to the QR code: who issued it and when, then the small print for
+    // verification.
+    const double left = 70;
+    const double width = 520;
+    p.Text(issuer, left, 150, true, p.FitSize(issuer, true, 12.5, width), kNavy);
+    const auto issued_civil = ToCivil(std::chrono::sys_seconds(*issued));
+    const std::string issued_on =
+        words->issued_on +
+        DateInWords(issued_civil.year, issued_civil.month, issued_civil.day, lang);
+    p.Text(issued_on, left, 133, false, 11.5, kInk);
+    std::vector<std::pair<std::string, double>> small_print = {
+        {words->serial + OneParagraph(facts.serial), 104},
+        {words->verification_code + OneParagraph(facts.verification_code), 92},
+        {words->key + OneParagraph(facts.key_id), 80}};
+    if (!holder.salt.empty()) small_print.emplace_back(words->name_proof + holder.salt, 68);
+    for (const auto& [text, line_y] : small_print) {
+      p.Text(text, left, line_y, false, p.FitSize(text, false, 8.5, width), kGrey);
+    }
+
+    // Lower right: the QR code and what to do with it.
+    const double qr_right = kPageWidth - 60;
+    const double qr_bottom = 62;
+    const double qr_size = 112;
+    p.Qr(*qr, qr_right, qr_bottom, qr_size);
+    const double caption_width = p.Width(words->scan, false, 8);
+    p.Text(words->scan, qr_right - qr_size / 2 - caption_width / 2, qr_bottom - 10, false, 8,
+           kGrey);
+
+    p.Centered(words->funded, 46, false, 9.5, kGrey);
+    if (cairo_status(cr.get()) != CAIRO_STATUS_SUCCESS) {
+      return Status::Internal(std::string("cannot draw the certificate: ") +
+                              cairo_status_to_string(cairo_status(cr.get())));
+    }
   }
-
-  // Lower right: the QR code and what to do with it.
-  const float qr_right = kPageWidth - 60;
-  const float qr_bottom = 62;
-  const float qr_size = 112;
-  p.Qr(*qr, qr_right, qr_bottom, qr_size);
-  const float caption_width = p.Width(words->scan, false, 8);
-  p.Text(words->scan, qr_right - qr_size / 2 - caption_width / 2, qr_bottom - 10, false, 8, kGrey);
-
-  p.Centered(words->funded, 46, false, 9.5f, kGrey);
-
-  if (errors.error != HPDF_OK) return HpdfFailure(errors, "cannot draw the certificate");
-  if (HPDF_SaveToStream(pdf) != HPDF_OK || errors.error != HPDF_OK) {
-    return HpdfFailure(errors, "cannot write the PDF");
+  cairo_surface_finish(surface.get());
+  if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS) {
+    return Status::Internal(std::string("cannot write the PDF: ") +
+                            cairo_status_to_string(cairo_surface_status(surface.get())));
   }
-  HPDF_UINT32 size = HPDF_GetStreamSize(pdf);
-  std::string out(size, '\0');
-  HPDF_UINT32 read = size;
-  HPDF_ReadFromStream(pdf, reinterpret_cast<HPDF_BYTE*>(out.data()), &read);
-  if (read != size || errors.error != HPDF_OK) return HpdfFailure(errors, "cannot read the PDF");
   return out;
 }
 

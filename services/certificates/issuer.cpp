@@ -9,6 +9,7 @@
 #include "common/event_lifecycle.hpp"
 #include "common/peer_call.hpp"
 #include "common/resource_name.hpp"
+#include "common/text.hpp"
 #include "common/time.hpp"
 #include "ecd/registration/v1/registration.grpc.pb.h"
 
@@ -45,10 +46,14 @@ v1::CertifiedFacts ToProto(const CertifiedFacts& f) {
   p.set_issuer(f.issuer);
   p.set_issue_date(f.issue_date);
   p.set_key_id(f.key_id);
+  p.set_name_commitment(f.name_commitment);
+  p.set_version(f.version);
   return p;
 }
 
-v1::Certificate ToProto(const StoredCertificate& s) {
+// `holder`: the answer goes to the holder (or admin/service): it carries the printed name and
+// the salt that prove the name against the commitment.
+v1::Certificate ToProto(const StoredCertificate& s, bool holder = true) {
   v1::Certificate c;
   c.set_name("certificates/" + s.id);
   c.set_registration("registrations/" + s.registration_id);
@@ -63,6 +68,10 @@ v1::Certificate ToProto(const StoredCertificate& s) {
   c.set_document_language(s.document_language);
   c.set_pdf_sha256(s.pdf_sha256);
   c.set_pdf_size_bytes(s.pdf_size);
+  if (holder) {
+    c.set_holder_name(s.holder_name);
+    c.set_name_salt(s.name_salt);
+  }
   return c;
 }
 
@@ -145,6 +154,7 @@ StatusOr<int> Issuer::FollowErasures() {
       [](const std::string& payload) {
         auto facts = ParsePayload(payload);
         if (!facts.ok()) return std::string();
+        if (facts->version >= 2) return payload;  // names nobody: it stays, still verifying
         facts->participant_name = "";
         return CanonicalPayload(*facts);
       },
@@ -159,7 +169,7 @@ Status Issuer::RequestCertificate(const CallContext&, const v1::RequestCertifica
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {  // one certificate per registration
     *resp->mutable_certificate() = ToProto(**existing);
-    return Status::Ok();
+    return Credential(**existing, req.view(), resp->mutable_verifiable_credential());
   }
   auto registration = registrations_.Get(*reg_id);
   if (!registration.ok()) return registration.status();
@@ -201,8 +211,15 @@ Status Issuer::RequestCertificate(const CallContext&, const v1::RequestCertifica
   facts.serial = "ECD-" + start.substr(0, 4) + "-" + start.substr(5, 2) + start.substr(8, 2) + "-" +
                  Code(4) + "-" + Code(4);
   facts.verification_code = Code(16);
-  facts.participant_name =
-      registration->participant().given_name() + " " + registration->participant().family_name();
+  // The name as its owner wants it printed, composed (NFC): the same name typed in two Unicode
+  // forms commits to the same bytes. Only its salted commitment is signed.
+  const auto& who = registration->participant();
+  const std::string printed_name =
+      Nfc(who.certificate_name().empty() ? who.given_name() + " " + who.family_name()
+                                         : who.certificate_name());
+  const std::string salt = RandomBytes(16);
+  facts.version = 2;
+  facts.name_commitment = NameCommitment(salt, printed_name);
   facts.event_title = event->title();
   facts.series_title = series_title;
   facts.event_start = start;
@@ -217,10 +234,19 @@ Status Issuer::RequestCertificate(const CallContext&, const v1::RequestCertifica
   DocumentOptions doc;
   doc.language = registration->participant().preferred_language();
   if (doc.language != "fr" && doc.language != "es") doc.language = "en";
-  doc.qr_text = options_.verify_url_prefix + facts.verification_code;
-  doc.font_path = options_.font_path;
-  doc.bold_font_path = options_.bold_font_path;
-  auto pdf = RenderCertificatePdf(facts, doc);
+  const Holder holder{printed_name, Base64UrlEncode(salt)};
+  // The QR code carries the verification code, and after '#' (never sent to a web server) the
+  // salt that proves the printed name.
+  doc.qr_text = options_.verify_url_prefix + facts.verification_code + "#salt=" + holder.salt;
+  doc.font_files = options_.font_files;
+  // A name the fonts cannot draw is refused before anything is signed or stored.
+  auto pdf = RenderCertificatePdf(facts, holder, doc);
+  if (!pdf.ok() && pdf.status().field() == "participant_name") {
+    return Status::InvalidArgument(
+        "participant.certificate_name",
+        "the name has characters the certificate's fonts cannot print: " + pdf.status().message() +
+            "; give a certificate_name in a script they cover");
+  }
   if (!pdf.ok()) return pdf.status();
 
   StoredCertificate c;
@@ -235,9 +261,27 @@ Status Issuer::RequestCertificate(const CallContext&, const v1::RequestCertifica
   c.document_language = doc.language;
   c.pdf = std::move(*pdf);
   c.pdf_sha256 = Sha256Hex(c.pdf);
+  c.holder_name = holder.name;
+  c.name_salt = holder.salt;
   auto stored = store_.InsertOrGet(c);  // a concurrent request may have won: theirs is returned
   if (!stored.ok()) return stored.status();
   *resp->mutable_certificate() = ToProto(*stored);
+  return Credential(*stored, req.view(), resp->mutable_verifiable_credential());
+}
+
+Status Issuer::Credential(const StoredCertificate& c, v1::CertificateView view,
+                          std::string* out) const {
+  if (view != v1::CERTIFICATE_VIEW_VERIFIABLE_CREDENTIAL) return Status::Ok();
+  auto facts = ParsePayload(c.payload);
+  if (!facts.ok()) return Status::Internal("stored payload unreadable");
+  if (facts->version < 2) {
+    return Status::FailedPrecondition(
+        "CREDENTIAL_UNAVAILABLE",
+        "this certificate was issued before credentials (its payload names the holder in clear)");
+  }
+  *out = IssueCredential(CredentialInput{c.id, *facts, c.issue_micros, options_.credential_issuer,
+                                         c.document_language},
+                         keys_);
   return Status::Ok();
 }
 
@@ -249,7 +293,7 @@ Status Issuer::GetCertificate(const CallContext&, const v1::GetCertificateReques
   if (!c.ok()) return c.status();
   if (!c->has_value()) return Status::NotFound(req.name());
   *resp->mutable_certificate() = ToProto(**c);
-  return Status::Ok();
+  return Credential(**c, req.view(), resp->mutable_verifiable_credential());
 }
 
 Status Issuer::ListCertificates(const CallContext&, const v1::ListCertificatesRequest& req,
@@ -341,6 +385,21 @@ Status Issuer::VerifyCertificate(const CallContext&, const v1::VerifyCertificate
   }
   auto facts = ParsePayload(found->payload);
   if (facts.ok()) *resp->mutable_facts() = ToProto(*facts);
+  if (!req.holder_name().empty() || !req.name_salt().empty()) {
+    if (req.holder_name().size() > 1000 || req.name_salt().size() > 64) {
+      return Status::InvalidArgument("holder_name", "too long");
+    }
+    const std::string name = Nfc(req.holder_name());
+    std::string salt;
+    bool match = false;
+    if (facts.ok() && facts->version >= 2) {
+      match = Base64UrlDecode(req.name_salt(), &salt) &&
+              ConstantTimeEquals(NameCommitment(salt, name), facts->name_commitment);
+    } else if (facts.ok()) {
+      match = !name.empty() && name == Nfc(facts->participant_name);
+    }
+    resp->set_name_check(match ? v1::NAME_CHECK_MATCH : v1::NAME_CHECK_MISMATCH);
+  }
   if (found->revoke_micros) {
     resp->set_result(v1::VERIFICATION_RESULT_REVOKED);
     resp->set_revoke_reason(found->revoke_reason);
@@ -374,6 +433,11 @@ Status Issuer::ListSigningKeys(const CallContext&, const v1::ListSigningKeysRequ
     key->set_public_key_pem(k.public_key_pem);
     key->set_public_key(k.public_key_base64url);
     key->set_signing(k.signing);
+    std::string raw;
+    Base64UrlDecode(k.public_key_base64url, &raw);
+    const VerificationMethod method = MethodFor(options_.credential_issuer, raw, k.key_id);
+    key->set_verification_method(method.id);
+    key->set_multikey(method.document);
   }
   return Status::Ok();
 }

@@ -12,6 +12,7 @@
 #include "common/status.hpp"
 #include "ecd/certificates/v1/certificates.pb.h"
 #include "ecd/registration/v1/registration.pb.h"
+#include "services/certificates/credential.hpp"
 #include "services/certificates/document.hpp"
 #include "services/certificates/signing.hpp"
 #include "services/certificates/store.hpp"
@@ -41,8 +42,11 @@ struct IssuerOptions {
   std::string issuer = "Council of Europe, with EU Cyber Direct";
   // Prepended to the verification code in the QR code (a verification page); empty: the code.
   std::string verify_url_prefix;
-  std::string font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-  std::string bold_font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
+  // The fonts the PDF may use; empty: DefaultFontFiles().
+  std::vector<std::string> font_files;
+  // The issuer of Verifiable Credentials (a DID or URL whose DID document lists the keys'
+  // Multikeys); empty: each key's own did:key, which verifiers resolve offline.
+  std::string credential_issuer;
 };
 
 class Issuer {
@@ -75,6 +79,9 @@ class Issuer {
   StatusOr<int> FollowErasures();
 
  private:
+  // The credential of `c` into `out` when `view` asks for it.
+  Status Credential(const StoredCertificate& c, v1::CertificateView view, std::string* out) const;
+
   Store& store_;
   CatalogueClient& catalogue_;
   RegistrationClient& registrations_;

@@ -4,6 +4,7 @@
 //   certificates --generate-key FILE  write a new Ed25519 private key (PEM) and print its id
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <fstream>
@@ -66,8 +67,14 @@ CertificatesConfig LoadCertificatesConfig(ecd::Env& env) {
   }
   c.issuer.issuer = env.String("ECD_CERTIFICATE_ISSUER", c.issuer.issuer);
   c.issuer.verify_url_prefix = env.String("ECD_VERIFY_URL_PREFIX", "");
-  c.issuer.font_path = env.String("ECD_FONT_FILE", c.issuer.font_path);
-  c.issuer.bold_font_path = env.String("ECD_BOLD_FONT_FILE", c.issuer.bold_font_path);
+  // The fonts of the PDF, colon-separated; each must exist (checked by a test render at start).
+  const std::string fonts = env.String("ECD_CERTIFICATE_FONTS", "");
+  for (size_t from = 0; from < fonts.size();) {
+    size_t colon = std::min(fonts.find(':', from), fonts.size());
+    if (colon > from) c.issuer.font_files.push_back(fonts.substr(from, colon - from));
+    from = colon + 1;
+  }
+  c.issuer.credential_issuer = env.String("ECD_CREDENTIAL_ISSUER", "");
   if (env.String("ECD_NOTIFICATIONS_ADDRESS", "") != "off") {
     c.notifications_address = env.Address("ECD_NOTIFICATIONS_ADDRESS", "127.0.0.1:50063");
   }
@@ -111,6 +118,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   spdlog::info("signing with key {}", keys->signing_key_id());
+  // The fonts load, or the service does not start: a certificate must never fail for want of them.
+  ecd::certificates::DocumentOptions doc;
+  doc.font_files = cc.issuer.font_files;
+  if (auto glyphs = ecd::certificates::UnknownGlyphs("Zoë 李小龙 محمد", doc); !glyphs.ok()) {
+    spdlog::critical("certificate fonts: {}", glyphs.status().ToString());
+    return 2;
+  }
 
   ecd::certificates::Store store(pool);
   ecd::CatalogueClient catalogue(cc.catalogue);

@@ -293,8 +293,9 @@ struct Field {
   int CertifiedFacts::*num;
 };
 
-// In the order of the struct's members, which is the order of the payload's keys.
-const Field kFields[] = {
+// The payload's keys, in their order. Version 1 (before name commitments) and version 2, which
+// starts with "v":2 and holds the name's commitment instead of the name.
+const Field kFieldsV1[] = {
     {"serial", Kind::kString, &CertifiedFacts::serial, nullptr},
     {"verification_code", Kind::kString, &CertifiedFacts::verification_code, nullptr},
     {"participant_name", Kind::kString, &CertifiedFacts::participant_name, nullptr},
@@ -308,6 +309,41 @@ const Field kFields[] = {
     {"issue_date", Kind::kString, &CertifiedFacts::issue_date, nullptr},
     {"key_id", Kind::kString, &CertifiedFacts::key_id, nullptr},
 };
+const Field kFieldsV2[] = {
+    {"v", Kind::kInt, nullptr, &CertifiedFacts::version},
+    {"serial", Kind::kString, &CertifiedFacts::serial, nullptr},
+    {"verification_code", Kind::kString, &CertifiedFacts::verification_code, nullptr},
+    {"name_commitment", Kind::kString, &CertifiedFacts::name_commitment, nullptr},
+    {"event_title", Kind::kString, &CertifiedFacts::event_title, nullptr},
+    {"series_title", Kind::kString, &CertifiedFacts::series_title, nullptr},
+    {"event_start", Kind::kString, &CertifiedFacts::event_start, nullptr},
+    {"event_end", Kind::kString, &CertifiedFacts::event_end, nullptr},
+    {"duration_minutes", Kind::kInt, nullptr, &CertifiedFacts::duration_minutes},
+    {"language", Kind::kString, &CertifiedFacts::language, nullptr},
+    {"issuer", Kind::kString, &CertifiedFacts::issuer, nullptr},
+    {"issue_date", Kind::kString, &CertifiedFacts::issue_date, nullptr},
+    {"key_id", Kind::kString, &CertifiedFacts::key_id, nullptr},
+};
+
+template <size_t N>
+std::string Encode(const CertifiedFacts& facts, const Field (&fields)[N]) {
+  std::string out = "{";
+  bool first = true;
+  for (const Field& f : fields) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.push_back('"');
+    out.append(f.name);
+    out.append("\":");
+    if (f.kind == Kind::kString) {
+      AppendString(facts.*f.str, &out);
+    } else {
+      out.append(std::to_string(facts.*f.num));
+    }
+  }
+  out.push_back('}');
+  return out;
+}
 
 // A cursor over a payload that accepts only what CanonicalPayload writes.
 class StrictReader {
@@ -394,22 +430,11 @@ class StrictReader {
 }  // namespace
 
 std::string CanonicalPayload(const CertifiedFacts& facts) {
-  std::string out = "{";
-  bool first = true;
-  for (const Field& f : kFields) {
-    if (!first) out.push_back(',');
-    first = false;
-    out.push_back('"');
-    out.append(f.name);
-    out.append("\":");
-    if (f.kind == Kind::kString) {
-      AppendString(facts.*f.str, &out);
-    } else {
-      out.append(std::to_string(facts.*f.num));
-    }
-  }
-  out.push_back('}');
-  return out;
+  return facts.version == 1 ? Encode(facts, kFieldsV1) : Encode(facts, kFieldsV2);
+}
+
+std::string NameCommitment(const std::string& salt, const std::string& nfc_name) {
+  return Base64UrlEncode(Sha256Raw(salt + nfc_name));
 }
 
 StatusOr<CertifiedFacts> ParsePayload(const std::string& payload) {
@@ -417,20 +442,30 @@ StatusOr<CertifiedFacts> ParsePayload(const std::string& payload) {
     return Status::InvalidArgument("payload", "not a canonical certificate payload (" + what +
                                                   " at byte " + std::to_string(pos) + ")");
   };
-  StrictReader r(payload);
+  auto parse = [&](const auto& fields, CertifiedFacts& facts) -> Status {
+    StrictReader r(payload);
+    if (!r.Literal("{")) return bad("expected '{'", r.pos());
+    bool first = true;
+    for (const Field& f : fields) {
+      if (!first && !r.Literal(",")) return bad("expected ','", r.pos());
+      first = false;
+      std::string key = std::string("\"") + f.name + "\":";
+      if (!r.Literal(key)) return bad("expected the key \"" + std::string(f.name) + "\"", r.pos());
+      bool ok = f.kind == Kind::kString ? r.String(&(facts.*f.str)) : r.Int(&(facts.*f.num));
+      if (!ok) return bad(std::string("bad value for \"") + f.name + "\"", r.pos());
+    }
+    if (!r.Literal("}")) return bad("expected '}'", r.pos());
+    if (!r.AtEnd()) return bad("trailing bytes", r.pos());
+    return Status::Ok();
+  };
   CertifiedFacts facts;
-  if (!r.Literal("{")) return bad("expected '{'", r.pos());
-  bool first = true;
-  for (const Field& f : kFields) {
-    if (!first && !r.Literal(",")) return bad("expected ','", r.pos());
-    first = false;
-    std::string key = std::string("\"") + f.name + "\":";
-    if (!r.Literal(key)) return bad("expected the key \"" + std::string(f.name) + "\"", r.pos());
-    bool ok = f.kind == Kind::kString ? r.String(&(facts.*f.str)) : r.Int(&(facts.*f.num));
-    if (!ok) return bad(std::string("bad value for \"") + f.name + "\"", r.pos());
+  if (payload.starts_with("{\"v\":")) {
+    ECD_RETURN_IF_ERROR(parse(kFieldsV2, facts));
+    if (facts.version != 2) return bad("unknown version " + std::to_string(facts.version), 5);
+  } else {
+    facts.version = 1;
+    ECD_RETURN_IF_ERROR(parse(kFieldsV1, facts));
   }
-  if (!r.Literal("}")) return bad("expected '}'", r.pos());
-  if (!r.AtEnd()) return bad("trailing bytes", r.pos());
   return facts;
 }
 

@@ -42,7 +42,13 @@ Keyring MustKeyring(const std::string& private_pem, const std::vector<std::strin
 void ExpectSameFacts(const CertifiedFacts& a, const CertifiedFacts& b) {
   EXPECT_EQ(a.serial, b.serial);
   EXPECT_EQ(a.verification_code, b.verification_code);
-  EXPECT_EQ(a.participant_name, b.participant_name);
+  EXPECT_EQ(a.version, b.version);
+  // Version 2 holds the name only as a commitment; version 1 in clear.
+  if (b.version == 1) {
+    EXPECT_EQ(a.participant_name, b.participant_name);
+  } else {
+    EXPECT_EQ(a.name_commitment, b.name_commitment);
+  }
   EXPECT_EQ(a.event_title, b.event_title);
   EXPECT_EQ(a.series_title, b.series_title);
   EXPECT_EQ(a.event_start, b.event_start);
@@ -242,8 +248,45 @@ TEST(Keyring, MovesKeepTheKeys) {
 // ---------------------------------------------------------------------------------------------
 // The canonical payload.
 
+TEST(NameCommitmentTest, SaltedSha256OfTheNfcName) {
+  // Computed independently:
+  // printf 'saltZo\xc3\xab' | openssl dgst -sha256 -binary | base64 | tr '/+' '_-' | tr -d '='.
+  const std::string c = NameCommitment("salt", "Zo\xC3\xAB");
+  EXPECT_EQ(c, "nsiGm1lfPWcFoMBCUBHyeQc_cyO7Py2jvnxNYfQiYCQ");
+  EXPECT_EQ(c, NameCommitment("salt", "Zo\xC3\xAB"));
+  EXPECT_NE(c, NameCommitment("salu", "Zo\xC3\xAB"));
+  EXPECT_NE(c, NameCommitment("salt", "Zoe\xCC\x88")) << "NFC is the caller's job";
+  EXPECT_NE(c, NameCommitment("salt", "Zo\xC3\xAB "));
+}
+
+TEST(ParsePayloadTest, UnknownVersionsAndMixedKeysAreRefused) {
+  CertifiedFacts f = SampleFacts("en");
+  f.version = 3;
+  EXPECT_FALSE(ParsePayload(CanonicalPayload(f)).ok());
+  f.version = 2;
+  std::string p = CanonicalPayload(f);
+  EXPECT_TRUE(ParsePayload(p).ok());
+  p.replace(p.find("name_commitment"), 15, "participant_name");
+  EXPECT_FALSE(ParsePayload(p).ok());
+}
+
 TEST(CanonicalPayload, ExactBytes) {
-  EXPECT_EQ(CanonicalPayload(SampleFacts("en")),
+  CertifiedFacts v2 = SampleFacts("en");
+  v2.name_commitment = NameCommitment("0123456789abcdef", v2.participant_name);
+  EXPECT_EQ(CanonicalPayload(v2),
+            R"j({"v":2,"serial":"ECD-2020-0709-4F2K-9QXM","verification_code":"7KQ2-M9XD-44TB",)j"
+            R"j("name_commitment":")j" +
+                v2.name_commitment +
+                R"j(","event_title":"Webinar with the countries of Africa (English)",)j"
+                R"j("series_title":"Cybercrime and criminal justice in cyberspace",)j"
+                R"j("event_start":"2020-07-09T08:00:00Z","event_end":"2020-07-09T09:45:00Z",)j"
+                R"j("duration_minutes":100,"language":"en",)j"
+                R"j("issuer":"Council of Europe, with EU Cyber Direct","issue_date":"2020-07-10",)j"
+                R"j("key_id":"0123456789abcdef"})j");
+  EXPECT_EQ(CanonicalPayload(v2).find("Zo"), std::string::npos) << "version 2 names nobody";
+  CertifiedFacts v1 = SampleFacts("en");
+  v1.version = 1;
+  EXPECT_EQ(CanonicalPayload(v1),
             R"j({"serial":"ECD-2020-0709-4F2K-9QXM","verification_code":"7KQ2-M9XD-44TB",)j"
             R"j("participant_name":"Zoë Ñúñez-Çelik",)j"
             R"j("event_title":"Webinar with the countries of Africa (English)",)j"
@@ -253,6 +296,7 @@ TEST(CanonicalPayload, ExactBytes) {
             R"j("issuer":"Council of Europe, with EU Cyber Direct","issue_date":"2020-07-10",)j"
             R"j("key_id":"0123456789abcdef"})j");
   CertifiedFacts empty;
+  empty.version = 1;
   EXPECT_EQ(CanonicalPayload(empty),
             R"j({"serial":"","verification_code":"","participant_name":"","event_title":"",)j"
             R"j("series_title":"","event_start":"","event_end":"","duration_minutes":0,)j"
@@ -261,6 +305,7 @@ TEST(CanonicalPayload, ExactBytes) {
 
 TEST(CanonicalPayload, Escaping) {
   CertifiedFacts f;
+  f.version = 1;
   f.participant_name = "Ngozi \"Nia\" Okonjo-Iweala";
   f.event_title = "C:\\path\\to";
   f.series_title = "line one\nline two\r\ttab\x01\x1f";
@@ -283,6 +328,7 @@ TEST(CanonicalPayload, Escaping) {
 
 TEST(CanonicalPayload, InvalidUtf8BecomesReplacementCharacters) {
   CertifiedFacts f;
+  f.version = 1;
   f.participant_name = "Zo\xEB";  // Latin-1, not UTF-8
   // An overlong '/', an encoded surrogate, a code point above U+10FFFF, a truncated sequence.
   f.event_title = "\xC0\xAF|\xED\xA0\x80|\xF4\x90\x80\x80|\xE2\x82";
@@ -310,6 +356,8 @@ TEST(CanonicalPayload, ParseThenSerialiseGivesTheSameBytes) {
   samples.push_back(tricky);
   tricky.duration_minutes = 2147483647;
   samples.push_back(tricky);
+  tricky.version = 1;
+  samples.push_back(tricky);
 
   for (const CertifiedFacts& f : samples) {
     const std::string payload = CanonicalPayload(f);
@@ -331,9 +379,11 @@ TEST(CanonicalPayload, SignedPayloadVerifiesAfterParsingAndReserialising) {
   EXPECT_TRUE(ring.Verify(parsed->key_id, CanonicalPayload(*parsed), sig));
 }
 
-// Each of these is the canonical payload of SampleFacts with one thing changed.
+// Each of these is the canonical (version 1) payload of SampleFacts with one thing changed.
 TEST(ParsePayload, RejectsEverythingCanonicalPayloadDoesNotWrite) {
-  const std::string good = CanonicalPayload(SampleFacts("en"));
+  CertifiedFacts v1 = SampleFacts("en");
+  v1.version = 1;
+  const std::string good = CanonicalPayload(v1);
   ASSERT_TRUE(ParsePayload(good).ok());
   auto replace = [&](const std::string& from, const std::string& to) {
     std::string s = good;

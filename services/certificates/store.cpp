@@ -10,14 +10,14 @@ namespace {
   "id::text, registration_id::text, event_id::text, serial, verification_code, payload," \
   " signature, key_id, document_language, pdf_sha256, length(pdf), " ECD_MICROS(         \
       "issue_time") ", coalesce(" ECD_MICROS("revoke_time") ", 0), revoke_reason, payload_sha256,"  \
-                    " erased"
+                    " erased, holder_name, name_salt"
 
 constexpr SqlStatement kInsert = {
     "insert_certificate",
     "INSERT INTO certificates.certificates (id, registration_id, event_id, serial,"
     " verification_code, payload, signature, key_id, document_language, pdf, pdf_sha256,"
-    " payload_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-    " encode(sha256(convert_to($6, 'UTF8')), 'hex'))"
+    " payload_sha256, holder_name, name_salt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+    " $11, encode(sha256(convert_to($6, 'UTF8')), 'hex'), $12, $13)"
     " ON CONFLICT (registration_id) DO NOTHING"};
 constexpr SqlStatement kById = {"certificate_by_id",
                                 "SELECT " ECD_COLUMNS
@@ -51,8 +51,8 @@ constexpr SqlStatement kToErase = {
     " AND NOT erased FOR UPDATE"};
 constexpr SqlStatement kEraseOne = {
     "erase_certificate",
-    "UPDATE certificates.certificates SET payload = $2, pdf = ''::bytea, erased = true"
-    " WHERE id = $1"};
+    "UPDATE certificates.certificates SET payload = $2, pdf = ''::bytea, erased = true,"
+    " holder_name = '', name_salt = '' WHERE id = $1"};
 constexpr SqlStatement kRevoke = {
     "revoke_certificate",
     "UPDATE certificates.certificates SET revoke_time = coalesce(revoke_time, now()),"
@@ -80,7 +80,9 @@ StoredCertificate FromRow(const pqxx::row& r) {
   c.revoke_reason = r[13].as<std::string>();
   c.payload_sha256 = r[14].as<std::string>();
   c.erased = r[15].as<bool>();
-  if (!r[16].is_null()) c.pdf = pqxx::binarystring(r[16]).str();
+  c.holder_name = r[16].as<std::string>();
+  c.name_salt = r[17].as<std::string>();
+  if (!r[18].is_null()) c.pdf = pqxx::binarystring(r[18]).str();
   return c;
 }
 
@@ -93,7 +95,7 @@ StatusOr<StoredCertificate> Store::InsertOrGet(const StoredCertificate& c) {
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
     Exec(tx, kInsert, c.id, c.registration_id, c.event_id, c.serial, c.verification_code, c.payload,
          c.signature, c.key_id, c.document_language, pqxx::binarystring(c.pdf.data(), c.pdf.size()),
-         c.pdf_sha256);
+         c.pdf_sha256, c.holder_name, c.name_salt);
     auto rows = Exec(tx, kByRegistration, c.registration_id);
     if (!rows.empty()) out = FromRow(rows[0]);
     return Status::Ok();

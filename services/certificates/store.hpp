@@ -29,8 +29,10 @@ struct StoredCertificate {
   int64_t revoke_micros = 0;  // 0 while valid
   std::string revoke_reason;
   std::string payload_sha256;
-  bool erased = false;  // the name is gone from payload and PDF
-  std::string pdf;      // only when asked for
+  bool erased = false;      // the holder's personal data are gone
+  std::string holder_name;  // as printed (version 2); '' once erased
+  std::string name_salt;    // base64url (version 2); '' once erased
+  std::string pdf;          // only when asked for
 };
 
 class Store {
@@ -50,8 +52,10 @@ class Store {
                                                     const std::string& reason);
   // Where the erasure feed was last read.
   StatusOr<std::string> ErasureResumeToken();
-  // Forgets the personal data of these registrations' certificates: `redact(payload)` gives the
-  // payload without the name; the PDF goes. Saves `resume_token` in the same transaction.
+  // Forgets the personal data of these registrations' certificates: the printed name, the salt
+  // and the PDF go; `redact(payload)` gives the payload to keep (a version-1 payload without its
+  // name; a version-2 payload unchanged, it names nobody). Saves `resume_token` in the same
+  // transaction.
   StatusOr<int> Erase(const std::vector<std::string>& registration_ids,
                       const std::function<std::string(const std::string&)>& redact,
                       const std::string& resume_token);

@@ -14,8 +14,9 @@
 # webinars listed, a new open event created and published, a participant registered, the
 # availability read; the registration's outbox relayed to notifications, whose confirmation
 # reaches the SMTP server (ListMessages shows it sent); the signing key listed, the event
-# completed, attendance imported, a certificate requested and its PDF downloaded (DejaVu fonts
-# embedded), then mailed by notifications with that PDF attached. Last, SIGTERM to each
+# completed, attendance imported, a certificate requested and its PDF downloaded (the Arabic
+# certificate name laid out with the image's Noto fonts, embedded), then mailed by notifications
+# with that PDF attached. Last, SIGTERM to each
 # container (registration with a stream still open): each must exit 0 within its drain deadline.
 set -euo pipefail
 
@@ -228,6 +229,7 @@ echo "created and published $event"
 registered=$(curl_grpc "$FRONTEND" "$REG/ecd.registration.v1.RegistrationService/Register" "{
   \"event\": \"$event\", \"requestId\": \"images-test-reg-$$\",
   \"participant\": {\"givenName\": \"Awa\", \"familyName\": \"Diop\",
+    \"certificateName\": \"عوا ديوب\",
     \"email\": \"awa.diop@justice.example\", \"countryCode\": \"SN\",
     \"organisation\": \"Ministère de la Justice\", \"affiliation\": \"AFFILIATION_MINISTRY_OF_JUSTICE\",
     \"jobTitle\": \"Magistrate\", \"preferredLanguage\": \"fr\", \"timeZone\": \"Africa/Dakar\",
@@ -279,7 +281,7 @@ PY
 echo "ListMessages: confirmation sent; the SMTP server got \"$received\" with its invitation"
 
 # Certificates: the key listed, then a certificate for the participant once the event is over
-# and attended, its PDF made in the container (libharu, libqrencode, DejaVu fonts).
+# and attended, its PDF made in the container (Pango, Cairo, libqrencode, the Noto fonts).
 keys=$(curl_grpc "$FRONTEND" "$CERTS/ecd.certificates.v1.CertificateService/ListSigningKeys") ||
   fail "ListSigningKeys"
 signing=$(json "','.join(k['keyId'] for k in j.get('keys', []) if k.get('signing'))" <<<"$keys")
@@ -327,13 +329,17 @@ PY
 [[ $(head -c 5 "$TMP/certificate.pdf") == "%PDF-" && $got_sha256 == "$pdf_sha256" ]] ||
   fail "DownloadCertificate: not the PDF of $certificate (sha256 $got_sha256, want $pdf_sha256)"
 if command -v pdffonts >/dev/null; then
-  # (poppler warns about libharu's ToUnicode maps on stderr: harmless.)
-  fonts=$(pdffonts "$TMP/certificate.pdf" 2>/dev/null | grep -c 'DejaVuSans' || true)
-  ((fonts >= 2)) ||
-    fail "the PDF does not embed DejaVu Sans and its bold: $(pdffonts "$TMP/certificate.pdf" 2>&1)"
+  # Every font embedded, the Arabic name in Noto Sans Arabic, and poppler has nothing to say.
+  fonts=$(pdffonts "$TMP/certificate.pdf" 2>"$TMP/pdffonts.err")
+  [[ ! -s $TMP/pdffonts.err ]] || fail "pdffonts: $(cat "$TMP/pdffonts.err")"
+  grep -q 'NotoSansArabic-Bold' <<<"$fonts" || fail "the Arabic name is not in Noto Sans Arabic: $fonts"
+  [[ $(tail -n +3 <<<"$fonts" | awk '{print $(NF-4)}' | sort -u) == yes ]] ||
+    fail "a font is not embedded: $fonts"
+  text=$(pdftotext -enc UTF-8 "$TMP/certificate.pdf" - | sed 's/\xe2\x80[\xab\xac]//g')
+  grep -q 'عوا ديوب' <<<"$text" || fail "the name is not in the text layer: $text"
 fi
 echo "RequestCertificate, DownloadCertificate: $certificate," \
-  "$(stat -c %s "$TMP/certificate.pdf") bytes of PDF, DejaVu Sans embedded"
+  "$(stat -c %s "$TMP/certificate.pdf") bytes of PDF, the Arabic name in Noto Sans Arabic, embedded"
 
 # certificates hands the certificate to notifications, which mails it with the PDF attached.
 wait_sent certificate_issued

@@ -216,7 +216,8 @@ TEST_F(CertificatesE2E, EligibilityAtTheThresholdAndOnlyOnceCompleted) {
   st = Request(exact, &cert);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(cert.state(), cv1::CERTIFICATE_STATE_VALID);
-  EXPECT_EQ(cert.facts().participant_name(), "Moussa Ba");
+  EXPECT_EQ(cert.holder_name(), "Moussa Ba");
+  EXPECT_EQ(cert.facts().participant_name(), "") << "the payload holds no name";
   EXPECT_EQ(cert.facts().duration_minutes(), 100);
   cv1::Certificate again;
   ASSERT_TRUE(Request(exact, &again).ok());
@@ -324,7 +325,27 @@ TEST_F(CertificatesE2E, SignaturesVerifyTamperingAndForeignKeysDoNotRevokedShows
   by_serial.set_serial(cert.facts().serial());
   auto v = Verify(by_serial);
   EXPECT_EQ(v.result(), cv1::VERIFICATION_RESULT_VALID);
-  EXPECT_EQ(v.facts().participant_name(), "Zoë Ñúñez-Çelik");
+  EXPECT_EQ(v.facts().version(), 2);
+  EXPECT_EQ(v.facts().participant_name(), "") << "the payload holds no name";
+  EXPECT_EQ(v.facts().name_commitment(), cert.facts().name_commitment());
+  EXPECT_EQ(v.name_check(), cv1::NAME_CHECK_UNSPECIFIED);
+  EXPECT_EQ(cert.holder_name(), "Zoë Ñúñez-Çelik");
+  EXPECT_EQ(cert.payload().find("Zo"), std::string::npos);
+  // The holder's name and salt match the commitment; any other name or salt does not.
+  by_serial.set_holder_name(cert.holder_name());
+  by_serial.set_name_salt(cert.name_salt());
+  EXPECT_EQ(Verify(by_serial).name_check(), cv1::NAME_CHECK_MATCH);
+  for (auto [name, salt] :
+       {std::pair{std::string("Zoe Ñúñez-Çelik"), cert.name_salt()},
+        std::pair{cert.holder_name() + " ", cert.name_salt()},
+        std::pair{cert.holder_name(), std::string("A") + cert.name_salt().substr(1)},
+        std::pair{cert.holder_name(), std::string("")}}) {
+    by_serial.set_holder_name(name);
+    by_serial.set_name_salt(salt);
+    EXPECT_EQ(Verify(by_serial).name_check(), cv1::NAME_CHECK_MISMATCH) << name << " " << salt;
+  }
+  by_serial.clear_holder_name();
+  by_serial.clear_name_salt();
   cv1::VerifyCertificateRequest by_code;
   by_code.set_verification_code(cert.facts().verification_code());
   EXPECT_EQ(Verify(by_code).result(), cv1::VERIFICATION_RESULT_VALID);
@@ -403,13 +424,14 @@ TEST_F(CertificatesE2E, PdfShowsTheAccentedNameInFrenchAndTheQrCodeDecodes) {
   ASSERT_EQ(qr.exit_code, 0) << qr.err;
   std::string decoded = qr.out;
   while (!decoded.empty() && (decoded.back() == '\n' || decoded.back() == '\r')) decoded.pop_back();
-  EXPECT_EQ(decoded, cert.facts().verification_code());
+  EXPECT_EQ(decoded, cert.facts().verification_code() + "#salt=" + cert.name_salt());
+  EXPECT_NE(text.out.find(cert.name_salt()), std::string::npos) << "the salt is printed";
 }
 
 // After ErasePersonalData the certificate still verifies, and the service keeps no name in clear.
 TEST_F(CertificatesE2E, ErasureKeepsVerificationWithoutTheName) {
   const std::string event = CreateEvent();
-  const std::string r = Register(event, "Zoë", "Ñúñez-Çelik", "erase.cert@justice.sn", "fr");
+  const std::string r = Register(event, "Aïcha", "Ouédraogo", "erase.cert@justice.sn", "fr");
   Attendance(event, {{"erase.cert@justice.sn", 100}});
   Complete(event);
   cv1::Certificate cert;
@@ -420,34 +442,74 @@ TEST_F(CertificatesE2E, ErasureKeepsVerificationWithoutTheName) {
   ASSERT_TRUE(
       registrations().ErasePersonalData(Ctx(TestTokens().admin).get(), erase, &erased).ok());
   EXPECT_EQ(erased.erased(), 1);
+  // Nothing in the certificates schema names the person any more: every text and bytea column of
+  // every table (read from information_schema, so that a new one is covered too).
   pqxx::connection conn(*db_);
-  auto name_rows = [&] {
+  auto naming_columns = [&] {
+    pqxx::nontransaction tx(conn);
+    std::vector<std::string> found;
+    for (const auto& col :
+         tx.exec("SELECT table_name, column_name, data_type FROM information_schema.columns WHERE"
+                 " table_schema = 'certificates' AND data_type IN ('text', 'bytea',"
+                 " 'character varying')")) {
+      const std::string table = col[0].as<std::string>(), column = col[1].as<std::string>();
+      const bool bytes = col[2].as<std::string>() == "bytea";
+      for (const char* needle : {"Ouédraogo", "Aïcha", "erase.cert@justice.sn"}) {
+        const std::string where =
+            bytes ? "position(convert_to($1, 'UTF8') in " + tx.quote_name(column) + ") > 0"
+                  : "position($1 in " + tx.quote_name(column) + ") > 0";
+        if (tx.exec_params(
+                  "SELECT count(*) FROM certificates." + tx.quote_name(table) + " WHERE " + where,
+                  needle)[0][0]
+                .as<int>() > 0) {
+          found.push_back(table + "." + column + " holds " + needle);
+        }
+      }
+    }
+    return found;
+  };
+  auto erased_rows = [&] {
     pqxx::nontransaction tx(conn);
     return tx
-        .exec_params(
-            "SELECT count(*) FROM certificates.certificates WHERE id = $2 AND (NOT erased"
-            " OR position($1 in payload) > 0 OR position(convert_to($1, 'UTF8') in pdf) > 0)",
-            "Ñúñez", cert.name().substr(cert.name().find('/') + 1))[0][0]
+        .exec_params("SELECT count(*) FROM certificates.certificates WHERE id = $1 AND erased",
+                     cert.name().substr(cert.name().find('/') + 1))[0][0]
         .as<int>();
   };
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (name_rows() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (erased_rows() == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  EXPECT_EQ(name_rows(), 0) << "the certificate still names the person";
+  ASSERT_EQ(erased_rows(), 1);
+  EXPECT_EQ(naming_columns(), std::vector<std::string>{});
+  // It verifies by serial, by code, and by payload + signature, unchanged.
   cv1::VerifyCertificateRequest by_serial;
   by_serial.set_serial(cert.facts().serial());
   auto v = Verify(by_serial);
   EXPECT_EQ(v.result(), cv1::VERIFICATION_RESULT_VALID);
-  EXPECT_EQ(v.facts().participant_name(), "") << "nothing names the person any more";
+  EXPECT_EQ(v.facts().name_commitment(), cert.facts().name_commitment());
   EXPECT_EQ(v.facts().event_title(), cert.facts().event_title());
-  // The holder's own payload still verifies, and names them.
+  cv1::VerifyCertificateRequest by_code;
+  by_code.set_verification_code(cert.facts().verification_code());
+  EXPECT_EQ(Verify(by_code).result(), cv1::VERIFICATION_RESULT_VALID);
   cv1::VerifyCertificateRequest signed_req;
   signed_req.mutable_signed_()->set_payload(cert.payload());
   signed_req.mutable_signed_()->set_signature(cert.signature());
+  // The holder's PDF still proves their name: the printed name and salt match the commitment.
+  signed_req.set_holder_name(cert.holder_name());
+  signed_req.set_name_salt(cert.name_salt());
   v = Verify(signed_req);
   EXPECT_EQ(v.result(), cv1::VERIFICATION_RESULT_VALID);
-  EXPECT_EQ(v.facts().participant_name(), "Zoë Ñúñez-Çelik");
+  EXPECT_EQ(v.name_check(), cv1::NAME_CHECK_MATCH);
+  // What the service answers now is the same signed payload, still verifying, without the name.
+  cv1::Certificate again;
+  ASSERT_TRUE(Request(r, &again).ok());
+  EXPECT_EQ(again.payload(), cert.payload());
+  EXPECT_EQ(again.holder_name(), "");
+  EXPECT_EQ(again.name_salt(), "");
+  cv1::VerifyCertificateRequest replayed;
+  replayed.mutable_signed_()->set_payload(again.payload());
+  replayed.mutable_signed_()->set_signature(again.signature());
+  EXPECT_EQ(Verify(replayed).result(), cv1::VERIFICATION_RESULT_VALID);
   std::string tampered = cert.payload();
   tampered[tampered.size() / 2] ^= 1;
   signed_req.mutable_signed_()->set_payload(tampered);
@@ -460,6 +522,132 @@ TEST_F(CertificatesE2E, ErasureKeepsVerificationWithoutTheName) {
   while (reader->Read(&msg)) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// The same name typed decomposed (NFD) prints and commits as composed (NFC); a name no font can
+// draw is refused before anything is signed.
+TEST_F(CertificatesE2E, NamesAreNormalisedAndMustBePrintable) {
+  const std::string event = CreateEvent();
+  const std::string nfd = Register(event, "Zoe\u0308", "Nu\u0301n\u0303ez", "nfd@justice.sn", "fr");
+  const std::string odd = Register(event, "Awa", "Diop \uE000", "pua@justice.sn", "fr");
+  Attendance(event, {{"nfd@justice.sn", 100}, {"pua@justice.sn", 100}});
+  Complete(event);
+  cv1::Certificate cert;
+  ASSERT_TRUE(Request(nfd, &cert).ok());
+  EXPECT_EQ(cert.holder_name(), "Zoë Núñez");
+  for (const std::string name : {"Zoë Núñez", "Zoe\u0308 Nu\u0301n\u0303ez"}) {
+    cv1::VerifyCertificateRequest check;
+    check.set_serial(cert.facts().serial());
+    check.set_holder_name(name);
+    check.set_name_salt(cert.name_salt());
+    EXPECT_EQ(Verify(check).name_check(), cv1::NAME_CHECK_MATCH) << name;
+  }
+  auto st = Request(odd, &cert);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_EQ(InfoOf(st).metadata().at("field"), "participant.certificate_name");
+  pqxx::connection conn(*db_);
+  pqxx::nontransaction tx(conn);
+  EXPECT_EQ(tx.exec_params("SELECT count(*) FROM certificates.certificates WHERE"
+                           " registration_id = $1",
+                           odd.substr(odd.find('/') + 1))[0][0]
+                .as<int>(),
+            0)
+      << "nothing signed or stored";
+}
+
+// The certificate as a W3C Verifiable Credential (eddsa-jcs-2022), checked by an independent
+// implementation (tests/e2e/verify_vc.py: its own JCS, Python's cryptography for Ed25519) against
+// the Multikey that ListSigningKeys publishes; a changed field fails.
+TEST_F(CertificatesE2E, VerifiableCredentialVerifiesIndependently) {
+  const std::string event = CreateEvent();
+  const std::string r = Register(event, "李", "小龙", "li.xiaolong@mps.example.cn", "en");
+  Attendance(event, {{"li.xiaolong@mps.example.cn", 100}});
+  Complete(event);
+  cv1::Certificate cert;
+  ASSERT_TRUE(Request(r, &cert).ok());
+  cv1::GetCertificateRequest get;
+  get.set_name(cert.name());
+  get.set_view(cv1::CERTIFICATE_VIEW_VERIFIABLE_CREDENTIAL);
+  cv1::GetCertificateResponse got;
+  ASSERT_TRUE(certificates().GetCertificate(Ctx(TestTokens().admin).get(), get, &got).ok());
+  const std::string vc = got.verifiable_credential();
+  ASSERT_FALSE(vc.empty());
+  EXPECT_EQ(vc.find("小龙"), std::string::npos) << "the credential holds no name";
+  EXPECT_NE(vc.find(cert.facts().name_commitment()), std::string::npos);
+  cv1::ListSigningKeysRequest list;
+  cv1::ListSigningKeysResponse keys;
+  ASSERT_TRUE(
+      certificates().ListSigningKeys(Ctx(TestTokens().integration).get(), list, &keys).ok());
+  std::string multikey;
+  for (const auto& k : keys.keys()) {
+    if (k.key_id() == cert.facts().key_id()) multikey = k.multikey();
+  }
+  ASSERT_FALSE(multikey.empty());
+  const std::string key_file = WriteFile(*dir_ + "/multikey.json", multikey);
+  auto verify = [&](const std::string& credential) {
+    return ecd::test::Run(
+        {"/usr/bin/python3", ECD_VERIFY_VC, WriteFile(*dir_ + "/vc.json", credential), key_file});
+  };
+  auto ok = verify(vc);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err << "\n" << vc;
+  EXPECT_EQ(ok.out, "valid\n");
+  for (const auto& [from, to] :
+       {std::pair{std::string("\"durationMinutes\":100"), std::string("\"durationMinutes\":101")},
+        std::pair{cert.facts().serial(), cert.facts().serial() + "X"},
+        std::pair{std::string("\"created\":\"20"), std::string("\"created\":\"19")}}) {
+    std::string changed = vc;
+    const size_t at = changed.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    changed.replace(at, from.size(), to);
+    auto bad = verify(changed);
+    EXPECT_EQ(bad.exit_code, 1) << "changed " << from << ": " << bad.out << bad.err;
+  }
+}
+
+// Certificates issued before name commitments (payload version 1, the name in clear) still verify.
+TEST_F(CertificatesE2E, VersionOnePayloadsStillVerify) {
+  auto keys = certificates::Keyring::FromPem(*old_key_, {});
+  ASSERT_TRUE(keys.ok());
+  certificates::CertifiedFacts f;
+  f.version = 1;
+  f.serial = "ECD-2020-0709-OLD1-OLD1";
+  f.verification_code = "OLDFORMATCODE234";
+  f.participant_name = "Ngozi Okonjo-Iweala";
+  f.event_title = "Webinar with African countries (English)";
+  f.series_title = "Cybercrime and criminal justice in cyberspace";
+  f.event_start = "2020-07-07T08:00:00Z";
+  f.event_end = "2020-07-07T09:45:00Z";
+  f.duration_minutes = 100;
+  f.language = "en";
+  f.issuer = "Council of Europe, with EU Cyber Direct";
+  f.issue_date = "2020-07-08";
+  f.key_id = keys->signing_key_id();
+  const std::string payload = certificates::CanonicalPayload(f);
+  ASSERT_EQ(payload.rfind("{\"serial\":", 0), 0u) << payload;
+  const std::string signature = Base64UrlEncode(keys->Sign(payload));
+  {
+    pqxx::connection conn(*db_);
+    pqxx::work tx(conn);
+    tx.exec_params(
+        "INSERT INTO certificates.certificates (id, registration_id, event_id, serial,"
+        " verification_code, payload, signature, key_id, document_language, pdf, pdf_sha256,"
+        " payload_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'en', ''::bytea, '', '')",
+        NewUuid(), NewUuid(), NewUuid(), f.serial, f.verification_code, payload, signature,
+        f.key_id);
+    tx.commit();
+  }
+  cv1::VerifyCertificateRequest by_serial;
+  by_serial.set_serial(f.serial);
+  by_serial.set_holder_name("Ngozi Okonjo-Iweala");
+  auto v = Verify(by_serial);
+  EXPECT_EQ(v.result(), cv1::VERIFICATION_RESULT_VALID);
+  EXPECT_EQ(v.facts().version(), 1);
+  EXPECT_EQ(v.facts().participant_name(), "Ngozi Okonjo-Iweala");
+  EXPECT_EQ(v.name_check(), cv1::NAME_CHECK_MATCH);
+  cv1::VerifyCertificateRequest signed_req;
+  signed_req.mutable_signed_()->set_payload(payload);
+  signed_req.mutable_signed_()->set_signature(signature);
+  EXPECT_EQ(Verify(signed_req).result(), cv1::VERIFICATION_RESULT_VALID);
 }
 
 // Rotation: a new signing key, the previous one kept for verification. Runs last: it restarts
