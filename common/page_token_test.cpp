@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/paging.hpp"
+
 namespace ecd {
 namespace {
 
@@ -49,4 +51,29 @@ TEST(PageSize, DefaultMaximumAndNegative) {
 }
 
 }  // namespace
+TEST(ListPaging, BoundToItsListAndFilters) {
+  PageTokens tokens("shared-secret");
+  ListPaging registrations(tokens, "RegistrationService/ListRegistrations", "event=E1");
+  const std::string id = "5eed0000-0000-4000-8000-000000000001";
+  const std::string token = registrations.Seal(-1234, id);
+  auto opened = registrations.Open(token);
+  ASSERT_TRUE(opened.ok());
+  ASSERT_TRUE(opened->has_value());
+  EXPECT_EQ((*opened)->micros, -1234);
+  EXPECT_EQ((*opened)->id, id);
+  EXPECT_FALSE(registrations.Open("").value().has_value());
+  // Another list with the same filters, or the same list with other filters: refused.
+  ListPaging certificates(tokens, "CertificateService/ListCertificates", "event=E1");
+  ListPaging other_event(tokens, "RegistrationService/ListRegistrations", "event=E2");
+  EXPECT_EQ(certificates.Open(token).status().field(), "page_token");
+  EXPECT_EQ(other_event.Open(token).status().field(), "page_token");
+  // A cursor that is not "micros:uuid" is malformed, never an exception.
+  for (const char* bad : {"12:not-a-uuid", "x:5eed0000-0000-4000-8000-000000000001",
+                          "99999999999999999999:5eed0000-0000-4000-8000-000000000001", "12"}) {
+    const std::string sealed =
+        tokens.Seal(std::string("RegistrationService/ListRegistrations") + '\0' + "event=E1", bad);
+    EXPECT_EQ(registrations.Open(sealed).status().field(), "page_token") << bad;
+  }
+}
+
 }  // namespace ecd

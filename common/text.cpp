@@ -1,11 +1,14 @@
 #include "common/text.hpp"
 
 #include <glib.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <vector>
 
 namespace ecd {
 namespace {
@@ -109,6 +112,33 @@ std::string Nfc(std::string_view text) {
     from = nul + 1;
   }
   return out;
+}
+
+void NormaliseStrings(google::protobuf::Message* message) {
+  using google::protobuf::FieldDescriptor;
+  const auto* refl = message->GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  refl->ListFields(*message, &fields);
+  for (const FieldDescriptor* f : fields) {
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < refl->FieldSize(*message, f); ++i) {
+          NormaliseStrings(refl->MutableRepeatedMessage(message, f, i));
+        }
+      } else {
+        NormaliseStrings(refl->MutableMessage(message, f));
+      }
+    } else if (f->type() == FieldDescriptor::TYPE_STRING) {
+      auto normal = [](const std::string& s) { return IsValidUtf8(s) ? Nfc(s) : s; };
+      if (f->is_repeated()) {
+        for (int i = 0; i < refl->FieldSize(*message, f); ++i) {
+          refl->SetRepeatedString(message, f, i, normal(refl->GetRepeatedString(*message, f, i)));
+        }
+      } else {
+        refl->SetString(message, f, normal(refl->GetString(*message, f)));
+      }
+    }
+  }
 }
 
 std::string Escaped(std::string_view text, size_t max_chars) {

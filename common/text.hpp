@@ -6,6 +6,10 @@
 
 #include "common/status.hpp"
 
+namespace google::protobuf {
+class Message;
+}
+
 namespace ecd {
 
 // The platform's one text rule, for every string field a person or system sends.
@@ -31,6 +35,10 @@ bool IsValidUtf8(std::string_view text);
 // Unicode Normalization Form C (composed): the same name typed as "e" + U+0301 or as "é" gives
 // the same bytes. "" for invalid UTF-8.
 std::string Nfc(std::string_view text);
+
+// Every string field of `message` (nested and repeated ones too) in NFC; fields that are not
+// valid UTF-8 are left for CheckText to refuse by name.
+void NormaliseStrings(google::protobuf::Message* message);
 
 // `text` made safe to quote in a message or a log line: at most `max_chars` characters (cut on
 // a character boundary, "…" appended when cut), control characters, invalid bytes and

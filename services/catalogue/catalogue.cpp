@@ -5,6 +5,8 @@
 #include "common/countries.hpp"
 #include "common/crypto.hpp"
 #include "common/event_lifecycle.hpp"
+#include "common/paging.hpp"
+#include "common/text.hpp"
 #include "common/time.hpp"
 #include "services/catalogue/validation.hpp"
 
@@ -14,25 +16,11 @@ namespace {
 constexpr Role kAdmin = Role::kAdmin, kFrontend = Role::kFrontend,
                kIntegration = Role::kIntegration, kService = Role::kService;
 
-std::string EncodeCursor(int64_t micros, const std::string& id) {
-  return std::to_string(micros) + ":" + id;
-}
-
-StatusOr<std::optional<Cursor>> DecodeCursor(const PageTokens& tokens, const std::string& token,
-                                             const std::string& filter_key) {
-  if (token.empty()) return std::optional<Cursor>();
-  auto cursor = tokens.Open(token, filter_key);
+StatusOr<std::optional<Cursor>> OpenPage(const ListPaging& paging, const std::string& token) {
+  auto cursor = paging.Open(token);
   if (!cursor.ok()) return cursor.status();
-  auto colon = cursor->find(':');
-  if (colon == std::string::npos || !IsUuid(cursor->substr(colon + 1))) {
-    return Status::InvalidArgument("page_token", "malformed");
-  }
-  try {
-    return std::optional<Cursor>(
-        Cursor{std::stoll(cursor->substr(0, colon)), cursor->substr(colon + 1)});
-  } catch (const std::exception&) {
-    return Status::InvalidArgument("page_token", "malformed");
-  }
+  if (!cursor->has_value()) return std::optional<Cursor>();
+  return std::optional<Cursor>(Cursor{(*cursor)->micros, (*cursor)->id});
 }
 
 std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
@@ -66,8 +54,9 @@ const RoleTable& CatalogueRoles() {
 Status Catalogue::CreateSeries(const CallContext&, const v1::CreateSeriesRequest& req,
                                v1::CreateSeriesResponse* resp) {
   ECD_RETURN_IF_ERROR(ValidateRequestId(req.request_id()));
-  ECD_RETURN_IF_ERROR(ValidateSeries(req.series()));
   v1::Series s = req.series();
+  NormaliseStrings(&s);  // texts are stored in NFC
+  ECD_RETURN_IF_ERROR(ValidateSeries(s));
   s.clear_name();
   s.clear_create_time();
   auto created =
@@ -91,7 +80,8 @@ Status Catalogue::ListSeries(const CallContext&, const v1::ListSeriesRequest& re
                              v1::ListSeriesResponse* resp) {
   auto size = CheckPageSize(req.page_size());
   if (!size.ok()) return size.status();
-  auto after = DecodeCursor(tokens_, req.page_token(), "series");
+  const ListPaging paging(tokens_, "CatalogueService/ListSeries", "");
+  auto after = OpenPage(paging, req.page_token());
   if (!after.ok()) return after.status();
   auto rows = repo_.ListSeries(*after, *size + 1);
   if (!rows.ok()) return rows.status();
@@ -100,8 +90,7 @@ Status Catalogue::ListSeries(const CallContext&, const v1::ListSeriesRequest& re
   }
   if (static_cast<int>(rows->size()) > *size) {
     const auto& last = resp->series(*size - 1);
-    resp->set_next_page_token(
-        tokens_.Seal("series", EncodeCursor(Micros(last.create_time()), IdOf(last.name()))));
+    resp->set_next_page_token(paging.Seal(Micros(last.create_time()), IdOf(last.name())));
   }
   return Status::Ok();
 }
@@ -116,6 +105,7 @@ Status Catalogue::CreateEvent(const CallContext&, const v1::CreateEventRequest& 
   e.clear_update_time();
   e.clear_revision();
   e.set_status(v1::EVENT_STATUS_DRAFT);
+  NormaliseStrings(&e);  // texts are stored in NFC
   ApplyEventDefaults(&e);
   ECD_RETURN_IF_ERROR(ValidateEvent(e));
   auto created =
@@ -176,7 +166,8 @@ Status Catalogue::ListEvents(const CallContext& c, const v1::ListEventsRequest& 
   key.clear_page_size();
   const std::string filter_key =
       key.SerializeAsString() + (f.include_drafts ? "|drafts" : "|published");
-  auto after = DecodeCursor(tokens_, req.page_token(), filter_key);
+  const ListPaging paging(tokens_, "CatalogueService/ListEvents", filter_key);
+  auto after = OpenPage(paging, req.page_token());
   if (!after.ok()) return after.status();
 
   auto rows = repo_.ListEvents(f, *after, *size + 1);
@@ -188,8 +179,7 @@ Status Catalogue::ListEvents(const CallContext& c, const v1::ListEventsRequest& 
   }
   if (static_cast<int>(rows->size()) > *size) {
     const auto& last = resp->events(*size - 1);
-    resp->set_next_page_token(
-        tokens_.Seal(filter_key, EncodeCursor(Micros(last.start_time()), IdOf(last.name()))));
+    resp->set_next_page_token(paging.Seal(Micros(last.start_time()), IdOf(last.name())));
   }
   return Status::Ok();
 }
@@ -201,13 +191,15 @@ Status Catalogue::UpdateEvent(const CallContext&, const v1::UpdateEventRequest& 
   std::vector<std::string> paths(req.update_mask().paths().begin(),
                                  req.update_mask().paths().end());
   // Check the mask before touching the database, so bad input never waits for a lock.
+  v1::Event patch = req.event();
+  NormaliseStrings(&patch);
   v1::Event scratch;
-  ECD_RETURN_IF_ERROR(ApplyUpdateMask(req.event(), paths, &scratch));
+  ECD_RETURN_IF_ERROR(ApplyUpdateMask(patch, paths, &scratch));
   auto updated = repo_.UpdateEvent(*id, [&](v1::Event& e) -> Status {
     if (e.status() == v1::EVENT_STATUS_CANCELLED) {
       return Status::FailedPrecondition("EVENT_CANCELLED", "a cancelled event cannot change");
     }
-    ECD_RETURN_IF_ERROR(ApplyUpdateMask(req.event(), paths, &e));
+    ECD_RETURN_IF_ERROR(ApplyUpdateMask(patch, paths, &e));
     ApplyEventDefaults(&e);
     return ValidateEvent(e);
   });
@@ -275,8 +267,9 @@ Status Catalogue::AddMaterial(const CallContext&, const v1::AddMaterialRequest& 
                               v1::AddMaterialResponse* resp) {
   auto event_id = ParseResourceName(req.parent(), "events", "parent");
   if (!event_id.ok()) return event_id.status();
-  ECD_RETURN_IF_ERROR(ValidateMaterial(req.material(), req.content()));
   v1::Material m = req.material();
+  NormaliseStrings(&m);
+  ECD_RETURN_IF_ERROR(ValidateMaterial(m, req.content()));
   m.clear_name();
   m.clear_create_time();
   m.set_size_bytes(static_cast<int64_t>(req.content().size()));

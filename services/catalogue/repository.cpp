@@ -80,6 +80,7 @@ v1::Event EventFromRow(const pqxx::row& r) {
     seg->set_presentation_minutes(std::stoi(presentation[i]));
     seg->set_discussion_minutes(std::stoi(discussion[i]));
   }
+  e.set_email_verification(static_cast<v1::EmailVerification>(r[29].as<int>()));
   return e;
 }
 
@@ -109,7 +110,8 @@ pqxx::result WriteEvent(pqxx::work& tx, const SqlStatement& statement, const std
                 OptMicros(e.has_registration_close_time(), e.registration_close_time()),
                 static_cast<int>(e.approval_mode()), e.certificate_threshold_percent(),
                 e.info_kit_lead_hours(), static_cast<int>(e.recording().state()),
-                e.recording().url(), static_cast<int>(e.status()), tail...);
+                e.recording().url(), static_cast<int>(e.status()),
+                static_cast<int>(e.email_verification()), tail...);
   };
   return insert ? run(request_id, request_hash) : run();
 }

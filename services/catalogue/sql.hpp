@@ -46,17 +46,18 @@ inline constexpr SqlStatement kListSeries = {"list_series",
   "ARRAY(SELECT presentation_minutes::text FROM catalogue.agenda_segments a" \
   " WHERE a.event_id = events.id ORDER BY position), " \
   "ARRAY(SELECT discussion_minutes::text FROM catalogue.agenda_segments a" \
-  " WHERE a.event_id = events.id ORDER BY position)"
+  " WHERE a.event_id = events.id ORDER BY position), email_verification"
 
-// $1 id .. $22 status, $23 request_id, $24 request_hash.
+// $1 id .. $22 status, $23 email_verification, $24 request_id, $25 request_hash.
 inline constexpr SqlStatement kInsertEvent = {"insert_event",
     "INSERT INTO catalogue.events (id, series_id, title, description, region, language_code,"
     " start_time, end_time, duration_minutes, platform, join_url, topics, invited_countries,"
     " participants_per_country, registration_open_time, registration_close_time, approval_mode,"
     " certificate_threshold_percent, info_kit_lead_hours, recording_state, recording_url, status,"
-    " request_id, request_hash) VALUES ($1, NULLIF($2, '')::uuid, $3, $4, $5, $6, " ECD_TS("$7")
-    ", " ECD_TS("$8") ", $9, $10, $11, $12::text[], $13::text[], $14, " ECD_OPT_TS("$15") ", "
-    ECD_OPT_TS("$16") ", $17, $18, $19, $20, $21, $22, NULLIF($23, ''), NULLIF($24, ''))"
+    " email_verification, request_id, request_hash) VALUES ($1, NULLIF($2, '')::uuid, $3, $4, $5,"
+    " $6, " ECD_TS("$7") ", " ECD_TS("$8") ", $9, $10, $11, $12::text[], $13::text[], $14, "
+    ECD_OPT_TS("$15") ", " ECD_OPT_TS("$16") ", $17, $18, $19, $20, $21, $22, $23,"
+    " NULLIF($24, ''), NULLIF($25, ''))"
     " ON CONFLICT (id) DO NOTHING"};
 
 inline constexpr SqlStatement kUpdateEvent = {"update_event",
@@ -67,7 +68,7 @@ inline constexpr SqlStatement kUpdateEvent = {"update_event",
     " registration_open_time = " ECD_OPT_TS("$15") ", registration_close_time = "
     ECD_OPT_TS("$16") ", approval_mode = $17, certificate_threshold_percent = $18,"
     " info_kit_lead_hours = $19, recording_state = $20, recording_url = $21, status = $22,"
-    " revision = revision + 1, update_time = now() WHERE id = $1"};
+    " email_verification = $23, revision = revision + 1, update_time = now() WHERE id = $1"};
 
 inline constexpr SqlStatement kEventByRequestId = {
     "event_by_request_id",

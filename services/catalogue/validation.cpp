@@ -4,6 +4,7 @@
 
 #include "common/countries.hpp"
 #include "common/crypto.hpp"
+#include "common/text.hpp"
 
 namespace ecd::catalogue {
 namespace {
@@ -12,21 +13,14 @@ namespace {
 constexpr int64_t kMinSeconds = 946684800;
 constexpr int64_t kMaxSeconds = 4102444800;
 
+// The platform's text rule (common/text.hpp): one line, `min` 1 means required.
 Status Text(const std::string& value, const std::string& field, size_t min, size_t max) {
-  if (value.size() < min) {
-    return Status::InvalidArgument(
-        field,
-        min == 1 ? "must not be empty" : "must be at least " + std::to_string(min) + " characters");
-  }
-  if (value.size() > max) {
-    return Status::InvalidArgument(field, "must be at most " + std::to_string(max) + " bytes");
-  }
-  for (unsigned char c : value) {
-    if (c < 0x20 && c != '\n' && c != '\t') {
-      return Status::InvalidArgument(field, "must not contain control characters");
-    }
-  }
-  return Status::Ok();
+  return CheckText(value, field, {TextKind::kLine, max, min > 0});
+}
+
+// Descriptions and notices: line breaks and tabs allowed.
+Status LongText(const std::string& value, const std::string& field, size_t max) {
+  return CheckText(value, field, {TextKind::kMultiLine, max, false});
 }
 
 Status TextList(const google::protobuf::RepeatedPtrField<std::string>& items,
@@ -98,9 +92,9 @@ Status ValidateRequestId(std::string_view request_id) {
 
 Status ValidateSeries(const v1::Series& s) {
   ECD_RETURN_IF_ERROR(Text(s.title(), "series.title", 1, 200));
-  ECD_RETURN_IF_ERROR(Text(s.description(), "series.description", 0, 20000));
+  ECD_RETURN_IF_ERROR(LongText(s.description(), "series.description", 20000));
   ECD_RETURN_IF_ERROR(TextList(s.organisers(), "series.organisers", 20, 200));
-  ECD_RETURN_IF_ERROR(Text(s.funding_notice(), "series.funding_notice", 0, 2000));
+  ECD_RETURN_IF_ERROR(LongText(s.funding_notice(), "series.funding_notice", 2000));
   ECD_RETURN_IF_ERROR(TextList(s.topics(), "series.topics", 20, 300));
   return Status::Ok();
 }
@@ -125,7 +119,7 @@ Status ValidateEvent(const v1::Event& e) {
   if (!e.series().empty())
     ECD_RETURN_IF_ERROR(ParseResourceName(e.series(), "series", "event.series").status());
   ECD_RETURN_IF_ERROR(Text(e.title(), "event.title", 1, 200));
-  ECD_RETURN_IF_ERROR(Text(e.description(), "event.description", 0, 20000));
+  ECD_RETURN_IF_ERROR(LongText(e.description(), "event.description", 20000));
   if (e.region() == v1::REGION_UNSPECIFIED || !v1::Region_IsValid(e.region())) {
     return Status::InvalidArgument("event.region", "must be one of the Region values");
   }
@@ -196,6 +190,10 @@ Status ValidateEvent(const v1::Event& e) {
                                      "must be after registration_open_time");
     }
   }
+  if (!v1::EmailVerification_IsValid(e.email_verification())) {
+    return Status::InvalidArgument("event.email_verification",
+                                   "must be one of the EmailVerification values");
+  }
   if (!v1::ApprovalMode_IsValid(e.approval_mode()) ||
       e.approval_mode() == v1::APPROVAL_MODE_UNSPECIFIED) {
     return Status::InvalidArgument("event.approval_mode", "must be one of the ApprovalMode values");
@@ -242,7 +240,8 @@ const std::vector<std::string>& UpdatablePaths() {
                                                   "info_kit_lead_hours",
                                                   "recording",
                                                   "recording.state",
-                                                  "recording.url"};
+                                                  "recording.url",
+                                                  "email_verification"};
   return kPaths;
 }
 

@@ -7,6 +7,7 @@
 
 #include "common/crypto.hpp"
 #include "common/event_lifecycle.hpp"
+#include "common/paging.hpp"
 #include "common/peer_call.hpp"
 #include "common/resource_name.hpp"
 #include "common/text.hpp"
@@ -110,14 +111,22 @@ RegistrationClient::RegistrationClient(const std::string& address, std::string t
 
 RegistrationClient::~RegistrationClient() = default;
 
-StatusOr<reg::Registration> RegistrationClient::Get(const std::string& registration_id) {
+StatusOr<reg::Registration> RegistrationClient::Get(const std::string& registration_id,
+                                                    const std::string& participant_key) {
   grpc::ClientContext ctx;
   PreparePeerCall(&ctx, token_, std::chrono::seconds(5));
   reg::GetRegistrationRequest req;
   req.set_name("registrations/" + registration_id);
+  req.set_participant_key(participant_key);
   reg::GetRegistrationResponse resp;
-  ECD_RETURN_IF_ERROR(PeerStatus(impl_->stub->GetRegistration(&ctx, req, &resp), req.name(),
-                                 "REGISTRATION_UNAVAILABLE", "registration service"));
+  grpc::Status st = impl_->stub->GetRegistration(&ctx, req, &resp);
+  if (st.error_code() == grpc::StatusCode::PERMISSION_DENIED && !participant_key.empty()) {
+    return Status(Code::kPermissionDenied, "INVALID_PARTICIPANT_KEY",
+                  "the participant key does not open this registration")
+        .With("field", "participant_key");
+  }
+  ECD_RETURN_IF_ERROR(
+      PeerStatus(st, req.name(), "REGISTRATION_UNAVAILABLE", "registration service"));
   return resp.registration();
 }
 
@@ -161,10 +170,20 @@ StatusOr<int> Issuer::FollowErasures() {
       feed->second);
 }
 
-Status Issuer::RequestCertificate(const CallContext&, const v1::RequestCertificateRequest& req,
+Status Issuer::CheckHolder(const CallContext& c, const std::string& registration_id,
+                           const std::string& participant_key) {
+  if (c.role != Role::kFrontend) return Status::Ok();
+  if (participant_key.empty()) return Status::InvalidArgument("participant_key", "is required");
+  return registrations_.Get(registration_id, participant_key).status();
+}
+
+Status Issuer::RequestCertificate(const CallContext& caller,
+                                  const v1::RequestCertificateRequest& req,
                                   v1::RequestCertificateResponse* resp) {
   auto reg_id = ParseResourceName(req.registration(), "registrations", "registration");
   if (!reg_id.ok()) return reg_id.status();
+  // Only the registration's holder (or admin): a certificate names its holder.
+  ECD_RETURN_IF_ERROR(CheckHolder(caller, *reg_id, req.participant_key()));
   auto existing = store_.Find("registration", *reg_id);
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {  // one certificate per registration
@@ -306,14 +325,13 @@ Status Issuer::ListCertificates(const CallContext&, const v1::ListCertificatesRe
     if (!id.ok()) return id.status();
     event_id = *id;
   }
+  const ListPaging paging(page_tokens_, "CertificateService/ListCertificates", req.event());
+  auto cursor = paging.Open(req.page_token());
+  if (!cursor.ok()) return cursor.status();
   std::string after_micros, after_id;
-  if (!req.page_token().empty()) {
-    auto cursor = page_tokens_.Open(req.page_token(), req.event());
-    if (!cursor.ok()) return cursor.status();
-    auto colon = cursor->find(':');
-    if (colon == std::string::npos) return Status::InvalidArgument("page_token", "malformed");
-    after_micros = cursor->substr(0, colon);
-    after_id = cursor->substr(colon + 1);
+  if (cursor->has_value()) {
+    after_micros = std::to_string((*cursor)->micros);
+    after_id = (*cursor)->id;
   }
   auto rows = store_.List(event_id, after_micros, after_id, *size + 1);
   if (!rows.ok()) return rows.status();
@@ -322,8 +340,7 @@ Status Issuer::ListCertificates(const CallContext&, const v1::ListCertificatesRe
   }
   if (static_cast<int>(rows->size()) > *size) {
     const auto& last = (*rows)[*size - 1];
-    resp->set_next_page_token(
-        page_tokens_.Seal(req.event(), std::to_string(last.issue_micros) + ":" + last.id));
+    resp->set_next_page_token(paging.Seal(last.issue_micros, last.id));
   }
   return Status::Ok();
 }
@@ -442,12 +459,25 @@ Status Issuer::ListSigningKeys(const CallContext&, const v1::ListSigningKeysRequ
   return Status::Ok();
 }
 
-StatusOr<std::pair<v1::Certificate, std::string>> Issuer::Document(const std::string& name) {
+StatusOr<std::pair<v1::Certificate, std::string>> Issuer::Document(
+    const CallContext& caller, const std::string& name, const std::string& participant_key) {
   auto id = ParseResourceName(name, "certificates", "name");
   if (!id.ok()) return id.status();
+  if (caller.role == Role::kFrontend && participant_key.empty()) {
+    return Status::InvalidArgument("participant_key", "is required");
+  }
   auto c = store_.Find("id", *id, /*with_pdf=*/true);
   if (!c.ok()) return c.status();
-  if (!c->has_value()) return Status::NotFound(name);
+  if (!c->has_value()) {
+    // Unknown to a key holder looks like a wrong key: nothing to learn by guessing names.
+    if (caller.role == Role::kFrontend) {
+      return Status(Code::kPermissionDenied, "INVALID_PARTICIPANT_KEY",
+                    "the participant key does not open this certificate")
+          .With("field", "participant_key");
+    }
+    return Status::NotFound(name);
+  }
+  ECD_RETURN_IF_ERROR(CheckHolder(caller, (*c)->registration_id, participant_key));
   if ((*c)->erased) {
     return Status::FailedPrecondition("PERSONAL_DATA_ERASED",
                                       "the participant's data were erased; the PDF with them");

@@ -28,7 +28,10 @@ class RegistrationClient {
  public:
   RegistrationClient(const std::string& address, std::string token);
   ~RegistrationClient();
-  virtual StatusOr<registration::v1::Registration> Get(const std::string& registration_id);
+  // `participant_key`: when given, the registration service checks it (PERMISSION_DENIED when
+  // it does not open the registration).
+  virtual StatusOr<registration::v1::Registration> Get(const std::string& registration_id,
+                                                       const std::string& participant_key = "");
   // The erasure feed from `token` on: the registration ids and where to resume.
   StatusOr<std::pair<std::vector<std::string>, std::string>> Erasures(const std::string& token);
 
@@ -72,13 +75,18 @@ class Issuer {
                            v1::RevokeCertificateResponse* resp);
   Status ListSigningKeys(const CallContext& c, const v1::ListSigningKeysRequest& req,
                          v1::ListSigningKeysResponse* resp);
-  // The certificate and its PDF, for the download stream.
-  StatusOr<std::pair<v1::Certificate, std::string>> Document(const std::string& name);
+  // The certificate and its PDF, for the download stream (frontends give the participant key).
+  StatusOr<std::pair<v1::Certificate, std::string>> Document(const CallContext& c,
+                                                             const std::string& name,
+                                                             const std::string& participant_key);
   // Reads the registration service's erasure feed once and forgets the names of the erased
   // participants' certificates. Returns how many certificates were erased.
   StatusOr<int> FollowErasures();
 
  private:
+  // A frontend must give the registration's participant key; the registration service checks it.
+  Status CheckHolder(const CallContext& c, const std::string& registration_id,
+                     const std::string& participant_key);
   // The credential of `c` into `out` when `view` asks for it.
   Status Credential(const StoredCertificate& c, v1::CertificateView view, std::string* out) const;
 

@@ -9,8 +9,8 @@ CertificateServiceImpl::DownloadCertificate(grpc::CallbackServerContext* ctx,
                                             const v1::DownloadCertificateRequest* req) {
   return new DownloadReactor<v1::DownloadCertificateResponse>(
       ctx, calls_, "DownloadCertificate",
-      [this, req](const CallContext&) -> StatusOr<Blob<v1::DownloadCertificateResponse>> {
-        auto doc = issuer_.Document(req->name());
+      [this, req](const CallContext& c) -> StatusOr<Blob<v1::DownloadCertificateResponse>> {
+        auto doc = issuer_.Document(c, req->name(), req->participant_key());
         if (!doc.ok()) return doc.status();
         Blob<v1::DownloadCertificateResponse> blob;
         *blob.first.mutable_certificate() = std::move(doc->first);

@@ -3,7 +3,6 @@
 //   registration --migrate  apply the schema migrations and exit
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <cstring>
 #include <iostream>
 #include <thread>
@@ -11,10 +10,12 @@
 #include "common/catalogue_client.hpp"
 #include "common/config.hpp"
 #include "common/migrations.hpp"
+#include "common/periodic_task.hpp"
 #include "common/pg.hpp"
 #include "common/redis.hpp"
 #include "common/server.hpp"
 #include "common/startup.hpp"
+#include "common/time.hpp"
 #include "services/registration/availability_hub.hpp"
 #include "services/registration/registration.hpp"
 #include "services/registration/relay.hpp"
@@ -37,6 +38,8 @@ struct RegistrationConfig {
   int idempotency_hours = 48;
   std::string notifications_address;  // "" when the relay is off
   int relay_batch = 200;
+  int64_t hold_micros = 0;
+  std::chrono::milliseconds hold_sweep{5000};
 };
 
 RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
@@ -55,8 +58,12 @@ RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
   if (c.cancel_token_secret.size() < 16) {
     env.Fail("ECD_CANCEL_TOKEN_SECRET",
              "required, at least 16 characters (or ECD_CANCEL_TOKEN_SECRET_FILE): the key of "
-             "participants' cancellation tokens, the same on every replica");
+             "participants' keys (formerly cancellation tokens), the same on every replica");
   }
+  // How long a frontend's registration holds its place while the address is verified.
+  c.hold_micros =
+      env.Millis("ECD_VERIFICATION_HOLD_MS", 30 * 60 * 1000, 1000, 7 * 86400000LL).count() * 1000;
+  c.hold_sweep = env.Millis("ECD_HOLD_SWEEP_INTERVAL_MS", 5000, 50, 600000);
   c.integration_reads = env.Bool("ECD_INTEGRATION_READS_REGISTRATIONS", false);
   if (env.String("ECD_NOTIFICATIONS_ADDRESS", "") != "off") {
     c.notifications_address = env.Address("ECD_NOTIFICATIONS_ADDRESS", "127.0.0.1:50063");
@@ -103,16 +110,12 @@ int main(int argc, char** argv) {
   if (config.page_token_secret.empty()) {
     spdlog::warn("ECD_PAGE_TOKEN_SECRET is not set: page tokens only work on this replica");
   }
-  ecd::registration::Repository repo(pool);
+  ecd::registration::ParticipantKeys keys(rc.cancel_token_secret);
+  ecd::registration::Repository repo(pool, keys);
   ecd::CatalogueClient catalogue(rc.catalogue);
   ecd::PageTokens page_tokens(config.page_token_secret);
-  ecd::registration::CancelTokens cancel_tokens(rc.cancel_token_secret);
   ecd::registration::Registrations registrations(
-      {repo, catalogue, cache.get(), cancel_tokens, page_tokens, [] {
-         return std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-             .count();
-       }});
+      {repo, catalogue, cache.get(), keys, page_tokens, ecd::NowMicros, rc.hold_micros});
   ecd::Authenticator auth(std::move(start.tokens),
                           ecd::registration::RegistrationRoles(rc.integration_reads));
   ecd::registration::AvailabilityHub hub(config.pg_url);
@@ -135,23 +138,24 @@ int main(int argc, char** argv) {
   }
 
   // Idempotency keys are kept at least 24 hours (ECD_IDEMPOTENCY_RETENTION_HOURS), then purged.
-  std::mutex purge_mu;
-  std::condition_variable purge_cv;
-  bool stopping = false;
-  std::thread purger([&] {
-    std::unique_lock<std::mutex> lock(purge_mu);
-    while (!purge_cv.wait_for(lock, std::chrono::minutes(10), [&] { return stopping; })) {
-      auto st = repo.PurgeRequests(std::to_string(rc.idempotency_hours) + " hours");
-      if (!st.ok()) spdlog::warn("idempotency purge: {}", st.ToString());
+  ecd::PeriodicTask purger("idempotency purge", std::chrono::minutes(10), [&] {
+    auto st = repo.PurgeRequests(std::to_string(rc.idempotency_hours) + " hours");
+    if (!st.ok()) spdlog::warn("idempotency purge: {}", st.ToString());
+  });
+  purger.Start();
+  // Holds whose time ran out free their seats, on every replica (claims skip each other's).
+  ecd::PeriodicTask sweeper("hold sweeper", rc.hold_sweep, [&] {
+    auto released = registrations.ExpireHolds();
+    if (!released.ok()) {
+      spdlog::warn("hold sweeper: {}", released.status().ToString());
+    } else if (*released > 0) {
+      spdlog::info("released {} expired hold(s)", *released);
     }
   });
+  sweeper.Start();
   int code = host.Run();
-  {
-    std::lock_guard<std::mutex> lock(purge_mu);
-    stopping = true;
-  }
-  purge_cv.notify_all();
-  purger.join();
+  sweeper.Stop();
+  purger.Stop();
   if (relay) relay->Stop();
   return code;
 }

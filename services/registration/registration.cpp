@@ -3,11 +3,13 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <algorithm>
 #include <set>
 
 #include "common/countries.hpp"
 #include "common/crypto.hpp"
 #include "common/event_lifecycle.hpp"
+#include "common/paging.hpp"
 #include "common/text.hpp"
 #include "common/time.hpp"
 #include "services/registration/attendance.hpp"
@@ -43,9 +45,15 @@ RoleTable RegistrationRoles(bool integration_reads) {
   std::initializer_list<Role> readers = {kAdmin, kService};
   std::initializer_list<Role> readers_with_integration = {kAdmin, kService, kIntegration};
   auto reads = integration_reads ? readers_with_integration : readers;
+  // GetRegistration: frontends too, with the registration's participant key.
+  std::initializer_list<Role> one = {kAdmin, kService, kFrontend};
+  std::initializer_list<Role> one_with_integration = {kAdmin, kService, kFrontend, kIntegration};
   return RoleTable{
       {"Register", {kAdmin, kFrontend}},
-      {"GetRegistration", reads},
+      {"VerifyRegistration", {kAdmin, kFrontend}},
+      {"GetRegistration", integration_reads ? one_with_integration : one},
+      {"UpdateRegistration", {kAdmin, kFrontend}},
+      {"ResendParticipantKey", {kAdmin, kFrontend}},
       {"ListRegistrations", reads},
       {"CancelRegistration", {kAdmin, kFrontend}},
       {"ApproveRegistration", {kAdmin}},
@@ -59,12 +67,17 @@ RoleTable RegistrationRoles(bool integration_reads) {
   };
 }
 
-std::string CancelTokens::Mint(const std::string& registration_id) const {
-  return Base64UrlEncode(HmacSha256(secret_, "cancel:" + registration_id));
+std::string ParticipantKeys::Mint(const std::string& registration_id, int version) const {
+  // Version 0 is what the cancellation token always was.
+  const std::string what = version == 0
+                               ? "cancel:" + registration_id
+                               : "participant:" + registration_id + ":" + std::to_string(version);
+  return Base64UrlEncode(HmacSha256(secret_, what));
 }
 
-bool CancelTokens::Check(const std::string& registration_id, const std::string& token) const {
-  return ConstantTimeEquals(Mint(registration_id), token);
+bool ParticipantKeys::Check(const std::string& registration_id, int version,
+                            const std::string& key) const {
+  return key.size() <= 128 && ConstantTimeEquals(Mint(registration_id, version), key);
 }
 
 void Registrations::Remember(const std::vector<QuotaState>& quotas) {
@@ -72,7 +85,7 @@ void Registrations::Remember(const std::vector<QuotaState>& quotas) {
   for (const auto& q : quotas) d_.cache->Store(q);
 }
 
-Status Registrations::Register(const CallContext&, const v1::RegisterRequest& req,
+Status Registrations::Register(const CallContext& c, const v1::RegisterRequest& req,
                                v1::RegisterResponse* resp) {
   const v1::RegisterRequest normalised = NormaliseRegisterRequest(req);
   ECD_RETURN_IF_ERROR(ValidateRegisterRequest(normalised));
@@ -88,18 +101,175 @@ Status Registrations::Register(const CallContext&, const v1::RegisterRequest& re
     if (!prior.ok()) return prior.status();
     if (!prior->has_value()) return open;
     *resp->mutable_registration() = **prior;
-    resp->set_cancellation_token(d_.cancel_tokens.Mint(IdOf((*prior)->name())));
+    resp->set_participant_key(d_.keys.Mint(IdOf((*prior)->name())));
+    resp->set_cancellation_token(resp->participant_key());
     return Status::Ok();
   }
 
-  EventRules rules{event_id, event->participants_per_country(),
-                   event->approval_mode() == cat::APPROVAL_MODE_MANUAL};
+  // A frontend's registration holds its place until the address is verified (a frontend token
+  // is in every app: whoever holds it is a stranger), unless the event turns that off.
+  EventRules rules{
+      event_id, event->participants_per_country(),
+      event->approval_mode() == cat::APPROVAL_MODE_MANUAL,
+      c.role == Role::kFrontend && event->email_verification() != cat::EMAIL_VERIFICATION_OFF,
+      d_.hold_micros};
   auto change = d_.repo.Register(rules, normalised.participant(), req.request_id(), hash);
   if (!change.ok()) return change.status();
   Remember(change->quotas);
   *resp->mutable_registration() = change->registration;
-  resp->set_cancellation_token(d_.cancel_tokens.Mint(IdOf(change->registration.name())));
+  resp->set_participant_key(d_.keys.Mint(IdOf(change->registration.name())));
+  resp->set_cancellation_token(resp->participant_key());
   return Status::Ok();
+}
+
+Status Registrations::CheckKey(const CallContext& c, const std::string& id, const std::string& key,
+                               const char* field) {
+  // Admin needs no key; a service needs none for itself, but a key it passes on (the
+  // certificates service asking for a frontend's participant) is checked like a frontend's.
+  if (c.role == Role::kAdmin || (c.role != Role::kFrontend && key.empty())) return Status::Ok();
+  if (key.empty()) return Status::InvalidArgument(field, "is required");
+  int version = 0;
+  auto reg = d_.repo.Get(id, &version);
+  if (!reg.ok() && reg.status().code() != Code::kNotFound) return reg.status();
+  if (!reg.ok() || !d_.keys.Check(id, version, key)) {
+    const bool legacy = std::string_view(field) == "cancellation_token";
+    return Status(Code::kPermissionDenied,
+                  legacy ? "INVALID_CANCELLATION_TOKEN" : "INVALID_PARTICIPANT_KEY",
+                  std::string("the ") + (legacy ? "cancellation token" : "participant key") +
+                      " does not open this registration")
+        .With("field", field);
+  }
+  return Status::Ok();
+}
+
+Status Registrations::VerifyRegistration(const CallContext&,
+                                         const v1::VerifyRegistrationRequest& req,
+                                         v1::VerifyRegistrationResponse* resp) {
+  auto id = ParseRegistrationName(req.name(), "name");
+  if (!id.ok()) return id.status();
+  if (req.code().size() != 6 || req.code().find_first_not_of("0123456789") != std::string::npos) {
+    return Status::InvalidArgument("code", "must be the 6 digits mailed to the address");
+  }
+  auto change = d_.repo.Verify(*id, req.code());
+  if (!change.ok()) return change.status();
+  Remember(change->quotas);
+  *resp->mutable_registration() = change->registration;
+  return Status::Ok();
+}
+
+namespace {
+
+// Update-mask paths in their proto spelling, from snake_case or camelCase, with or without the
+// "participant." prefix.
+std::string ParticipantPath(const std::string& path) {
+  std::string out;
+  for (char ch : path) {
+    if (ch >= 'A' && ch <= 'Z') {
+      out += '_';
+      out += static_cast<char>(ch - 'A' + 'a');
+    } else {
+      out += ch;
+    }
+  }
+  if (out.rfind("participant.", 0) == 0) out = out.substr(12);
+  return out;
+}
+
+}  // namespace
+
+Status Registrations::UpdateRegistration(const CallContext& c,
+                                         const v1::UpdateRegistrationRequest& req,
+                                         v1::UpdateRegistrationResponse* resp) {
+  auto id = ParseRegistrationName(req.registration().name(), "registration.name");
+  if (!id.ok()) return id.status();
+  ECD_RETURN_IF_ERROR(CheckKey(c, *id, req.participant_key(), "participant_key"));
+  static const std::vector<std::string> kUpdatable = {
+      "given_name", "family_name",        "certificate_name", "organisation",
+      "job_title",  "preferred_language", "time_zone",        "email"};
+  std::set<std::string> paths;
+  for (const auto& raw : req.update_mask().paths()) {
+    const std::string path = ParticipantPath(raw);
+    if (std::find(kUpdatable.begin(), kUpdatable.end(), path) == kUpdatable.end()) {
+      std::string listed;
+      for (const auto& p : kUpdatable)
+        listed += (listed.empty() ? "" : ", ") + ("participant." + p);
+      return Status::InvalidArgument(
+          "update_mask", "'" + Escaped(raw, 64) + "' cannot be updated; these can: " + listed);
+    }
+    paths.insert(path);
+  }
+  if (paths.empty())
+    return Status::InvalidArgument("update_mask", "must name the fields to change");
+  int version = 0;
+  auto current = d_.repo.Get(*id, &version);
+  if (!current.ok()) return current.status();
+  if (current->erased()) {
+    return Status::FailedPrecondition("PERSONAL_DATA_ERASED", "this registration was erased");
+  }
+  auto event = EventOfRegistration(*id);
+  if (!event.ok()) return event.status();
+  ECD_RETURN_IF_ERROR(RequireActive(*event, d_.now_micros(), "changing a registration"));
+  // The participant as it would be, normalised and checked by the same rules as Register.
+  v1::RegisterRequest as_register;
+  as_register.set_event(current->event());
+  as_register.set_request_id("update");
+  *as_register.mutable_participant() = current->participant();
+  const auto& patch = req.registration().participant();
+  auto* next = as_register.mutable_participant();
+  for (const auto& path : paths) {
+    const auto* field = v1::Participant::descriptor()->FindFieldByName(path);
+    v1::Participant::GetReflection()->SetString(
+        next, field, v1::Participant::GetReflection()->GetString(patch, field));
+  }
+  as_register = NormaliseRegisterRequest(as_register);
+  Status valid = ValidateRegisterRequest(as_register);
+  if (!valid.ok()) {
+    // Named as the caller named them: registration.participant.*.
+    return Status::InvalidArgument("registration." + valid.field(), valid.message());
+  }
+  if (paths.count("email") != 0 &&
+      as_register.participant().email() != NormaliseEmail(current->participant().email())) {
+    // A hand-over: the colleague (same country) verifies their address; the seat stays.
+    auto change = d_.repo.HandOver(*id, as_register.participant(), d_.hold_micros);
+    if (!change.ok()) return change.status();
+    *resp->mutable_registration() = change->registration;
+    return Status::Ok();
+  }
+  const auto& p = as_register.participant();
+  auto change = d_.repo.Correct(
+      *id, Correction{p.given_name(), p.family_name(), p.certificate_name(), p.organisation(),
+                      p.job_title(), p.preferred_language(), p.time_zone()});
+  if (!change.ok()) return change.status();
+  *resp->mutable_registration() = change->registration;
+  return Status::Ok();
+}
+
+Status Registrations::ResendParticipantKey(const CallContext&,
+                                           const v1::ResendParticipantKeyRequest& req,
+                                           v1::ResendParticipantKeyResponse*) {
+  auto id = ParseEventName(req.event(), "event");
+  if (!id.ok()) return id.status();
+  if (!IsPlausibleEmail(NormaliseEmail(req.email()))) {
+    return Status::InvalidArgument("email", "is not a valid email address");
+  }
+  // The same answer whether or not the address is registered: only its mailbox learns.
+  return d_.repo.ResendKey(*id, NormaliseEmail(req.email()));
+}
+
+StatusOr<int> Registrations::ExpireHolds() {
+  std::map<std::string, bool> closed;  // per event: promotions stopped
+  auto changes = d_.repo.ExpireHolds(100, [&](const std::string& event_id) {
+    auto it = closed.find(event_id);
+    if (it != closed.end()) return it->second;
+    auto event = d_.catalogue.GetEvent(event_id);
+    // Unknown (or unreachable) events promote nobody: a wrong promotion cannot be undone.
+    const bool stop = !event.ok() || event->status() != cat::EVENT_STATUS_PUBLISHED;
+    closed[event_id] = stop;
+    return stop;
+  });
+  if (!changes.ok()) return changes.status();
+  for (const auto& change : *changes) Remember(change.quotas);
+  return static_cast<int>(changes->size());
 }
 
 Status Registrations::CheckOpen(const StatusOr<catalogue::v1::Event>& event,
@@ -137,10 +307,11 @@ Status Registrations::CheckOpen(const StatusOr<catalogue::v1::Event>& event,
   return Status::Ok();
 }
 
-Status Registrations::GetRegistration(const CallContext&, const v1::GetRegistrationRequest& req,
+Status Registrations::GetRegistration(const CallContext& c, const v1::GetRegistrationRequest& req,
                                       v1::GetRegistrationResponse* resp) {
   auto id = ParseRegistrationName(req.name(), "name");
   if (!id.ok()) return id.status();
+  ECD_RETURN_IF_ERROR(CheckKey(c, *id, req.participant_key(), "participant_key"));
   auto reg = d_.repo.Get(*id);
   if (!reg.ok()) return reg.status();
   *resp->mutable_registration() = std::move(*reg);
@@ -169,14 +340,11 @@ Status Registrations::ListRegistrations(const CallContext&, const v1::ListRegist
   key.clear_page_size();
   key.clear_page_token();
   const std::string filter_key = key.SerializeAsString();
+  const ListPaging paging(d_.page_tokens, "RegistrationService/ListRegistrations", filter_key);
+  auto cursor = paging.Open(req.page_token());
+  if (!cursor.ok()) return cursor.status();
   std::optional<Cursor> after;
-  if (!req.page_token().empty()) {
-    auto cursor = d_.page_tokens.Open(req.page_token(), filter_key);
-    if (!cursor.ok()) return cursor.status();
-    auto colon = cursor->find(':');
-    if (colon == std::string::npos) return Status::InvalidArgument("page_token", "malformed");
-    after = Cursor{std::stoll(cursor->substr(0, colon)), cursor->substr(colon + 1)};
-  }
+  if (cursor->has_value()) after = Cursor{(*cursor)->micros, (*cursor)->id};
   auto rows = d_.repo.List(f, after, *size + 1);
   if (!rows.ok()) return rows.status();
   for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
@@ -184,8 +352,7 @@ Status Registrations::ListRegistrations(const CallContext&, const v1::ListRegist
   }
   if (static_cast<int>(rows->size()) > *size) {
     const auto& last = resp->registrations(*size - 1);
-    resp->set_next_page_token(d_.page_tokens.Seal(
-        filter_key, std::to_string(Micros(last.create_time())) + ":" + IdOf(last.name())));
+    resp->set_next_page_token(paging.Seal(Micros(last.create_time()), IdOf(last.name())));
   }
   return Status::Ok();
 }
@@ -195,16 +362,10 @@ Status Registrations::CancelRegistration(const CallContext& c,
                                          v1::CancelRegistrationResponse* resp) {
   auto id = ParseRegistrationName(req.name(), "name");
   if (!id.ok()) return id.status();
-  if (c.role != Role::kAdmin) {
-    if (req.cancellation_token().empty()) {
-      return Status::InvalidArgument("cancellation_token", "is required");
-    }
-    if (req.cancellation_token().size() > 128 ||
-        !d_.cancel_tokens.Check(*id, req.cancellation_token())) {
-      return Status(Code::kPermissionDenied, "INVALID_CANCELLATION_TOKEN",
-                    "the cancellation token does not match this registration");
-    }
-  }
+  // The participant key, or the cancellation token it generalises (the same value).
+  const bool legacy = req.participant_key().empty() && !req.cancellation_token().empty();
+  ECD_RETURN_IF_ERROR(CheckKey(c, *id, legacy ? req.cancellation_token() : req.participant_key(),
+                               legacy ? "cancellation_token" : "participant_key"));
   // Once the event is over, a freed seat goes to nobody: promotions have stopped.
   auto event = EventOfRegistration(*id);
   if (!event.ok()) return event.status();
@@ -432,23 +593,18 @@ Status Registrations::ListErasures(const CallContext&, const v1::ListErasuresReq
                                    v1::ListErasuresResponse* resp) {
   auto size = CheckPageSize(req.page_size(), 100, 1000);
   if (!size.ok()) return size.status();
+  const ListPaging paging(d_.page_tokens, "RegistrationService/ListErasures", "");
+  auto cursor = paging.Open(req.page_token());
+  if (!cursor.ok()) return cursor.status();
   std::optional<Cursor> after;
-  if (!req.page_token().empty()) {
-    auto cursor = d_.page_tokens.Open(req.page_token(), "erasures");
-    if (!cursor.ok()) return cursor.status();
-    auto colon = cursor->find(':');
-    if (colon == std::string::npos) return Status::InvalidArgument("page_token", "malformed");
-    after = Cursor{std::stoll(cursor->substr(0, colon)), cursor->substr(colon + 1)};
-  }
+  if (cursor->has_value()) after = Cursor{(*cursor)->micros, (*cursor)->id};
   auto rows = d_.repo.Erasures(after, *size);
   if (!rows.ok()) return rows.status();
   for (const auto& [id, cursor] : *rows) {
     resp->add_registrations("registrations/" + id);
     after = cursor;
   }
-  resp->set_resume_token(
-      after ? d_.page_tokens.Seal("erasures", std::to_string(after->micros) + ":" + after->id)
-            : req.page_token());
+  resp->set_resume_token(after ? paging.Seal(after->micros, after->id) : req.page_token());
   return Status::Ok();
 }
 

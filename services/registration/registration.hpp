@@ -9,6 +9,7 @@
 #include "common/page_token.hpp"
 #include "common/status.hpp"
 #include "ecd/registration/v1/registration.pb.h"
+#include "services/registration/participant_keys.hpp"
 #include "services/registration/quota_cache.hpp"
 #include "services/registration/repository.hpp"
 
@@ -17,25 +18,16 @@ namespace ecd::registration {
 // Who may call what. `integration_reads`: whether the integration role may read registrations.
 RoleTable RegistrationRoles(bool integration_reads);
 
-// The participant's cancellation token: an HMAC of the registration id, so a retried Register
-// gets the same token and nothing secret is stored.
-class CancelTokens {
- public:
-  explicit CancelTokens(std::string secret) : secret_(std::move(secret)) {}
-  std::string Mint(const std::string& registration_id) const;
-  bool Check(const std::string& registration_id, const std::string& token) const;
-
- private:
-  std::string secret_;
-};
-
 struct RegistrationDeps {
   Repository& repo;
   CatalogueClient& catalogue;
   QuotaCache* cache;  // null when Redis is not configured
-  const CancelTokens& cancel_tokens;
+  const ParticipantKeys& keys;
   const PageTokens& page_tokens;
   std::function<int64_t()> now_micros;  // the clock (tests may move it)
+  // How long a registration holds its place while its address is verified (and how long a
+  // colleague has to verify theirs in a hand-over).
+  int64_t hold_micros = int64_t{30} * 60 * 1000000;
 };
 
 class Registrations {
@@ -43,8 +35,14 @@ class Registrations {
   explicit Registrations(RegistrationDeps deps) : d_(std::move(deps)) {}
 
   Status Register(const CallContext& c, const v1::RegisterRequest& req, v1::RegisterResponse* resp);
+  Status VerifyRegistration(const CallContext& c, const v1::VerifyRegistrationRequest& req,
+                            v1::VerifyRegistrationResponse* resp);
   Status GetRegistration(const CallContext& c, const v1::GetRegistrationRequest& req,
                          v1::GetRegistrationResponse* resp);
+  Status UpdateRegistration(const CallContext& c, const v1::UpdateRegistrationRequest& req,
+                            v1::UpdateRegistrationResponse* resp);
+  Status ResendParticipantKey(const CallContext& c, const v1::ResendParticipantKeyRequest& req,
+                              v1::ResendParticipantKeyResponse* resp);
   Status ListRegistrations(const CallContext& c, const v1::ListRegistrationsRequest& req,
                            v1::ListRegistrationsResponse* resp);
   Status CancelRegistration(const CallContext& c, const v1::CancelRegistrationRequest& req,
@@ -64,6 +62,9 @@ class Registrations {
   // For the export stream: the event's registrations after `after`, `limit` at a time.
   StatusOr<std::vector<v1::Registration>> ExportPage(const std::string& event_id,
                                                      const std::optional<Cursor>& after, int limit);
+  // Releases the holds whose time ran out (the sweeper's work, on every replica). Returns how
+  // many were released.
+  StatusOr<int> ExpireHolds();
   // Checks the event exists and the caller may see it; returns its id.
   StatusOr<std::string> VisibleEvent(const CallContext& c, const std::string& event_name);
 
@@ -71,6 +72,11 @@ class Registrations {
   void Remember(const std::vector<QuotaState>& quotas);
   // The catalogue's event of registration `id` (NOT_FOUND for an unknown registration).
   StatusOr<catalogue::v1::Event> EventOfRegistration(const std::string& id);
+  // For participant-scoped calls: admin and service pass; a frontend must give the
+  // registration's participant key (PERMISSION_DENIED otherwise, the same for a registration
+  // that does not exist, so that a key-less caller learns nothing).
+  Status CheckKey(const CallContext& c, const std::string& id, const std::string& key,
+                  const char* field);
   // The event exists, is published, its window is open and the country is invited.
   Status CheckOpen(const StatusOr<catalogue::v1::Event>& event, const v1::RegisterRequest& req);
 

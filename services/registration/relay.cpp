@@ -60,7 +60,8 @@ void Relay::Loop() {
           pqxx::nontransaction tx(conn);
           rows = tx.exec_params(
               "SELECT id, event_id::text, kind, payload,"
-              " (extract(epoch from create_time) * 1000000)::bigint FROM registration.outbox"
+              " (extract(epoch from create_time) * 1000000)::bigint, secret FROM "
+              "registration.outbox"
               " WHERE delivered_time IS NULL ORDER BY id LIMIT $1",
               options_.batch);
         }
@@ -77,6 +78,7 @@ void Relay::Loop() {
           const int64_t micros = r[4].as<int64_t>();
           ev->mutable_occur_time()->set_seconds(micros / 1000000);
           ev->mutable_occur_time()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+          ev->set_secret(r[5].as<std::string>());
         }
         grpc::ClientContext ctx;
         PreparePeerCall(&ctx, options_.token, std::chrono::seconds(30));
@@ -99,7 +101,7 @@ void Relay::Loop() {
         }
         pqxx::nontransaction tx(conn);
         tx.exec_params(
-            "UPDATE registration.outbox SET delivered_time = now()"
+            "UPDATE registration.outbox SET delivered_time = now(), secret = ''"
             " WHERE id = ANY($1::bigint[])",
             ToPgArray(ids));
       }

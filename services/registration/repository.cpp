@@ -1,8 +1,12 @@
 #include "services/registration/repository.hpp"
 
+#include <cstdio>
+#include <tuple>
+
 #include "common/crypto.hpp"
 #include "common/pg.hpp"
 #include "common/time.hpp"
+#include "services/registration/participant_keys.hpp"
 #include "services/registration/sql.hpp"
 
 namespace ecd::registration {
@@ -13,8 +17,12 @@ constexpr int kPending = v1::REGISTRATION_STATUS_PENDING_APPROVAL;
 constexpr int kWaitlisted = v1::REGISTRATION_STATUS_WAITLISTED;
 constexpr int kCancelled = v1::REGISTRATION_STATUS_CANCELLED;
 constexpr int kRejected = v1::REGISTRATION_STATUS_REJECTED;
+constexpr int kExpired = v1::REGISTRATION_STATUS_EXPIRED;
+// Wrong codes a hold accepts before it refuses every code.
+constexpr int kMaxVerificationAttempts = 10;
 
 bool HoldsSeat(int status) { return status == kConfirmed || status == kPending; }
+bool HoldsSeatOrPlace(int status) { return HoldsSeat(status) || status == kWaitlisted; }
 
 v1::Registration RegistrationFromRow(const pqxx::row& r) {
   v1::Registration reg;
@@ -39,7 +47,30 @@ v1::Registration RegistrationFromRow(const pqxx::row& r) {
   SetMicros(r[17].as<int64_t>(), reg.mutable_create_time());
   SetMicros(r[18].as<int64_t>(), reg.mutable_update_time());
   p->set_certificate_name(r[19].as<std::string>());
+  // An unverified hold shows as such; its place (and waiting-list position) is held all the same.
+  const bool verified = r[20].as<bool>();
+  if (!verified && HoldsSeatOrPlace(reg.status())) {
+    reg.set_status(v1::REGISTRATION_STATUS_PENDING_VERIFICATION);
+  }
+  if (const int64_t hold = r[21].as<int64_t>(); hold != 0) {
+    SetMicros(hold, reg.mutable_hold_expire_time());
+  }
   return reg;
+}
+
+int KeyVersionOfRow(const pqxx::row& r) { return r[22].as<int>(); }
+
+// A six-digit code, and what is stored of it.
+std::string NewCode() {
+  const std::string bytes = RandomBytes(4);
+  uint32_t n = 0;
+  for (unsigned char b : bytes) n = n * 256 + b;
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%06u", n % 1000000);
+  return buf;
+}
+std::string CodeHash(const std::string& id, const std::string& code) {
+  return Sha256Hex(id + ":" + code);
 }
 
 QuotaState QuotaFromRow(const pqxx::row& r, int offset = 0) {
@@ -57,11 +88,13 @@ v1::Registration Read(pqxx::transaction_base& tx, const std::string& id) {
   return RegistrationFromRow(Exec(tx, sql::kGetRegistration, id).at(0));
 }
 
-// The outbox row of one change, with a stable event id, in the change's transaction.
-void Outbox(pqxx::transaction_base& tx, const std::string& kind, const v1::Registration& reg) {
+// The outbox row of one change, with a stable event id, in the change's transaction. `secret`:
+// what the mail must carry besides the registration (a code, a participant key).
+void Outbox(pqxx::transaction_base& tx, const std::string& kind, const v1::Registration& reg,
+            const std::string& secret = "") {
   const std::string payload = reg.SerializeAsString();
   Exec(tx, sql::kInsertOutbox, NewUuid(), reg.name().substr(reg.name().find('/') + 1), kind,
-       pqxx::binarystring(payload.data(), payload.size()));
+       pqxx::binarystring(payload.data(), payload.size()), secret);
 }
 
 const char* StatusKind(int status) {
@@ -108,7 +141,8 @@ void FreeSeatAndPromote(pqxx::transaction_base& tx, const std::string& event_id,
       q = QuotaFromRow(promoted[0]);
       const std::string id = next[0][0].as<std::string>();
       Exec(tx, sql::kSetStatus, id, manual ? kPending : kConfirmed);
-      Outbox(tx, "promoted", Read(tx, id));
+      // An unverified hold is told nothing until it verifies (then it hears where it stands).
+      if (Exec(tx, sql::kHoldOf, id).at(0)[0].as<bool>()) Outbox(tx, "promoted", Read(tx, id));
     }
   }
   change->quotas.push_back(q);
@@ -120,7 +154,7 @@ void NotifyAvailability(pqxx::transaction_base& tx, const std::string& event_id)
 
 }  // namespace
 
-Repository::Repository(PgPool& pool) : pool_(pool) {}
+Repository::Repository(PgPool& pool, const ParticipantKeys& keys) : pool_(pool), keys_(keys) {}
 
 StatusOr<std::optional<v1::Registration>> Repository::FindRequest(const std::string& request_id,
                                                                   const std::string& request_hash) {
@@ -165,6 +199,13 @@ StatusOr<Change> Repository::Register(const EventRules& event, const v1::Partici
     }
     const std::string& country = p.country_code();
     Exec(tx, sql::kUpsertQuota, event.id, country, event.seat_limit, event.manual_approval);
+    // A second registration of a verified-by-mail event's address: a decoy hold, answered like
+    // any other, that no code verifies; the address is told it is registered already.
+    std::string existing;
+    if (event.verify_email) {
+      auto found = Exec(tx, sql::kActiveByEmail, event.id, p.email());
+      if (!found.empty()) existing = found[0][0].as<std::string>();
+    }
     int status = event.manual_approval ? kPending : kConfirmed;
     int64_t seq = 0;
     int position = 0;
@@ -180,26 +221,40 @@ StatusOr<Change> Repository::Register(const EventRules& event, const v1::Partici
       position = change.quotas.back().waitlisted;
     }
     const std::string id = NewUuid();
+    const bool decoy = !existing.empty();
+    const std::string code = event.verify_email ? NewCode() : "";
     // A second active registration of the email fails here, on the unique index.
-    auto times =
-        Exec(tx, sql::kInsertRegistration, id, event.id, country, p.email(), p.email(),
-             p.given_name(), p.family_name(), p.organisation(), static_cast<int>(p.affiliation()),
-             p.job_title(), p.preferred_language(), p.time_zone(), p.privacy_consent(),
-             p.recording_consent(), status, seq, p.certificate_name())
-            .at(0);
+    auto row = Exec(tx, sql::kInsertRegistration, id, event.id, country, p.email(),
+                    decoy ? "decoy:" + id : p.email(), p.given_name(), p.family_name(),
+                    p.organisation(), static_cast<int>(p.affiliation()), p.job_title(),
+                    p.preferred_language(), p.time_zone(), p.privacy_consent(),
+                    p.recording_consent(), status, seq, p.certificate_name(), !event.verify_email,
+                    event.hold_micros, decoy || code.empty() ? "" : CodeHash(id, code), decoy)
+                   .at(0);
     v1::Registration& reg = change.registration;
     reg.set_name("registrations/" + id);
     reg.set_event("events/" + event.id);
     *reg.mutable_participant() = p;
-    reg.set_status(static_cast<v1::RegistrationStatus>(status));
+    reg.set_status(event.verify_email ? v1::REGISTRATION_STATUS_PENDING_VERIFICATION
+                                      : static_cast<v1::RegistrationStatus>(status));
     reg.set_waitlist_position(position);
-    SetMicros(times[0].as<int64_t>(), reg.mutable_create_time());
-    SetMicros(times[1].as<int64_t>(), reg.mutable_update_time());
+    SetMicros(row[0].as<int64_t>(), reg.mutable_create_time());
+    SetMicros(row[1].as<int64_t>(), reg.mutable_update_time());
+    if (row[2].as<int64_t>() != 0) SetMicros(row[2].as<int64_t>(), reg.mutable_hold_expire_time());
     const std::string payload = reg.SerializeAsString();
-    const pqxx::binarystring bytes(payload.data(), payload.size());
-    Exec(tx, sql::kInsertOutboxPair, NewUuid(), NewUuid(), id, "registered", StatusKind(status),
-         bytes);
-    Exec(tx, sql::kStoreResponseAndNotify, request_id, bytes, event.id);
+    if (decoy) {
+      int version = 0;
+      const v1::Registration mine = Read(tx, existing);
+      for (const auto& r : Exec(tx, sql::kGetRegistration, existing)) version = KeyVersionOfRow(r);
+      Outbox(tx, "already_registered", mine, keys_.Mint(existing, version));
+    } else {
+      // The registration, then what the participant hears: where they stand, or the code.
+      Exec(tx, sql::kInsertOutboxPair, NewUuid(), NewUuid(), id, "registered",
+           event.verify_email ? "verify_email" : StatusKind(status),
+           pqxx::binarystring(payload.data(), payload.size()), code);
+    }
+    Exec(tx, sql::kStoreResponseAndNotify, request_id,
+         pqxx::binarystring(payload.data(), payload.size()), event.id, id);
     return Status::Ok();
   });
   // Only the one-email-per-event index can still collide (two countries racing).
@@ -292,11 +347,186 @@ StatusOr<Change> Repository::Reject(const std::string& id) {
   return change;
 }
 
-StatusOr<v1::Registration> Repository::Get(const std::string& id) {
+StatusOr<Change> Repository::Verify(const std::string& id, const std::string& code) {
+  Change change;
+  bool wrong_code = false;
+  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
+    change = Change();
+    wrong_code = false;
+    auto where = Exec(tx, sql::kWhereIs, id);
+    if (where.empty()) return Status::NotFound("registrations/" + id);
+    LockQuota(tx, where[0][0].as<std::string>(), where[0][1].as<std::string>());
+    const auto hold = Exec(tx, sql::kLockHold, id).at(0);
+    const int status = hold[0].as<int>();
+    const bool verified = hold[1].as<bool>(), expired = hold[2].as<bool>();
+    const std::string hash = hold[3].as<std::string>();
+    const int attempts = hold[4].as<int>();
+    const bool handover = !hold[6].is_null();
+    if (verified && !handover) {  // verified already (a repeated call): as it is
+      change.registration = Read(tx, id);
+      change.replayed = true;
+      return Status::Ok();
+    }
+    if (!HoldsSeatOrPlace(status) || expired) {
+      return Status::FailedPrecondition("HOLD_EXPIRED",
+                                        "the hold ran out before the address was verified");
+    }
+    if (attempts >= kMaxVerificationAttempts) {
+      return Status::FailedPrecondition("TOO_MANY_ATTEMPTS",
+                                        "too many wrong codes: this hold accepts no more");
+    }
+    // A decoy's hash is empty: no code verifies it.
+    if (hash.empty() || !ConstantTimeEquals(CodeHash(id, code), hash)) {
+      Exec(tx, sql::kCountAttempt, id);
+      wrong_code = true;
+      return Status::Ok();
+    }
+    if (handover) {
+      // The colleague verified their address: the registration becomes theirs, with a new key;
+      // the previous holder is told.
+      const v1::Registration before = Read(tx, id);
+      v1::Participant next;
+      next.ParseFromString(pqxx::binarystring(hold[6]).str());
+      Exec(tx, sql::kApplyHandover, id, next.email(), next.email(), next.given_name(),
+           next.family_name(), next.certificate_name(), next.organisation(),
+           static_cast<int>(next.affiliation()), next.job_title(), next.preferred_language(),
+           next.time_zone(), next.recording_consent());
+      change.registration = Read(tx, id);
+      int version = 0;
+      for (const auto& r : Exec(tx, sql::kGetRegistration, id)) version = KeyVersionOfRow(r);
+      Outbox(tx, "handed_over", before);
+      Outbox(tx, "handed_over_to_you", change.registration, keys_.Mint(id, version));
+      return Status::Ok();
+    }
+    Exec(tx, sql::kMarkVerified, id);
+    change.registration = Read(tx, id);
+    Outbox(tx, StatusKind(status), change.registration, keys_.Mint(id, 0));
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (wrong_code) {
+    return Status::InvalidArgument("code", "does not match the code mailed for this registration");
+  }
+  return change;
+}
+
+StatusOr<std::vector<Change>> Repository::ExpireHolds(
+    int limit, const std::function<bool(const std::string&)>& closed) {
+  std::vector<std::tuple<std::string, std::string, std::string>> due;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    for (const auto& r : Exec(tx, sql::kExpiredHolds, limit)) {
+      due.emplace_back(r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>());
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  std::vector<Change> out;
+  for (const auto& [id, event_id, country] : due) {
+    const bool promote = !closed(event_id);
+    Change change;
+    bool claimed = false;
+    st = pool_.Transact([&](pqxx::work& tx) -> Status {
+      change = Change();
+      claimed = false;
+      // Lock order as everywhere: the quota row, then the registration (skipped when another
+      // replica holds it: that one is releasing it).
+      auto lock = LockQuota(tx, event_id, country);
+      auto hold = Exec(tx, sql::kClaimExpiredHold, id);
+      if (hold.empty() || !lock) return Status::Ok();
+      claimed = true;
+      const int status = hold[0][0].as<int>();
+      const bool verified = hold[0][1].as<bool>(), handover = hold[0][2].as<bool>();
+      if (verified && handover) {  // the colleague never verified: nothing changes hands
+        Exec(tx, sql::kDropHandover, id);
+        change.registration = Read(tx, id);
+        Outbox(tx, "handover_expired", change.registration);
+        return Status::Ok();
+      }
+      if (verified || !HoldsSeatOrPlace(status)) return Status::Ok();
+      Exec(tx, sql::kExpireHold, id);
+      change.registration = Read(tx, id);
+      Outbox(tx, "expired", change.registration);
+      if (HoldsSeat(status)) {
+        FreeSeatAndPromote(tx, event_id, country, lock->manual, promote, &change);
+      } else {
+        change.quotas.push_back(
+            QuotaFromRow(Exec(tx, sql::kLeaveWaitlist, event_id, country).at(0)));
+      }
+      NotifyAvailability(tx, event_id);
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    if (claimed) out.push_back(std::move(change));
+  }
+  return out;
+}
+
+StatusOr<Change> Repository::Correct(const std::string& id, const Correction& c) {
+  Change change;
+  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
+    change = Change();
+    auto where = Exec(tx, sql::kWhereIs, id);
+    if (where.empty()) return Status::NotFound("registrations/" + id);
+    Exec(tx, sql::kCorrectParticipant, id, c.given_name, c.family_name, c.certificate_name,
+         c.organisation, c.job_title, c.preferred_language, c.time_zone);
+    change.registration = Read(tx, id);
+    Outbox(tx, "updated", change.registration);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return change;
+}
+
+StatusOr<Change> Repository::HandOver(const std::string& id, const v1::Participant& colleague,
+                                      int64_t hold_micros) {
+  Change change;
+  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
+    change = Change();
+    auto where = Exec(tx, sql::kWhereIs, id);
+    if (where.empty()) return Status::NotFound("registrations/" + id);
+    const std::string event_id = where[0][0].as<std::string>();
+    LockQuota(tx, event_id, where[0][1].as<std::string>());
+    const auto hold = Exec(tx, sql::kLockHold, id).at(0);
+    if (!HoldsSeatOrPlace(hold[0].as<int>()) || !hold[1].as<bool>()) {
+      return Status::FailedPrecondition("NOT_HANDED_OVER",
+                                        "only a verified, active registration can be handed over");
+    }
+    const std::string code = NewCode();
+    const std::string bytes = colleague.SerializeAsString();
+    Exec(tx, sql::kSetHandover, id, pqxx::binarystring(bytes.data(), bytes.size()), hold_micros,
+         CodeHash(id, code));
+    change.registration = Read(tx, id);
+    // The colleague's mail: the registration as it will be theirs, with the code.
+    v1::Registration theirs = change.registration;
+    *theirs.mutable_participant() = colleague;
+    Outbox(tx, "handover_verify", theirs, code);
+    Outbox(tx, "handover_requested", change.registration);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return change;
+}
+
+Status Repository::ResendKey(const std::string& event_id, const std::string& email_norm) {
+  return pool_.Transact([&](pqxx::work& tx) -> Status {
+    auto found = Exec(tx, sql::kActiveByEmail, event_id, email_norm);
+    if (found.empty()) return Status::Ok();
+    const std::string id = found[0][0].as<std::string>();
+    int version = 0;
+    for (const auto& r : Exec(tx, sql::kGetRegistration, id)) version = KeyVersionOfRow(r);
+    Outbox(tx, "participant_key", Read(tx, id), keys_.Mint(id, version));
+    return Status::Ok();
+  });
+}
+
+StatusOr<v1::Registration> Repository::Get(const std::string& id, int* key_version) {
   std::optional<v1::Registration> out;
   Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
     auto rows = Exec(tx, sql::kGetRegistration, id);
-    if (!rows.empty()) out = RegistrationFromRow(rows[0]);
+    if (!rows.empty()) {
+      out = RegistrationFromRow(rows[0]);
+      if (key_version != nullptr) *key_version = KeyVersionOfRow(rows[0]);
+    }
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -383,6 +613,7 @@ StatusOr<EraseResult> Repository::Erase(const std::string& email_norm,
   EraseResult result;
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
     result = EraseResult();
+    std::map<std::string, std::string> anonymous_by_name;
     std::map<std::pair<std::string, std::string>, bool> manual;
     for (const auto& r : Exec(tx, sql::kEmailPlaces, email_norm)) {
       auto place = std::make_pair(r[0].as<std::string>(), r[1].as<std::string>());
@@ -407,13 +638,26 @@ StatusOr<EraseResult> Repository::Erase(const std::string& email_norm,
       Exec(tx, sql::kAnonymise, id);
       v1::Registration anonymous = Read(tx, id);
       const std::string payload = anonymous.SerializeAsString();
-      // What the outbox held about the person goes too.
+      // What the outbox held about the person goes too, and so does the answer kept for a
+      // replayed Register: a replay now gets the anonymous registration.
       Exec(tx, sql::kRewriteOutbox, id, pqxx::binarystring(payload.data(), payload.size()));
+      Exec(tx, sql::kEraseAnswers, id, pqxx::binarystring(payload.data(), payload.size()));
+      anonymous_by_name[anonymous.name()] = payload;
       Outbox(tx, "erased", anonymous);
       NotifyAvailability(tx, event_id);
       result.events.push_back(event_id);
       result.quotas.insert(result.quotas.end(), change.quotas.begin(), change.quotas.end());
       ++result.erased;
+    }
+    // Answers stored before they named their registration hold the address in clear.
+    for (const auto& r : Exec(tx, sql::kLegacyAnswers, email_norm)) {
+      v1::Registration stored;
+      stored.ParseFromString(pqxx::binarystring(r[1]).str());
+      auto it = anonymous_by_name.find(stored.name());
+      if (it != anonymous_by_name.end()) {
+        Exec(tx, sql::kSetAnswer, r[0].as<std::string>(),
+             pqxx::binarystring(it->second.data(), it->second.size()));
+      }
     }
     return Status::Ok();
   });

@@ -2,6 +2,7 @@
 // The registration service's storage: every seat decision is one PostgreSQL transaction under the
 // (event, country) quota row lock; each change writes its outbox rows and a pg_notify in the same
 // transaction.
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -19,11 +20,16 @@ namespace ecd::registration {
 
 namespace v1 = ::ecd::registration::v1;
 
+class ParticipantKeys;
+
 // What the service needs of a catalogue event.
 struct EventRules {
   std::string id;
   int seat_limit = 4;
   bool manual_approval = false;
+  // The registration holds its place while the participant verifies their address.
+  bool verify_email = false;
+  int64_t hold_micros = 0;
 };
 
 // One (event, country) counter, as PostgreSQL holds it.
@@ -42,6 +48,12 @@ struct Change {
   std::vector<QuotaState> quotas;
   // A retry answered from the idempotency record.
   bool replayed = false;
+};
+
+// The participant fields a registration's holder may correct (UpdateRegistration).
+struct Correction {
+  std::string given_name, family_name, certificate_name, organisation, job_title;
+  std::string preferred_language, time_zone;
 };
 
 struct ListFilter {
@@ -70,23 +82,41 @@ struct EraseResult {
 
 class Repository {
  public:
-  explicit Repository(PgPool& pool);
+  // `keys` mints the participant keys that some mails carry.
+  Repository(PgPool& pool, const ParticipantKeys& keys);
 
   // The stored answer to `request_id`: nullopt when unknown, FAILED_PRECONDITION
   // (REQUEST_ID_REUSED) when it was used for a different request.
   StatusOr<std::optional<v1::Registration>> FindRequest(const std::string& request_id,
                                                         const std::string& request_hash);
   // Registers under the idempotency key: a seat while the country has one, else the waiting
-  // list. ALREADY_EXISTS (ALREADY_REGISTERED) for a second active registration of one email.
+  // list. With `event.verify_email` the place is held unverified and a code is mailed; a second
+  // registration of an address then gets a decoy hold of the same shape (and the address a mail
+  // saying it is registered). Without it, ALREADY_EXISTS (ALREADY_REGISTERED).
   StatusOr<Change> Register(const EventRules& event, const v1::Participant& participant,
                             const std::string& request_id, const std::string& request_hash);
+  // The mailed code turns a hold into its place, or completes a hand-over. INVALID_ARGUMENT
+  // (field code) for a wrong code, FAILED_PRECONDITION for an expired hold or too many attempts.
+  StatusOr<Change> Verify(const std::string& id, const std::string& code);
+  // Releases holds and hand-overs whose time ran out (at most `limit`), each in its own
+  // transaction; a freed seat is promoted unless its event is in `closed_events`.
+  StatusOr<std::vector<Change>> ExpireHolds(int limit,
+                                            const std::function<bool(const std::string&)>& closed);
+  StatusOr<Change> Correct(const std::string& id, const Correction& correction);
+  // Starts handing the registration over to `colleague` (same country): their address gets a
+  // code; the seat stays. `hold_micros`: how long the colleague has to verify.
+  StatusOr<Change> HandOver(const std::string& id, const v1::Participant& colleague,
+                            int64_t hold_micros);
+  // Mails the participant key of the address's active registration for the event, if any.
+  Status ResendKey(const std::string& event_id, const std::string& email_norm);
   // Cancels (idempotent: a cancelled one is returned as it is); frees the seat and, when
   // `promote`, gives it to the first waitlisted registration of the country.
   StatusOr<Change> Cancel(const std::string& id, bool promote = true);
   StatusOr<Change> Approve(const std::string& id);
   StatusOr<Change> Reject(const std::string& id);
 
-  StatusOr<v1::Registration> Get(const std::string& id);
+  // `key_version`: how many hand-overs the registration had (for its participant key).
+  StatusOr<v1::Registration> Get(const std::string& id, int* key_version = nullptr);
   StatusOr<std::vector<v1::Registration>> List(const ListFilter& filter,
                                                const std::optional<Cursor>& after, int limit);
   StatusOr<std::vector<QuotaState>> QuotasOfEvent(const std::string& event_id);
@@ -111,6 +141,7 @@ class Repository {
 
  private:
   PgPool& pool_;
+  const ParticipantKeys& keys_;
 };
 
 }  // namespace ecd::registration

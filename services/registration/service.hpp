@@ -18,7 +18,10 @@ class RegistrationServiceImpl final : public v1::RegistrationService::CallbackSe
       : registrations_(registrations), calls_(calls), hub_(hub) {}
 
   ECD_UNARY_METHOD(Register, registrations_)
+  ECD_UNARY_METHOD(VerifyRegistration, registrations_)
   ECD_UNARY_METHOD(GetRegistration, registrations_)
+  ECD_UNARY_METHOD(UpdateRegistration, registrations_)
+  ECD_UNARY_METHOD(ResendParticipantKey, registrations_)
   ECD_UNARY_METHOD(ListRegistrations, registrations_)
   ECD_UNARY_METHOD(CancelRegistration, registrations_)
   ECD_UNARY_METHOD(ApproveRegistration, registrations_)

@@ -8,7 +8,7 @@ namespace ecd::registration::sql {
 using ::ecd::SqlStatement;
 
 #define ECD_MICROS(col) "(extract(epoch from " col ") * 1000000)::bigint"
-#define ECD_REGISTRATION_COLUMNS                                                    \
+#define ECD_REGISTRATION_COLUMNS \
   "r.id::text, r.event_id::text, r.country, r.email, r.given_name, r.family_name,"  \
   " r.organisation, r.affiliation, r.job_title, r.preferred_language, r.time_zone," \
   " r.privacy_consent, r.recording_consent, r.status,"                              \
@@ -16,7 +16,8 @@ using ::ecd::SqlStatement;
   " WHERE w.event_id = r.event_id AND w.country = r.country AND w.status = 3"       \
   " AND w.waitlist_seq <= r.waitlist_seq) ELSE 0 END,"                              \
   " r.attended_minutes, r.erased, " ECD_MICROS("r.create_time") ", " ECD_MICROS(    \
-      "r.update_time") ", r.certificate_name"
+      "r.update_time") ", r.certificate_name, r.verified,"                                     \
+  " coalesce(" ECD_MICROS("r.hold_expire_time") ", 0), r.key_version"
 
 inline constexpr SqlStatement kClaimRequest = {
     "claim_request",
@@ -82,9 +83,71 @@ inline constexpr SqlStatement kInsertRegistration = {
     "insert_registration",
     "INSERT INTO registration.registrations (id, event_id, country, email, email_norm,"
     " given_name, family_name, organisation, affiliation, job_title, preferred_language,"
-    " time_zone, privacy_consent, recording_consent, status, waitlist_seq, certificate_name)"
+    " time_zone, privacy_consent, recording_consent, status, waitlist_seq, certificate_name,"
+    " verified, hold_expire_time, verification_hash, decoy)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-    " NULLIF($16, 0), $17) RETURNING " ECD_MICROS("create_time") ", " ECD_MICROS("update_time")};
+    " NULLIF($16, 0), $17, $18, CASE WHEN $18 THEN NULL ELSE now() + $19 * interval"
+    " '1 microsecond' END, $20, $21) RETURNING " ECD_MICROS("create_time") ", " ECD_MICROS(
+        "update_time") ", coalesce(" ECD_MICROS("hold_expire_time") ", 0)"};
+// The active registration of an address for an event (decoys aside).
+inline constexpr SqlStatement kActiveByEmail = {
+    "active_by_email",
+    "SELECT id::text FROM registration.registrations WHERE event_id = $1 AND email_norm = $2"
+    " AND status IN (1, 2, 3) AND NOT decoy"};
+// What a verification, a hand-over or an expiry looks at, under the registration's lock.
+inline constexpr SqlStatement kLockHold = {
+    "lock_hold",
+    "SELECT status, verified, coalesce(hold_expire_time < now(), false), verification_hash,"
+    " verification_attempts, decoy, pending_participant FROM registration.registrations"
+    " WHERE id = $1 FOR UPDATE"};
+inline constexpr SqlStatement kMarkVerified = {
+    "mark_verified",
+    "UPDATE registration.registrations SET verified = true, hold_expire_time = NULL,"
+    " verification_hash = '', verification_attempts = 0, update_time = now() WHERE id = $1"};
+inline constexpr SqlStatement kCountAttempt = {
+    "count_attempt",
+    "UPDATE registration.registrations SET verification_attempts = verification_attempts + 1"
+    " WHERE id = $1"};
+// Holds (and hand-overs) whose time ran out, oldest first.
+inline constexpr SqlStatement kExpiredHolds = {
+    "expired_holds",
+    "SELECT id::text, event_id::text, country FROM registration.registrations"
+    " WHERE hold_expire_time < now() ORDER BY hold_expire_time LIMIT $1"};
+// Claimed under the quota lock; SKIP LOCKED: a replica never waits for (or repeats) another's.
+inline constexpr SqlStatement kClaimExpiredHold = {
+    "claim_expired_hold",
+    "SELECT status, verified, pending_participant IS NOT NULL FROM registration.registrations"
+    " WHERE id = $1 AND hold_expire_time < now() FOR UPDATE SKIP LOCKED"};
+inline constexpr SqlStatement kExpireHold = {
+    "expire_hold",
+    "UPDATE registration.registrations SET status = 7, waitlist_seq = NULL,"
+    " hold_expire_time = NULL, verification_hash = '', update_time = now() WHERE id = $1"};
+inline constexpr SqlStatement kDropHandover = {
+    "drop_handover",
+    "UPDATE registration.registrations SET pending_participant = NULL, hold_expire_time = NULL,"
+    " verification_hash = '', verification_attempts = 0, update_time = now() WHERE id = $1"};
+inline constexpr SqlStatement kSetHandover = {
+    "set_handover",
+    "UPDATE registration.registrations SET pending_participant = $2, hold_expire_time = now() +"
+    " $3 * interval '1 microsecond', verification_hash = $4, verification_attempts = 0,"
+    " update_time = now() WHERE id = $1"};
+// $2 email, $3 email_norm, $4 given, $5 family, $6 certificate name, $7 organisation,
+// $8 affiliation, $9 job title, $10 language, $11 time zone, $12 recording consent.
+inline constexpr SqlStatement kApplyHandover = {
+    "apply_handover",
+    "UPDATE registration.registrations SET email = $2, email_norm = $3, given_name = $4,"
+    " family_name = $5, certificate_name = $6, organisation = $7, affiliation = $8,"
+    " job_title = $9, preferred_language = $10, time_zone = $11, recording_consent = $12,"
+    " pending_participant = NULL, hold_expire_time = NULL, verification_hash = '',"
+    " verification_attempts = 0, key_version = key_version + 1, update_time = now()"
+    " WHERE id = $1"};
+inline constexpr SqlStatement kCorrectParticipant = {
+    "correct_participant",
+    "UPDATE registration.registrations SET given_name = $2, family_name = $3,"
+    " certificate_name = $4, organisation = $5, job_title = $6, preferred_language = $7,"
+    " time_zone = $8, update_time = now() WHERE id = $1"};
+inline constexpr SqlStatement kHoldOf = {
+    "hold_of", "SELECT verified FROM registration.registrations WHERE id = $1"};
 inline constexpr SqlStatement kSetStatus = {
     "set_status",
     "UPDATE registration.registrations SET status = $2::smallint,"
@@ -115,47 +178,60 @@ inline constexpr SqlStatement kListRegistrations = {
 
 inline constexpr SqlStatement kInsertOutbox = {
     "insert_outbox",
-    "INSERT INTO registration.outbox (event_id, registration_id, kind, payload)"
-    " VALUES ($1, $2, $3, $4)"};
+    "INSERT INTO registration.outbox (event_id, registration_id, kind, payload, secret)"
+    " VALUES ($1, $2, $3, $4, $5)"};
 // Two outbox rows of one change in one round trip.
 inline constexpr SqlStatement kInsertOutboxPair = {
     "insert_outbox_pair",
-    "INSERT INTO registration.outbox (event_id, registration_id, kind, payload)"
-    " VALUES ($1, $3, $4, $6), ($2, $3, $5, $6)"};
+    "INSERT INTO registration.outbox (event_id, registration_id, kind, payload, secret)"
+    " VALUES ($1, $3, $4, $6, ''), ($2, $3, $5, $6, $7)"};
 // The answer kept for retries, and the availability notification, in one round trip.
 inline constexpr SqlStatement kStoreResponseAndNotify = {
     "store_response_and_notify",
     "WITH n AS (SELECT pg_notify('ecd_availability', $3)) UPDATE registration.idempotency_keys"
-    " SET response = $2 FROM n WHERE request_id = $1"};
+    " SET response = $2, registration_id = NULLIF($4, '')::uuid FROM n WHERE request_id = $1"};
 inline constexpr SqlStatement kNotifyAvailability = {"notify_availability",
                                                      "SELECT pg_notify('ecd_availability', $1)"};
 
+// An address's registrations, decoys included (a decoy keeps the address in `email`).
 inline constexpr SqlStatement kEmailPlaces = {
     "email_places",
     "SELECT DISTINCT event_id::text, country FROM registration.registrations"
-    " WHERE email_norm = $1 AND NOT erased ORDER BY 1, 2"};
+    " WHERE (email_norm = $1 OR (decoy AND email = $1)) AND NOT erased ORDER BY 1, 2"};
 inline constexpr SqlStatement kEmailRegistrations = {
     "email_registrations",
     "SELECT id::text, event_id::text, country, status FROM registration.registrations"
-    " WHERE email_norm = $1 AND NOT erased ORDER BY id FOR UPDATE"};
+    " WHERE (email_norm = $1 OR (decoy AND email = $1)) AND NOT erased ORDER BY id FOR UPDATE"};
+inline constexpr SqlStatement kEraseAnswers = {
+    "erase_answers",
+    "UPDATE registration.idempotency_keys SET response = $2 WHERE registration_id = $1"};
+// Answers stored before they named their registration: found by the address they hold.
+inline constexpr SqlStatement kLegacyAnswers = {
+    "legacy_answers",
+    "SELECT request_id, response FROM registration.idempotency_keys WHERE registration_id IS NULL"
+    " AND response IS NOT NULL AND position(convert_to($1, 'UTF8') in response) > 0 FOR UPDATE"};
+inline constexpr SqlStatement kSetAnswer = {
+    "set_answer", "UPDATE registration.idempotency_keys SET response = $2 WHERE request_id = $1"};
 inline constexpr SqlStatement kAnonymise = {
     "anonymise",
     "UPDATE registration.registrations SET email = '', email_norm = 'erased:' || id::text,"
     " given_name = '', family_name = '', certificate_name = '', organisation = '', job_title = '',"
-    " time_zone = '',"
+    " time_zone = '', pending_participant = NULL, verification_hash = '',"
     " erased = true, update_time = now() WHERE id = $1"};
 inline constexpr SqlStatement kRewriteOutbox = {
-    "rewrite_outbox", "UPDATE registration.outbox SET payload = $2 WHERE registration_id = $1"};
+    "rewrite_outbox",
+    "UPDATE registration.outbox SET payload = $2, secret = '' WHERE registration_id = $1"};
 
 inline constexpr SqlStatement kAttendanceCandidates = {
     "attendance_candidates",
     "SELECT id::text, email_norm FROM registration.registrations WHERE event_id = $1"
-    " AND email_norm = ANY($2::text[]) AND NOT erased ORDER BY (status IN (1, 2, 3)) DESC,"
+    " AND email_norm = ANY($2::text[]) AND NOT erased AND NOT decoy ORDER BY (status IN (1, 2, 3)) "
+    "DESC,"
     " create_time DESC"};
 inline constexpr SqlStatement kRegisteredEmails = {
     "registered_emails",
     "SELECT DISTINCT email_norm FROM registration.registrations WHERE event_id = $1 AND NOT erased"
-    " ORDER BY 1"};
+    " AND NOT decoy ORDER BY 1"};
 inline constexpr SqlStatement kSetAttendance = {
     "set_attendance",
     "UPDATE registration.registrations SET attended_minutes = $2, update_time = now()"

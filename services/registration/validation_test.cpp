@@ -102,14 +102,20 @@ TEST(ValidateRegister, NamesNormalisedAndCheckedByTheOneTextRule) {
               "participant.organisation");
 }
 
-TEST(CancelTokens, BoundToTheRegistration) {
-  CancelTokens tokens("a-secret-of-sixteen+");
+TEST(ParticipantKeys, BoundToTheRegistrationAndItsHandOvers) {
+  ParticipantKeys tokens("a-secret-of-sixteen+");
   std::string t = tokens.Mint("5eed0000-0000-4000-8000-000000000001");
   EXPECT_EQ(t, tokens.Mint("5eed0000-0000-4000-8000-000000000001")) << "stable for retries";
-  EXPECT_TRUE(tokens.Check("5eed0000-0000-4000-8000-000000000001", t));
-  EXPECT_FALSE(tokens.Check("5eed0000-0000-4000-8000-000000000002", t));
+  EXPECT_TRUE(tokens.Check("5eed0000-0000-4000-8000-000000000001", 0, t));
+  EXPECT_FALSE(tokens.Check("5eed0000-0000-4000-8000-000000000002", 0, t));
   EXPECT_FALSE(
-      CancelTokens("another-secret-of-16").Check("5eed0000-0000-4000-8000-000000000001", t));
+      ParticipantKeys("another-secret-of-16").Check("5eed0000-0000-4000-8000-000000000001", 0, t));
+  // A hand-over gives a new key; the previous holder's stops working.
+  const std::string next = tokens.Mint("5eed0000-0000-4000-8000-000000000001", 1);
+  EXPECT_NE(next, t);
+  EXPECT_TRUE(tokens.Check("5eed0000-0000-4000-8000-000000000001", 1, next));
+  EXPECT_FALSE(tokens.Check("5eed0000-0000-4000-8000-000000000001", 1, t));
+  EXPECT_FALSE(tokens.Check("5eed0000-0000-4000-8000-000000000001", 0, t.substr(0, 20)));
 }
 
 TEST(RoleTable, EveryMethodListedAndLeastPrivilege) {

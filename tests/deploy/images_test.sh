@@ -220,7 +220,8 @@ created=$(curl_grpc "$ADMIN" "$CAT/ecd.catalogue.v1.CatalogueService/CreateEvent
   \"event\": {\"title\": \"Image smoke webinar\", \"region\": \"REGION_AFRICA\",
     \"languageCode\": \"fr\", \"startTime\": \"$start\", \"endTime\": \"$end\",
     \"durationMinutes\": 100, \"platform\": \"Zoom\", \"invitedCountries\": [\"SN\"],
-    \"participantsPerCountry\": 4}}") || fail "CreateEvent"
+    \"participantsPerCountry\": 4, \"emailVerification\": \"EMAIL_VERIFICATION_OFF\"}}") ||
+  fail "CreateEvent"
 event=$(json "j['event']['name']" <<<"$created")
 curl_grpc "$ADMIN" "$CAT/ecd.catalogue.v1.CatalogueService/PublishEvent" "{\"name\": \"$event\"}" \
   >/dev/null || fail "PublishEvent"
@@ -237,6 +238,7 @@ registered=$(curl_grpc "$FRONTEND" "$REG/ecd.registration.v1.RegistrationService
 status=$(json "j['registration']['status']" <<<"$registered")
 [[ $status == REGISTRATION_STATUS_CONFIRMED ]] || fail "Register: $registered"
 registration=$(json "j['registration']['name']" <<<"$registered")
+participant_key=$(json "j['participantKey']" <<<"$registered")
 echo "Register: $status ($registration)"
 
 availability=$(curl_grpc "$FRONTEND" "$REG/ecd.registration.v1.RegistrationService/GetAvailability" \
@@ -305,11 +307,13 @@ imported=$(curl_grpc "$ADMIN" "$REG/ecd.registration.v1.RegistrationService/Impo
 curl_grpc "$ADMIN" "$CAT/ecd.catalogue.v1.CatalogueService/CompleteEvent" "{\"name\": \"$event\"}" \
   >/dev/null || fail "CompleteEvent"
 issued=$(curl_grpc "$FRONTEND" "$CERTS/ecd.certificates.v1.CertificateService/RequestCertificate" \
-  "{\"registration\": \"$registration\"}") || fail "RequestCertificate"
+  "{\"registration\": \"$registration\", \"participantKey\": \"$participant_key\"}") ||
+  fail "RequestCertificate"
 certificate=$(json "j['certificate']['name']" <<<"$issued")
 pdf_sha256=$(json "j['certificate']['pdfSha256']" <<<"$issued")
 "$BUF" curl --protocol grpc --http2-prior-knowledge --timeout 10s \
-  -H "authorization: Bearer $FRONTEND" -d "{\"name\": \"$certificate\"}" \
+  -H "authorization: Bearer $FRONTEND" \
+  -d "{\"name\": \"$certificate\", \"participantKey\": \"$participant_key\"}" \
   "$CERTS/ecd.certificates.v1.CertificateService/DownloadCertificate" >"$TMP/download.json" ||
   fail "DownloadCertificate"
 got_sha256=$("$PYTHON" - "$TMP/download.json" "$TMP/certificate.pdf" <<'PY'

@@ -7,6 +7,7 @@
 
 #include <condition_variable>
 #include <fstream>
+#include <map>
 #include <pqxx/pqxx>
 #include <set>
 #include <sstream>
@@ -140,8 +141,18 @@ class CertificatesE2E : public ::testing::Test {
     reg::RegisterResponse resp;
     auto st = registrations().Register(Ctx(TestTokens().frontend).get(), req, &resp);
     EXPECT_TRUE(st.ok()) << st.error_message();
+    // The participant verifies their address with the mailed code, and keeps their key.
+    reg::VerifyRegistrationRequest verify;
+    verify.set_name(resp.registration().name());
+    verify.set_code(MailedSecret(*db_, verify.name(), "verify_email"));
+    reg::VerifyRegistrationResponse verified;
+    st = registrations().VerifyRegistration(Ctx(TestTokens().frontend).get(), verify, &verified);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    keys_[resp.registration().name()] = resp.participant_key();
     return resp.registration().name();
   }
+  // The participant key of a registration this test made.
+  std::string KeyOf(const std::string& registration) { return keys_[registration]; }
   // The webinar took place on 2020-07-09, 08:00-09:45 UTC (100 minutes stated).
   void Happened(const std::string& event) {
     auto st = MoveSlot(catalogue(), TestTokens().admin, event, "2020-07-09T08:00:00Z", 105);
@@ -167,6 +178,7 @@ class CertificatesE2E : public ::testing::Test {
   grpc::Status Request(const std::string& registration, cv1::Certificate* out) {
     cv1::RequestCertificateRequest req;
     req.set_registration(registration);
+    req.set_participant_key(KeyOf(registration));
     cv1::RequestCertificateResponse resp;
     auto st = certificates().RequestCertificate(Ctx(TestTokens().frontend).get(), req, &resp);
     *out = resp.certificate();
@@ -187,6 +199,7 @@ class CertificatesE2E : public ::testing::Test {
   std::unique_ptr<cat::CatalogueService::Stub> cat_;
   std::unique_ptr<reg::RegistrationService::Stub> reg_;
   std::unique_ptr<cv1::CertificateService::Stub> cert_;
+  std::map<std::string, std::string> keys_;
 };
 std::string* CertificatesE2E::dir_ = nullptr;
 std::string* CertificatesE2E::old_key_ = nullptr;
@@ -283,6 +296,7 @@ TEST_F(CertificatesE2E, ConcurrentRequestsGiveOneCertificate) {
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts(n);
   cv1::RequestCertificateRequest req;
   req.set_registration(r);
+  req.set_participant_key(KeyOf(r));
   std::mutex mu;
   std::condition_variable cv;
   int done = 0;
@@ -362,6 +376,14 @@ TEST_F(CertificatesE2E, SignaturesVerifyTamperingAndForeignKeysDoNotRevokedShows
     tampered.mutable_signed_()->set_payload(p);
     EXPECT_EQ(Verify(tampered).result(), cv1::VERIFICATION_RESULT_INVALID_SIGNATURE) << i;
   }
+  // One character changed anywhere in the signature: invalid.
+  for (size_t i : {size_t{0}, cert.signature().size() / 2, cert.signature().size() - 2}) {
+    cv1::VerifyCertificateRequest tampered = signed_req;
+    std::string sig = cert.signature();
+    sig[i] = sig[i] == 'A' ? 'B' : 'A';
+    tampered.mutable_signed_()->set_signature(sig);
+    EXPECT_EQ(Verify(tampered).result(), cv1::VERIFICATION_RESULT_INVALID_SIGNATURE) << i;
+  }
   // The same facts signed by a key the service does not know: invalid.
   auto foreign = certificates::Keyring::FromPem(certificates::Keyring::GeneratePrivateKeyPem(), {});
   ASSERT_TRUE(foreign.ok());
@@ -404,6 +426,7 @@ TEST_F(CertificatesE2E, PdfShowsTheAccentedNameInFrenchAndTheQrCodeDecodes) {
   EXPECT_EQ(cert.document_language(), "fr");
   cv1::DownloadCertificateRequest req;
   req.set_name(cert.name());
+  req.set_participant_key(KeyOf(r));
   auto ctx = Ctx(TestTokens().frontend);
   auto reader = certificates().DownloadCertificate(ctx.get(), req);
   cv1::DownloadCertificateResponse msg;
@@ -426,6 +449,44 @@ TEST_F(CertificatesE2E, PdfShowsTheAccentedNameInFrenchAndTheQrCodeDecodes) {
   while (!decoded.empty() && (decoded.back() == '\n' || decoded.back() == '\r')) decoded.pop_back();
   EXPECT_EQ(decoded, cert.facts().verification_code() + "#salt=" + cert.name_salt());
   EXPECT_NE(text.out.find(cert.name_salt()), std::string::npos) << "the salt is printed";
+}
+
+// A certificate names its holder: a frontend needs the registration's participant key to ask for
+// it or download it; another participant's key, a forged one or none is refused.
+TEST_F(CertificatesE2E, OnlyTheHolderReadsTheirCertificate) {
+  const std::string event = CreateEvent();
+  const std::string mine = Register(event, "Fatou", "Sall", "fatou.key@justice.sn", "fr");
+  const std::string theirs = Register(event, "Ibrahima", "Ndiaye", "ibrahima.key@justice.sn", "fr");
+  Attendance(event, {{"fatou.key@justice.sn", 100}, {"ibrahima.key@justice.sn", 100}});
+  Complete(event);
+  cv1::Certificate cert;
+  ASSERT_TRUE(Request(mine, &cert).ok());
+  for (const std::string& key :
+       {std::string(), KeyOf(theirs), KeyOf(mine).substr(1), std::string("x")}) {
+    cv1::RequestCertificateRequest req;
+    req.set_registration(mine);
+    req.set_participant_key(key);
+    cv1::RequestCertificateResponse resp;
+    auto st = certificates().RequestCertificate(Ctx(TestTokens().frontend).get(), req, &resp);
+    EXPECT_FALSE(st.ok()) << "key '" << key << "'";
+    EXPECT_TRUE(resp.certificate().holder_name().empty());
+    cv1::DownloadCertificateRequest dl;
+    dl.set_name(cert.name());
+    dl.set_participant_key(key);
+    auto ctx = Ctx(TestTokens().frontend);
+    auto reader = certificates().DownloadCertificate(ctx.get(), dl);
+    cv1::DownloadCertificateResponse msg;
+    std::string pdf;
+    while (reader->Read(&msg)) pdf += msg.chunk();
+    EXPECT_FALSE(reader->Finish().ok()) << "key '" << key << "'";
+    EXPECT_TRUE(pdf.empty());
+  }
+  // Admin needs no key.
+  cv1::RequestCertificateRequest req;
+  req.set_registration(mine);
+  cv1::RequestCertificateResponse resp;
+  ASSERT_TRUE(certificates().RequestCertificate(Ctx(TestTokens().admin).get(), req, &resp).ok());
+  EXPECT_EQ(resp.certificate().name(), cert.name());
 }
 
 // After ErasePersonalData the certificate still verifies, and the service keeps no name in clear.

@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <pqxx/pqxx>
 #include <set>
@@ -56,19 +57,42 @@ class Platform {
         grpc::CreateChannel(catalogue_->address(), grpc::InsecureChannelCredentials()));
   }
 
-  std::unique_ptr<ServiceProcess> StartRegistration() {
-    return std::make_unique<ServiceProcess>(
-        ECD_REGISTRATION_BIN,
-        std::map<std::string, std::string>{
-            {"ECD_PG_URL", db_},
-            {"ECD_REDIS_ADDRESS", "127.0.0.1:" + std::to_string(redis_->port())},
-            {"ECD_CATALOGUE_ADDRESS", catalogue_->address()},
-            {"ECD_CATALOGUE_CACHE_MS", "0"},
-            {"ECD_NOTIFICATIONS_ADDRESS", "off"},
-            {"ECD_SERVICE_TOKEN", TestTokens().service},
-            {"ECD_CANCEL_TOKEN_SECRET", "test-cancel-token-secret"},
-            {"ECD_PG_POOL_SIZE", "8"},
-            {"ECD_LOG_LEVEL", "warn"}});
+  // `extra`: more settings (a short verification hold, say).
+  std::unique_ptr<ServiceProcess> StartRegistration(
+      const std::map<std::string, std::string>& extra = {}) {
+    std::map<std::string, std::string> env{
+        {"ECD_PG_URL", db_},
+        {"ECD_REDIS_ADDRESS", "127.0.0.1:" + std::to_string(redis_->port())},
+        {"ECD_CATALOGUE_ADDRESS", catalogue_->address()},
+        {"ECD_CATALOGUE_CACHE_MS", "0"},
+        {"ECD_NOTIFICATIONS_ADDRESS", "off"},
+        {"ECD_SERVICE_TOKEN", TestTokens().service},
+        {"ECD_CANCEL_TOKEN_SECRET", "test-cancel-token-secret"},
+        {"ECD_PG_POOL_SIZE", "8"},
+        {"ECD_LOG_LEVEL", "warn"}};
+    for (const auto& [k, v] : extra) env[k] = v;
+    return std::make_unique<ServiceProcess>(ECD_REGISTRATION_BIN, env);
+  }
+
+  // Every verification code mailed for an event's registrations, by registration name.
+  std::map<std::string, std::string> CodesOf(const std::string& event) {
+    pqxx::connection conn(db_);
+    pqxx::nontransaction tx(conn);
+    std::map<std::string, std::string> out;
+    for (const auto& r : tx.exec_params(
+             "SELECT o.registration_id::text, o.secret FROM registration.outbox o JOIN"
+             " registration.registrations r ON r.id = o.registration_id WHERE r.event_id = $1"
+             " AND o.kind = 'verify_email'",
+             event.substr(event.find('/') + 1))) {
+      out["registrations/" + r[0].as<std::string>()] = r[1].as<std::string>();
+    }
+    return out;
+  }
+
+  // The code mailed to verify a registration's address (or a colleague's, in a hand-over): the
+  // outbox row the notifications service would turn into that mail.
+  std::string CodeOf(const std::string& registration, const std::string& kind = "verify_email") {
+    return MailedSecret(db_, registration, kind);
   }
 
   std::unique_ptr<reg::RegistrationService::Stub> Stub(ServiceProcess& p) {
@@ -78,7 +102,7 @@ class Platform {
 
   // A published event inviting `countries`, open for registration now.
   std::string CreateEvent(const std::vector<std::string>& countries, int limit, bool manual = false,
-                          bool publish = true) {
+                          bool publish = true, bool verify = true) {
     cat::CreateEventRequest req;
     auto* e = req.mutable_event();
     e->set_title("Race webinar");
@@ -90,6 +114,7 @@ class Platform {
     for (const auto& c : countries) e->add_invited_countries(c);
     e->set_participants_per_country(limit);
     e->set_approval_mode(manual ? cat::APPROVAL_MODE_MANUAL : cat::APPROVAL_MODE_AUTOMATIC);
+    if (!verify) e->set_email_verification(cat::EMAIL_VERIFICATION_OFF);
     cat::CreateEventResponse resp;
     auto st = catalogue_stub_->CreateEvent(Ctx(TestTokens().admin).get(), req, &resp);
     if (!st.ok()) throw std::runtime_error("CreateEvent: " + st.error_message());
@@ -192,35 +217,78 @@ std::vector<Outcome> RegisterConcurrently(const std::vector<reg::RegistrationSer
   return out;
 }
 
-// Every call answered, exactly `limit` confirmed, the rest waitlisted with distinct positions
-// 1..n, and PostgreSQL agreeing.
-void ExpectExactRound(Platform& platform, const std::vector<Outcome>& outcomes,
-                      const std::string& event, const std::string& country, int limit) {
-  int confirmed = 0, other = 0;
+// Every call answered with a hold (email verification is on for frontends): exactly `limit`
+// holding a seat, the rest waiting with distinct positions 1..n, and PostgreSQL agreeing; then,
+// once every address is verified with its mailed code, exactly `limit` confirmed and the rest
+// waitlisted in the same order.
+void ExpectExactRound(Platform& platform, reg::RegistrationService::Stub& stub,
+                      const std::vector<Outcome>& outcomes, const std::string& event,
+                      const std::string& country, int limit) {
+  int seated = 0, other = 0;
   std::set<int> positions;
   for (const auto& o : outcomes) {
     ASSERT_TRUE(o.status.ok()) << o.status.error_code() << " " << o.status.error_message();
-    EXPECT_NE(o.status.error_code(), grpc::StatusCode::INTERNAL);
     const auto& r = o.response.registration();
-    if (r.status() == reg::REGISTRATION_STATUS_CONFIRMED) {
-      ++confirmed;
-    } else if (r.status() == reg::REGISTRATION_STATUS_WAITLISTED) {
-      positions.insert(r.waitlist_position());
-    } else {
+    if (r.status() != reg::REGISTRATION_STATUS_PENDING_VERIFICATION) {
       ++other;
+    } else if (r.waitlist_position() == 0) {
+      ++seated;
+    } else {
+      positions.insert(r.waitlist_position());
     }
   }
   const int waitlisted = static_cast<int>(outcomes.size()) - limit;
-  EXPECT_EQ(confirmed, limit);
+  EXPECT_EQ(seated, limit);
   EXPECT_EQ(other, 0);
   ASSERT_EQ(static_cast<int>(positions.size()), waitlisted) << "positions not distinct";
   EXPECT_EQ(*positions.begin(), 1);
   EXPECT_EQ(*positions.rbegin(), waitlisted);
   auto truth = platform.TruthOf(event, country);
-  EXPECT_EQ(truth.confirmed, limit);
+  EXPECT_EQ(truth.confirmed, limit) << "holds keep their seats";
   EXPECT_EQ(truth.taken, limit);
   EXPECT_EQ(truth.waitlisted, waitlisted);
   EXPECT_EQ(truth.counted_waitlist, waitlisted);
+  // Every participant verifies at once (many calls in flight, as in the race).
+  const size_t n = outcomes.size();
+  std::vector<reg::VerifyRegistrationRequest> requests(n);
+  std::vector<reg::VerifyRegistrationResponse> responses(n);
+  std::vector<grpc::Status> statuses(n);
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts(n);
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t done = 0;
+  const auto codes = platform.CodesOf(event);
+  for (size_t i = 0; i < n; ++i) {
+    requests[i].set_name(outcomes[i].response.registration().name());
+    auto code = codes.find(requests[i].name());
+    requests[i].set_code(code == codes.end() ? "" : code->second);
+    contexts[i] = Ctx(TestTokens().frontend);
+    stub.async()->VerifyRegistration(contexts[i].get(), &requests[i], &responses[i],
+                                     [&, i](grpc::Status s) {
+                                       std::lock_guard<std::mutex> lock(mu);
+                                       statuses[i] = s;
+                                       ++done;
+                                       cv.notify_all();
+                                     });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done == n; });
+  }
+  int confirmed = 0;
+  std::set<int> verified_positions;
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(statuses[i].ok()) << statuses[i].error_message();
+    const auto& r = responses[i].registration();
+    if (r.status() == reg::REGISTRATION_STATUS_CONFIRMED) ++confirmed;
+    if (r.status() == reg::REGISTRATION_STATUS_WAITLISTED) {
+      verified_positions.insert(r.waitlist_position());
+    }
+  }
+  EXPECT_EQ(confirmed, limit);
+  EXPECT_EQ(static_cast<int>(verified_positions.size()), waitlisted);
+  truth = platform.TruthOf(event, country);
+  EXPECT_EQ(truth.taken, limit);
 }
 
 class RegistrationE2E : public ::testing::Test {
@@ -241,6 +309,16 @@ class RegistrationE2E : public ::testing::Test {
     reg::RegisterResponse resp;
     auto st = stub().Register(Ctx(TestTokens().frontend).get(), req, &resp);
     EXPECT_TRUE(st.ok()) << st.error_message();
+    if (resp.registration().status() == reg::REGISTRATION_STATUS_PENDING_VERIFICATION) {
+      // The participant reads their mail and gives the code.
+      reg::VerifyRegistrationRequest verify;
+      verify.set_name(resp.registration().name());
+      verify.set_code(p().CodeOf(verify.name()));
+      reg::VerifyRegistrationResponse verified;
+      st = stub().VerifyRegistration(Ctx(TestTokens().frontend).get(), verify, &verified);
+      EXPECT_TRUE(st.ok()) << st.error_message();
+      *resp.mutable_registration() = verified.registration();
+    }
     return resp;
   }
   reg::Registration Get(const std::string& name) {
@@ -263,7 +341,7 @@ TEST_F(RegistrationE2E, TwentyRoundsOf200ConcurrentRegistrationsNeverOverbook) {
     const std::string event = p().CreateEvent({"NG", "GH"}, 4);
     auto outcomes =
         RegisterConcurrently({&stub()}, event, "NG", kRace, "r" + std::to_string(round));
-    ExpectExactRound(p(), outcomes, event, "NG", 4);
+    ExpectExactRound(p(), stub(), outcomes, event, "NG", 4);
     if (HasFatalFailure()) return;
   }
 }
@@ -277,7 +355,7 @@ TEST_F(RegistrationE2E, TwoProcessesSharingDatabaseAndRedisNeverOverbook) {
     const std::string event = p().CreateEvent({"SN"}, 4);
     auto outcomes = RegisterConcurrently({&stub(), other.get()}, event, "SN", kRace,
                                          "two" + std::to_string(round));
-    ExpectExactRound(p(), outcomes, event, "SN", 4);
+    ExpectExactRound(p(), stub(), outcomes, event, "SN", 4);
     if (HasFatalFailure()) return;
   }
 }
@@ -291,7 +369,7 @@ TEST_F(RegistrationE2E, RedisFlushedMidRaceNeverOverbooks) {
           ecd::test::Run(
               {"redis-cli", "-p", std::to_string(p().redis().port()), "SCRIPT", "FLUSH"});
         });
-    ExpectExactRound(p(), outcomes, event, "KE", 4);
+    ExpectExactRound(p(), stub(), outcomes, event, "KE", 4);
   }
 }
 
@@ -301,14 +379,14 @@ TEST_F(RegistrationE2E, RedisRestartedMidRaceNeverOverbooks) {
     p().redis().Stop();
     p().redis().Start();
   });
-  ExpectExactRound(p(), outcomes, event, "UG", 4);
+  ExpectExactRound(p(), stub(), outcomes, event, "UG", 4);
 }
 
 TEST_F(RegistrationE2E, RedisStoppedRegistrationStillExactAndHealthServing) {
   const std::string event = p().CreateEvent({"TZ"}, 4);
   p().redis().Stop();
   auto outcomes = RegisterConcurrently({&stub()}, event, "TZ", kRace, "stopped");
-  ExpectExactRound(p(), outcomes, event, "TZ", 4);
+  ExpectExactRound(p(), stub(), outcomes, event, "TZ", 4);
   EXPECT_EQ(p().registration().HealthStatus(), "SERVING") << "Redis is not critical";
   EXPECT_TRUE(p().registration().WaitHealth("NOT_SERVING", std::chrono::seconds(30), "redis"))
       << "the degradation shows in the health of the dependency";
@@ -566,14 +644,15 @@ TEST_F(RegistrationE2E, BadInputIsRefusedAndWritesNothing) {
   EXPECT_EQ(p().Count("SELECT count(*) FROM registration.registrations"), before);
   EXPECT_EQ(p().Count("SELECT count(*) FROM registration.outbox"), outbox_before);
 
-  // One registration per email per event, whatever the case of the address.
+  // One registration per email per event, whatever the case of the address (administrators are
+  // told; frontends get a decoy, see NoEnumeration).
   MustRegister(open, "dup@example.org", "NG");
   reg::RegisterRequest again;
   again.set_event(open);
   *again.mutable_participant() = Person("DUP@Example.org", "NG");
   again.set_request_id("dup-" + NewUuid());
   reg::RegisterResponse resp;
-  auto st = stub().Register(Ctx(TestTokens().frontend).get(), again, &resp);
+  auto st = stub().Register(Ctx(TestTokens().admin).get(), again, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(InfoOf(st).reason(), "ALREADY_REGISTERED");
   // The integration role cannot register, nobody can without a token.
@@ -810,6 +889,445 @@ TEST_F(RegistrationE2E, UnrecognisedOrUnmatchedReportsAreRefused) {
                       " 'attendance_recorded' AND registration_id = '" +
                       a.registration().name().substr(14) + "'"),
             0);
+}
+
+}  // namespace
+}  // namespace ecd::test
+
+// Participants own their registration (issue 11): verified email holds, participant keys, no
+// enumeration, self-service, erasure that leaves nothing, one text rule.
+namespace ecd::test {
+namespace {
+
+reg::RegisterResponse RegisterOn(reg::RegistrationService::Stub& stub, const std::string& event,
+                                 const reg::Participant& person, const std::string& token,
+                                 grpc::Status* status = nullptr) {
+  reg::RegisterRequest req;
+  req.set_event(event);
+  *req.mutable_participant() = person;
+  req.set_request_id("own-" + NewUuid());
+  reg::RegisterResponse resp;
+  auto st = stub.Register(Ctx(token).get(), req, &resp);
+  if (status != nullptr) {
+    *status = st;
+  } else {
+    EXPECT_TRUE(st.ok()) << st.error_message();
+  }
+  return resp;
+}
+
+reg::Registration GetAs(reg::RegistrationService::Stub& stub, const std::string& name,
+                        const std::string& key, const std::string& token, grpc::Status* st) {
+  reg::GetRegistrationRequest req;
+  req.set_name(name);
+  req.set_participant_key(key);
+  reg::GetRegistrationResponse resp;
+  *st = stub.GetRegistration(Ctx(token).get(), req, &resp);
+  return resp.registration();
+}
+
+// Polls until `done` or 30 s (a hold's expiry is the sweeper's, on its own schedule).
+bool Eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+TEST_F(RegistrationE2E, VerificationHoldsThePlaceAndAnExpiredHoldPromotesTheNext) {
+  auto short_holds = p().StartRegistration(
+      {{"ECD_VERIFICATION_HOLD_MS", "1500"}, {"ECD_HOLD_SWEEP_INTERVAL_MS", "100"}});
+  ASSERT_TRUE(short_holds->WaitHealth("SERVING", std::chrono::seconds(30)));
+  auto stub = p().Stub(*short_holds);
+  const std::string event = p().CreateEvent({"SN"}, 1);
+  auto a = RegisterOn(*stub, event, Person("a.hold@justice.sn", "SN"), TestTokens().frontend);
+  auto b = RegisterOn(*stub, event, Person("b.hold@justice.sn", "SN"), TestTokens().frontend);
+  auto c = RegisterOn(*stub, event, Person("c.hold@justice.sn", "SN"), TestTokens().frontend);
+  EXPECT_EQ(a.registration().status(), reg::REGISTRATION_STATUS_PENDING_VERIFICATION);
+  EXPECT_TRUE(a.registration().has_hold_expire_time());
+  EXPECT_EQ(a.registration().waitlist_position(), 0);
+  EXPECT_EQ(b.registration().waitlist_position(), 1);
+  EXPECT_EQ(c.registration().waitlist_position(), 2);
+  EXPECT_FALSE(a.participant_key().empty());
+  EXPECT_EQ(a.cancellation_token(), a.participant_key());
+  // The hold counts: the country's seat is taken.
+  auto truth = p().TruthOf(event, "SN");
+  EXPECT_EQ(truth.taken, 1);
+  EXPECT_EQ(truth.waitlisted, 2);
+  // A wrong code is refused by name and changes nothing; B verifies and keeps its place.
+  reg::VerifyRegistrationRequest verify;
+  verify.set_name(a.registration().name());
+  const std::string code = p().CodeOf(verify.name());
+  verify.set_code(code == "000000" ? "000001" : "000000");
+  reg::VerifyRegistrationResponse verified;
+  auto st = stub->VerifyRegistration(Ctx(TestTokens().frontend).get(), verify, &verified);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(InfoOf(st).metadata().at("field"), "code");
+  verify.set_name(b.registration().name());
+  verify.set_code(p().CodeOf(verify.name()));
+  ASSERT_TRUE(stub->VerifyRegistration(Ctx(TestTokens().frontend).get(), verify, &verified).ok());
+  EXPECT_EQ(verified.registration().status(), reg::REGISTRATION_STATUS_WAITLISTED);
+  EXPECT_EQ(verified.registration().waitlist_position(), 1);
+  // A's hold runs out: its seat goes to B, the first in line; C's hold runs out too.
+  ASSERT_TRUE(Eventually([&] {
+    return Get(a.registration().name()).status() == reg::REGISTRATION_STATUS_EXPIRED &&
+           Get(c.registration().name()).status() == reg::REGISTRATION_STATUS_EXPIRED;
+  }));
+  EXPECT_EQ(Get(b.registration().name()).status(), reg::REGISTRATION_STATUS_CONFIRMED);
+  truth = p().TruthOf(event, "SN");
+  EXPECT_EQ(truth.taken, 1);
+  EXPECT_EQ(truth.confirmed, 1);
+  EXPECT_EQ(truth.waitlisted, 0);
+  EXPECT_EQ(truth.counted_waitlist, 0);
+  // An expired hold cannot be verified any more.
+  verify.set_name(a.registration().name());
+  verify.set_code(code);
+  st = stub->VerifyRegistration(Ctx(TestTokens().frontend).get(), verify, &verified);
+  EXPECT_EQ(InfoOf(st).reason(), "HOLD_EXPIRED");
+}
+
+TEST_F(RegistrationE2E, TwoHundredRacingWhileHoldsExpireNeverOverbook) {
+  const std::map<std::string, std::string> short_holds = {{"ECD_VERIFICATION_HOLD_MS", "1000"},
+                                                          {"ECD_HOLD_SWEEP_INTERVAL_MS", "50"}};
+  auto one = p().StartRegistration(short_holds), two = p().StartRegistration(short_holds);
+  ASSERT_TRUE(one->WaitHealth("SERVING", std::chrono::seconds(30)));
+  ASSERT_TRUE(two->WaitHealth("SERVING", std::chrono::seconds(30)));
+  auto fast = p().Stub(*one), fast2 = p().Stub(*two);
+  const std::string event = p().CreateEvent({"BF"}, 4);
+  // Someone watches PostgreSQL the whole time: never more seat holders than seats.
+  std::atomic<bool> racing{true};
+  std::atomic<int> worst{0}, samples{0};
+  std::thread watcher([&] {
+    pqxx::connection conn(p().db());
+    while (racing) {
+      pqxx::nontransaction tx(conn);
+      const int holders =
+          tx.exec_params(
+                "SELECT count(*) FROM registration.registrations WHERE event_id = $1"
+                " AND country = 'BF' AND status IN (1, 2)",
+                event.substr(event.find('/') + 1))[0][0]
+              .as<int>();
+      worst = std::max(worst.load(), holders);
+      ++samples;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  // Two replicas, both releasing holds while the race goes on.
+  auto outcomes = RegisterConcurrently({fast.get(), fast2.get()}, event, "BF", kRace, "expiring");
+  for (const auto& o : outcomes) ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  // Some verify in time, the rest expire; promotions follow.
+  for (int i = 0; i < kRace; i += 20) {
+    reg::VerifyRegistrationRequest verify;
+    verify.set_name(outcomes[i].response.registration().name());
+    verify.set_code(p().CodeOf(verify.name()));
+    reg::VerifyRegistrationResponse verified;
+    stub().VerifyRegistration(Ctx(TestTokens().frontend).get(), verify, &verified);
+  }
+  ASSERT_TRUE(Eventually([&] {
+    return p().Count("SELECT count(*) FROM registration.registrations WHERE event_id = '" +
+                     event.substr(event.find('/') + 1) + "' AND hold_expire_time IS NOT NULL") == 0;
+  }));
+  racing = false;
+  watcher.join();
+  EXPECT_GT(samples, 0);
+  EXPECT_LE(worst, 4);
+  auto truth = p().TruthOf(event, "BF");
+  EXPECT_EQ(truth.taken, truth.confirmed + truth.pending);
+  EXPECT_LE(truth.taken, 4);
+  EXPECT_EQ(truth.waitlisted, truth.counted_waitlist);
+  // Whoever verified in time and still waits is at the front; seats went to verified people only.
+  EXPECT_EQ(
+      p().Count("SELECT count(*) FROM registration.registrations WHERE event_id = '" +
+                event.substr(event.find('/') + 1) + "' AND status IN (1, 2) AND NOT verified"),
+      0);
+}
+
+TEST_F(RegistrationE2E, ParticipantKeyGuardsEveryParticipantCall) {
+  const std::string event = p().CreateEvent({"CM"}, 4);
+  auto mine = MustRegister(event, "mine@justice.cm", "CM");
+  auto theirs = MustRegister(event, "theirs@justice.cm", "CM");
+  const std::string name = mine.registration().name();
+  const std::string key = mine.participant_key();
+  std::string forged = key;
+  forged[0] = forged[0] == 'A' ? 'B' : 'A';
+  const std::vector<std::pair<std::string, std::string>> wrong = {
+      {"another person's key", theirs.participant_key()},
+      {"a forged key", forged},
+      {"a truncated key", key.substr(0, key.size() / 2)},
+      {"garbage", std::string(300, 'k')}};
+  grpc::Status st;
+  GetAs(stub(), name, "", TestTokens().frontend, &st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "no key";
+  for (const auto& [what, k] : wrong) {
+    GetAs(stub(), name, k, TestTokens().frontend, &st);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << what;
+    reg::UpdateRegistrationRequest update;
+    update.mutable_registration()->set_name(name);
+    update.mutable_registration()->mutable_participant()->set_job_title("Hijacked");
+    update.mutable_update_mask()->add_paths("participant.job_title");
+    update.set_participant_key(k);
+    reg::UpdateRegistrationResponse updated;
+    EXPECT_EQ(
+        stub().UpdateRegistration(Ctx(TestTokens().frontend).get(), update, &updated).error_code(),
+        grpc::StatusCode::PERMISSION_DENIED)
+        << what;
+    reg::CancelRegistrationRequest cancel;
+    cancel.set_name(name);
+    cancel.set_participant_key(k);
+    reg::CancelRegistrationResponse cancelled;
+    EXPECT_EQ(stub()
+                  .CancelRegistration(Ctx(TestTokens().frontend).get(), cancel, &cancelled)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << what;
+  }
+  // A registration that does not exist answers like a wrong key: nothing to learn.
+  GetAs(stub(), "registrations/" + NewUuid(), key, TestTokens().frontend, &st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Get(name).participant().job_title(), "Prosecutor") << "nothing changed";
+  EXPECT_EQ(Get(name).status(), reg::REGISTRATION_STATUS_CONFIRMED);
+  // The right key opens it; admin needs none.
+  auto got = GetAs(stub(), name, key, TestTokens().frontend, &st);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(got.participant().email(), "mine@justice.cm");
+  GetAs(stub(), name, "", TestTokens().admin, &st);
+  EXPECT_TRUE(st.ok());
+  // Resending the key answers the same for a registered and an unknown address; only the
+  // registered one's mailbox gets it.
+  for (const char* email : {"mine@justice.cm", "nobody@justice.cm"}) {
+    reg::ResendParticipantKeyRequest resend;
+    resend.set_event(event);
+    resend.set_email(email);
+    reg::ResendParticipantKeyResponse resent;
+    EXPECT_TRUE(
+        stub().ResendParticipantKey(Ctx(TestTokens().frontend).get(), resend, &resent).ok());
+    EXPECT_EQ(resent.ByteSizeLong(), 0u);
+  }
+  EXPECT_EQ(p().CodeOf(name, "participant_key"), key);
+}
+
+TEST_F(RegistrationE2E, NoEnumerationAnExistingAddressLooksNew) {
+  const std::string event = p().CreateEvent({"TG"}, 4);
+  auto known = MustRegister(event, "known@justice.tg", "TG");
+  auto again = RegisterOn(stub(), event, Person("Known@Justice.tg", "TG"), TestTokens().frontend);
+  auto fresh = RegisterOn(stub(), event, Person("fresh@justice.tg", "TG"), TestTokens().frontend);
+  // The same fields, the same status, the same kind of values.
+  auto fields = [](const google::protobuf::Message& m) {
+    std::vector<const google::protobuf::FieldDescriptor*> set;
+    m.GetReflection()->ListFields(m, &set);
+    std::vector<std::string> names;
+    for (const auto* f : set) names.push_back(f->name());
+    return names;
+  };
+  EXPECT_EQ(fields(again), fields(fresh));
+  EXPECT_EQ(fields(again.registration()), fields(fresh.registration()));
+  EXPECT_EQ(again.registration().status(), fresh.registration().status());
+  EXPECT_EQ(again.registration().status(), reg::REGISTRATION_STATUS_PENDING_VERIFICATION);
+  EXPECT_EQ(again.participant_key().size(), fresh.participant_key().size());
+  EXPECT_NE(again.registration().name(), known.registration().name());
+  // The key a stranger got opens what they typed, like any registration's.
+  grpc::Status st;
+  GetAs(stub(), again.registration().name(), again.participant_key(), TestTokens().frontend, &st);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  // The address's owner is told, with their own key; the decoy has no code.
+  EXPECT_EQ(p().CodeOf(known.registration().name(), "already_registered"), known.participant_key());
+  EXPECT_EQ(p().CodeOf(again.registration().name()), "");
+  EXPECT_EQ(Get(known.registration().name()).status(), reg::REGISTRATION_STATUS_CONFIRMED);
+}
+
+TEST_F(RegistrationE2E, HandOverKeepsTheSeatThroughARace) {
+  const std::string event = p().CreateEvent({"GH"}, 2);
+  auto a = MustRegister(event, "a.handover@justice.gh", "GH");
+  MustRegister(event, "b.handover@justice.gh", "GH");
+  reg::UpdateRegistrationRequest update;
+  update.mutable_registration()->set_name(a.registration().name());
+  auto* colleague = update.mutable_registration()->mutable_participant();
+  colleague->set_email("Kwame.Mensah@justice.gh");
+  colleague->set_given_name("Kwame");
+  colleague->set_family_name("Mensah");
+  for (const char* path :
+       {"participant.email", "participant.givenName", "participant.family_name"}) {
+    update.mutable_update_mask()->add_paths(path);
+  }
+  update.set_participant_key(a.participant_key());
+  reg::UpdateRegistrationResponse updated;
+  auto st = stub().UpdateRegistration(Ctx(TestTokens().frontend).get(), update, &updated);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(updated.registration().participant().email(), "a.handover@justice.gh")
+      << "nothing changes hands before the colleague verifies";
+  EXPECT_TRUE(updated.registration().has_hold_expire_time());
+  // Fifty others race for the country meanwhile.
+  auto outcomes = RegisterConcurrently({&stub()}, event, "GH", 50, "handover-race");
+  for (const auto& o : outcomes) {
+    ASSERT_TRUE(o.status.ok());
+    EXPECT_GT(o.response.registration().waitlist_position(), 0) << "the seats stay taken";
+  }
+  reg::VerifyRegistrationRequest verify;
+  verify.set_name(a.registration().name());
+  verify.set_code(p().CodeOf(verify.name(), "handover_verify"));
+  reg::VerifyRegistrationResponse verified;
+  st = stub().VerifyRegistration(Ctx(TestTokens().frontend).get(), verify, &verified);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(verified.registration().participant().email(), "kwame.mensah@justice.gh");
+  EXPECT_EQ(verified.registration().participant().given_name(), "Kwame");
+  EXPECT_EQ(verified.registration().status(), reg::REGISTRATION_STATUS_CONFIRMED);
+  EXPECT_EQ(p().TruthOf(event, "GH").taken, 2);
+  // Both are told; the previous key stops working, the colleague's (mailed) works.
+  EXPECT_EQ(p().Count("SELECT count(*) FROM registration.outbox WHERE kind = 'handed_over' AND"
+                      " registration_id = '" +
+                      a.registration().name().substr(14) + "'"),
+            1);
+  const std::string new_key = p().CodeOf(a.registration().name(), "handed_over_to_you");
+  ASSERT_FALSE(new_key.empty());
+  EXPECT_NE(new_key, a.participant_key());
+  GetAs(stub(), a.registration().name(), a.participant_key(), TestTokens().frontend, &st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  GetAs(stub(), a.registration().name(), new_key, TestTokens().frontend, &st);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+}
+
+TEST_F(RegistrationE2E, CorrectionsByMaskAndNoneAfterTheEvent) {
+  const std::string event = p().CreateEvent({"NE"}, 4);
+  auto r = MustRegister(event, "correct.me@justice.ne", "NE");
+  reg::UpdateRegistrationRequest update;
+  update.mutable_registration()->set_name(r.registration().name());
+  update.mutable_registration()->mutable_participant()->set_certificate_name("NAGY E\u0301va");
+  update.mutable_registration()->mutable_participant()->set_preferred_language("es");
+  update.mutable_update_mask()->add_paths("participant.certificateName");  // JSON spelling
+  update.mutable_update_mask()->add_paths("preferred_language");
+  update.set_participant_key(r.participant_key());
+  reg::UpdateRegistrationResponse updated;
+  auto st = stub().UpdateRegistration(Ctx(TestTokens().frontend).get(), update, &updated);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(updated.registration().participant().certificate_name(), "NAGY Éva");
+  EXPECT_EQ(updated.registration().participant().preferred_language(), "es");
+  EXPECT_EQ(updated.registration().participant().given_name(), "Ngozi") << "outside the mask";
+  update.mutable_update_mask()->add_paths("participant.country_code");
+  st = stub().UpdateRegistration(Ctx(TestTokens().frontend).get(), update, &updated);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("participant.certificate_name"), std::string::npos)
+      << "the answer lists what can be updated: " << st.error_message();
+  update.mutable_update_mask()->Clear();
+  update.mutable_update_mask()->add_paths("participant.given_name");
+  update.mutable_registration()->mutable_participant()->set_given_name("\u200B");
+  st = stub().UpdateRegistration(Ctx(TestTokens().frontend).get(), update, &updated);
+  EXPECT_EQ(InfoOf(st).metadata().at("field"), "registration.participant.given_name");
+  p().Happened(event, "2020-07-09T08:00:00Z", 100);
+  cat::CompleteEventRequest complete;
+  complete.set_name(event);
+  cat::CompleteEventResponse completed;
+  ASSERT_TRUE(
+      p().catalogue().CompleteEvent(Ctx(TestTokens().admin).get(), complete, &completed).ok());
+  update.mutable_registration()->mutable_participant()->set_given_name("Ngozi N.");
+  st = stub().UpdateRegistration(Ctx(TestTokens().frontend).get(), update, &updated);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(InfoOf(st).reason(), "EVENT_CLOSED");
+}
+
+// After an erasure, nothing in any schema holds the person: every text and bytea column of every
+// table, read from information_schema (a new table is covered without editing this test).
+TEST_F(RegistrationE2E, ErasureLeavesNothingAnywhere) {
+  const std::string event = p().CreateEvent({"BJ"}, 4);
+  reg::Participant who = Person("Zinsou.Erase@justice.bj", "BJ");
+  who.set_given_name("Houénou");
+  who.set_family_name("Zinsou-Agbodjan");
+  who.set_organisation("Cour suprême du Bénin (Zinsou)");
+  reg::RegisterRequest req;
+  req.set_event(event);
+  *req.mutable_participant() = who;
+  req.set_request_id("erase-all-" + NewUuid());
+  reg::RegisterResponse first;
+  ASSERT_TRUE(stub().Register(Ctx(TestTokens().frontend).get(), req, &first).ok());
+  reg::VerifyRegistrationRequest verify;
+  verify.set_name(first.registration().name());
+  verify.set_code(p().CodeOf(verify.name()));
+  reg::VerifyRegistrationResponse verified;
+  ASSERT_TRUE(stub().VerifyRegistration(Ctx(TestTokens().frontend).get(), verify, &verified).ok());
+  // A stranger's decoy with the same address, and a correction: more copies to erase.
+  RegisterOn(stub(), event, who, TestTokens().frontend);
+  reg::ErasePersonalDataRequest erase;
+  erase.set_email("zinsou.erase@justice.bj");
+  reg::ErasePersonalDataResponse erased;
+  ASSERT_TRUE(stub().ErasePersonalData(Ctx(TestTokens().admin).get(), erase, &erased).ok());
+  EXPECT_EQ(erased.erased(), 2) << "the registration and the decoy";
+  pqxx::connection conn(p().db());
+  std::vector<std::string> found;
+  {
+    pqxx::nontransaction tx(conn);
+    for (const auto& col : tx.exec(
+             "SELECT table_schema, table_name, column_name, data_type FROM"
+             " information_schema.columns WHERE table_schema NOT IN ('pg_catalog',"
+             " 'information_schema') AND data_type IN ('text', 'bytea', 'character varying')")) {
+      const std::string where_col =
+          tx.quote_name(col[0].as<std::string>()) + "." + tx.quote_name(col[1].as<std::string>());
+      const std::string column = tx.quote_name(col[2].as<std::string>());
+      const bool bytes = col[3].as<std::string>() == "bytea";
+      for (const char* needle : {"zinsou.erase@justice.bj", "Zinsou.Erase", "Houénou",
+                                 "Zinsou-Agbodjan", "Cour suprême"}) {
+        const std::string test = bytes ? "position(convert_to($1, 'UTF8') in " + column + ") > 0"
+                                       : "position($1 in " + column + ") > 0";
+        if (tx.exec_params("SELECT count(*) FROM " + where_col + " WHERE " + test, needle)[0][0]
+                .as<int>() > 0) {
+          found.push_back(col[0].as<std::string>() + "." + col[1].as<std::string>() + "." +
+                          col[2].as<std::string>() + " holds " + needle);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(found, std::vector<std::string>{});
+  // The same Register replayed is answered without personal data.
+  reg::RegisterResponse replay;
+  ASSERT_TRUE(stub().Register(Ctx(TestTokens().frontend).get(), req, &replay).ok());
+  EXPECT_TRUE(replay.registration().erased());
+  EXPECT_EQ(replay.registration().participant().email(), "");
+  EXPECT_EQ(replay.registration().participant().given_name(), "");
+  EXPECT_EQ(replay.registration().participant().organisation(), "");
+}
+
+// The one text rule, through the real binary: refused by name, nothing written, and the log line
+// that quotes the input cannot be forged into two lines.
+TEST_F(RegistrationE2E, TextRulesRefuseByNameAndLogsStayOneLinePerCall) {
+  auto logged = p().StartRegistration({{"ECD_LOG_LEVEL", "info"}});
+  ASSERT_TRUE(logged->WaitHealth("SERVING", std::chrono::seconds(30)));
+  auto stub = p().Stub(*logged);
+  const std::string event = p().CreateEvent({"DJ"}, 4);
+  const int64_t before = p().Count("SELECT count(*) FROM registration.registrations");
+  struct Case {
+    std::string field;
+    std::function<void(reg::Participant&)> mutate;
+  };
+  const std::vector<Case> cases = {
+      {"participant.given_name",
+       [](auto& p) { p.set_given_name(std::string("Visible\0HIDDEN", 14)); }},
+      {"participant.family_name", [](auto& p) { p.set_family_name("\u202Enimda"); }},
+      {"participant.given_name", [](auto& p) { p.set_given_name("\u200B\u200B"); }},
+      {"participant.given_name", [](auto& p) { p.set_given_name("   "); }},
+      {"participant.time_zone", [](auto& p) { p.set_time_zone("posixrules"); }},
+      {"participant.time_zone", [](auto& p) { p.set_time_zone("right/UTC"); }},
+      {"participant.organisation",
+       [](auto& p) {
+         p.set_organisation("Ministry\n2026-12-01T00:00:00Z info registration: call method=Admin");
+       }},
+      {"participant.job_title", [](auto& p) { p.set_job_title("\x1b[31mred\x1b[0m"); }},
+  };
+  for (const auto& c : cases) {
+    reg::Participant who = Person("text-" + NewUuid().substr(0, 8) + "@justice.dj", "DJ");
+    c.mutate(who);
+    grpc::Status st;
+    RegisterOn(*stub, event, who, TestTokens().frontend, &st);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.field;
+    EXPECT_EQ(InfoOf(st).metadata().count("field") ? InfoOf(st).metadata().at("field") : "",
+              c.field);
+  }
+  EXPECT_EQ(p().Count("SELECT count(*) FROM registration.registrations"), before);
+  // Every line of the log is one whole line the service wrote: none starts with the injected
+  // text, and no raw escape character reached it.
+  const std::string log = logged->process().Log();
+  EXPECT_EQ(log.find("\n2026-12-01T00:00:00Z info registration: call method=Admin"),
+            std::string::npos);
+  EXPECT_EQ(log.find('\x1b'), std::string::npos);
 }
 
 }  // namespace

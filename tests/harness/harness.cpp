@@ -355,4 +355,15 @@ CommandResult BufCurl(const std::string& address, const std::string& method,
   return Run(argv);
 }
 
+std::string MailedSecret(const std::string& db_url, const std::string& registration,
+                         const std::string& kind) {
+  pqxx::connection conn(db_url);
+  pqxx::nontransaction tx(conn);
+  auto rows = tx.exec_params(
+      "SELECT secret FROM registration.outbox WHERE registration_id = $1 AND kind = $2"
+      " ORDER BY id DESC LIMIT 1",
+      registration.substr(registration.find('/') + 1), kind);
+  return rows.empty() ? "" : rows[0][0].as<std::string>();
+}
+
 }  // namespace ecd::test

@@ -110,6 +110,13 @@ class ServiceProcess {
   int port_ = 0;
 };
 
+// What the registration service's outbox holds for a mail about `registration`
+// ("registrations/{id}") of `kind` (the newest): the verification code of "verify_email", the
+// participant key of "participant_key"... "" when there is none. Tests run the registration
+// service without a relay, so the outbox is where its mail waits.
+std::string MailedSecret(const std::string& db_url, const std::string& registration,
+                         const std::string& kind);
+
 // buf curl against a service: `method` like "ecd.catalogue.v1.CatalogueService/ListEvents".
 CommandResult BufCurl(const std::string& address, const std::string& method,
                       const std::string& json_body, const std::string& token);
