@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <mutex>
@@ -12,24 +14,6 @@ namespace ecd::notifications {
 namespace {
 
 std::once_flag g_curl_init;
-
-std::string Base64(const std::string& s) {
-  // RFC 2047 needs standard base64 (+ and /, padded).
-  std::string out = Base64UrlEncode(s);
-  for (char& c : out) {
-    if (c == '-') c = '+';
-    if (c == '_') c = '/';
-  }
-  while (out.size() % 4 != 0) out += '=';
-  return out;
-}
-
-bool IsAscii(const std::string& s) {
-  for (unsigned char c : s) {
-    if (c >= 0x80 || c < 0x20) return false;
-  }
-  return true;
-}
 
 std::string RfcDate() {
   std::time_t now = std::time(nullptr);
@@ -48,16 +32,77 @@ std::string OneLine(std::string s) {
   return s;
 }
 
+struct Upload {
+  const std::string* data;
+  size_t offset = 0;
+};
+
+size_t ReadUpload(char* buffer, size_t size, size_t nitems, void* userdata) {
+  auto* up = static_cast<Upload*>(userdata);
+  const size_t n = std::min(size * nitems, up->data->size() - up->offset);
+  std::memcpy(buffer, up->data->data() + up->offset, n);
+  up->offset += n;
+  return n;
+}
+
 }  // namespace
 
 Mailer::Mailer(SmtpConfig config) : config_(std::move(config)) {
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-std::string Mailer::EncodeHeader(const std::string& text) {
-  std::string line = OneLine(text);
-  if (IsAscii(line)) return line;
-  return "=?UTF-8?B?" + Base64(line) + "?=";
+std::string Mailer::Build(const OutgoingMail& mail, const std::string& date,
+                          const std::string& boundary_in) const {
+  std::string out;
+  auto header = [&out](const std::string& name, const std::string& value) {
+    out += name + ": " + value + "\r\n";
+  };
+  header("Date", date.empty() ? RfcDate() : OneLine(date));
+  header("From",
+         mime::EncodeHeader(config_.from_name) + " <" + OneLine(config_.from_address) + ">");
+  header("To", (mail.to_name.empty() ? std::string() : mime::EncodeHeader(mail.to_name) + " ") +
+                   "<" + OneLine(mail.to_address) + ">");
+  header("Subject", mime::EncodeHeader(mail.subject));
+  header("Message-ID", "<" + OneLine(mail.message_id) + ">");
+  header("MIME-Version", "1.0");
+
+  const std::string text_headers =
+      "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n";
+  // The text ends with its own line break; the CRLF before a boundary belongs to the boundary.
+  std::string text_body = mime::QuotedPrintable(mail.text);
+  if (text_body.size() < 2 || text_body.compare(text_body.size() - 2, 2, "\r\n") != 0) {
+    text_body += "=\r\n";  // a soft break: the text does not gain a line
+  }
+  if (mail.icalendar.empty() && mail.attachments.empty()) {
+    out += text_headers + "\r\n" + text_body;
+    return out;
+  }
+  // Base64 never produces "=_", so the boundary cannot occur in an encoded part.
+  const std::string boundary =
+      boundary_in.empty() ? "=_ecd_" + Sha256Hex(RandomBytes(16)).substr(0, 32) : boundary_in;
+  header("Content-Type", "multipart/mixed;\r\n boundary=\"" + boundary + "\"");
+  out += "\r\nThis is a message in MIME format.\r\n";
+  out += "\r\n--" + boundary + "\r\n" + text_headers + "\r\n" + text_body;
+  if (!mail.icalendar.empty()) {
+    const std::string name = mail.ical_cancel ? "cancel.ics" : "invite.ics";
+    out += "\r\n--" + boundary + "\r\n";
+    out += std::string("Content-Type: text/calendar; charset=UTF-8; method=") +
+           (mail.ical_cancel ? "CANCEL" : "REQUEST") + mime::Parameter("name", name) + "\r\n";
+    out += "Content-Transfer-Encoding: base64\r\n";
+    out += "Content-Disposition: attachment" + mime::Parameter("filename", name) + "\r\n\r\n";
+    out += mime::Base64Lines(mail.icalendar);
+  }
+  for (const auto& file : mail.attachments) {
+    const std::string name = mime::SafeFilename(file.filename);
+    out += "\r\n--" + boundary + "\r\n";
+    out += "Content-Type: " + mime::ContentTypeFor(file.content_type, name) +
+           mime::Parameter("name", name) + "\r\n";
+    out += "Content-Transfer-Encoding: base64\r\n";
+    out += "Content-Disposition: attachment" + mime::Parameter("filename", name) + "\r\n\r\n";
+    out += mime::Base64Lines(file.content ? std::string_view(*file.content) : std::string_view());
+  }
+  out += "\r\n--" + boundary + "--\r\n";
+  return out;
 }
 
 SendResult Mailer::Send(const OutgoingMail& mail) const {
@@ -67,13 +112,17 @@ SendResult Mailer::Send(const OutgoingMail& mail) const {
     result.error = "curl_easy_init failed";
     return result;
   }
+  const std::string message = Build(mail);
   CURL* c = curl.get();
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_URL, config_.url.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout.count()));
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.timeout.count()));
+  // The timeout bounds each wait; a large message gets time to travel at 100 kB/s or faster.
+  const long timeout_ms = static_cast<long>(config_.timeout.count());
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                   timeout_ms + static_cast<long>(message.size() / 100));  // 100 bytes per ms
   if (config_.starttls) curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
   if (!config_.user.empty()) {
     curl_easy_setopt(c, CURLOPT_USERNAME, config_.user.c_str());
@@ -85,41 +134,11 @@ SendResult Mailer::Send(const OutgoingMail& mail) const {
       curl_slist_append(nullptr, ("<" + OneLine(mail.to_address) + ">").c_str()),
       curl_slist_free_all);
   curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
-
-  curl_slist* headers = nullptr;
-  auto add = [&](const std::string& h) { headers = curl_slist_append(headers, h.c_str()); };
-  add("Date: " + RfcDate());
-  add("From: " + EncodeHeader(config_.from_name) + " <" + config_.from_address + ">");
-  add("To: " + (mail.to_name.empty() ? std::string() : EncodeHeader(mail.to_name) + " ") + "<" +
-      OneLine(mail.to_address) + ">");
-  add("Subject: " + EncodeHeader(mail.subject));
-  add("Message-ID: <" + OneLine(mail.message_id) + ">");
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(headers,
-                                                                          curl_slist_free_all);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, header_list.get());
-
-  std::unique_ptr<curl_mime, decltype(&curl_mime_free)> mime(curl_mime_init(c), curl_mime_free);
-  curl_mimepart* text = curl_mime_addpart(mime.get());
-  curl_mime_data(text, mail.text.data(), mail.text.size());
-  curl_mime_type(text, "text/plain; charset=UTF-8");
-  curl_mime_encoder(text, "quoted-printable");
-  if (!mail.icalendar.empty()) {
-    curl_mimepart* ics = curl_mime_addpart(mime.get());
-    curl_mime_data(ics, mail.icalendar.data(), mail.icalendar.size());
-    curl_mime_type(ics, mail.ical_cancel ? "text/calendar; charset=UTF-8; method=CANCEL"
-                                         : "text/calendar; charset=UTF-8; method=REQUEST");
-    curl_mime_filename(ics, mail.ical_cancel ? "cancel.ics" : "invite.ics");
-    curl_mime_encoder(ics, "base64");
-  }
-  if (!mail.attachment_name.empty()) {
-    curl_mimepart* file = curl_mime_addpart(mime.get());
-    curl_mime_data(file, mail.attachment.data(), mail.attachment.size());
-    curl_mime_type(file, mail.attachment_type.empty() ? "application/octet-stream"
-                                                      : mail.attachment_type.c_str());
-    curl_mime_filename(file, mail.attachment_name.c_str());
-    curl_mime_encoder(file, "base64");
-  }
-  curl_easy_setopt(c, CURLOPT_MIMEPOST, mime.get());
+  Upload upload{&message};
+  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadUpload);
+  curl_easy_setopt(c, CURLOPT_READDATA, &upload);
+  curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
 
   CURLcode rc = curl_easy_perform(c);
   long response = 0;

@@ -1,9 +1,13 @@
 #pragma once
-// SMTP delivery through libcurl: a MIME message (text part, optional iCalendar attachment) built
-// with libcurl's MIME API, STARTTLS and login when configured, a Message-ID derived from the
-// message id so that a retry after an unknown outcome is recognisable.
+// SMTP delivery through libcurl: the message is built here (mime.hpp: a text part, the iCalendar
+// invitation when there is one, and any number of files, in multipart/mixed) and uploaded as it
+// is; STARTTLS and login when configured; a Message-ID derived from the message id so that a
+// retry after an unknown outcome is recognisable.
 #include <chrono>
 #include <string>
+#include <vector>
+
+#include "services/notifications/mime.hpp"
 
 namespace ecd::notifications {
 
@@ -23,12 +27,9 @@ struct OutgoingMail {
   std::string to_name;
   std::string subject;
   std::string text;
-  std::string icalendar;  // attached as invite.ics when not empty
+  std::string icalendar;  // attached as invite.ics (cancel.ics) when not empty
   bool ical_cancel = false;
-  // Another file (the certificate's PDF), when `attachment_name` is set.
-  std::string attachment;
-  std::string attachment_name;
-  std::string attachment_type;
+  std::vector<Attachment> attachments;  // files, in this order after the invitation
 };
 
 struct SendResult {
@@ -41,8 +42,10 @@ class Mailer {
  public:
   explicit Mailer(SmtpConfig config);
   SendResult Send(const OutgoingMail& mail) const;
-  // The full message as sent (headers and MIME body), for tests and previews.
-  static std::string EncodeHeader(const std::string& text);
+  // The whole message as it is sent (headers and MIME body, CRLF line ends). `date` is the Date
+  // header's value (now when empty); `boundary` the multipart boundary (random when empty).
+  std::string Build(const OutgoingMail& mail, const std::string& date = "",
+                    const std::string& boundary = "") const;
 
  private:
   SmtpConfig config_;

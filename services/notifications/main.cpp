@@ -13,6 +13,7 @@
 #include "common/pg.hpp"
 #include "common/server.hpp"
 #include "common/startup.hpp"
+#include "services/notifications/kit.hpp"
 #include "services/notifications/mailer.hpp"
 #include "services/notifications/notifier.hpp"
 #include "services/notifications/planner.hpp"
@@ -29,8 +30,9 @@ struct NotificationsConfig {
   ecd::CatalogueClient::Options catalogue;
   ecd::notifications::SmtpConfig smtp;
   ecd::notifications::SenderOptions sender;
+  ecd::notifications::KitOptions kit;
   std::string templates_dir;
-  std::chrono::milliseconds planner_poll{30000};
+  ecd::notifications::PlannerOptions planner;
 };
 
 NotificationsConfig LoadNotificationsConfig(ecd::Env& env) {
@@ -50,8 +52,24 @@ NotificationsConfig LoadNotificationsConfig(ecd::Env& env) {
   c.sender.max_attempts = static_cast<int>(env.Int("ECD_SMTP_MAX_ATTEMPTS", 8, 1, 100));
   c.sender.retry_base = env.Millis("ECD_SMTP_RETRY_BASE_MS", 30000, 10, 86400000);
   c.sender.retry_max = env.Millis("ECD_SMTP_RETRY_MAX_MS", 3600000, 10, 604800000);
+  c.sender.poll = env.Millis("ECD_SENDER_POLL_MS", 250, 10, 60000);
+  // How long a claimed message or schedule is held: a sender that dies hands its messages over
+  // after at most this long. Living senders extend their claims, so it need not exceed a send.
+  c.sender.lease = env.Millis("ECD_CLAIM_LEASE_MS", 10000, 500, 600000);
   c.templates_dir = env.String("ECD_TEMPLATES_DIR", "");
-  c.planner_poll = env.Millis("ECD_PLANNER_INTERVAL_MS", 30000, 100, 3600000);
+  c.planner.poll = env.Millis("ECD_PLANNER_INTERVAL_MS", 30000, 100, 3600000);
+  c.planner.lease = c.sender.lease;
+  c.kit.attachment_budget =
+      env.Int("ECD_KIT_ATTACHMENT_BUDGET_BYTES", int64_t{10} << 20, 0, int64_t{100} << 20);
+  c.kit.url_template = env.String("ECD_MATERIAL_URL_TEMPLATE", "");
+  if (!c.kit.url_template.empty() && c.kit.url_template.rfind("https://", 0) != 0 &&
+      c.kit.url_template.rfind("http://", 0) != 0) {
+    env.Fail("ECD_MATERIAL_URL_TEMPLATE", "must start with https:// or http://");
+  } else if (!c.kit.url_template.empty() &&
+             c.kit.url_template.find("{material}") == std::string::npos &&
+             c.kit.url_template.find("{name}") == std::string::npos) {
+    env.Fail("ECD_MATERIAL_URL_TEMPLATE", "must contain {material} or {name}");
+  }
   return c;
 }
 
@@ -87,12 +105,18 @@ int main(int argc, char** argv) {
   ecd::notifications::Store store(pool);
   ecd::CatalogueClient catalogue(nc.catalogue);
   ecd::PageTokens page_tokens(config.page_token_secret);
-  ecd::notifications::Notifier notifier(store, catalogue, *templates, page_tokens,
+  ecd::notifications::MaterialSource materials(catalogue, nc.catalogue, nc.kit);
+  if (nc.kit.url_template.empty()) {
+    spdlog::warn(
+        "ECD_MATERIAL_URL_TEMPLATE is not set: an uploaded material too large to attach cannot "
+        "be linked in information kits");
+  }
+  ecd::notifications::Notifier notifier(store, catalogue, materials, *templates, page_tokens,
                                         {nc.smtp.from_name, nc.smtp.from_address});
   ecd::notifications::Mailer mailer(nc.smtp);
   ecd::notifications::Sender sender(store, mailer, nc.sender);
   sender.Start();
-  ecd::notifications::Planner planner(pool, store, catalogue, notifier, nc.planner_poll);
+  ecd::notifications::Planner planner(pool, store, catalogue, notifier, materials, nc.planner);
   planner.Start();
   ecd::Authenticator auth(std::move(start.tokens), ecd::notifications::NotificationRoles());
   ecd::ServiceHost host(config, ecd::notifications::kServiceName);

@@ -18,12 +18,16 @@ int64_t Micros(const google::protobuf::Timestamp& t) {
 
 std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
 
-bool WithInvitation(const std::string& kind) {
-  return kind == "confirmed" || kind == "approved" || kind == "promoted" ||
-         kind == "event_changed" || kind == "cancelled" || kind == "event_cancelled";
+void SetAttachmentInfo(const std::vector<Attachment>& files,
+                       google::protobuf::RepeatedPtrField<v1::MessageAttachment>* out) {
+  for (const auto& f : files) {
+    auto* a = out->Add();
+    a->set_filename(f.filename);
+    a->set_content_type(f.content_type);
+    a->set_size_bytes(static_cast<int64_t>(f.size()));
+    a->set_sha256(f.sha256.empty() ? Sha256Hex(f.content ? *f.content : std::string()) : f.sha256);
+  }
 }
-
-bool Cancels(const std::string& kind) { return kind == "cancelled" || kind == "event_cancelled"; }
 
 }  // namespace
 
@@ -48,70 +52,25 @@ std::string MessageKindFor(const std::string& outbox_kind, int status) {
 }
 
 StatusOr<NewMessage> Notifier::Compose(const std::string& kind, const Participant& p,
-                                       const std::string& dedupe_key, int waitlist_position,
-                                       const std::string& extra_text, const MessageContext* extra) {
+                                       const std::string& dedupe_key, const ComposeExtras& extras) {
   auto event = catalogue_.GetEvent(p.event_id);
   if (!event.ok()) return event.status();
-  MessageContext ctx;
-  ctx.language = p.language.empty() ? "en" : p.language;
-  ctx.given_name = p.given_name;
-  ctx.family_name = p.family_name;
-  ctx.event_title = event->title();
-  ctx.start_micros = Micros(event->start_time());
-  ctx.end_micros = Micros(event->end_time());
-  ctx.time_zone = p.time_zone;
-  ctx.platform = event->platform();
-  ctx.join_url = event->join_url();
-  ctx.waitlist_position = waitlist_position;
-  ctx.registration = "registrations/" + p.registration_id;
-  if (kind == "rejected") ctx.reason = extra_text;
-  if (kind == "announcement") ctx.announcement = extra_text;
-  if (extra != nullptr) {
-    ctx.certificate_serial = extra->certificate_serial;
-    ctx.certificate_verification_code = extra->certificate_verification_code;
-  }
-  if (event->recording().state() == cat::RECORDING_STATE_PUBLISHED) {
-    ctx.recording_url = event->recording().url();
-  }
-  if (kind == "info_kit") {
-    auto materials = catalogue_.ListMaterials(p.event_id);
+  return Compose(*event, kind, p, dedupe_key, extras);
+}
+
+StatusOr<NewMessage> Notifier::Compose(const cat::Event& event, const std::string& kind,
+                                       const Participant& p, const std::string& dedupe_key,
+                                       const ComposeExtras& extras) {
+  if ((kind == "info_kit" || kind == "info_kit_update") && extras.kit == nullptr) {
+    auto materials = materials_.List(p.event_id);
     if (!materials.ok()) return materials.status();
-    for (const auto& m : *materials) {
-      ctx.materials.emplace_back(m.title(),
-                                 m.external_uri().empty() ? m.filename() : m.external_uri());
-    }
+    ECD_RETURN_IF_ERROR(materials_.Fetch(*materials));
+    const KitPlan plan = PlanKit(*materials, materials_.options());
+    ComposeExtras with_kit = extras;
+    with_kit.kit = &plan;
+    return BuildMessage(templates_, options_, kind, p, event, dedupe_key, with_kit);
   }
-  auto rendered = templates_.Render(kind, ctx);
-  if (!rendered.ok()) return rendered.status();
-  NewMessage m;
-  m.dedupe_key = dedupe_key;
-  m.registration_id = p.registration_id;
-  m.event_id = p.event_id;
-  m.kind = kind;
-  m.language = ctx.language;
-  m.recipient = p.email;
-  m.subject = rendered->subject;
-  m.body = rendered->text;
-  if (WithInvitation(kind)) {
-    Invitation inv;
-    inv.uid = p.registration_id + "@events.ecd";  // stable per registration
-    // The catalogue's revision grows at every change of the event; a cancellation outranks
-    // the invitation it withdraws.
-    inv.sequence = static_cast<int>(event->revision()) + (Cancels(kind) ? 1 : 0);
-    inv.cancel = Cancels(kind);
-    inv.organizer_name = options_.organizer_name;
-    inv.organizer_email = options_.organizer_email;
-    inv.attendee_name = p.given_name + " " + p.family_name;
-    inv.attendee_email = p.email;
-    inv.start_micros = ctx.start_micros;
-    inv.end_micros = ctx.end_micros;
-    inv.stamp_micros = Micros(event->update_time());
-    inv.summary = event->title();
-    inv.description = rendered->text;
-    inv.url = event->join_url();
-    m.icalendar = BuildICalendar(inv);
-  }
-  return m;
+  return BuildMessage(templates_, options_, kind, p, event, dedupe_key, extras);
 }
 
 Status Notifier::DeliverEvents(const CallContext&, const v1::DeliverEventsRequest& req,
@@ -146,7 +105,9 @@ Status Notifier::DeliverEvents(const CallContext&, const v1::DeliverEventsReques
     std::vector<NewMessage> messages;
     const std::string kind = p.erased ? "" : MessageKindFor(ev.kind(), r.status());
     if (!kind.empty() && !p.email.empty()) {
-      auto m = Compose(kind, p, ev.event_id() + ":" + kind, r.waitlist_position(), "");
+      ComposeExtras extras;
+      extras.waitlist_position = r.waitlist_position();
+      auto m = Compose(kind, p, ev.event_id() + ":" + kind, extras);
       if (!m.ok()) return m.status();  // the relay retries the rest later
       messages.push_back(std::move(*m));
     }
@@ -229,6 +190,9 @@ Status Notifier::ResendMessage(const CallContext&, const v1::ResendMessageReques
   copy.subject = m->subject();
   copy.body = m->body();
   copy.icalendar = m->icalendar();
+  auto files = store_.Attachments(*id);  // the same files (kept once, by digest)
+  if (!files.ok()) return files.status();
+  copy.attachments = std::move(*files);
   auto queued = store_.Queue({copy});
   if (!queued.ok()) return queued.status();
   auto list = store_.List("", copy.registration_id, 0, std::nullopt, 1000);
@@ -252,11 +216,14 @@ Status Notifier::PreviewMessage(const CallContext&, const v1::PreviewMessageRequ
   auto p = store_.GetParticipant(*id);
   if (!p.ok()) return p.status();
   if (!p->has_value()) return Status::NotFound(req.registration());
-  auto m = Compose(req.kind(), **p, "preview", 1, "");
+  ComposeExtras extras;
+  extras.waitlist_position = 1;
+  auto m = Compose(req.kind(), **p, "preview", extras);
   if (!m.ok()) return m.status();
   resp->set_subject(m->subject);
   resp->set_body(m->body);
   resp->set_icalendar(m->icalendar);
+  SetAttachmentInfo(m->attachments, resp->mutable_attachments());
   return Status::Ok();
 }
 
@@ -274,8 +241,10 @@ Status Notifier::SendAnnouncement(const CallContext&, const v1::SendAnnouncement
   if (!people.ok()) return people.status();
   std::vector<NewMessage> messages;
   for (const auto& p : *people) {
+    ComposeExtras extras;
+    extras.text = req.text();
     auto m = Compose("announcement", p,
-                     "announcement:" + req.request_id() + ":" + p.registration_id, 0, req.text());
+                     "announcement:" + req.request_id() + ":" + p.registration_id, extras);
     if (!m.ok()) return m.status();
     messages.push_back(std::move(*m));
   }
@@ -314,14 +283,17 @@ Status Notifier::SendCertificate(const CallContext&, const v1::SendCertificateRe
   if ((*p)->erased) {
     return Status::FailedPrecondition("PERSONAL_DATA_ERASED", "the participant's data were erased");
   }
-  MessageContext extra;
-  extra.certificate_serial = req.serial();
-  extra.certificate_verification_code = req.verification_code();
-  auto m = Compose("certificate_issued", **p, key, 0, "", &extra);
+  ComposeExtras extras;
+  extras.certificate_serial = req.serial();
+  extras.certificate_verification_code = req.verification_code();
+  Attachment pdf;
+  pdf.filename = "certificate-" + req.serial() + ".pdf";
+  pdf.content_type = "application/pdf";
+  pdf.content = std::make_shared<const std::string>(req.pdf());
+  pdf.sha256 = Sha256Hex(req.pdf());
+  extras.files.push_back(std::move(pdf));
+  auto m = Compose("certificate_issued", **p, key, extras);
   if (!m.ok()) return m.status();
-  m->attachment = req.pdf();
-  m->attachment_name = "certificate-" + req.serial() + ".pdf";
-  m->attachment_type = "application/pdf";
   auto queued = store_.Queue({*m});
   if (!queued.ok()) return queued.status();
   auto stored = store_.FindByDedupeKey(key);

@@ -9,6 +9,8 @@
 #include "common/page_token.hpp"
 #include "common/status.hpp"
 #include "ecd/notifications/v1/notifications.pb.h"
+#include "services/notifications/compose.hpp"
+#include "services/notifications/kit.hpp"
 #include "services/notifications/render.hpp"
 #include "services/notifications/store.hpp"
 
@@ -16,17 +18,13 @@ namespace ecd::notifications {
 
 RoleTable NotificationRoles();
 
-struct NotifierOptions {
-  std::string organizer_name = "EU Cyber Direct";
-  std::string organizer_email = "events@eucyberdirect.eu";
-};
-
 class Notifier {
  public:
-  Notifier(Store& store, CatalogueClient& catalogue, const Templates& templates,
-           const PageTokens& page_tokens, NotifierOptions options)
+  Notifier(Store& store, CatalogueClient& catalogue, MaterialSource& materials,
+           const Templates& templates, const PageTokens& page_tokens, NotifierOptions options)
       : store_(store),
         catalogue_(catalogue),
+        materials_(materials),
         templates_(templates),
         page_tokens_(page_tokens),
         options_(std::move(options)) {}
@@ -46,15 +44,19 @@ class Notifier {
   Status SendCertificate(const CallContext& c, const v1::SendCertificateRequest& req,
                          v1::SendCertificateResponse* resp);
 
-  // The message of `kind` for `participant` about `event_id`.
+  // The message of `kind` for `participant` about their event (asked of the catalogue). An
+  // information kit without `extras.kit` is planned from the event's materials as they are.
   StatusOr<NewMessage> Compose(const std::string& kind, const Participant& participant,
-                               const std::string& dedupe_key, int waitlist_position,
-                               const std::string& extra_text,
-                               const MessageContext* extra = nullptr);
+                               const std::string& dedupe_key, const ComposeExtras& extras = {});
+  // The same, with the event at hand (one look-up for many participants).
+  StatusOr<NewMessage> Compose(const catalogue::v1::Event& event, const std::string& kind,
+                               const Participant& participant, const std::string& dedupe_key,
+                               const ComposeExtras& extras = {});
 
  private:
   Store& store_;
   CatalogueClient& catalogue_;
+  MaterialSource& materials_;
   const Templates& templates_;
   const PageTokens& page_tokens_;
   NotifierOptions options_;

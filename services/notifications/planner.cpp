@@ -2,6 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
+#include <optional>
+#include <set>
+
+#include "common/crypto.hpp"
 #include "common/pg.hpp"
 
 namespace ecd::notifications {
@@ -38,20 +43,46 @@ constexpr SqlStatement kCloseSchedules = {
     "close_schedules",
     "UPDATE notifications.schedules SET done_time = coalesce(done_time, now())"
     " WHERE event_id = $1"};
+// Due schedules no replica holds, held for $1 milliseconds.
 constexpr SqlStatement kClaimDue = {
     "claim_due",
-    "SELECT s.event_id::text, s.kind, " ECD_MICROS("w.start_time") ", w.status,"
-    " (extract(epoch from now()) * 1000000)::bigint FROM notifications.schedules s"
-    " JOIN notifications.watched_events w USING (event_id) WHERE s.done_time IS NULL"
-    " AND s.due_time <= now() ORDER BY s.due_time LIMIT 20 FOR UPDATE OF s SKIP LOCKED"};
+    "UPDATE notifications.schedules s SET claimed_until = now() + $1 * interval '1 millisecond'"
+    " FROM notifications.watched_events w WHERE w.event_id = s.event_id"
+    " AND (s.event_id, s.kind) IN (SELECT event_id, kind FROM notifications.schedules"
+    " WHERE done_time IS NULL AND due_time <= now()"
+    " AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY due_time LIMIT 20"
+    " FOR UPDATE SKIP LOCKED) RETURNING s.event_id::text, s.kind, " ECD_MICROS("s.due_time")
+    ", " ECD_MICROS("w.start_time") ", w.status, (extract(epoch from now()) * 1000000)::bigint"};
+// Done, unless it was re-planned meanwhile (then it is due again at its new time).
 constexpr SqlStatement kDone = {
     "schedule_done",
-    "UPDATE notifications.schedules SET done_time = now() WHERE event_id = $1 AND kind = $2"};
+    "UPDATE notifications.schedules SET claimed_until = NULL, done_time = CASE WHEN due_time ="
+    " " ECD_TS("$3") " THEN now() ELSE done_time END WHERE event_id = $1 AND kind = $2"};
+constexpr SqlStatement kRelease = {
+    "schedule_release",
+    "UPDATE notifications.schedules SET claimed_until = NULL WHERE event_id = $1 AND kind = $2"};
+// Events whose kit went out and that start in more than an hour, held for $1 milliseconds; $2
+// is the published status.
+constexpr SqlStatement kClaimKitFollowUps = {
+    "claim_kit_follow_ups",
+    "UPDATE notifications.schedules s SET claimed_until = now() + $1 * interval '1 millisecond'"
+    " FROM notifications.watched_events w WHERE w.event_id = s.event_id"
+    " AND (s.event_id, s.kind) IN (SELECT k.event_id, k.kind FROM notifications.schedules k"
+    " JOIN notifications.watched_events e USING (event_id) WHERE k.kind = 'info_kit'"
+    " AND k.done_time IS NOT NULL AND k.due_time <= now() AND e.status = $2"
+    " AND e.start_time > now() + interval '1 hour'"
+    " AND (k.claimed_until IS NULL OR k.claimed_until < now()) ORDER BY k.event_id LIMIT 50"
+    " FOR UPDATE OF k SKIP LOCKED) RETURNING s.event_id::text, " ECD_MICROS("w.start_time")};
 
 #undef ECD_MICROS
 #undef ECD_TS
 
 constexpr int64_t kHour = int64_t{3600} * 1000000;
+constexpr int kSent = 2;  // MESSAGE_STATE_SENT
+
+std::string KitKeyPrefix(const std::string& event_id, int64_t start_micros) {
+  return "info_kit:" + event_id + ":" + std::to_string(start_micros) + ":";
+}
 
 int64_t Micros(const google::protobuf::Timestamp& t) {
   return t.seconds() * 1000000 + t.nanos() / 1000;
@@ -60,8 +91,13 @@ int64_t Micros(const google::protobuf::Timestamp& t) {
 }  // namespace
 
 Planner::Planner(PgPool& pool, Store& store, CatalogueClient& catalogue, Notifier& notifier,
-                 std::chrono::milliseconds poll)
-    : pool_(pool), store_(store), catalogue_(catalogue), notifier_(notifier), poll_(poll) {}
+                 MaterialSource& materials, PlannerOptions options)
+    : pool_(pool),
+      store_(store),
+      catalogue_(catalogue),
+      notifier_(notifier),
+      materials_(materials),
+      options_(options) {}
 
 Planner::~Planner() { Stop(); }
 
@@ -70,7 +106,7 @@ void Planner::Start() {
     while (!stopping_) {
       Status st = RunOnce();
       if (!st.ok()) spdlog::warn("planner: {}", st.ToString());
-      for (auto waited = std::chrono::milliseconds(0); waited < poll_ && !stopping_;
+      for (auto waited = std::chrono::milliseconds(0); waited < options_.poll && !stopping_;
            waited += std::chrono::milliseconds(50)) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
@@ -93,16 +129,31 @@ Status Planner::RunOnce() {
     Status st = Follow(id);
     if (!st.ok()) spdlog::warn("planner: event {}: {}", id, st.ToString());
   }
-  return SendDue();
+  Status due = SendDue();
+  Status kits = FollowUpKits();
+  return due.ok() ? kits : due;
 }
 
 Status Planner::Announce(const std::string& event_id, const std::string& kind,
                          const std::string& dedupe_prefix) {
   auto people = store_.ConfirmedOf(event_id);
   if (!people.ok()) return people.status();
+  if (people->empty()) return Status::Ok();
+  auto event = catalogue_.GetEvent(event_id);
+  if (!event.ok()) return event.status();
+  // The kit is planned once for everyone: its documents are fetched once.
+  std::optional<KitPlan> kit;
+  ComposeExtras extras;
+  if (kind == "info_kit") {
+    auto materials = materials_.List(event_id);
+    if (!materials.ok()) return materials.status();
+    ECD_RETURN_IF_ERROR(materials_.Fetch(*materials));
+    kit = PlanKit(*materials, materials_.options());
+    extras.kit = &*kit;
+  }
   std::vector<NewMessage> messages;
   for (const auto& p : *people) {
-    auto m = notifier_.Compose(kind, p, dedupe_prefix + ":" + p.registration_id, 0, "");
+    auto m = notifier_.Compose(*event, kind, p, dedupe_prefix + ":" + p.registration_id, extras);
     if (!m.ok()) return m.status();
     messages.push_back(std::move(*m));
   }
@@ -164,23 +215,155 @@ Status Planner::Follow(const std::string& event_id) {
 }
 
 Status Planner::SendDue() {
-  return pool_.Transact([&](pqxx::work& tx) -> Status {
-    for (const auto& r : Exec(tx, kClaimDue)) {
-      const std::string event_id = r[0].as<std::string>(), kind = r[1].as<std::string>();
-      const int64_t start = r[2].as<int64_t>(), now = r[4].as<int64_t>();
-      const bool published = r[3].as<int>() == cat::EVENT_STATUS_PUBLISHED;
-      // Too late, or superseded by the 1-hour reminder: closed without sending.
-      const bool pointless =
-          !published || now >= start || (kind != "reminder_1h" && now >= start - kHour);
-      if (!pointless) {
-        // The start time is part of the key: after a move the new reminder is a new message.
-        ECD_RETURN_IF_ERROR(
-            Announce(event_id, kind, kind + ":" + event_id + ":" + std::to_string(start)));
-      }
-      Exec(tx, kDone, event_id, kind);
+  struct Due {
+    std::string event_id, kind;
+    int64_t due, start, now;
+    bool published;
+  };
+  std::vector<Due> due;
+  ECD_RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> Status {
+    due.clear();
+    for (const auto& r : Exec(tx, kClaimDue, options_.lease.count())) {
+      due.push_back(Due{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int64_t>(),
+                        r[3].as<int64_t>(), r[5].as<int64_t>(),
+                        r[4].as<int>() == cat::EVENT_STATUS_PUBLISHED});
     }
     return Status::Ok();
-  });
+  }));
+  Status result;
+  for (const auto& d : due) {
+    // Too late, or superseded by the 1-hour reminder: closed without sending.
+    const bool pointless =
+        !d.published || d.now >= d.start || (d.kind != "reminder_1h" && d.now >= d.start - kHour);
+    Status st;
+    if (!pointless) {
+      // The start time is part of the key: after a move the new reminder is a new message.
+      st = Announce(d.event_id, d.kind, d.kind + ":" + d.event_id + ":" + std::to_string(d.start));
+    }
+    Status recorded = pool_.Transact([&](pqxx::work& tx) -> Status {
+      if (st.ok()) {
+        Exec(tx, kDone, d.event_id, d.kind, d.due);
+      } else {
+        Exec(tx, kRelease, d.event_id, d.kind);  // tried again at the next pass
+      }
+      return Status::Ok();
+    });
+    if (!st.ok()) {
+      spdlog::warn("planner: {} of event {}: {}", d.kind, d.event_id, st.ToString());
+      result = st;
+    }
+    if (!recorded.ok()) result = recorded;
+  }
+  return result;
+}
+
+Status Planner::FollowUpKits() {
+  std::vector<std::pair<std::string, int64_t>> events;
+  ECD_RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> Status {
+    events.clear();
+    for (const auto& r : Exec(tx, kClaimKitFollowUps, options_.lease.count(),
+                              static_cast<int>(cat::EVENT_STATUS_PUBLISHED))) {
+      events.emplace_back(r[0].as<std::string>(), r[1].as<int64_t>());
+    }
+    return Status::Ok();
+  }));
+  Status result;
+  for (const auto& [event_id, start] : events) {
+    Status st = FollowUpKit(event_id, start);
+    if (!st.ok()) {
+      spdlog::warn("planner: kit follow-up of event {}: {}", event_id, st.ToString());
+      result = st;
+    }
+    Status released = pool_.Transact([&, &id = event_id](pqxx::work& tx) -> Status {
+      Exec(tx, kRelease, id, "info_kit");
+      return Status::Ok();
+    });
+    if (!released.ok()) result = released;
+  }
+  return result;
+}
+
+Status Planner::FollowUpKit(const std::string& event_id, int64_t start) {
+  const std::string kit_prefix = KitKeyPrefix(event_id, start);
+  auto recipients = store_.KitRecipients(event_id);
+  if (!recipients.ok()) return recipients.status();
+  if (recipients->empty()) return Status::Ok();
+  auto materials = materials_.List(event_id);
+  if (!materials.ok()) return materials.status();
+
+  // Who lacks the kit, and what is new to each of those who received it.
+  std::set<std::string> lacking;                     // registrations without a kit
+  std::map<std::string, std::vector<size_t>> fresh;  // registration -> indexes in *materials
+  for (const auto& r : *recipients) {
+    if (r.kit_state == 0) {
+      lacking.insert(r.registration_id);
+      continue;
+    }
+    if (r.kit_state != kSent) continue;  // not received yet (or never will be)
+    std::set<std::pair<std::string, std::string>> given;
+    bool exact = false;
+    for (const auto& item : r.items) {
+      given.emplace(item.material, item.version);
+      exact = exact || item.material == kKitMarker;
+    }
+    for (size_t i = 0; i < materials->size(); ++i) {
+      const auto& m = (*materials)[i];
+      const bool is_new =
+          given.count({m.name, m.version()}) == 0 && (exact || m.create_micros > r.kit_micros);
+      if (is_new) fresh[r.registration_id].push_back(i);
+    }
+  }
+  const bool late = !lacking.empty();
+  if (!late && fresh.empty()) return Status::Ok();
+
+  std::set<std::string> wanted;
+  for (const auto& [reg, indexes] : fresh) {
+    for (size_t i : indexes) wanted.insert((*materials)[i].name);
+  }
+  ECD_RETURN_IF_ERROR(materials_.Fetch(
+      *materials, [&](const KitMaterial& m) { return late || wanted.count(m.name) > 0; }));
+  auto event = catalogue_.GetEvent(event_id);
+  if (!event.ok()) return event.status();
+  auto people = store_.ConfirmedOf(event_id);
+  if (!people.ok()) return people.status();
+
+  std::vector<NewMessage> messages;
+  const KitPlan whole = PlanKit(*materials, materials_.options());
+  for (const auto& p : *people) {
+    ComposeExtras extras;
+    std::string kind, key;
+    KitPlan update;
+    const auto it = fresh.find(p.registration_id);
+    if (lacking.count(p.registration_id) > 0) {
+      kind = "info_kit";
+      key = kit_prefix + p.registration_id;
+      extras.kit = &whole;
+    } else if (it != fresh.end()) {
+      std::vector<KitMaterial> subset;
+      std::string versions;
+      for (size_t i : it->second) {
+        subset.push_back((*materials)[i]);
+        versions += (*materials)[i].name + "@" + (*materials)[i].version() + "\n";
+      }
+      update = PlanKit(subset, materials_.options());
+      kind = "info_kit_update";
+      // The same new documents make the same update, however often this runs.
+      key = "info_kit_update:" + event_id + ":" + p.registration_id + ":" +
+            Sha256Hex(versions).substr(0, 32);
+      extras.kit = &update;
+    } else {
+      continue;
+    }
+    auto m = notifier_.Compose(*event, kind, p, key, extras);
+    if (!m.ok()) return m.status();
+    messages.push_back(std::move(*m));
+  }
+  auto queued = store_.Queue(messages);
+  if (!queued.ok()) return queued.status();
+  if (*queued > 0) {
+    spdlog::info("planner: {} late kit(s) and kit update(s) for event {}", *queued, event_id);
+  }
+  return Status::Ok();
 }
 
 }  // namespace ecd::notifications

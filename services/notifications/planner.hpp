@@ -4,13 +4,20 @@
 // follows every event that has confirmed participants: when an event moves, its schedules are
 // re-planned and participants get an updated invitation (event_changed, a higher SEQUENCE);
 // when it is cancelled they are told (event_cancelled); when its recording is published, too.
-// Due schedules are claimed with FOR UPDATE SKIP LOCKED, and every message has a dedupe key, so
-// any number of replicas send each once.
+//
+// Once an event's kit has gone out, until an hour before the start, the planner also sends the
+// kit to participants confirmed since (a late kit), and each material added or replaced since a
+// participant received the kit to them once (info_kit_update).
+//
+// Schedules are claimed for a lease (FOR UPDATE SKIP LOCKED, committed at once), then worked on
+// outside any transaction (the catalogue is called), then recorded; every message has a dedupe
+// key, so any number of replicas send each once.
 #include <atomic>
 #include <chrono>
 #include <thread>
 
 #include "common/catalogue_client.hpp"
+#include "services/notifications/kit.hpp"
 #include "services/notifications/notifier.hpp"
 #include "services/notifications/store.hpp"
 
@@ -20,19 +27,26 @@ class PgPool;
 
 namespace ecd::notifications {
 
+struct PlannerOptions {
+  std::chrono::milliseconds poll{30000};
+  std::chrono::milliseconds lease{10000};  // how long a claimed schedule is held
+};
+
 class Planner {
  public:
   Planner(PgPool& pool, Store& store, CatalogueClient& catalogue, Notifier& notifier,
-          std::chrono::milliseconds poll);
+          MaterialSource& materials, PlannerOptions options);
   ~Planner();
   void Start();
   void Stop();
-  // One pass: follow the events, then send what is due (tests call it directly too).
+  // One pass: follow the events, send what is due, follow up the kits (tests call it too).
   Status RunOnce();
 
  private:
   Status Follow(const std::string& event_id);
   Status SendDue();
+  Status FollowUpKits();
+  Status FollowUpKit(const std::string& event_id, int64_t start_micros);
   Status Announce(const std::string& event_id, const std::string& kind,
                   const std::string& dedupe_prefix);
 
@@ -40,7 +54,8 @@ class Planner {
   Store& store_;
   CatalogueClient& catalogue_;
   Notifier& notifier_;
-  std::chrono::milliseconds poll_;
+  MaterialSource& materials_;
+  PlannerOptions options_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

@@ -204,11 +204,14 @@ const date::time_zone* FindZone(const std::string& name) {
 }  // namespace
 
 const std::vector<std::string>& Templates::Kinds() {
-  static const std::vector<std::string> kKinds = {
-      "confirmed",           "pending_approval",   "approved",      "rejected",
-      "waitlisted",          "promoted",           "cancelled",     "info_kit",
-      "reminder_24h",        "reminder_1h",        "event_changed", "event_cancelled",
-      "recording_published", "certificate_issued", "announcement"};
+  static const std::vector<std::string> kKinds = {"confirmed",          "pending_approval",
+                                                  "approved",           "rejected",
+                                                  "waitlisted",         "promoted",
+                                                  "cancelled",          "info_kit",
+                                                  "info_kit_update",    "reminder_24h",
+                                                  "reminder_1h",        "event_changed",
+                                                  "event_cancelled",    "recording_published",
+                                                  "certificate_issued", "announcement"};
   return kKinds;
 }
 
@@ -306,20 +309,34 @@ StatusOr<RenderedMessage> Templates::Render(const std::string& kind,
   }
   set("registration", context.registration);
   set("reason", context.reason);
-  if (!context.materials.empty()) {
-    kainjow::mustache::list materials;
-    for (const auto& [title, link] : context.materials) {
+  // The kit: the files this message carries, then the documents it links to.
+  const auto lines = [](const std::vector<MaterialLine>& materials) {
+    kainjow::mustache::list out;
+    for (const auto& m : materials) {
       kainjow::mustache::object item;
-      if (!title.empty()) item["title"] = title;
-      if (!link.empty()) item["link"] = link;
-      materials.push_back(item);
+      if (!m.title.empty()) item["title"] = m.title;
+      if (!m.filename.empty()) item["filename"] = m.filename;
+      if (!m.link.empty()) item["link"] = m.link;
+      out.push_back(item);
     }
-    data.set("materials", materials);
+    return out;
+  };
+  if (!context.attached_materials.empty()) {
+    data.set("attached", lines(context.attached_materials));
+    data.set("has_attached", true);
+  }
+  if (!context.linked_materials.empty()) {
+    data.set("linked", lines(context.linked_materials));
+    data.set("has_linked", true);
+  }
+  if (!context.attached_materials.empty() || !context.linked_materials.empty()) {
+    data.set("has_materials", true);
   }
   set("recording_url", context.recording_url);
   set("announcement", context.announcement);
   set("certificate_serial", context.certificate_serial);
   set("certificate_verification_code", context.certificate_verification_code);
+  set("certificate_file", context.certificate_file);
 
   RenderedMessage message;
   for (const auto part : kParts) {

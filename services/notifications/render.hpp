@@ -11,6 +11,13 @@
 
 namespace ecd::notifications {
 
+// A document of the information kit as a message names it.
+struct MaterialLine {
+  std::string title;
+  std::string filename;  // of an attached file
+  std::string link;      // of a linked one; empty when there is no way to link it
+};
+
 // Everything a template may use. Unused fields stay empty.
 struct MessageContext {
   std::string language;  // "en", "fr" or "es"
@@ -23,13 +30,15 @@ struct MessageContext {
   std::string platform;   // "Zoom"
   std::string join_url;
   int waitlist_position = 0;
-  std::string registration;                                    // "registrations/{id}"
-  std::string reason;                                          // a rejection's reason
-  std::vector<std::pair<std::string, std::string>> materials;  // title, link or file name
+  std::string registration;                      // "registrations/{id}"
+  std::string reason;                            // a rejection's reason
+  std::vector<MaterialLine> attached_materials;  // files this message carries
+  std::vector<MaterialLine> linked_materials;    // the others: links
   std::string recording_url;
   std::string announcement;  // free text of SendAnnouncement
   std::string certificate_serial;
   std::string certificate_verification_code;
+  std::string certificate_file;  // the attached PDF's file name, when the message carries it
 };
 
 struct RenderedMessage {
@@ -40,8 +49,9 @@ struct RenderedMessage {
 class Templates {
  public:
   // The kinds of message, each with a template per language: confirmed, pending_approval,
-  // approved, rejected, waitlisted, promoted, cancelled, info_kit, reminder_24h, reminder_1h,
-  // event_changed, event_cancelled, recording_published, certificate_issued, announcement.
+  // approved, rejected, waitlisted, promoted, cancelled, info_kit, info_kit_update,
+  // reminder_24h, reminder_1h, event_changed, event_cancelled, recording_published,
+  // certificate_issued, announcement.
   static const std::vector<std::string>& Kinds();
   static const std::vector<std::string>& Languages();
 

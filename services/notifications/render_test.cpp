@@ -33,9 +33,9 @@ const std::map<std::string, std::string> kSignatures = {
     {"es", "EU Cyber Direct y el Consejo de Europa"},
 };
 const std::map<std::string, std::string> kCalendarLines = {
-    {"en", "calendar invitation is attached"},
-    {"fr", "pour votre agenda est jointe"},
-    {"es", "Adjuntamos a este mensaje la invitación"},
+    {"en", "calendar invitation"},
+    {"fr", "pour votre agenda"},
+    {"es", "la invitación"},
 };
 const std::map<std::string, std::string> kReasonLabels = {
     {"en", "Reason: "}, {"fr", "Motif : "}, {"es", "Motivo: "}};
@@ -54,12 +54,14 @@ MessageContext FullContext(const std::string& language) {
   c.waitlist_position = 3;
   c.registration = "registrations/8f14e45f-ceea-467f-a0e6-1b7a3c0e9d21";
   c.reason = "Le quota de votre pays est atteint";
-  c.materials = {{"Fact sheet", "https://example.org/fact-sheet.pdf"},
-                 {"Bibliography", "bibliography.pdf"}};
+  c.attached_materials = {{"Fact sheet", "fiche-été.pdf", ""}};
+  c.linked_materials = {{"Bibliography", "", "https://example.org/bibliography.pdf"},
+                        {"Slides", "", ""}};
   c.recording_url = "https://example.org/recordings/africa-fr";
   c.announcement = "The agenda has a new segment on e-evidence.\nPlease read the fact sheet.";
   c.certificate_serial = "ECD-2020-000123";
   c.certificate_verification_code = "K7QF-2M9X-PL4D";
+  c.certificate_file = "certificate-ECD-2020-000123.pdf";
   return c;
 }
 
@@ -75,24 +77,26 @@ std::vector<std::string> ExpectedValues(const std::string& kind, const MessageCo
   }
   if (kind == "waitlisted") return {std::to_string(c.waitlist_position)};
   if (kind == "rejected") return {c.reason};
-  if (kind == "info_kit") {
-    return {"Fact sheet - https://example.org/fact-sheet.pdf", "Bibliography - bibliography.pdf"};
+  if (kind == "info_kit" || kind == "info_kit_update") {
+    return {"* Fact sheet (fiche-été.pdf)\n", "* Bibliography",
+            "https://example.org/bibliography.pdf\n", "* Slides ("};
   }
   if (kind == "recording_published") return {c.recording_url};
   if (kind == "announcement") return {c.announcement};
   if (kind == "certificate_issued") {
-    return {c.certificate_serial, c.certificate_verification_code};
+    return {c.certificate_serial, c.certificate_verification_code, c.certificate_file};
   }
   return {};
 }
 
+// Kinds whose text presents the invitation (cancellations present a calendar update instead).
 bool AttachesCalendar(const std::string& kind) {
   return kind == "confirmed" || kind == "approved" || kind == "promoted" ||
-         kind == "reminder_24h" || kind == "reminder_1h" || kind == "event_changed";
+         kind == "reminder_24h" || kind == "event_changed";
 }
 
 TEST(TemplatesTest, KindsAndLanguages) {
-  EXPECT_EQ(Templates::Kinds().size(), 15u);
+  EXPECT_EQ(Templates::Kinds().size(), 16u);
   EXPECT_EQ(Templates::Languages(), (std::vector<std::string>{"en", "fr", "es"}));
 }
 
@@ -169,7 +173,9 @@ TEST(TemplatesTest, OptionalValuesLeaveNoGaps) {
     c.join_url = "";
     c.platform = "";
     c.waitlist_position = 0;
-    c.materials.clear();
+    c.attached_materials.clear();
+    c.linked_materials.clear();
+    c.certificate_file.clear();
     c.given_name = "";
     c.family_name = "";
     for (const auto& kind : Templates::Kinds()) {

@@ -1,8 +1,21 @@
 #include "services/notifications/sender.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "common/crypto.hpp"
+#include "services/notifications/compose.hpp"
 
 namespace ecd::notifications {
+namespace {
+
+std::string SenderId() {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + "/" + std::to_string(getpid()) + "/" + NewUuid().substr(0, 8);
+}
+
+}  // namespace
 
 std::chrono::milliseconds Backoff(int attempts, std::chrono::milliseconds base,
                                   std::chrono::milliseconds max) {
@@ -12,43 +25,82 @@ std::chrono::milliseconds Backoff(int attempts, std::chrono::milliseconds base,
 }
 
 Sender::Sender(Store& store, const Mailer& mailer, SenderOptions options)
-    : store_(store), mailer_(mailer), options_(options) {}
+    : store_(store), mailer_(mailer), options_(options), id_(SenderId()) {}
 
 Sender::~Sender() { Stop(); }
 
 void Sender::Start() {
+  if (options_.threads <= 0) return;
   for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Loop(); });
+  heartbeat_ = std::thread([this] { Heartbeat(); });
 }
 
 void Sender::Stop() {
   stopping_ = true;
+  wake_.notify_all();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+  if (heartbeat_.joinable()) heartbeat_.join();
+}
+
+void Sender::Hold(const std::vector<ClaimedMessage>& claimed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& m : claimed) held_.insert(m.id);
+}
+
+void Sender::Drop(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  held_.erase(id);
+}
+
+void Sender::Heartbeat() {
+  const auto period = std::max(options_.lease / 3, std::chrono::milliseconds(50));
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    wake_.wait_for(lock, period, [this] { return stopping_.load(); });
+    if (stopping_ || held_.empty()) continue;
+    std::vector<std::string> ids(held_.begin(), held_.end());
+    lock.unlock();
+    Status st = store_.Extend(ids, id_, options_.lease.count());
+    if (!st.ok()) spdlog::warn("extending {} claim(s): {}", ids.size(), st.ToString());
+    lock.lock();
+  }
 }
 
 void Sender::Loop() {
   while (!stopping_) {
-    auto claimed = store_.Claim(options_.batch, options_.lease_seconds);
+    auto claimed = store_.Claim(options_.batch, options_.lease.count(), id_);
     if (!claimed.ok() || claimed->empty()) {
       if (!claimed.ok()) spdlog::warn("claiming messages: {}", claimed.status().ToString());
-      std::this_thread::sleep_for(options_.poll);
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait_for(lock, options_.poll, [this] { return stopping_.load(); });
       continue;
     }
+    Hold(*claimed);
+    std::vector<std::string> unsent;
     for (const auto& m : *claimed) {
-      if (stopping_) break;  // the lease expires and another sender takes it
-      OutgoingMail mail;
-      mail.message_id = m.id + "@events.ecd";
-      mail.to_address = m.recipient;
-      mail.subject = m.subject;
-      mail.text = m.body;
-      mail.icalendar = m.icalendar;
-      mail.ical_cancel = m.kind == "cancelled" || m.kind == "event_cancelled";
-      mail.attachment = m.attachment;
-      mail.attachment_name = m.attachment_name;
-      mail.attachment_type = m.attachment_type;
-      SendResult r = mailer_.Send(mail);
+      if (stopping_) {
+        unsent.push_back(m.id);
+        continue;
+      }
+      // Ours still? After a stall beyond the lease another sender may have taken it.
+      auto mine = store_.Renew(m.id, id_, options_.lease.count());
+      if (!mine.ok() || !*mine) {
+        if (!mine.ok()) spdlog::warn("message {}: {}", m.id, mine.status().ToString());
+        if (mine.ok()) spdlog::info("message {} was taken over by another sender", m.id);
+        Drop(m.id);
+        continue;
+      }
+      auto files = store_.Attachments(m.id);
+      SendResult r;
+      if (files.ok()) {
+        r = mailer_.Send(
+            ToMail(m.id, m.kind, m.recipient, m.subject, m.body, m.icalendar, std::move(*files)));
+      } else {
+        r.error = "reading the message's files: " + files.status().ToString();
+      }
       Status st;
       if (r.ok) {
         st = store_.MarkSent(m.id);
@@ -62,6 +114,13 @@ void Sender::Loop() {
                      dead ? "; dead-lettered" : "");
       }
       if (!st.ok()) spdlog::warn("recording message {}: {}", m.id, st.ToString());
+      Drop(m.id);
+    }
+    // What this sender will not send now goes back at once rather than when the lease ends.
+    if (!unsent.empty()) {
+      Status st = store_.Release(unsent, id_);
+      if (!st.ok()) spdlog::warn("giving back {} claim(s): {}", unsent.size(), st.ToString());
+      for (const auto& id : unsent) Drop(id);
     }
   }
 }

@@ -1,10 +1,20 @@
 #pragma once
-// Sends due messages: claims them with FOR UPDATE SKIP LOCKED (so any number of replicas send
-// each once), sends over SMTP, records every attempt, retries with exponential backoff (30 s
-// doubling to 1 hour by default) and dead-letters after the configured number of attempts, or at
-// once when the server refuses for good (5xx).
+// Sends due messages: claims them with FOR UPDATE SKIP LOCKED for a short lease (so any number
+// of replicas send each once), sends over SMTP, records every attempt, retries with exponential
+// backoff (30 s doubling to 1 hour by default) and dead-letters after the configured number of
+// attempts, or at once when the server refuses for good (5xx).
+//
+// The lease is short (ECD_CLAIM_LEASE_MS, 10 s by default) so that the messages of a sender
+// that dies are taken over within seconds: a living sender extends its claims every third of
+// the lease while it works on them (a slow SMTP server does not make it lose them), checks that
+// a message is still its own just before sending it, and gives back what it has not sent when it
+// stops.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -20,7 +30,7 @@ struct SenderOptions {
   std::chrono::milliseconds retry_base{30000};
   std::chrono::milliseconds retry_max{3600000};
   std::chrono::milliseconds poll{250};
-  int lease_seconds = 120;  // a claim outlives any single send (SMTP timeout)
+  std::chrono::milliseconds lease{10000};
 };
 
 // The delay before attempt `attempts + 1`, after `attempts` failures (attempts >= 1).
@@ -33,15 +43,24 @@ class Sender {
   ~Sender();
   void Start();
   void Stop();
+  const std::string& id() const { return id_; }
 
  private:
   void Loop();
+  void Heartbeat();
+  void Hold(const std::vector<ClaimedMessage>& claimed);
+  void Drop(const std::string& id);
 
   Store& store_;
   const Mailer& mailer_;
   SenderOptions options_;
+  std::string id_;  // whose claims these are: one per process
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;
+  std::thread heartbeat_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::set<std::string> held_;  // claimed and not yet recorded
 };
 
 }  // namespace ecd::notifications

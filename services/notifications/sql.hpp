@@ -28,24 +28,73 @@ inline constexpr SqlStatement kUpsertParticipant = {
 inline constexpr SqlStatement kForgetMessages = {
     "forget_messages",
     "UPDATE notifications.messages SET state = CASE WHEN state = 1 THEN 4 ELSE state END,"
-    " recipient = '', subject = '', body = '', icalendar = '', attachment = NULL"
-    " WHERE registration_id = $1"};
+    " recipient = '', subject = '', body = '', icalendar = '' WHERE registration_id = $1"};
+// The person's files (a certificate names them) go too; the digests of the files they held.
+inline constexpr SqlStatement kForgetAttachments = {
+    "forget_attachments",
+    "DELETE FROM notifications.message_attachments a USING notifications.messages m"
+    " WHERE a.message_id = m.id AND m.registration_id = $1 RETURNING a.sha256"};
+// $1: digests (text[]) whose bytes no message needs any more.
+inline constexpr SqlStatement kDropUnusedBlobs = {
+    "drop_unused_blobs",
+    "DELETE FROM notifications.blobs b WHERE b.sha256 = ANY($1::text[]) AND NOT EXISTS"
+    " (SELECT 1 FROM notifications.message_attachments a WHERE a.sha256 = b.sha256)"};
+inline constexpr SqlStatement kForgetKitItems = {
+    "forget_kit_items", "DELETE FROM notifications.kit_items WHERE registration_id = $1"};
 inline constexpr SqlStatement kInsertMessage = {
     "insert_message",
     "INSERT INTO notifications.messages (id, dedupe_key, registration_id, event_id, kind,"
-    " language, recipient, subject, body, icalendar, attachment, attachment_name,"
-    " attachment_type) VALUES ($1, $2, NULLIF($3, '')::uuid, $4, $5, $6, $7, $8, $9, $10,"
-    " CASE WHEN $12 = '' THEN NULL ELSE $11::bytea END, $12, $13)"
-    " ON CONFLICT (dedupe_key) DO NOTHING"};
-// Due messages no other sender holds, oldest first; held for $2 seconds.
+    " language, recipient, subject, body, icalendar) VALUES ($1, $2, NULLIF($3, '')::uuid, $4,"
+    " $5, $6, $7, $8, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1"};
+inline constexpr SqlStatement kHasBlob = {"has_blob",
+                                          "SELECT 1 FROM notifications.blobs WHERE sha256 = $1"};
+inline constexpr SqlStatement kInsertBlob = {
+    "insert_blob",
+    "INSERT INTO notifications.blobs (sha256, content) VALUES ($1, $2) ON CONFLICT DO NOTHING"};
+inline constexpr SqlStatement kInsertAttachment = {
+    "insert_attachment",
+    "INSERT INTO notifications.message_attachments (message_id, position, filename, content_type,"
+    " size_bytes, sha256) VALUES ($1, $2, $3, $4, $5, $6)"};
+inline constexpr SqlStatement kInsertKitItem = {
+    "insert_kit_item",
+    "INSERT INTO notifications.kit_items (registration_id, event_id, material, version,"
+    " message_id, attached) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"};
+inline constexpr SqlStatement kAttachments = {
+    "attachments",
+    "SELECT a.filename, a.content_type, a.sha256, b.content FROM"
+    " notifications.message_attachments a JOIN notifications.blobs b USING (sha256)"
+    " WHERE a.message_id = $1 ORDER BY a.position"};
+// $1: message ids (uuid[]).
+inline constexpr SqlStatement kAttachmentInfo = {
+    "attachment_info",
+    "SELECT message_id::text, filename, content_type, size_bytes, sha256 FROM"
+    " notifications.message_attachments WHERE message_id = ANY($1::uuid[])"
+    " ORDER BY message_id, position"};
+// Due messages no other sender holds, oldest first; held by $3 for $2 milliseconds.
 inline constexpr SqlStatement kClaim = {
     "claim",
-    "UPDATE notifications.messages SET claimed_until = now() + $2 * interval '1 second'"
-    " WHERE id IN (SELECT id FROM notifications.messages WHERE state = 1"
+    "UPDATE notifications.messages SET claimed_until = now() + $2 * interval '1 millisecond',"
+    " claimed_by = $3 WHERE id IN (SELECT id FROM notifications.messages WHERE state = 1"
     " AND next_attempt_time <= now() AND (claimed_until IS NULL OR claimed_until < now())"
     " ORDER BY next_attempt_time LIMIT $1 FOR UPDATE SKIP LOCKED)"
-    " RETURNING id::text, recipient, subject, body, icalendar, kind, attempts, attachment,"
-    " attachment_name, attachment_type"};
+    " RETURNING id::text, recipient, subject, body, icalendar, kind, attempts"};
+// Still ours? A sender that lost its claim (it stalled beyond the lease and another sender took
+// the message) finds no row.
+inline constexpr SqlStatement kRenewClaim = {
+    "renew_claim",
+    "UPDATE notifications.messages SET claimed_until = now() + $3 * interval '1 millisecond'"
+    " WHERE id = $1 AND claimed_by = $2 AND state = 1 AND claimed_until IS NOT NULL"
+    " RETURNING 1"};
+// $1: message ids (uuid[]), $2: the sender, $3: lease in milliseconds.
+inline constexpr SqlStatement kExtendClaims = {
+    "extend_claims",
+    "UPDATE notifications.messages SET claimed_until = now() + $3 * interval '1 millisecond'"
+    " WHERE id = ANY($1::uuid[]) AND claimed_by = $2 AND state = 1"
+    " AND claimed_until IS NOT NULL"};
+inline constexpr SqlStatement kReleaseClaims = {
+    "release_claims",
+    "UPDATE notifications.messages SET claimed_until = NULL WHERE id = ANY($1::uuid[])"
+    " AND claimed_by = $2 AND state = 1"};
 inline constexpr SqlStatement kMarkSent = {
     "mark_sent",
     "UPDATE notifications.messages SET state = 2, attempts = attempts + 1, sent_time = now(),"
@@ -78,6 +127,20 @@ inline constexpr SqlStatement kGetParticipant = {
     "get_participant",
     "SELECT registration_id::text, event_id::text, status, email, given_name, family_name,"
     " language, time_zone, erased FROM notifications.participants WHERE registration_id = $1"};
+// Each confirmed participant of event $1 with their latest kit message, if any (a kit sent
+// before the event moved still counts: moving it does not send the kit again).
+inline constexpr SqlStatement kKitRecipients = {
+    "kit_recipients",
+    "SELECT p.registration_id::text, coalesce(k.state, 0),"
+    " coalesce(" ECD_MICROS("k.create_time") ", 0) FROM notifications.participants p"
+    " LEFT JOIN LATERAL (SELECT m.state, m.create_time FROM notifications.messages m"
+    " WHERE m.registration_id = p.registration_id AND m.kind = 'info_kit' AND m.state <> 4"
+    " ORDER BY m.create_time DESC LIMIT 1) k ON true"
+    " WHERE p.event_id = $1 AND p.status = 1 AND NOT p.erased ORDER BY p.registration_id"};
+inline constexpr SqlStatement kKitItemsOfEvent = {
+    "kit_items_of_event",
+    "SELECT registration_id::text, material, version, attached FROM notifications.kit_items"
+    " WHERE event_id = $1"};
 inline constexpr SqlStatement kConfirmedOfEvent = {
     "confirmed_of_event",
     "SELECT registration_id::text, event_id::text, status, email, given_name, family_name,"

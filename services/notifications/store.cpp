@@ -1,5 +1,8 @@
 #include "services/notifications/store.hpp"
 
+#include <map>
+#include <set>
+
 #include "common/crypto.hpp"
 #include "common/pg.hpp"
 #include "services/notifications/sql.hpp"
@@ -48,12 +51,35 @@ Participant ParticipantFromRow(const pqxx::row& r) {
   return p;
 }
 
-void Insert(pqxx::transaction_base& tx, const NewMessage& m, int* inserted) {
-  auto r = Exec(tx, sql::kInsertMessage, NewUuid(), m.dedupe_key, m.registration_id, m.event_id,
-                m.kind, m.language, m.recipient, m.subject, m.body, m.icalendar,
-                pqxx::binarystring(m.attachment.data(), m.attachment.size()), m.attachment_name,
-                m.attachment_type);
-  *inserted += static_cast<int>(r.affected_rows());
+std::string DigestOf(const Attachment& a) {
+  if (!a.sha256.empty()) return a.sha256;
+  return Sha256Hex(a.content ? std::string_view(*a.content) : std::string_view());
+}
+
+// Inserts a message with its files and kit items, unless its dedupe key exists. `stored` holds
+// the digests whose bytes this transaction already made sure of (a kit to many participants
+// sends its documents to the database once).
+void Insert(pqxx::transaction_base& tx, const NewMessage& m, int* inserted,
+            std::set<std::string>* stored) {
+  const std::string id = NewUuid();
+  auto r = Exec(tx, sql::kInsertMessage, id, m.dedupe_key, m.registration_id, m.event_id, m.kind,
+                m.language, m.recipient, m.subject, m.body, m.icalendar);
+  if (r.empty()) return;  // queued before
+  ++*inserted;
+  int position = 0;
+  for (const auto& a : m.attachments) {
+    const std::string digest = DigestOf(a);
+    if (stored->insert(digest).second && Exec(tx, sql::kHasBlob, digest).empty()) {
+      const std::string_view bytes = a.content ? std::string_view(*a.content) : std::string_view();
+      Exec(tx, sql::kInsertBlob, digest, pqxx::binarystring(bytes.data(), bytes.size()));
+    }
+    Exec(tx, sql::kInsertAttachment, id, position++, a.filename, a.content_type,
+         static_cast<int64_t>(a.size()), digest);
+  }
+  for (const auto& item : m.kit_items) {
+    Exec(tx, sql::kInsertKitItem, m.registration_id, m.event_id, item.material, item.version, id,
+         item.attached);
+  }
 }
 
 }  // namespace
@@ -68,9 +94,18 @@ StatusOr<bool> Store::Accept(const std::string& event_id, const std::string& kin
     if (!fresh) return Status::Ok();
     Exec(tx, sql::kUpsertParticipant, p.registration_id, p.event_id, p.status, p.email,
          p.given_name, p.family_name, p.language, p.time_zone, p.erased);
-    if (p.erased) Exec(tx, sql::kForgetMessages, p.registration_id);
+    if (p.erased) {
+      Exec(tx, sql::kForgetMessages, p.registration_id);
+      std::vector<std::string> digests;
+      for (const auto& r : Exec(tx, sql::kForgetAttachments, p.registration_id)) {
+        digests.push_back(r[0].as<std::string>());
+      }
+      if (!digests.empty()) Exec(tx, sql::kDropUnusedBlobs, ToPgArray(digests));
+      Exec(tx, sql::kForgetKitItems, p.registration_id);
+    }
     int inserted = 0;
-    for (const auto& m : messages) Insert(tx, m, &inserted);
+    std::set<std::string> stored;
+    for (const auto& m : messages) Insert(tx, m, &inserted, &stored);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -81,30 +116,96 @@ StatusOr<int> Store::Queue(const std::vector<NewMessage>& messages) {
   int inserted = 0;
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
     inserted = 0;
-    for (const auto& m : messages) Insert(tx, m, &inserted);
+    std::set<std::string> stored;
+    for (const auto& m : messages) Insert(tx, m, &inserted, &stored);
     return Status::Ok();
   });
   if (!st.ok()) return st;
   return inserted;
 }
 
-StatusOr<std::vector<ClaimedMessage>> Store::Claim(int limit, int lease_seconds) {
+StatusOr<std::vector<ClaimedMessage>> Store::Claim(int limit, int64_t lease_ms,
+                                                   const std::string& owner) {
   std::vector<ClaimedMessage> out;
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
     out.clear();
-    for (const auto& r : Exec(tx, sql::kClaim, limit, lease_seconds)) {
-      ClaimedMessage m{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
-                       r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
-                       r[6].as<int>()};
-      if (!r[7].is_null()) m.attachment = pqxx::binarystring(r[7]).str();
-      m.attachment_name = r[8].as<std::string>();
-      m.attachment_type = r[9].as<std::string>();
-      out.push_back(std::move(m));
+    for (const auto& r : Exec(tx, sql::kClaim, limit, lease_ms, owner)) {
+      out.push_back(ClaimedMessage{r[0].as<std::string>(), r[1].as<std::string>(),
+                                   r[2].as<std::string>(), r[3].as<std::string>(),
+                                   r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<int>()});
     }
     return Status::Ok();
   });
   if (!st.ok()) return st;
   return out;
+}
+
+StatusOr<bool> Store::Renew(const std::string& id, const std::string& owner, int64_t lease_ms) {
+  bool held = false;
+  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
+    held = !Exec(tx, sql::kRenewClaim, id, owner, lease_ms).empty();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return held;
+}
+
+Status Store::Extend(const std::vector<std::string>& ids, const std::string& owner,
+                     int64_t lease_ms) {
+  if (ids.empty()) return Status::Ok();
+  return pool_.Transact([&](pqxx::work& tx) -> Status {
+    Exec(tx, sql::kExtendClaims, ToPgArray(ids), owner, lease_ms);
+    return Status::Ok();
+  });
+}
+
+Status Store::Release(const std::vector<std::string>& ids, const std::string& owner) {
+  if (ids.empty()) return Status::Ok();
+  return pool_.Transact([&](pqxx::work& tx) -> Status {
+    Exec(tx, sql::kReleaseClaims, ToPgArray(ids), owner);
+    return Status::Ok();
+  });
+}
+
+StatusOr<std::vector<Attachment>> Store::Attachments(const std::string& message_id) {
+  std::vector<Attachment> out;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    out.clear();
+    for (const auto& r : Exec(tx, sql::kAttachments, message_id)) {
+      Attachment a;
+      a.filename = r[0].as<std::string>();
+      a.content_type = r[1].as<std::string>();
+      a.sha256 = r[2].as<std::string>();
+      a.content = std::make_shared<const std::string>(pqxx::binarystring(r[3]).str());
+      out.push_back(std::move(a));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status Store::AddAttachmentInfo(std::vector<v1::Message>& messages) {
+  if (messages.empty()) return Status::Ok();
+  std::vector<std::string> ids;
+  std::map<std::string, v1::Message*> by_id;
+  for (auto& m : messages) {
+    const std::string id = m.name().substr(m.name().rfind('/') + 1);
+    ids.push_back(id);
+    by_id[id] = &m;
+  }
+  return pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    for (const auto& r : Exec(tx, sql::kAttachmentInfo, ToPgArray(ids))) {
+      auto it = by_id.find(r[0].as<std::string>());
+      if (it == by_id.end()) continue;
+      auto* a = it->second->add_attachments();
+      a->set_filename(r[1].as<std::string>());
+      a->set_content_type(r[2].as<std::string>());
+      a->set_size_bytes(r[3].as<int64_t>());
+      a->set_sha256(r[4].as<std::string>());
+    }
+    return Status::Ok();
+  });
 }
 
 Status Store::MarkSent(const std::string& id) {
@@ -134,7 +235,9 @@ StatusOr<v1::Message> Store::Get(const std::string& id) {
   });
   if (!st.ok()) return st;
   if (!out) return Status::NotFound("messages/" + id);
-  return *out;
+  std::vector<v1::Message> one{std::move(*out)};
+  ECD_RETURN_IF_ERROR(AddAttachmentInfo(one));
+  return std::move(one[0]);
 }
 
 StatusOr<std::optional<v1::Message>> Store::FindByDedupeKey(const std::string& key) {
@@ -145,7 +248,10 @@ StatusOr<std::optional<v1::Message>> Store::FindByDedupeKey(const std::string& k
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  return out;
+  if (!out) return out;
+  std::vector<v1::Message> one{std::move(*out)};
+  ECD_RETURN_IF_ERROR(AddAttachmentInfo(one));
+  return std::optional<v1::Message>(std::move(one[0]));
 }
 
 StatusOr<std::vector<v1::Message>> Store::List(const std::string& event_id,
@@ -162,6 +268,7 @@ StatusOr<std::vector<v1::Message>> Store::List(const std::string& event_id,
     return Status::Ok();
   });
   if (!st.ok()) return st;
+  ECD_RETURN_IF_ERROR(AddAttachmentInfo(out));
   return out;
 }
 
@@ -181,6 +288,27 @@ StatusOr<std::vector<Participant>> Store::ConfirmedOf(const std::string& event_i
   Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
     for (const auto& r : Exec(tx, sql::kConfirmedOfEvent, event_id)) {
       out.push_back(ParticipantFromRow(r));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+StatusOr<std::vector<KitRecipient>> Store::KitRecipients(const std::string& event_id) {
+  std::vector<KitRecipient> out;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    out.clear();
+    std::map<std::string, size_t> index;
+    for (const auto& r : Exec(tx, sql::kKitRecipients, event_id)) {
+      index[r[0].as<std::string>()] = out.size();
+      out.push_back(KitRecipient{r[0].as<std::string>(), r[1].as<int>(), r[2].as<int64_t>(), {}});
+    }
+    for (const auto& r : Exec(tx, sql::kKitItemsOfEvent, event_id)) {
+      auto it = index.find(r[0].as<std::string>());
+      if (it == index.end()) continue;
+      out[it->second].items.push_back(
+          KitItem{r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<bool>()});
     }
     return Status::Ok();
   });

@@ -7,6 +7,7 @@
 
 #include "common/status.hpp"
 #include "ecd/notifications/v1/notifications.pb.h"
+#include "services/notifications/mime.hpp"
 
 namespace ecd {
 class PgPool;
@@ -28,6 +29,13 @@ struct Participant {
   bool erased = false;
 };
 
+// A material of the information kit as a participant was given it.
+struct KitItem {
+  std::string material;  // "events/{id}/materials/{id}"
+  std::string version;   // SHA-256 of uploaded bytes, or the external URI
+  bool attached = false;
+};
+
 struct NewMessage {
   std::string dedupe_key;
   std::string registration_id;  // may be empty
@@ -38,9 +46,8 @@ struct NewMessage {
   std::string subject;
   std::string body;
   std::string icalendar;
-  std::string attachment;  // bytes; sent when attachment_name is set
-  std::string attachment_name;
-  std::string attachment_type;
+  std::vector<Attachment> attachments;  // files besides the invitation
+  std::vector<KitItem> kit_items;       // what of the kit this message gives its recipient
 };
 
 struct ClaimedMessage {
@@ -51,9 +58,14 @@ struct ClaimedMessage {
   std::string icalendar;
   std::string kind;
   int attempts = 0;  // before this one
-  std::string attachment;
-  std::string attachment_name;
-  std::string attachment_type;
+};
+
+// A participant of an event and where they stand with its information kit.
+struct KitRecipient {
+  std::string registration_id;
+  int kit_state = 0;           // the state of their kit message (0: none)
+  int64_t kit_micros = 0;      // when it was queued
+  std::vector<KitItem> items;  // what they were given, by the kit and its updates
 };
 
 struct MessageCursor {
@@ -70,10 +82,22 @@ class Store {
   // erased participant's queued messages are cancelled and blanked.
   StatusOr<bool> Accept(const std::string& event_id, const std::string& kind,
                         const Participant& participant, const std::vector<NewMessage>& messages);
-  // Queues messages (announcements, resends); ones whose dedupe key exists are skipped.
+  // Queues messages (announcements, resends); ones whose dedupe key exists are skipped, with
+  // their files and kit items.
   StatusOr<int> Queue(const std::vector<NewMessage>& messages);
 
-  StatusOr<std::vector<ClaimedMessage>> Claim(int limit, int lease_seconds);
+  // Claims up to `limit` due messages for `owner` (a sender) until `lease_ms` from now.
+  StatusOr<std::vector<ClaimedMessage>> Claim(int limit, int64_t lease_ms,
+                                              const std::string& owner);
+  // Whether `owner` still holds message `id` (then its claim runs `lease_ms` from now).
+  StatusOr<bool> Renew(const std::string& id, const std::string& owner, int64_t lease_ms);
+  // Extends the claims that `owner` holds among `ids`.
+  Status Extend(const std::vector<std::string>& ids, const std::string& owner, int64_t lease_ms);
+  // Gives back the claims that `owner` holds among `ids` (due again at once).
+  Status Release(const std::vector<std::string>& ids, const std::string& owner);
+  // The files a message carries, in order.
+  StatusOr<std::vector<Attachment>> Attachments(const std::string& message_id);
+
   Status MarkSent(const std::string& id);
   // `retry_in_ms` until the next attempt; `dead` gives up now.
   Status MarkFailed(const std::string& id, const std::string& error, int64_t retry_in_ms,
@@ -86,8 +110,14 @@ class Store {
                                           const std::optional<MessageCursor>& after, int limit);
   StatusOr<std::optional<Participant>> GetParticipant(const std::string& registration_id);
   StatusOr<std::vector<Participant>> ConfirmedOf(const std::string& event_id);
+  // Each confirmed participant of the event, with the state of their latest kit message and the
+  // kit items they were given.
+  StatusOr<std::vector<KitRecipient>> KitRecipients(const std::string& event_id);
 
  private:
+  // The files of each message (for the API: names, types, sizes, digests; not the bytes).
+  Status AddAttachmentInfo(std::vector<v1::Message>& messages);
+
   PgPool& pool_;
 };
 

@@ -1,17 +1,16 @@
 #!/usr/bin/python3
 """A real SMTP server for the tests (Debian's python3-aiosmtpd): stores every message it accepts
-as <dir>/<uuid>.json with the envelope, the decoded subject, text part and iCalendar part, and the
+as <dir>/<uuid>.json with the envelope and what Python's standard parser finds in it
+(mail_parts.py: the decoded subject, text part, iCalendar part, files with their SHA-256), and the
 raw message beside it. Recipients starting with "reject" are refused for good (550).
 usage: smtp_sink.py PORT DIR"""
 import asyncio
-import email
-import hashlib
-import email.header
-import email.policy
 import json
 import os
 import sys
 import uuid
+
+import mail_parts
 
 from aiosmtpd.controller import Controller
 
@@ -28,32 +27,9 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        text, ics, ics_type = "", "", ""
-        attachments = []
-        for part in msg.walk():
-            ctype = part.get_content_type()
-            if ctype == "text/plain" and not text:
-                text = part.get_content()
-            elif part.get_filename() and ctype != "text/calendar":
-                data = part.get_payload(decode=True)
-                attachments.append({"filename": part.get_filename(), "content_type": ctype,
-                                    "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
-            elif ctype == "text/calendar":
-                payload = part.get_payload(decode=True)
-                ics = payload.decode("utf-8")
-                ics_type = part.get("Content-Type", "")
-        record = {
-            "mail_from": envelope.mail_from,
-            "rcpt_tos": envelope.rcpt_tos,
-            "subject": str(msg["Subject"]),
-            "message_id": str(msg["Message-ID"]),
-            "to": str(msg["To"]),
-            "text": text,
-            "ics": ics,
-            "ics_type": ics_type,
-            "attachments": attachments,
-        }
+        record = mail_parts.describe(raw)
+        record["mail_from"] = envelope.mail_from
+        record["rcpt_tos"] = envelope.rcpt_tos
         name = os.path.join(self.directory, uuid.uuid4().hex)
         with open(name + ".eml", "wb") as f:
             f.write(raw)

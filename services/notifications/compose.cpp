@@ -1,0 +1,108 @@
+#include "services/notifications/compose.hpp"
+
+#include "services/notifications/ical.hpp"
+
+namespace ecd::notifications {
+namespace {
+
+namespace cat = ::ecd::catalogue::v1;
+
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000 + t.nanos() / 1000;
+}
+
+}  // namespace
+
+bool CarriesInvitation(const std::string& kind) {
+  return kind == "confirmed" || kind == "approved" || kind == "promoted" ||
+         kind == "event_changed" || kind == "reminder_24h" || CancelsInvitation(kind);
+}
+
+bool CancelsInvitation(const std::string& kind) {
+  return kind == "cancelled" || kind == "event_cancelled";
+}
+
+StatusOr<NewMessage> BuildMessage(const Templates& templates, const NotifierOptions& options,
+                                  const std::string& kind, const Participant& p,
+                                  const cat::Event& event, const std::string& dedupe_key,
+                                  const ComposeExtras& x) {
+  MessageContext ctx;
+  ctx.language = p.language.empty() ? "en" : p.language;
+  ctx.given_name = p.given_name;
+  ctx.family_name = p.family_name;
+  ctx.event_title = event.title();
+  ctx.start_micros = Micros(event.start_time());
+  ctx.end_micros = Micros(event.end_time());
+  ctx.time_zone = p.time_zone;
+  ctx.platform = event.platform();
+  ctx.join_url = event.join_url();
+  ctx.waitlist_position = x.waitlist_position;
+  ctx.registration = "registrations/" + p.registration_id;
+  if (kind == "rejected") ctx.reason = x.text;
+  if (kind == "announcement") ctx.announcement = x.text;
+  ctx.certificate_serial = x.certificate_serial;
+  ctx.certificate_verification_code = x.certificate_verification_code;
+  if (kind == "certificate_issued" && !x.files.empty()) ctx.certificate_file = x.files[0].filename;
+  if (event.recording().state() == cat::RECORDING_STATE_PUBLISHED) {
+    ctx.recording_url = event.recording().url();
+  }
+  const bool kit = kind == "info_kit" || kind == "info_kit_update";
+  if (kit && x.kit != nullptr) {
+    ctx.attached_materials = x.kit->attached;
+    ctx.linked_materials = x.kit->linked;
+  }
+  auto rendered = templates.Render(kind, ctx);
+  if (!rendered.ok()) return rendered.status();
+  NewMessage m;
+  m.dedupe_key = dedupe_key;
+  m.registration_id = p.registration_id;
+  m.event_id = p.event_id;
+  m.kind = kind;
+  m.language = ctx.language;
+  m.recipient = p.email;
+  m.subject = rendered->subject;
+  m.body = rendered->text;
+  if (kit && x.kit != nullptr) {
+    m.attachments = x.kit->files;
+    m.kit_items = x.kit->items;
+  }
+  if (kind == "info_kit") m.kit_items.push_back(KitItem{kKitMarker, kKitMarker, false});
+  if (kind == "certificate_issued") m.attachments = x.files;
+  if (CarriesInvitation(kind)) {
+    Invitation inv;
+    inv.uid = p.registration_id + "@events.ecd";  // stable per registration
+    // The catalogue's revision grows at every change of the event; a cancellation outranks
+    // the invitation it withdraws.
+    inv.sequence = static_cast<int>(event.revision()) + (CancelsInvitation(kind) ? 1 : 0);
+    inv.cancel = CancelsInvitation(kind);
+    inv.organizer_name = options.organizer_name;
+    inv.organizer_email = options.organizer_email;
+    inv.attendee_name = p.given_name + " " + p.family_name;
+    inv.attendee_email = p.email;
+    inv.start_micros = ctx.start_micros;
+    inv.end_micros = ctx.end_micros;
+    inv.stamp_micros = Micros(event.update_time());
+    inv.summary = event.title();
+    inv.description = rendered->text;
+    inv.url = event.join_url();
+    m.icalendar = BuildICalendar(inv);
+  }
+  return m;
+}
+
+OutgoingMail ToMail(const std::string& message_id, const std::string& kind,
+                    const std::string& recipient, const std::string& subject,
+                    const std::string& body, const std::string& icalendar,
+                    std::vector<Attachment> files) {
+  OutgoingMail mail;
+  mail.message_id = message_id + "@events.ecd";
+  mail.to_address = recipient;
+  mail.subject = subject;
+  mail.text = body;
+  mail.icalendar = icalendar;
+  mail.ical_cancel = CancelsInvitation(kind);
+  mail.attachments = std::move(files);
+  return mail;
+}
+
+}  // namespace ecd::notifications
