@@ -9,7 +9,7 @@ ECD_DEB_PACKAGES=(
   libpqxx-dev libpq-dev libhiredis-dev libspdlog-dev libfmt-dev libssl-dev
   libgtest-dev libgmock-dev clang-format python3 openssl
   libcurl4-openssl-dev libical-dev libkainjow-mustache-dev libhowardhinnant-date-dev
-  python3-aiosmtpd python3-cryptography libglib2.0-dev
+  python3-aiosmtpd python3-cryptography libglib2.0-dev libidn2-dev
   libpango1.0-dev libcairo2-dev libqrencode-dev fonts-noto-core fonts-noto-cjk poppler-utils
   zbar-tools
   postgresql postgresql-contrib redis-server iso-codes tzdata

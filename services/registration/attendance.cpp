@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "common/email.hpp"
 #include "common/text.hpp"
 
 namespace ecd::registration {
@@ -753,6 +754,11 @@ Attendance MinutesInSlot(const ParsedReport& report, int64_t slot_start, int64_t
   return out;
 }
 
-std::string NormaliseEmail(std::string_view email) { return LowerTrimmed(email); }
+std::string NormaliseEmail(std::string_view email) {
+  // As registrations store it (an internationalised domain in its ASCII form), so that a report
+  // that writes the domain in Unicode still matches; anything else simply lowercased.
+  auto canonical = CanonicalEmail(email, "email");
+  return canonical.ok() ? *canonical : LowerTrimmed(email);
+}
 
 }  // namespace ecd::registration

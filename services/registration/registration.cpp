@@ -8,6 +8,7 @@
 
 #include "common/countries.hpp"
 #include "common/crypto.hpp"
+#include "common/email.hpp"
 #include "common/event_lifecycle.hpp"
 #include "common/paging.hpp"
 #include "common/text.hpp"
@@ -36,8 +37,6 @@ std::string RequestHash(v1::RegisterRequest req) {
   }
   return Sha256Hex(bytes);
 }
-
-std::string NormalisedEmail(const std::string& email) { return NormaliseEmail(email); }
 
 }  // namespace
 
@@ -249,11 +248,10 @@ Status Registrations::ResendParticipantKey(const CallContext&,
                                            v1::ResendParticipantKeyResponse*) {
   auto id = ParseEventName(req.event(), "event");
   if (!id.ok()) return id.status();
-  if (!IsPlausibleEmail(NormaliseEmail(req.email()))) {
-    return Status::InvalidArgument("email", "is not a valid email address");
-  }
+  auto email = CanonicalEmail(req.email(), "email");
+  if (!email.ok()) return email.status();
   // The same answer whether or not the address is registered: only its mailbox learns.
-  return d_.repo.ResendKey(*id, NormaliseEmail(req.email()));
+  return d_.repo.ResendKey(*id, *email);
 }
 
 StatusOr<int> Registrations::ExpireHolds() {
@@ -395,11 +393,13 @@ Status Registrations::RejectRegistration(const CallContext&,
                                          v1::RejectRegistrationResponse* resp) {
   auto id = ParseRegistrationName(req.name(), "name");
   if (!id.ok()) return id.status();
-  if (req.reason().size() > 1000) return Status::InvalidArgument("reason", "at most 1000 bytes");
+  std::string reason = req.reason();
+  if (IsValidUtf8(reason)) reason = Nfc(reason);
+  ECD_RETURN_IF_ERROR(CheckText(reason, "reason", {TextKind::kMultiLine, 1000, false}));
   auto event = EventOfRegistration(*id);
   if (!event.ok()) return event.status();
   ECD_RETURN_IF_ERROR(RequireActive(*event, d_.now_micros(), "rejecting a registration"));
-  auto change = d_.repo.Reject(*id);
+  auto change = d_.repo.Reject(*id, reason);
   if (!change.ok()) return change.status();
   Remember(change->quotas);
   *resp->mutable_registration() = change->registration;
@@ -569,10 +569,9 @@ Status Registrations::ImportAttendance(const CallContext& c, const v1::ImportAtt
 
 Status Registrations::ErasePersonalData(const CallContext&, const v1::ErasePersonalDataRequest& req,
                                         v1::ErasePersonalDataResponse* resp) {
-  if (!IsPlausibleEmail(req.email())) {
-    return Status::InvalidArgument("email", "is not a valid email address");
-  }
-  const std::string email = NormalisedEmail(req.email());
+  auto canonical = CanonicalEmail(req.email(), "email");
+  if (!canonical.ok()) return canonical.status();
+  const std::string email = *canonical;
   auto events = d_.repo.EventsOfEmail(email);
   if (!events.ok()) return events.status();
   std::set<std::string> closed;  // no promotion there

@@ -55,6 +55,7 @@ v1::Registration RegistrationFromRow(const pqxx::row& r) {
   if (const int64_t hold = r[21].as<int64_t>(); hold != 0) {
     SetMicros(hold, reg.mutable_hold_expire_time());
   }
+  reg.set_rejection_reason(r[23].as<std::string>());
   return reg;
 }
 
@@ -272,7 +273,7 @@ namespace {
 // returns the new one (or an error); seats and the waiting list follow.
 template <class Decide>
 Status Transition(PgPool& pool, const std::string& id, const char* kind, Decide decide,
-                  Change* change, bool promote = true) {
+                  Change* change, bool promote = true, const std::string& reason = "") {
   return pool.Transact([&](pqxx::work& tx) -> Status {
     *change = Change();
     auto where = Exec(tx, sql::kWhereIs, id);
@@ -288,6 +289,7 @@ Status Transition(PgPool& pool, const std::string& id, const char* kind, Decide 
       return Status::Ok();
     }
     Exec(tx, sql::kSetStatus, id, *next);
+    if (*next == kRejected) Exec(tx, sql::kSetRejectionReason, id, reason);
     change->registration = Read(tx, id);
     Outbox(tx, kind, change->registration);
     if (HoldsSeat(status) && !HoldsSeat(*next)) {
@@ -330,7 +332,7 @@ StatusOr<Change> Repository::Approve(const std::string& id) {
   return change;
 }
 
-StatusOr<Change> Repository::Reject(const std::string& id) {
+StatusOr<Change> Repository::Reject(const std::string& id, const std::string& reason) {
   Change change;
   Status st = Transition(
       pool_, id, "rejected",
@@ -342,7 +344,7 @@ StatusOr<Change> Repository::Reject(const std::string& id) {
         }
         return kRejected;
       },
-      &change);
+      &change, true, reason);
   if (!st.ok()) return st;
   return change;
 }

@@ -113,7 +113,8 @@ class Repository {
   // `promote`, gives it to the first waitlisted registration of the country.
   StatusOr<Change> Cancel(const std::string& id, bool promote = true);
   StatusOr<Change> Approve(const std::string& id);
-  StatusOr<Change> Reject(const std::string& id);
+  // `reason` is kept on the registration (and told to the participant).
+  StatusOr<Change> Reject(const std::string& id, const std::string& reason);
 
   // `key_version`: how many hand-overs the registration had (for its participant key).
   StatusOr<v1::Registration> Get(const std::string& id, int* key_version = nullptr);

@@ -17,7 +17,7 @@ using ::ecd::SqlStatement;
   " AND w.waitlist_seq <= r.waitlist_seq) ELSE 0 END,"                              \
   " r.attended_minutes, r.erased, " ECD_MICROS("r.create_time") ", " ECD_MICROS(    \
       "r.update_time") ", r.certificate_name, r.verified,"                                     \
-  " coalesce(" ECD_MICROS("r.hold_expire_time") ", 0), r.key_version"
+  " coalesce(" ECD_MICROS("r.hold_expire_time") ", 0), r.key_version, r.rejection_reason"
 
 inline constexpr SqlStatement kClaimRequest = {
     "claim_request",
@@ -146,6 +146,9 @@ inline constexpr SqlStatement kCorrectParticipant = {
     "UPDATE registration.registrations SET given_name = $2, family_name = $3,"
     " certificate_name = $4, organisation = $5, job_title = $6, preferred_language = $7,"
     " time_zone = $8, update_time = now() WHERE id = $1"};
+inline constexpr SqlStatement kSetRejectionReason = {
+    "set_rejection_reason",
+    "UPDATE registration.registrations SET rejection_reason = $2 WHERE id = $1"};
 inline constexpr SqlStatement kHoldOf = {
     "hold_of", "SELECT verified FROM registration.registrations WHERE id = $1"};
 inline constexpr SqlStatement kSetStatus = {
@@ -216,7 +219,7 @@ inline constexpr SqlStatement kAnonymise = {
     "anonymise",
     "UPDATE registration.registrations SET email = '', email_norm = 'erased:' || id::text,"
     " given_name = '', family_name = '', certificate_name = '', organisation = '', job_title = '',"
-    " time_zone = '', pending_participant = NULL, verification_hash = '',"
+    " time_zone = '', pending_participant = NULL, verification_hash = '', rejection_reason = '',"
     " erased = true, update_time = now() WHERE id = $1"};
 inline constexpr SqlStatement kRewriteOutbox = {
     "rewrite_outbox",

@@ -2,6 +2,7 @@
 
 #include "common/countries.hpp"
 #include "common/crypto.hpp"
+#include "common/email.hpp"
 #include "common/resource_name.hpp"
 #include "common/text.hpp"
 #include "common/time.hpp"
@@ -25,24 +26,6 @@ Status Text(const std::string& value, const std::string& field, size_t min, size
 
 }  // namespace
 
-bool IsPlausibleEmail(std::string_view email) {
-  if (email.size() < 3 || email.size() > 254) return false;
-  auto at = email.find('@');
-  if (at == std::string_view::npos || at == 0 || at > 64 || email.rfind('@') != at) return false;
-  std::string_view domain = email.substr(at + 1);
-  if (domain.size() < 3 || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
-      domain.back() == '.' || domain.find("..") != std::string_view::npos) {
-    return false;
-  }
-  for (unsigned char c : email) {
-    if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '(' || c == ')' || c == ',' ||
-        c == ';' || c == ':' || c == '\\' || c == '"' || c == '[' || c == ']') {
-      return false;
-    }
-  }
-  return true;
-}
-
 StatusOr<std::string> ParseEventName(std::string_view name, std::string_view field) {
   return ParseResourceName(name, "events", field);
 }
@@ -60,7 +43,9 @@ v1::RegisterRequest NormaliseRegisterRequest(const v1::RegisterRequest& req) {
         p->mutable_organisation(), p->mutable_job_title()}) {
     if (IsValidUtf8(*text)) *text = Nfc(*text);
   }
-  p->set_email(NormaliseEmail(p->email()));
+  if (auto email = CanonicalEmail(p->email(), "participant.email"); email.ok()) {
+    p->set_email(*email);  // else left for the rules to refuse by name
+  }
   if (auto zone = TimeZone::Find(p->time_zone())) p->set_time_zone(zone->name());
   return out;
 }
@@ -78,9 +63,7 @@ Status ValidateRegisterRequest(const v1::RegisterRequest& req) {
   ECD_RETURN_IF_ERROR(CheckText(p.family_name(), "participant.family_name", name));
   ECD_RETURN_IF_ERROR(CheckText(p.certificate_name(), "participant.certificate_name",
                                 {TextKind::kName, 200, false}));
-  if (!IsPlausibleEmail(p.email())) {
-    return Status::InvalidArgument("participant.email", "is not a valid email address");
-  }
+  ECD_RETURN_IF_ERROR(CanonicalEmail(p.email(), "participant.email").status());
   if (!IsIsoCountry(p.country_code())) {
     return Status::InvalidArgument("participant.country_code",
                                    "must be an ISO 3166-1 alpha-2 code like NG");

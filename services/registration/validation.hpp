@@ -13,7 +13,6 @@ namespace v1 = ::ecd::registration::v1;
 
 inline constexpr size_t kMaxReportBytes = 10u << 20;
 
-bool IsPlausibleEmail(std::string_view email);
 // "events/{uuid}" -> uuid.
 StatusOr<std::string> ParseEventName(std::string_view name, std::string_view field);
 StatusOr<std::string> ParseRegistrationName(std::string_view name, std::string_view field);

@@ -503,6 +503,9 @@ TEST_F(RegistrationE2E, RejectingAPendingOnePromotesTheFirstWaitlisted) {
       grpc::StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(stub().RejectRegistration(Ctx(TestTokens().admin).get(), rej, &rejected).ok());
   EXPECT_EQ(rejected.registration().status(), reg::REGISTRATION_STATUS_REJECTED);
+  EXPECT_EQ(rejected.registration().rejection_reason(), "not a criminal-justice official");
+  EXPECT_EQ(Get(a.registration().name()).rejection_reason(), "not a criminal-justice official")
+      << "kept for colleagues";
   EXPECT_EQ(Get(b.registration().name()).status(), reg::REGISTRATION_STATUS_PENDING_APPROVAL);
   EXPECT_EQ(Get(c.registration().name()).waitlist_position(), 1);
   reg::ApproveRegistrationRequest approve;
@@ -1311,6 +1314,8 @@ TEST_F(RegistrationE2E, TextRulesRefuseByNameAndLogsStayOneLinePerCall) {
          p.set_organisation("Ministry\n2026-12-01T00:00:00Z info registration: call method=Admin");
        }},
       {"participant.job_title", [](auto& p) { p.set_job_title("\x1b[31mred\x1b[0m"); }},
+      {"participant.email", [](auto& p) { p.set_email("amélie@justice.dj"); }},
+      {"participant.email", [](auto& p) { p.set_email("awa@justice.dj\r\nBcc: all@x.org"); }},
   };
   for (const auto& c : cases) {
     reg::Participant who = Person("text-" + NewUuid().substr(0, 8) + "@justice.dj", "DJ");
@@ -1322,6 +1327,9 @@ TEST_F(RegistrationE2E, TextRulesRefuseByNameAndLogsStayOneLinePerCall) {
               c.field);
   }
   EXPECT_EQ(p().Count("SELECT count(*) FROM registration.registrations"), before);
+  // An internationalised domain is kept in its ASCII form, the form mail relays take.
+  auto idn = RegisterOn(*stub, event, Person("Awa@Ministère.example.dj", "DJ"), TestTokens().admin);
+  EXPECT_EQ(idn.registration().participant().email(), "awa@xn--ministre-60a.example.dj");
   // Every line of the log is one whole line the service wrote: none starts with the injected
   // text, and no raw escape character reached it.
   const std::string log = logged->process().Log();

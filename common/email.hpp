@@ -1,0 +1,19 @@
+#pragma once
+// The platform's one rule for email addresses. An address is compared and stored in one form:
+// trimmed, the domain lowercased and, when it is internationalised (IDN, like
+// "justice.gouv.ci" written with accents), converted to its ASCII form (A-labels, "xn--…") per
+// IDNA2008/UTS 46. The local part must be ASCII: SMTPUTF8 is not something every relay of the
+// invited countries' ministries supports, so such an address is refused with a clear error
+// rather than accepted and never delivered. The local part is lowercased too (the platform treats
+// Awa.Diop@ and awa.diop@ as one person, as its users expect).
+#include <string>
+#include <string_view>
+
+#include "common/status.hpp"
+
+namespace ecd {
+
+// The canonical form, or INVALID_ARGUMENT naming `field`.
+StatusOr<std::string> CanonicalEmail(std::string_view email, std::string_view field);
+
+}  // namespace ecd
