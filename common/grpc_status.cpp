@@ -19,9 +19,16 @@ grpc::Status ToGrpcStatus(const Status& status, const std::string& domain) {
   rich.add_details()->PackFrom(info);
   if (code == Code::kInvalidArgument && !status.field().empty()) {
     google::rpc::BadRequest bad;
-    auto* violation = bad.add_field_violations();
-    violation->set_field(status.field());
-    violation->set_description(status.message());
+    if (status.violations().empty()) {
+      auto* violation = bad.add_field_violations();
+      violation->set_field(status.field());
+      violation->set_description(status.message());
+    }
+    for (const auto& [field, description] : status.violations()) {
+      auto* violation = bad.add_field_violations();
+      violation->set_field(field);
+      violation->set_description(description);
+    }
     rich.add_details()->PackFrom(bad);
   }
   return grpc::Status(static_cast<grpc::StatusCode>(code), status.message(),

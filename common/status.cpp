@@ -79,4 +79,30 @@ std::string Status::ToString() const {
   return std::string(CodeName(code_)) + " [" + reason_ + "] " + message_;
 }
 
+void Violations::Add(const Status& s) {
+  if (s.ok()) return;
+  if (s.code() == Code::kInvalidArgument && !s.field().empty()) {
+    if (s.violations().empty()) {
+      fields_.emplace_back(s.field(), s.message());
+    } else {
+      fields_.insert(fields_.end(), s.violations().begin(), s.violations().end());
+    }
+    return;
+  }
+  if (other_.ok()) other_ = s;
+}
+
+Status Violations::status() const {
+  if (!other_.ok()) return other_;
+  if (fields_.empty()) return Status::Ok();
+  if (fields_.size() == 1) return Status::InvalidArgument(fields_[0].first, fields_[0].second);
+  std::string message = std::to_string(fields_.size()) + " fields are invalid: ";
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    message += (i ? "; " : "") + fields_[i].first + ": " + fields_[i].second;
+  }
+  Status st = Status::InvalidArgument(fields_[0].first, message);
+  st.violations_ = fields_;
+  return st;
+}
+
 }  // namespace ecd

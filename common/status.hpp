@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace ecd {
 
@@ -54,8 +55,11 @@ class Status {
   const std::string& reason() const { return reason_; }
   const std::string& message() const { return message_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
-  // The field an INVALID_ARGUMENT names, or "".
+  // The field an INVALID_ARGUMENT names, or "" (the first one, when there are several).
   std::string field() const;
+  // Every field violation of a request refused at once (field, description); empty when the
+  // status names one field (field() and message()) or none.
+  const std::vector<std::pair<std::string, std::string>>& violations() const { return violations_; }
 
   Status& With(std::string key, std::string value) {
     metadata_[std::move(key)] = std::move(value);
@@ -64,10 +68,29 @@ class Status {
   std::string ToString() const;
 
  private:
+  friend class Violations;
   Code code_ = Code::kOk;
   std::string reason_;
   std::string message_;
   std::map<std::string, std::string> metadata_;
+  std::vector<std::pair<std::string, std::string>> violations_;
+};
+
+// Collects every field violation of a request, so that one answer lists them all (AIP-193: a
+// google.rpc.BadRequest with one field violation each) instead of one round trip per mistake.
+class Violations {
+ public:
+  // Keeps `s` when it is an INVALID_ARGUMENT naming a field; any other failure becomes the
+  // result (the first one wins).
+  void Add(const Status& s);
+  bool empty() const { return fields_.empty() && other_.ok(); }
+  // OK, the only violation as it was, or INVALID_ARGUMENT naming the first field with all of them
+  // in violations() and in the message.
+  Status status() const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+  Status other_;
 };
 
 template <class T>

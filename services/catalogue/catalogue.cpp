@@ -2,9 +2,12 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
+
 #include "common/countries.hpp"
 #include "common/crypto.hpp"
 #include "common/event_lifecycle.hpp"
+#include "common/field_mask.hpp"
 #include "common/paging.hpp"
 #include "common/text.hpp"
 #include "common/time.hpp"
@@ -43,6 +46,7 @@ const RoleTable& CatalogueRoles() {
       {"PublishEvent", {kAdmin}},
       {"CancelEvent", {kAdmin}},
       {"CompleteEvent", {kAdmin}},
+      {"DeleteEvent", {kAdmin}},
       {"AddMaterial", {kAdmin}},
       {"ListMaterials", {kAdmin, kService, kFrontend}},
       {"DownloadMaterial", {kAdmin, kService, kFrontend}},
@@ -160,6 +164,10 @@ Status Catalogue::ListEvents(const CallContext& c, const v1::ListEventsRequest& 
   if (req.has_start_time_from()) f.start_from_micros = Micros(req.start_time_from());
   if (req.has_start_time_to()) f.start_to_micros = Micros(req.start_time_to());
   f.include_drafts = c.privileged();
+  std::string query = req.query();
+  if (IsValidUtf8(query)) query = Nfc(query);
+  ECD_RETURN_IF_ERROR(CheckText(query, "query", {TextKind::kLine, 200, false}));
+  f.query = query;
 
   v1::ListEventsRequest key = req;
   key.clear_page_token();
@@ -188,18 +196,27 @@ Status Catalogue::UpdateEvent(const CallContext&, const v1::UpdateEventRequest& 
                               v1::UpdateEventResponse* resp) {
   auto id = ParseResourceName(req.event().name(), "events", "event.name");
   if (!id.ok()) return id.status();
-  std::vector<std::string> paths(req.update_mask().paths().begin(),
-                                 req.update_mask().paths().end());
   // Check the mask before touching the database, so bad input never waits for a lock.
+  auto paths = CheckMask({req.update_mask().paths().begin(), req.update_mask().paths().end()},
+                         UpdatablePaths());
+  if (!paths.ok()) return paths.status();
   v1::Event patch = req.event();
   NormaliseStrings(&patch);
-  v1::Event scratch;
-  ECD_RETURN_IF_ERROR(ApplyUpdateMask(patch, paths, &scratch));
+  // Once it is over (completed or cancelled), only what makes sense after it may change: the
+  // recording (its materials have their own calls).
+  const bool only_recording = std::all_of(paths->begin(), paths->end(), [](const std::string& p) {
+    return p.rfind("recording", 0) == 0;
+  });
   auto updated = repo_.UpdateEvent(*id, [&](v1::Event& e) -> Status {
-    if (e.status() == v1::EVENT_STATUS_CANCELLED) {
-      return Status::FailedPrecondition("EVENT_CANCELLED", "a cancelled event cannot change");
+    if ((e.status() == v1::EVENT_STATUS_CANCELLED || e.status() == v1::EVENT_STATUS_COMPLETED) &&
+        !only_recording) {
+      return EventRefusal(
+          e, now_(), e.status() == v1::EVENT_STATUS_CANCELLED ? "EVENT_CANCELLED" : "EVENT_CLOSED",
+          "the event is " +
+              std::string(e.status() == v1::EVENT_STATUS_COMPLETED ? "completed" : "cancelled") +
+              ": only its recording (recording.state, recording.url) can change");
     }
-    ECD_RETURN_IF_ERROR(ApplyUpdateMask(patch, paths, &e));
+    ECD_RETURN_IF_ERROR(ApplyUpdateMask(patch, *paths, &e));
     ApplyEventDefaults(&e);
     return ValidateEvent(e);
   });
@@ -252,6 +269,13 @@ Status Catalogue::CompleteEvent(const CallContext&, const v1::CompleteEventReque
   if (!e.ok()) return e.status();
   *resp->mutable_event() = std::move(*e);
   return Status::Ok();
+}
+
+Status Catalogue::DeleteEvent(const CallContext&, const v1::DeleteEventRequest& req,
+                              v1::DeleteEventResponse*) {
+  auto id = ParseResourceName(req.name(), "events", "name");
+  if (!id.ok()) return id.status();
+  return repo_.DeleteDraft(*id);
 }
 
 Status Catalogue::CheckMaterialsVisible(const CallContext& c, const std::string& event_id) {

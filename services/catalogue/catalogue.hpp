@@ -41,6 +41,8 @@ class Catalogue {
                      v1::CancelEventResponse* resp);
   Status CompleteEvent(const CallContext& c, const v1::CompleteEventRequest& req,
                        v1::CompleteEventResponse* resp);
+  Status DeleteEvent(const CallContext& c, const v1::DeleteEventRequest& req,
+                     v1::DeleteEventResponse* resp);
   Status AddMaterial(const CallContext& c, const v1::AddMaterialRequest& req,
                      v1::AddMaterialResponse* resp);
   Status ListMaterials(const CallContext& c, const v1::ListMaterialsRequest& req,

@@ -258,7 +258,7 @@ StatusOr<std::vector<v1::Event>> Repository::ListEvents(const EventFilter& f,
     auto rows =
         Exec(tx, sql::kListEvents, after ? std::to_string(after->micros) : std::string(),
              after ? after->id : std::string(), f.series_id, f.region, f.language_code, f.status,
-             opt(f.start_from_micros), opt(f.start_to_micros), f.include_drafts, limit);
+             opt(f.start_from_micros), opt(f.start_to_micros), f.include_drafts, limit, f.query);
     for (const auto& r : rows) out.push_back(EventFromRow(r));
     return Status::Ok();
   });
@@ -338,6 +338,21 @@ StatusOr<StoredMaterial> Repository::GetMaterial(const std::string& event_id, co
   if (!st.ok()) return st;
   if (!out) return Status::NotFound("events/" + event_id + "/materials/" + id);
   return std::move(*out);
+}
+
+Status Repository::DeleteDraft(const std::string& id) {
+  return pool_.Transact([&](pqxx::work& tx) -> Status {
+    auto current = ReadEvent(tx, id, true);
+    if (!current) return Status::NotFound("events/" + id);
+    if (current->status() != v1::EVENT_STATUS_DRAFT) {
+      return Status::FailedPrecondition(
+                 "EVENT_NOT_DRAFT", "only a draft can be deleted (this one is " +
+                                        v1::EventStatus_Name(current->status()) + "; cancel it)")
+          .With("event_status", v1::EventStatus_Name(current->status()));
+    }
+    Exec(tx, sql::kDeleteDraft, id);
+    return Status::Ok();
+  });
 }
 
 Status Repository::DeleteMaterial(const std::string& event_id, const std::string& id) {

@@ -24,6 +24,7 @@ struct EventFilter {
   std::optional<int64_t> start_from_micros;
   std::optional<int64_t> start_to_micros;
   bool include_drafts = false;
+  std::string query;  // in the title or the description, case-insensitive
 };
 
 // Keyset position: the sort key of the last item returned.
@@ -63,6 +64,8 @@ class Repository {
   StatusOr<std::vector<v1::Material>> ListMaterials(const std::string& event_id);
   StatusOr<StoredMaterial> GetMaterial(const std::string& event_id, const std::string& id,
                                        bool with_content);
+  // Deletes a draft: NOT_FOUND, or FAILED_PRECONDITION for an event that is no draft.
+  Status DeleteDraft(const std::string& id);
   Status DeleteMaterial(const std::string& event_id, const std::string& id);
 
  private:

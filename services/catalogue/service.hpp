@@ -24,6 +24,7 @@ class CatalogueServiceImpl final : public v1::CatalogueService::CallbackService 
   ECD_UNARY_METHOD(PublishEvent, catalogue_)
   ECD_UNARY_METHOD(CancelEvent, catalogue_)
   ECD_UNARY_METHOD(CompleteEvent, catalogue_)
+  ECD_UNARY_METHOD(DeleteEvent, catalogue_)
   ECD_UNARY_METHOD(AddMaterial, catalogue_)
   ECD_UNARY_METHOD(ListMaterials, catalogue_)
   ECD_UNARY_METHOD(DeleteMaterial, catalogue_)

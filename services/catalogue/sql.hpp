@@ -82,7 +82,10 @@ inline constexpr SqlStatement kListEvents = {"list_events",
     " AND ($5 = '' OR language_code = $5) AND ($6 = 0 OR status = $6)"
     " AND ($7 = '' OR start_time >= " ECD_OPT_TS("$7") ")"
     " AND ($8 = '' OR start_time < " ECD_OPT_TS("$8") ")"
-    " AND ($9 OR status <> 1) ORDER BY start_time, id LIMIT $10"};
+    " AND ($9 OR status <> 1) AND ($11 = '' OR position(lower($11) in lower(title)) > 0"
+    " OR position(lower($11) in lower(description)) > 0) ORDER BY start_time, id LIMIT $10"};
+inline constexpr SqlStatement kDeleteDraft = {
+    "delete_draft", "DELETE FROM catalogue.events WHERE id = $1 AND status = 1"};
 
 inline constexpr SqlStatement kDeleteAgenda = {
     "delete_agenda", "DELETE FROM catalogue.agenda_segments WHERE event_id = $1"};

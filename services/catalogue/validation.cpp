@@ -91,12 +91,13 @@ Status ValidateRequestId(std::string_view request_id) {
 }
 
 Status ValidateSeries(const v1::Series& s) {
-  ECD_RETURN_IF_ERROR(Text(s.title(), "series.title", 1, 200));
-  ECD_RETURN_IF_ERROR(LongText(s.description(), "series.description", 20000));
-  ECD_RETURN_IF_ERROR(TextList(s.organisers(), "series.organisers", 20, 200));
-  ECD_RETURN_IF_ERROR(LongText(s.funding_notice(), "series.funding_notice", 2000));
-  ECD_RETURN_IF_ERROR(TextList(s.topics(), "series.topics", 20, 300));
-  return Status::Ok();
+  Violations v;
+  v.Add(Text(s.title(), "series.title", 1, 200));
+  v.Add(LongText(s.description(), "series.description", 20000));
+  v.Add(TextList(s.organisers(), "series.organisers", 20, 200));
+  v.Add(LongText(s.funding_notice(), "series.funding_notice", 2000));
+  v.Add(TextList(s.topics(), "series.topics", 20, 300));
+  return v.status();
 }
 
 void ApplyEventDefaults(v1::Event* e) {
@@ -115,107 +116,115 @@ void ApplyEventDefaults(v1::Event* e) {
   }
 }
 
+// Every rule is checked: the answer lists every invalid field at once.
 Status ValidateEvent(const v1::Event& e) {
-  if (!e.series().empty())
-    ECD_RETURN_IF_ERROR(ParseResourceName(e.series(), "series", "event.series").status());
-  ECD_RETURN_IF_ERROR(Text(e.title(), "event.title", 1, 200));
-  ECD_RETURN_IF_ERROR(LongText(e.description(), "event.description", 20000));
+  Violations v;
+  auto bad = [&](const std::string& field, const std::string& why) {
+    v.Add(Status::InvalidArgument(field, why));
+  };
+  if (!e.series().empty()) {
+    v.Add(ParseResourceName(e.series(), "series", "event.series").status());
+  }
+  v.Add(Text(e.title(), "event.title", 1, 200));
+  v.Add(LongText(e.description(), "event.description", 20000));
   if (e.region() == v1::REGION_UNSPECIFIED || !v1::Region_IsValid(e.region())) {
-    return Status::InvalidArgument("event.region", "must be one of the Region values");
+    bad("event.region", "must be one of the Region values");
   }
   if (!IsLanguageCode(e.language_code())) {
-    return Status::InvalidArgument("event.language_code", "must be an ISO 639-1 code like en");
+    bad("event.language_code", "must be an ISO 639-1 code like en");
   }
-  if (!e.has_start_time()) return Status::InvalidArgument("event.start_time", "is required");
-  if (!e.has_end_time()) return Status::InvalidArgument("event.end_time", "is required");
-  ECD_RETURN_IF_ERROR(Time(e.start_time(), "event.start_time"));
-  ECD_RETURN_IF_ERROR(Time(e.end_time(), "event.end_time"));
+  // The slot: each time on its own, then how they relate (only when both are valid).
+  Status start_ok = e.has_start_time() ? Time(e.start_time(), "event.start_time")
+                                       : Status::InvalidArgument("event.start_time", "is required");
+  Status end_ok = e.has_end_time() ? Time(e.end_time(), "event.end_time")
+                                   : Status::InvalidArgument("event.end_time", "is required");
+  v.Add(start_ok);
+  v.Add(end_ok);
   const int64_t start = Micros(e.start_time()), end = Micros(e.end_time());
-  if (end <= start) return Status::InvalidArgument("event.end_time", "must be after start_time");
-  if (end - start > int64_t{7} * 24 * 3600 * 1000000) {
-    return Status::InvalidArgument("event.end_time", "the slot must be at most 7 days");
+  const bool slot_ok = start_ok.ok() && end_ok.ok() && end > start;
+  if (start_ok.ok() && end_ok.ok()) {
+    if (end <= start) {
+      bad("event.end_time", "must be after start_time");
+    } else if (end - start > int64_t{7} * 24 * 3600 * 1000000) {
+      bad("event.end_time", "the slot must be at most 7 days");
+    }
   }
   if (e.duration_minutes() <= 0) {
-    return Status::InvalidArgument("event.duration_minutes", "must be positive");
+    bad("event.duration_minutes", "must be positive");
+  } else if (slot_ok && int64_t{e.duration_minutes()} * 60 * 1000000 > end - start) {
+    bad("event.duration_minutes", "must fit in the slot");
   }
-  if (int64_t{e.duration_minutes()} * 60 * 1000000 > end - start) {
-    return Status::InvalidArgument("event.duration_minutes", "must fit in the slot");
-  }
-  ECD_RETURN_IF_ERROR(Text(e.platform(), "event.platform", 0, 100));
-  ECD_RETURN_IF_ERROR(Url(e.join_url(), "event.join_url", false));
-  if (e.agenda_size() > 50) return Status::InvalidArgument("event.agenda", "at most 50 segments");
-  for (int i = 0; i < e.agenda_size(); ++i) {
-    const auto& seg = e.agenda(i);
-    const std::string f = "event.agenda[" + std::to_string(i) + "]";
-    ECD_RETURN_IF_ERROR(Text(seg.title(), f + ".title", 1, 300));
-    ECD_RETURN_IF_ERROR(Text(seg.speaker(), f + ".speaker", 0, 200));
-    if (seg.presentation_minutes() < 0 || seg.presentation_minutes() > kMaxPresentationMinutes) {
-      return Status::InvalidArgument(f + ".presentation_minutes", "must be between 0 and 10");
+  v.Add(Text(e.platform(), "event.platform", 0, 100));
+  v.Add(Url(e.join_url(), "event.join_url", false));
+  if (e.agenda_size() > 50) {
+    bad("event.agenda", "at most 50 segments");
+  } else {
+    for (int i = 0; i < e.agenda_size(); ++i) {
+      const auto& seg = e.agenda(i);
+      const std::string f = "event.agenda[" + std::to_string(i) + "]";
+      v.Add(Text(seg.title(), f + ".title", 1, 300));
+      v.Add(Text(seg.speaker(), f + ".speaker", 0, 200));
+      if (seg.presentation_minutes() < 0 || seg.presentation_minutes() > kMaxPresentationMinutes) {
+        bad(f + ".presentation_minutes", "must be between 0 and 10");
+      }
+      if (seg.discussion_minutes() < 0 || seg.discussion_minutes() > e.duration_minutes()) {
+        bad(f + ".discussion_minutes", "must be between 0 and the duration");
+      }
     }
-    if (seg.discussion_minutes() < 0 || seg.discussion_minutes() > e.duration_minutes()) {
-      return Status::InvalidArgument(f + ".discussion_minutes",
-                                     "must be between 0 and the duration");
-    }
   }
-  ECD_RETURN_IF_ERROR(TextList(e.topics(), "event.topics", 20, 300));
+  v.Add(TextList(e.topics(), "event.topics", 20, 300));
   if (e.invited_countries_size() > 300) {
-    return Status::InvalidArgument("event.invited_countries", "at most 300 countries");
-  }
-  std::set<std::string> seen;
-  for (int i = 0; i < e.invited_countries_size(); ++i) {
-    const std::string f = "event.invited_countries[" + std::to_string(i) + "]";
-    if (!IsIsoCountry(e.invited_countries(i))) {
-      return Status::InvalidArgument(
-          f, "'" + e.invited_countries(i).substr(0, 8) + "' is not an ISO 3166-1 alpha-2 code");
-    }
-    if (!seen.insert(e.invited_countries(i)).second) {
-      return Status::InvalidArgument(f, "duplicate country");
+    bad("event.invited_countries", "at most 300 countries");
+  } else {
+    std::set<std::string> seen;
+    for (int i = 0; i < e.invited_countries_size(); ++i) {
+      const std::string f = "event.invited_countries[" + std::to_string(i) + "]";
+      if (!IsIsoCountry(e.invited_countries(i))) {
+        bad(f, "'" + Escaped(e.invited_countries(i), 8) + "' is not an ISO 3166-1 alpha-2 code");
+      } else if (!seen.insert(e.invited_countries(i)).second) {
+        bad(f, "duplicate country");
+      }
     }
   }
   if (e.participants_per_country() < 1 || e.participants_per_country() > 1000) {
-    return Status::InvalidArgument("event.participants_per_country", "must be between 1 and 1000");
+    bad("event.participants_per_country", "must be between 1 and 1000");
   }
-  if (e.has_registration_open_time()) {
-    ECD_RETURN_IF_ERROR(Time(e.registration_open_time(), "event.registration_open_time"));
-  }
+  Status open_ok = e.has_registration_open_time()
+                       ? Time(e.registration_open_time(), "event.registration_open_time")
+                       : Status::Ok();
+  v.Add(open_ok);
   if (e.has_registration_close_time()) {
-    ECD_RETURN_IF_ERROR(Time(e.registration_close_time(), "event.registration_close_time"));
-    if (Micros(e.registration_close_time()) > end) {
-      return Status::InvalidArgument("event.registration_close_time",
-                                     "must not be after the end of the event");
-    }
-    if (e.has_registration_open_time() &&
-        Micros(e.registration_close_time()) <= Micros(e.registration_open_time())) {
-      return Status::InvalidArgument("event.registration_close_time",
-                                     "must be after registration_open_time");
+    Status close_ok = Time(e.registration_close_time(), "event.registration_close_time");
+    v.Add(close_ok);
+    if (close_ok.ok() && end_ok.ok() && Micros(e.registration_close_time()) > end) {
+      bad("event.registration_close_time", "must not be after the end of the event");
+    } else if (close_ok.ok() && open_ok.ok() && e.has_registration_open_time() &&
+               Micros(e.registration_close_time()) <= Micros(e.registration_open_time())) {
+      bad("event.registration_close_time", "must be after registration_open_time");
     }
   }
   if (!v1::EmailVerification_IsValid(e.email_verification())) {
-    return Status::InvalidArgument("event.email_verification",
-                                   "must be one of the EmailVerification values");
+    bad("event.email_verification", "must be one of the EmailVerification values");
   }
   if (!v1::ApprovalMode_IsValid(e.approval_mode()) ||
       e.approval_mode() == v1::APPROVAL_MODE_UNSPECIFIED) {
-    return Status::InvalidArgument("event.approval_mode", "must be one of the ApprovalMode values");
+    bad("event.approval_mode", "must be one of the ApprovalMode values");
   }
   if (e.certificate_threshold_percent() < 1 || e.certificate_threshold_percent() > 100) {
-    return Status::InvalidArgument("event.certificate_threshold_percent",
-                                   "must be between 1 and 100");
+    bad("event.certificate_threshold_percent", "must be between 1 and 100");
   }
   if (e.info_kit_lead_hours() < 1 || e.info_kit_lead_hours() > 2160) {
-    return Status::InvalidArgument("event.info_kit_lead_hours", "must be between 1 and 2160");
+    bad("event.info_kit_lead_hours", "must be between 1 and 2160");
   }
   const auto state = e.recording().state();
   if (!v1::RecordingState_IsValid(state) || state == v1::RECORDING_STATE_UNSPECIFIED) {
-    return Status::InvalidArgument("event.recording.state",
-                                   "must be one of the RecordingState values");
+    bad("event.recording.state", "must be one of the RecordingState values");
   }
-  ECD_RETURN_IF_ERROR(
-      Url(e.recording().url(), "event.recording.url", state == v1::RECORDING_STATE_PUBLISHED));
+  v.Add(Url(e.recording().url(), "event.recording.url", state == v1::RECORDING_STATE_PUBLISHED));
   if (!v1::EventStatus_IsValid(e.status())) {
-    return Status::InvalidArgument("event.status", "must be one of the EventStatus values");
+    bad("event.status", "must be one of the EventStatus values");
   }
-  return Status::Ok();
+  return v.status();
 }
 
 const std::vector<std::string>& UpdatablePaths() {
@@ -247,15 +256,6 @@ const std::vector<std::string>& UpdatablePaths() {
 
 Status ApplyUpdateMask(const v1::Event& patch, const std::vector<std::string>& paths,
                        v1::Event* target) {
-  if (paths.empty())
-    return Status::InvalidArgument("update_mask", "must name the fields to change");
-  if (paths.size() > 64) return Status::InvalidArgument("update_mask", "too many paths");
-  const auto& allowed = UpdatablePaths();
-  for (const auto& p : paths) {
-    if (std::find(allowed.begin(), allowed.end(), p) == allowed.end()) {
-      return Status::InvalidArgument("update_mask", "'" + p.substr(0, 64) + "' cannot be updated");
-    }
-  }
   const auto* desc = v1::Event::descriptor();
   const auto* refl = v1::Event::GetReflection();
   for (const auto& p : paths) {
@@ -301,27 +301,27 @@ Status ApplyUpdateMask(const v1::Event& patch, const std::vector<std::string>& p
 }
 
 Status ValidateMaterial(const v1::Material& m, const std::string& content) {
+  Violations v;
   if (m.kind() == v1::MATERIAL_KIND_UNSPECIFIED || !v1::MaterialKind_IsValid(m.kind())) {
-    return Status::InvalidArgument("material.kind", "must be one of the MaterialKind values");
+    v.Add(Status::InvalidArgument("material.kind", "must be one of the MaterialKind values"));
   }
-  ECD_RETURN_IF_ERROR(Text(m.title(), "material.title", 1, 300));
-  ECD_RETURN_IF_ERROR(Text(m.filename(), "material.filename", 0, 255));
-  if (m.filename().find_first_of("/\\") != std::string::npos) {
-    return Status::InvalidArgument("material.filename", "must not contain a path");
+  v.Add(Text(m.title(), "material.title", 1, 300));
+  Status filename = Text(m.filename(), "material.filename", 0, 255);
+  if (filename.ok() && m.filename().find_first_of("/\\") != std::string::npos) {
+    filename = Status::InvalidArgument("material.filename", "must not contain a path");
   }
-  ECD_RETURN_IF_ERROR(Text(m.content_type(), "material.content_type", 0, 255));
+  v.Add(filename);
+  v.Add(Text(m.content_type(), "material.content_type", 0, 255));
   if (static_cast<int64_t>(content.size()) > kMaxMaterialBytes) {
-    return Status::InvalidArgument("content", "must be at most 20 MiB (20971520 bytes)");
+    v.Add(Status::InvalidArgument("content", "must be at most 20 MiB (20971520 bytes)"));
+  } else if (content.empty() && m.external_uri().empty()) {
+    v.Add(Status::InvalidArgument("content", "give the bytes or material.external_uri"));
+  } else if (!content.empty() && !m.external_uri().empty()) {
+    v.Add(Status::InvalidArgument("material.external_uri",
+                                  "give either the bytes or an external URI, not both"));
   }
-  if (content.empty() && m.external_uri().empty()) {
-    return Status::InvalidArgument("content", "give the bytes or material.external_uri");
-  }
-  if (!content.empty() && !m.external_uri().empty()) {
-    return Status::InvalidArgument("material.external_uri",
-                                   "give either the bytes or an external URI, not both");
-  }
-  ECD_RETURN_IF_ERROR(Url(m.external_uri(), "material.external_uri", false));
-  return Status::Ok();
+  v.Add(Url(m.external_uri(), "material.external_uri", false));
+  return v.status();
 }
 
 }  // namespace ecd::catalogue

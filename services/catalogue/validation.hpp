@@ -32,8 +32,8 @@ void ApplyEventDefaults(v1::Event* event);
 Status ValidateEvent(const v1::Event& event);
 // The paths UpdateEvent accepts.
 const std::vector<std::string>& UpdatablePaths();
-// Copies the masked fields of `patch` into `target`; INVALID_ARGUMENT for an empty mask or an
-// unknown or output-only path.
+// Copies the masked fields of `patch` into `target`; `paths` were checked by CheckMask against
+// UpdatablePaths() (proto spelling).
 Status ApplyUpdateMask(const v1::Event& patch, const std::vector<std::string>& paths,
                        v1::Event* target);
 Status ValidateMaterial(const v1::Material& material, const std::string& content);

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
+#include "common/field_mask.hpp"
 #include "ecd/catalogue/v1/catalogue.grpc.pb.h"
 #include "services/catalogue/catalogue.hpp"
 
@@ -183,12 +184,27 @@ TEST(UpdateMask, RecordingSubfields) {
 }
 
 TEST(UpdateMask, RejectsEmptyUnknownAndOutputOnly) {
-  v1::Event target = Valid();
-  EXPECT_EQ(ApplyUpdateMask({}, {}, &target).field(), "update_mask");
-  EXPECT_EQ(ApplyUpdateMask({}, {"nope"}, &target).field(), "update_mask");
-  EXPECT_EQ(ApplyUpdateMask({}, {"status"}, &target).field(), "update_mask");
-  EXPECT_EQ(ApplyUpdateMask({}, {"name"}, &target).field(), "update_mask");
-  EXPECT_EQ(ApplyUpdateMask({}, {"revision"}, &target).field(), "update_mask");
+  EXPECT_EQ(CheckMask({}, UpdatablePaths()).status().field(), "update_mask");
+  EXPECT_EQ(CheckMask({"nope"}, UpdatablePaths()).status().field(), "update_mask");
+  EXPECT_EQ(CheckMask({"status"}, UpdatablePaths()).status().field(), "update_mask");
+  EXPECT_EQ(CheckMask({"name"}, UpdatablePaths()).status().field(), "update_mask");
+  EXPECT_EQ(CheckMask({"revision"}, UpdatablePaths()).status().field(), "update_mask");
+  auto camel = CheckMask({"registrationCloseTime", "recording.url"}, UpdatablePaths());
+  ASSERT_TRUE(camel.ok());
+  EXPECT_EQ(*camel, (std::vector<std::string>{"registration_close_time", "recording.url"}));
+}
+
+TEST(ValidateEventTest, EveryInvalidFieldAtOnce) {
+  v1::Event e = Valid();
+  e.set_title("");
+  e.set_region(v1::REGION_UNSPECIFIED);
+  e.set_participants_per_country(0);
+  Status st = ValidateEvent(e);
+  ASSERT_EQ(st.violations().size(), 3u) << st.ToString();
+  EXPECT_EQ(st.violations()[0].first, "event.title");
+  EXPECT_EQ(st.violations()[1].first, "event.region");
+  EXPECT_EQ(st.violations()[2].first, "event.participants_per_country");
+  EXPECT_EQ(st.field(), "event.title");
 }
 
 TEST(ValidateMaterial, Rules) {

@@ -10,6 +10,7 @@
 #include "common/crypto.hpp"
 #include "common/email.hpp"
 #include "common/event_lifecycle.hpp"
+#include "common/field_mask.hpp"
 #include "common/paging.hpp"
 #include "common/text.hpp"
 #include "common/time.hpp"
@@ -156,26 +157,6 @@ Status Registrations::VerifyRegistration(const CallContext&,
   return Status::Ok();
 }
 
-namespace {
-
-// Update-mask paths in their proto spelling, from snake_case or camelCase, with or without the
-// "participant." prefix.
-std::string ParticipantPath(const std::string& path) {
-  std::string out;
-  for (char ch : path) {
-    if (ch >= 'A' && ch <= 'Z') {
-      out += '_';
-      out += static_cast<char>(ch - 'A' + 'a');
-    } else {
-      out += ch;
-    }
-  }
-  if (out.rfind("participant.", 0) == 0) out = out.substr(12);
-  return out;
-}
-
-}  // namespace
-
 Status Registrations::UpdateRegistration(const CallContext& c,
                                          const v1::UpdateRegistrationRequest& req,
                                          v1::UpdateRegistrationResponse* resp) {
@@ -185,20 +166,10 @@ Status Registrations::UpdateRegistration(const CallContext& c,
   static const std::vector<std::string> kUpdatable = {
       "given_name", "family_name",        "certificate_name", "organisation",
       "job_title",  "preferred_language", "time_zone",        "email"};
-  std::set<std::string> paths;
-  for (const auto& raw : req.update_mask().paths()) {
-    const std::string path = ParticipantPath(raw);
-    if (std::find(kUpdatable.begin(), kUpdatable.end(), path) == kUpdatable.end()) {
-      std::string listed;
-      for (const auto& p : kUpdatable)
-        listed += (listed.empty() ? "" : ", ") + ("participant." + p);
-      return Status::InvalidArgument(
-          "update_mask", "'" + Escaped(raw, 64) + "' cannot be updated; these can: " + listed);
-    }
-    paths.insert(path);
-  }
-  if (paths.empty())
-    return Status::InvalidArgument("update_mask", "must name the fields to change");
+  auto mask = CheckMask({req.update_mask().paths().begin(), req.update_mask().paths().end()},
+                        kUpdatable, "participant.");
+  if (!mask.ok()) return mask.status();
+  const std::set<std::string> paths(mask->begin(), mask->end());
   int version = 0;
   auto current = d_.repo.Get(*id, &version);
   if (!current.ok()) return current.status();
@@ -223,8 +194,15 @@ Status Registrations::UpdateRegistration(const CallContext& c,
   as_register = NormaliseRegisterRequest(as_register);
   Status valid = ValidateRegisterRequest(as_register);
   if (!valid.ok()) {
-    // Named as the caller named them: registration.participant.*.
-    return Status::InvalidArgument("registration." + valid.field(), valid.message());
+    // Named as the caller named them: registration.participant.*, every one of them.
+    Violations named;
+    if (valid.violations().empty()) {
+      named.Add(Status::InvalidArgument("registration." + valid.field(), valid.message()));
+    }
+    for (const auto& [field, why] : valid.violations()) {
+      named.Add(Status::InvalidArgument("registration." + field, why));
+    }
+    return named.status();
   }
   if (paths.count("email") != 0 &&
       as_register.participant().email() != NormaliseEmail(current->participant().email())) {

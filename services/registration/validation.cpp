@@ -50,45 +50,46 @@ v1::RegisterRequest NormaliseRegisterRequest(const v1::RegisterRequest& req) {
   return out;
 }
 
+// Every rule is checked: the answer lists every invalid field at once.
 Status ValidateRegisterRequest(const v1::RegisterRequest& req) {
-  ECD_RETURN_IF_ERROR(ParseEventName(req.event(), "event").status());
-  if (req.request_id().empty()) return Status::InvalidArgument("request_id", "is required");
-  ECD_RETURN_IF_ERROR(Text(req.request_id(), "request_id", 1, 128));
-  if (req.request_id().find(' ') != std::string::npos) {
-    return Status::InvalidArgument("request_id", "must not contain spaces");
+  Violations v;
+  auto bad = [&](const char* field, const char* why) {
+    v.Add(Status::InvalidArgument(field, why));
+  };
+  v.Add(ParseEventName(req.event(), "event").status());
+  if (req.request_id().empty()) {
+    bad("request_id", "is required");
+  } else if (Status text = Text(req.request_id(), "request_id", 1, 128); !text.ok()) {
+    v.Add(text);
+  } else if (req.request_id().find(' ') != std::string::npos) {
+    bad("request_id", "must not contain spaces");
   }
   const auto& p = req.participant();
   const TextRule name{TextKind::kName, 100, true};
-  ECD_RETURN_IF_ERROR(CheckText(p.given_name(), "participant.given_name", name));
-  ECD_RETURN_IF_ERROR(CheckText(p.family_name(), "participant.family_name", name));
-  ECD_RETURN_IF_ERROR(CheckText(p.certificate_name(), "participant.certificate_name",
-                                {TextKind::kName, 200, false}));
-  ECD_RETURN_IF_ERROR(CanonicalEmail(p.email(), "participant.email").status());
+  v.Add(CheckText(p.given_name(), "participant.given_name", name));
+  v.Add(CheckText(p.family_name(), "participant.family_name", name));
+  v.Add(CheckText(p.certificate_name(), "participant.certificate_name",
+                  {TextKind::kName, 200, false}));
+  v.Add(CanonicalEmail(p.email(), "participant.email").status());
   if (!IsIsoCountry(p.country_code())) {
-    return Status::InvalidArgument("participant.country_code",
-                                   "must be an ISO 3166-1 alpha-2 code like NG");
+    bad("participant.country_code", "must be an ISO 3166-1 alpha-2 code like NG");
   }
-  ECD_RETURN_IF_ERROR(
-      CheckText(p.organisation(), "participant.organisation", {TextKind::kLine, 200, false}));
+  v.Add(CheckText(p.organisation(), "participant.organisation", {TextKind::kLine, 200, false}));
   if (p.affiliation() == v1::AFFILIATION_UNSPECIFIED || !v1::Affiliation_IsValid(p.affiliation())) {
-    return Status::InvalidArgument("participant.affiliation",
-                                   "must be one of the Affiliation values");
+    bad("participant.affiliation", "must be one of the Affiliation values");
   }
-  ECD_RETURN_IF_ERROR(
-      CheckText(p.job_title(), "participant.job_title", {TextKind::kLine, 200, false}));
+  v.Add(CheckText(p.job_title(), "participant.job_title", {TextKind::kLine, 200, false}));
   if (p.preferred_language() != "en" && p.preferred_language() != "fr" &&
       p.preferred_language() != "es") {
-    return Status::InvalidArgument("participant.preferred_language", "must be en, fr or es");
+    bad("participant.preferred_language", "must be en, fr or es");
   }
   if (!TimeZone::Find(p.time_zone())) {
-    return Status::InvalidArgument("participant.time_zone",
-                                   "must be an IANA time zone like Africa/Lagos");
+    bad("participant.time_zone", "must be an IANA time zone like Africa/Lagos");
   }
   if (!p.privacy_consent()) {
-    return Status::InvalidArgument("participant.privacy_consent",
-                                   "consent to the privacy notice is required");
+    bad("participant.privacy_consent", "consent to the privacy notice is required");
   }
-  return Status::Ok();
+  return v.status();
 }
 
 }  // namespace ecd::registration

@@ -650,3 +650,133 @@ TEST(CatalogueOperations, MessagesOverTheBoundAreRefused) {
 
 }  // namespace
 }  // namespace ecd::test
+
+// The administrator's day with grpcurl (issue 15): masks in either spelling, every mistake at
+// once, finding events by their text, deleting a draft, and a completed event that only its
+// recording can change.
+namespace ecd::test {
+namespace {
+
+google::rpc::BadRequest BadRequestOf(const grpc::Status& status) {
+  google::rpc::Status rich;
+  google::rpc::BadRequest bad;
+  if (rich.ParseFromString(status.error_details())) {
+    for (const auto& d : rich.details()) {
+      if (d.UnpackTo(&bad)) break;
+    }
+  }
+  return bad;
+}
+
+TEST_F(CatalogueE2E, MasksInEitherSpellingAndEveryMistakeAtOnce) {
+  const v1::Event draft = CreateDraft("Mask webinar");
+  for (const char* path : {"registration_close_time", "registrationCloseTime"}) {
+    v1::UpdateEventRequest upd;
+    upd.mutable_event()->set_name(draft.name());
+    *upd.mutable_event()->mutable_registration_close_time() = draft.start_time();
+    upd.mutable_update_mask()->add_paths(path);
+    v1::UpdateEventResponse updated;
+    auto st = stub().UpdateEvent(Ctx(tokens().admin).get(), upd, &updated);
+    ASSERT_TRUE(st.ok()) << path << ": " << st.error_message();
+    EXPECT_EQ(updated.event().registration_close_time().seconds(), draft.start_time().seconds());
+  }
+  // Through buf curl, the canonical JSON form of a mask (grpcurl takes {"paths": [...]}).
+  auto r = BufCurl(service_->address(), std::string(kCatalogue) + "UpdateEvent",
+                   "{\"event\": {\"name\": \"" + draft.name() +
+                       "\", \"infoKitLeadHours\": 48}, \"updateMask\": \"infoKitLeadHours\"}",
+                   tokens().admin);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"infoKitLeadHours\": 48"), std::string::npos) << r.out;
+  // An unknown path is named, with the paths that can be updated.
+  v1::UpdateEventRequest upd;
+  upd.mutable_event()->set_name(draft.name());
+  upd.mutable_update_mask()->add_paths("status");
+  v1::UpdateEventResponse updated;
+  auto st = stub().UpdateEvent(Ctx(tokens().admin).get(), upd, &updated);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("'status'"), std::string::npos) << st.error_message();
+  EXPECT_NE(st.error_message().find("registration_close_time"), std::string::npos);
+  // Three mistakes, three field violations, one round trip.
+  v1::CreateEventRequest create;
+  *create.mutable_event() = NewEvent("");
+  create.mutable_event()->set_region(v1::REGION_UNSPECIFIED);
+  create.mutable_event()->add_invited_countries("XX");
+  v1::CreateEventResponse created;
+  st = stub().CreateEvent(Ctx(tokens().admin).get(), create, &created);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  auto bad = BadRequestOf(st);
+  std::vector<std::string> fields;
+  for (const auto& v : bad.field_violations()) fields.push_back(v.field());
+  EXPECT_EQ(fields.size(), 3u);
+  EXPECT_NE(std::find(fields.begin(), fields.end(), "event.title"), fields.end());
+  EXPECT_NE(std::find(fields.begin(), fields.end(), "event.region"), fields.end());
+  EXPECT_EQ(std::count_if(
+                fields.begin(), fields.end(),
+                [](const std::string& f) { return f.rfind("event.invited_countries", 0) == 0; }),
+            1);
+}
+
+TEST_F(CatalogueE2E, FindEventsByTextAndDeleteADraft) {
+  const v1::Event a = CreateDraft("Cybercrime legislation — Amérique latine");
+  const v1::Event b = CreateDraft("International cooperation in practice");
+  v1::ListEventsRequest list;
+  list.set_query("AMÉRIQUE");
+  list.set_page_size(100);
+  v1::ListEventsResponse found;
+  ASSERT_TRUE(stub().ListEvents(Ctx(tokens().admin).get(), list, &found).ok());
+  ASSERT_EQ(found.events_size(), 1);
+  EXPECT_EQ(found.events(0).name(), a.name());
+  // A draft goes; a published event stays.
+  v1::DeleteEventRequest del;
+  del.set_name(a.name());
+  v1::DeleteEventResponse deleted;
+  ASSERT_TRUE(stub().DeleteEvent(Ctx(tokens().admin).get(), del, &deleted).ok());
+  v1::GetEventRequest get;
+  get.set_name(a.name());
+  v1::GetEventResponse got;
+  EXPECT_EQ(stub().GetEvent(Ctx(tokens().admin).get(), get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::PublishEventRequest pub;
+  pub.set_name(b.name());
+  v1::PublishEventResponse published;
+  ASSERT_TRUE(stub().PublishEvent(Ctx(tokens().admin).get(), pub, &published).ok());
+  del.set_name(b.name());
+  auto st = stub().DeleteEvent(Ctx(tokens().admin).get(), del, &deleted);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(InfoOf(st).reason(), "EVENT_NOT_DRAFT");
+  EXPECT_EQ(stub().DeleteEvent(Ctx(tokens().frontend).get(), del, &deleted).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(CatalogueE2E, ACompletedEventOnlyTakesItsRecording) {
+  v1::Event e = CreateDraft("Completed webinar");
+  v1::PublishEventRequest pub;
+  pub.set_name(e.name());
+  v1::PublishEventResponse published;
+  ASSERT_TRUE(stub().PublishEvent(Ctx(tokens().admin).get(), pub, &published).ok());
+  ASSERT_TRUE(MoveSlot(stub(), tokens().admin, e.name(), "2020-07-22T15:00:00Z", 105).ok());
+  v1::CompleteEventRequest complete;
+  complete.set_name(e.name());
+  v1::CompleteEventResponse completed;
+  ASSERT_TRUE(stub().CompleteEvent(Ctx(tokens().admin).get(), complete, &completed).ok());
+  v1::UpdateEventRequest upd;
+  upd.mutable_event()->set_name(e.name());
+  upd.mutable_event()->set_title("Renamed afterwards");
+  upd.mutable_update_mask()->add_paths("title");
+  v1::UpdateEventResponse updated;
+  auto st = stub().UpdateEvent(Ctx(tokens().admin).get(), upd, &updated);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(InfoOf(st).reason(), "EVENT_CLOSED");
+  EXPECT_EQ(InfoOf(st).metadata().at("event_status"), "EVENT_STATUS_COMPLETED");
+  upd.mutable_event()->mutable_recording()->set_state(v1::RECORDING_STATE_PUBLISHED);
+  upd.mutable_event()->mutable_recording()->set_url("https://video.example.org/webinar-5");
+  upd.mutable_update_mask()->Clear();
+  upd.mutable_update_mask()->add_paths("recording");
+  st = stub().UpdateEvent(Ctx(tokens().admin).get(), upd, &updated);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(updated.event().title(), "Completed webinar");
+  EXPECT_EQ(updated.event().recording().url(), "https://video.example.org/webinar-5");
+}
+
+}  // namespace
+}  // namespace ecd::test
