@@ -73,6 +73,25 @@ StatusOr<catalogue::v1::Series> CatalogueClient::GetSeries(const std::string& se
   return resp.series();
 }
 
+StatusOr<std::vector<catalogue::v1::Event>> CatalogueClient::EventsOfSeries(
+    const std::string& series_id) {
+  std::vector<catalogue::v1::Event> out;
+  catalogue::v1::ListEventsRequest req;
+  req.set_series("series/" + series_id);
+  req.set_page_size(100);
+  for (int pages = 0; pages < 100; ++pages) {
+    grpc::ClientContext ctx;
+    PreparePeerCall(&ctx, token_, std::chrono::seconds(5));
+    catalogue::v1::ListEventsResponse resp;
+    ECD_RETURN_IF_ERROR(PeerStatus(impl_->stub->ListEvents(&ctx, req, &resp), req.series(),
+                                   "CATALOGUE_UNAVAILABLE", "catalogue"));
+    out.insert(out.end(), resp.events().begin(), resp.events().end());
+    if (resp.next_page_token().empty()) break;
+    req.set_page_token(resp.next_page_token());
+  }
+  return out;
+}
+
 StatusOr<std::vector<catalogue::v1::Material>> CatalogueClient::ListMaterials(
     const std::string& event_id) {
   grpc::ClientContext ctx;

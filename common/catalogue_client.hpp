@@ -34,6 +34,8 @@ class CatalogueClient {
   // Not cached (rare). NOT_FOUND or UNAVAILABLE like GetEvent.
   StatusOr<catalogue::v1::Series> GetSeries(const std::string& series_id);
   StatusOr<std::vector<catalogue::v1::Material>> ListMaterials(const std::string& event_id);
+  // Every event of a series, drafts included, in start order (not cached).
+  StatusOr<std::vector<catalogue::v1::Event>> EventsOfSeries(const std::string& series_id);
 
  private:
   struct Impl;

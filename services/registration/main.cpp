@@ -37,6 +37,7 @@ struct RegistrationConfig {
   bool integration_reads = false;
   int idempotency_hours = 48;
   std::string notifications_address;  // "" when the relay is off
+  std::string certificates_address;   // "" when reports do not count certificates
   int relay_batch = 200;
   int64_t hold_micros = 0;
   std::chrono::milliseconds hold_sweep{5000};
@@ -67,6 +68,9 @@ RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
   c.integration_reads = env.Bool("ECD_INTEGRATION_READS_REGISTRATIONS", false);
   if (env.String("ECD_NOTIFICATIONS_ADDRESS", "") != "off") {
     c.notifications_address = env.Address("ECD_NOTIFICATIONS_ADDRESS", "127.0.0.1:50063");
+  }
+  if (env.String("ECD_CERTIFICATES_ADDRESS", "") != "off") {
+    c.certificates_address = env.Address("ECD_CERTIFICATES_ADDRESS", "127.0.0.1:50064");
   }
   c.relay_batch = static_cast<int>(env.Int("ECD_RELAY_BATCH", 200, 1, 500));
   c.idempotency_hours = static_cast<int>(env.Int("ECD_IDEMPOTENCY_RETENTION_HOURS", 48, 24, 8760));
@@ -114,8 +118,11 @@ int main(int argc, char** argv) {
   ecd::registration::Repository repo(pool, keys);
   ecd::CatalogueClient catalogue(rc.catalogue);
   ecd::PageTokens page_tokens(config.page_token_secret);
-  ecd::registration::Registrations registrations(
-      {repo, catalogue, cache.get(), keys, page_tokens, ecd::NowMicros, rc.hold_micros});
+  // Reports count certificates and messages by asking their services.
+  auto peers = ecd::registration::GrpcReportPeers(rc.certificates_address, rc.notifications_address,
+                                                  rc.catalogue.token);
+  ecd::registration::Registrations registrations({repo, catalogue, cache.get(), keys, page_tokens,
+                                                  ecd::NowMicros, rc.hold_micros, peers.get()});
   ecd::Authenticator auth(std::move(start.tokens),
                           ecd::registration::RegistrationRoles(rc.integration_reads));
   ecd::registration::AvailabilityHub hub(config.pg_url);

@@ -8,10 +8,12 @@
 
 #include "common/countries.hpp"
 #include "common/crypto.hpp"
+#include "common/csv.hpp"
 #include "common/email.hpp"
 #include "common/event_lifecycle.hpp"
 #include "common/field_mask.hpp"
 #include "common/paging.hpp"
+#include "common/resource_name.hpp"
 #include "common/text.hpp"
 #include "common/time.hpp"
 #include "services/registration/attendance.hpp"
@@ -58,6 +60,11 @@ RoleTable RegistrationRoles(bool integration_reads) {
       {"CancelRegistration", {kAdmin, kFrontend}},
       {"ApproveRegistration", {kAdmin}},
       {"RejectRegistration", {kAdmin}},
+      {"BatchApproveRegistrations", {kAdmin}},
+      {"BatchRejectRegistrations", {kAdmin}},
+      {"SetCountrySeats", {kAdmin}},
+      {"GetEventReport", {kAdmin, kIntegration}},
+      {"GetSeriesReport", {kAdmin, kIntegration}},
       {"GetAvailability", {kAdmin, kService, kFrontend, kIntegration}},
       {"WatchAvailability", {kAdmin, kService, kFrontend, kIntegration}},
       {"ExportRegistrations", {kAdmin}},
@@ -294,13 +301,15 @@ Status Registrations::GetRegistration(const CallContext& c, const v1::GetRegistr
   return Status::Ok();
 }
 
-Status Registrations::ListRegistrations(const CallContext&, const v1::ListRegistrationsRequest& req,
+Status Registrations::ListRegistrations(const CallContext& c,
+                                        const v1::ListRegistrationsRequest& req,
                                         v1::ListRegistrationsResponse* resp) {
   auto size = CheckPageSize(req.page_size());
   if (!size.ok()) return size.status();
   ListFilter f;
   if (!req.event().empty()) {
-    auto id = ParseEventName(req.event(), "event");
+    // An event the catalogue does not know is NOT_FOUND, not an empty list.
+    auto id = VisibleEvent(c, req.event());
     if (!id.ok()) return id.status();
     f.event_id = *id;
   }
@@ -583,6 +592,350 @@ Status Registrations::ListErasures(const CallContext&, const v1::ListErasuresReq
   }
   resp->set_resume_token(after ? paging.Seal(after->micros, after->id) : req.page_token());
   return Status::Ok();
+}
+
+Status Registrations::BatchApproveRegistrations(const CallContext& c,
+                                                const v1::BatchApproveRegistrationsRequest& req,
+                                                v1::BatchApproveRegistrationsResponse* resp) {
+  if (req.names_size() == 0 || req.names_size() > 100) {
+    return Status::InvalidArgument("names", "give 1 to 100 registrations");
+  }
+  for (int i = 0; i < req.names_size(); ++i) {
+    auto* result = resp->add_results();
+    result->set_name(req.names(i));
+    v1::ApproveRegistrationRequest one;
+    one.set_name(req.names(i));
+    v1::ApproveRegistrationResponse done;
+    Status st = ApproveRegistration(c, one, &done);
+    if (st.ok()) {
+      *result->mutable_registration() = done.registration();
+    } else {
+      result->set_error_code(static_cast<int>(st.code()));
+      result->set_error_reason(st.reason());
+      result->set_error_message(st.message());
+    }
+  }
+  return Status::Ok();
+}
+
+Status Registrations::BatchRejectRegistrations(const CallContext& c,
+                                               const v1::BatchRejectRegistrationsRequest& req,
+                                               v1::BatchRejectRegistrationsResponse* resp) {
+  if (req.names_size() == 0 || req.names_size() > 100) {
+    return Status::InvalidArgument("names", "give 1 to 100 registrations");
+  }
+  for (int i = 0; i < req.names_size(); ++i) {
+    auto* result = resp->add_results();
+    result->set_name(req.names(i));
+    v1::RejectRegistrationRequest one;
+    one.set_name(req.names(i));
+    one.set_reason(req.reason());
+    v1::RejectRegistrationResponse done;
+    Status st = RejectRegistration(c, one, &done);
+    if (st.code() == Code::kInvalidArgument && st.field() == "reason") return st;  // for all
+    if (st.ok()) {
+      *result->mutable_registration() = done.registration();
+    } else {
+      result->set_error_code(static_cast<int>(st.code()));
+      result->set_error_reason(st.reason());
+      result->set_error_message(st.message());
+    }
+  }
+  return Status::Ok();
+}
+
+Status Registrations::SetCountrySeats(const CallContext&, const v1::SetCountrySeatsRequest& req,
+                                      v1::SetCountrySeatsResponse* resp) {
+  Violations v;
+  if (req.seats() < 0 || req.seats() > 1000) {
+    v.Add(Status::InvalidArgument("seats", "must be 1 to 1000, or 0 for the event's own"));
+  }
+  if (!IsIsoCountry(req.country_code())) {
+    v.Add(Status::InvalidArgument("country_code", "must be an ISO 3166-1 alpha-2 code"));
+  }
+  auto id = ParseEventName(req.event(), "event");
+  v.Add(id.status());
+  ECD_RETURN_IF_ERROR(v.status());
+  auto event = d_.catalogue.GetEvent(*id);
+  if (!event.ok()) return event.status();
+  if (event->status() == cat::EVENT_STATUS_DRAFT) return Status::NotFound(req.event());
+  ECD_RETURN_IF_ERROR(RequireActive(*event, d_.now_micros(), "changing seats"));
+  const auto& invited = event->invited_countries();
+  if (std::find(invited.begin(), invited.end(), req.country_code()) == invited.end()) {
+    return Status::FailedPrecondition("COUNTRY_NOT_INVITED",
+                                      req.country_code() + " is not invited to this event")
+        .With("field", "country_code");
+  }
+  EventRules rules{*id, event->participants_per_country(),
+                   event->approval_mode() == cat::APPROVAL_MODE_MANUAL};
+  std::vector<std::string> promoted;
+  auto change = d_.repo.SetSeats(rules, req.country_code(), req.seats(), true, &promoted);
+  if (!change.ok()) return change.status();
+  Remember(change->quotas);
+  auto* a = resp->mutable_availability();
+  a->set_country_code(req.country_code());
+  if (!change->quotas.empty()) {
+    const QuotaState& q = change->quotas.back();
+    a->set_limit(q.limit);
+    a->set_taken(q.taken);
+    a->set_waitlisted(q.waitlisted);
+  }
+  for (const auto& p : promoted) resp->add_promoted("registrations/" + p);
+  return Status::Ok();
+}
+
+namespace {
+
+void AddFigures(const v1::CountryFigures& from, v1::CountryFigures* to) {
+  to->set_seats(to->seats() + from.seats());
+  to->set_confirmed(to->confirmed() + from.confirmed());
+  to->set_pending_approval(to->pending_approval() + from.pending_approval());
+  to->set_pending_verification(to->pending_verification() + from.pending_verification());
+  to->set_waitlisted(to->waitlisted() + from.waitlisted());
+  to->set_cancelled(to->cancelled() + from.cancelled());
+  to->set_rejected(to->rejected() + from.rejected());
+  to->set_expired(to->expired() + from.expired());
+  to->set_attended(to->attended() + from.attended());
+  to->set_attended_enough(to->attended_enough() + from.attended_enough());
+}
+
+std::vector<std::string> FigureCells(const v1::CountryFigures& f) {
+  std::vector<std::string> out;
+  for (int n :
+       {f.seats(), f.confirmed(), f.pending_approval(), f.pending_verification(), f.waitlisted(),
+        f.cancelled(), f.rejected(), f.expired(), f.attended(), f.attended_enough()}) {
+    out.push_back(std::to_string(n));
+  }
+  return out;
+}
+
+const std::vector<std::string> kFigureNames = {
+    "seats",    "confirmed", "pending_approval", "pending_verification", "waitlisted", "cancelled",
+    "rejected", "expired",   "attended",         "attended_enough"};
+
+}  // namespace
+
+StatusOr<v1::EventReport> Registrations::EventReport(const cat::Event& event,
+                                                     std::map<int, int>* affiliations) {
+  const std::string event_id = IdOf(event.name());
+  auto data = d_.repo.Report(event_id);
+  if (!data.ok()) return data.status();
+  v1::EventReport r;
+  r.set_event(event.name());
+  r.set_title(event.title());
+  *r.mutable_start_time() = event.start_time();
+  r.set_event_status(cat::EventStatus_Name(event.status()));
+  r.set_duration_minutes(event.duration_minutes());
+  const int threshold =
+      (event.duration_minutes() * event.certificate_threshold_percent() + 99) / 100;
+  r.set_threshold_minutes(threshold);
+  std::map<std::string, v1::CountryFigures> countries;
+  for (const auto& c : event.invited_countries()) {
+    countries[c].set_seats(event.participants_per_country());
+  }
+  for (const auto& q : data->quotas) countries[q.country].set_seats(q.limit);
+  int buckets[4] = {0, 0, 0, 0};  // <25 %, <50 %, <75 %, >= 75 % of the duration
+  for (const auto& row : data->rows) {
+    auto& f = countries[row.country];
+    const bool place = row.status == 1 || row.status == 2 || row.status == 3;
+    if (place && !row.verified) {
+      f.set_pending_verification(f.pending_verification() + row.count);
+      continue;
+    }
+    switch (row.status) {
+      case 1:
+        f.set_confirmed(f.confirmed() + row.count);
+        for (int minutes : row.confirmed_minutes) {
+          if (minutes > 0) f.set_attended(f.attended() + 1);
+          if (minutes >= threshold && minutes > 0) f.set_attended_enough(f.attended_enough() + 1);
+          const int percent =
+              event.duration_minutes() > 0 ? minutes * 100 / event.duration_minutes() : 0;
+          ++buckets[std::min(3, percent / 25)];
+        }
+        break;
+      case 2:
+        f.set_pending_approval(f.pending_approval() + row.count);
+        break;
+      case 3:
+        f.set_waitlisted(f.waitlisted() + row.count);
+        break;
+      case 4:
+        f.set_cancelled(f.cancelled() + row.count);
+        break;
+      case 5:
+        f.set_rejected(f.rejected() + row.count);
+        break;
+      case 7:
+        f.set_expired(f.expired() + row.count);
+        break;
+      default:
+        break;
+    }
+  }
+  auto* totals = r.mutable_totals();
+  for (auto& [country, f] : countries) {
+    f.set_country_code(country);
+    AddFigures(f, totals);
+    *r.add_countries() = f;
+  }
+  for (int b = 0; b < 4; ++b) {
+    auto* bucket = r.add_attendance();
+    bucket->set_from_percent(b * 25);
+    bucket->set_to_percent(b == 3 ? 100 : (b + 1) * 25);
+    bucket->set_registrations(buckets[b]);
+  }
+  r.set_attended_enough_per_mille(
+      totals->confirmed() > 0 ? totals->attended_enough() * 1000 / totals->confirmed() : 0);
+  if (d_.peers != nullptr) {
+    if (auto certs = d_.peers->Certificates(event_id); certs.ok()) {
+      r.set_certificates_counted(true);
+      r.set_certificates_issued(certs->issued);
+      r.set_certificates_revoked(certs->revoked);
+    }
+    if (auto messages = d_.peers->Messages(event_id); messages.ok()) {
+      r.set_messages_counted(true);
+      for (const auto& [state, n] : *messages) (*r.mutable_messages_by_state())[state] = n;
+    }
+  }
+  if (affiliations != nullptr) {
+    for (const auto& [a, n] : data->confirmed_by_affiliation) (*affiliations)[a] += n;
+  }
+  return r;
+}
+
+Status Registrations::GetEventReport(const CallContext& c, const v1::GetEventReportRequest& req,
+                                     v1::GetEventReportResponse* resp) {
+  auto id = VisibleEvent(c, req.event());
+  if (!id.ok()) return id.status();
+  auto event = d_.catalogue.GetEvent(*id);
+  if (!event.ok()) return event.status();
+  auto report = EventReport(*event, nullptr);
+  if (!report.ok()) return report.status();
+  if (req.format() == v1::EXPORT_FORMAT_CSV) {
+    std::vector<std::string> header = {"country"};
+    header.insert(header.end(), kFigureNames.begin(), kFigureNames.end());
+    std::string csv = std::string(kUtf8Bom) + CsvRow(header);
+    for (const auto& f : report->countries()) {
+      auto cells = FigureCells(f);
+      cells.insert(cells.begin(), f.country_code());
+      csv += CsvRow(cells);
+    }
+    auto totals = FigureCells(report->totals());
+    totals.insert(totals.begin(), "TOTAL");
+    csv += CsvRow(totals) + CsvRow({}) + CsvRow({"figure", "value"});
+    csv += CsvRow({"event", report->event()}) + CsvRow({"title", report->title()});
+    csv += CsvRow({"threshold_minutes", std::to_string(report->threshold_minutes())});
+    csv +=
+        CsvRow({"attended_enough_per_mille", std::to_string(report->attended_enough_per_mille())});
+    if (report->certificates_counted()) {
+      csv += CsvRow({"certificates_issued", std::to_string(report->certificates_issued())});
+      csv += CsvRow({"certificates_revoked", std::to_string(report->certificates_revoked())});
+    }
+    for (const auto& [state, n] : report->messages_by_state()) {
+      csv += CsvRow({"messages " + state, std::to_string(n)});
+    }
+    resp->set_csv(csv);
+  }
+  *resp->mutable_report() = std::move(*report);
+  return Status::Ok();
+}
+
+Status Registrations::GetSeriesReport(const CallContext&, const v1::GetSeriesReportRequest& req,
+                                      v1::GetSeriesReportResponse* resp) {
+  auto id = ParseResourceName(req.series(), "series", "series");
+  if (!id.ok()) return id.status();
+  auto series = d_.catalogue.GetSeries(*id);
+  if (!series.ok()) return series.status();
+  auto events = d_.catalogue.EventsOfSeries(*id);
+  if (!events.ok()) return events.status();
+  v1::SeriesReport& r = *resp->mutable_report();
+  r.set_series(req.series());
+  std::map<int, int> affiliations;
+  std::map<std::string, int> regions;
+  std::set<std::string> reached;
+  for (const auto& event : *events) {
+    if (event.status() == cat::EVENT_STATUS_DRAFT) continue;
+    auto report = EventReport(event, &affiliations);
+    if (!report.ok()) return report.status();
+    AddFigures(report->totals(), r.mutable_totals());
+    regions[cat::Region_Name(event.region())] += report->totals().confirmed();
+    for (const auto& f : report->countries()) {
+      if (f.confirmed() > 0) reached.insert(f.country_code());
+    }
+    *r.add_events() = std::move(*report);
+  }
+  for (const auto& c : reached) r.add_countries_reached(c);
+  for (const auto& [name, n] : regions) {
+    auto* nc = r.add_participants_by_region();
+    nc->set_name(name);
+    nc->set_count(n);
+  }
+  for (const auto& [a, n] : affiliations) {
+    auto* nc = r.add_participants_by_affiliation();
+    nc->set_name(v1::Affiliation_Name(static_cast<v1::Affiliation>(a)));
+    nc->set_count(n);
+  }
+  if (req.format() == v1::EXPORT_FORMAT_CSV) {
+    std::vector<std::string> header = {"event", "title", "start_time", "event_status"};
+    header.insert(header.end(), kFigureNames.begin(), kFigureNames.end());
+    header.push_back("certificates_issued");
+    std::string csv = std::string(kUtf8Bom) + CsvRow(header);
+    for (const auto& e : r.events()) {
+      std::vector<std::string> cells = {e.event(), e.title(), FormatRfc3339(Micros(e.start_time())),
+                                        e.event_status()};
+      auto figures = FigureCells(e.totals());
+      cells.insert(cells.end(), figures.begin(), figures.end());
+      cells.push_back(e.certificates_counted() ? std::to_string(e.certificates_issued()) : "");
+      csv += CsvRow(cells);
+    }
+    auto totals = FigureCells(r.totals());
+    std::vector<std::string> cells = {"TOTAL", "", "", ""};
+    cells.insert(cells.end(), totals.begin(), totals.end());
+    csv += CsvRow(cells) + CsvRow({}) + CsvRow({"region", "participants"});
+    for (const auto& nc : r.participants_by_region()) {
+      csv += CsvRow({nc.name(), std::to_string(nc.count())});
+    }
+    csv += CsvRow({}) + CsvRow({"affiliation", "participants"});
+    for (const auto& nc : r.participants_by_affiliation()) {
+      csv += CsvRow({nc.name(), std::to_string(nc.count())});
+    }
+    csv += CsvRow({}) + CsvRow({"countries_reached", std::to_string(r.countries_reached_size())});
+    resp->set_csv(csv);
+  }
+  return Status::Ok();
+}
+
+std::string Registrations::CsvHeader() {
+  return std::string(kUtf8Bom) +
+         CsvRow({"registration",       "event",        "status",           "waitlist_position",
+                 "given_name",         "family_name",  "certificate_name", "email",
+                 "country_code",       "organisation", "affiliation",      "job_title",
+                 "preferred_language", "time_zone",    "attended_minutes", "recording_consent",
+                 "rejection_reason",   "erased",       "create_time",      "update_time"});
+}
+
+std::string Registrations::CsvRowOf(const v1::Registration& r) {
+  const auto& p = r.participant();
+  return CsvRow({r.name(),
+                 r.event(),
+                 v1::RegistrationStatus_Name(r.status()),
+                 std::to_string(r.waitlist_position()),
+                 p.given_name(),
+                 p.family_name(),
+                 p.certificate_name(),
+                 p.email(),
+                 p.country_code(),
+                 p.organisation(),
+                 v1::Affiliation_Name(p.affiliation()),
+                 p.job_title(),
+                 p.preferred_language(),
+                 p.time_zone(),
+                 std::to_string(r.attended_minutes()),
+                 p.recording_consent() ? "yes" : "no",
+                 r.rejection_reason(),
+                 r.erased() ? "yes" : "no",
+                 FormatRfc3339(Micros(r.create_time())),
+                 FormatRfc3339(Micros(r.update_time()))});
 }
 
 StatusOr<catalogue::v1::Event> Registrations::EventOfRegistration(const std::string& id) {

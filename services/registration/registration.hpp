@@ -10,6 +10,7 @@
 #include "common/status.hpp"
 #include "ecd/registration/v1/registration.pb.h"
 #include "services/registration/participant_keys.hpp"
+#include "services/registration/peers.hpp"
 #include "services/registration/quota_cache.hpp"
 #include "services/registration/repository.hpp"
 
@@ -28,6 +29,7 @@ struct RegistrationDeps {
   // How long a registration holds its place while its address is verified (and how long a
   // colleague has to verify theirs in a hand-over).
   int64_t hold_micros = int64_t{30} * 60 * 1000000;
+  ReportPeers* peers = nullptr;  // certificates and messages for reports; null: not counted
 };
 
 class Registrations {
@@ -51,6 +53,21 @@ class Registrations {
                              v1::ApproveRegistrationResponse* resp);
   Status RejectRegistration(const CallContext& c, const v1::RejectRegistrationRequest& req,
                             v1::RejectRegistrationResponse* resp);
+  Status BatchApproveRegistrations(const CallContext& c,
+                                   const v1::BatchApproveRegistrationsRequest& req,
+                                   v1::BatchApproveRegistrationsResponse* resp);
+  Status BatchRejectRegistrations(const CallContext& c,
+                                  const v1::BatchRejectRegistrationsRequest& req,
+                                  v1::BatchRejectRegistrationsResponse* resp);
+  Status SetCountrySeats(const CallContext& c, const v1::SetCountrySeatsRequest& req,
+                         v1::SetCountrySeatsResponse* resp);
+  Status GetEventReport(const CallContext& c, const v1::GetEventReportRequest& req,
+                        v1::GetEventReportResponse* resp);
+  Status GetSeriesReport(const CallContext& c, const v1::GetSeriesReportRequest& req,
+                         v1::GetSeriesReportResponse* resp);
+  // The CSV header row (with the BOM) and one registration's row, for the export stream.
+  static std::string CsvHeader();
+  static std::string CsvRowOf(const v1::Registration& r);
   Status GetAvailability(const CallContext& c, const v1::GetAvailabilityRequest& req,
                          v1::GetAvailabilityResponse* resp);
   Status ImportAttendance(const CallContext& c, const v1::ImportAttendanceRequest& req,
@@ -72,6 +89,8 @@ class Registrations {
   void Remember(const std::vector<QuotaState>& quotas);
   // The catalogue's event of registration `id` (NOT_FOUND for an unknown registration).
   StatusOr<catalogue::v1::Event> EventOfRegistration(const std::string& id);
+  StatusOr<v1::EventReport> EventReport(const catalogue::v1::Event& event,
+                                        std::map<int, int>* affiliations);
   // For participant-scoped calls: admin and service pass; a frontend must give the
   // registration's participant key (PERMISSION_DENIED otherwise, the same for a registration
   // that does not exist, so that a key-less caller learns nothing).

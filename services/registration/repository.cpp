@@ -126,27 +126,30 @@ std::optional<Lock> LockQuota(pqxx::transaction_base& tx, const std::string& eve
   return Lock{rows[0][0].as<int>(), rows[0][1].as<int>(), rows[0][3].as<bool>()};
 }
 
+// Gives a free seat of (event, country) to the first waitlisted registration, if any; returns
+// its id ("" when nobody waits or no seat is free).
+std::string PromoteNext(pqxx::transaction_base& tx, const std::string& event_id,
+                        const std::string& country, bool manual, Change* change) {
+  auto next = Exec(tx, sql::kFirstWaitlisted, event_id, country);
+  if (next.empty()) return "";
+  auto promoted = Exec(tx, sql::kPromoteSeat, event_id, country);
+  if (promoted.empty()) return "";
+  change->quotas.push_back(QuotaFromRow(promoted[0]));
+  const std::string id = next[0][0].as<std::string>();
+  Exec(tx, sql::kSetStatus, id, manual ? kPending : kConfirmed);
+  // An unverified hold is told nothing until it verifies (then it hears where it stands).
+  if (Exec(tx, sql::kHoldOf, id).at(0)[0].as<bool>()) Outbox(tx, "promoted", Read(tx, id));
+  return id;
+}
+
 // A seat was freed in (event, country): the first waitlisted registration of that country takes
 // it, in the same transaction, unless promotions have stopped (the event is over).
 void FreeSeatAndPromote(pqxx::transaction_base& tx, const std::string& event_id,
                         const std::string& country, bool manual, bool promote, Change* change) {
   QuotaState q = QuotaFromRow(Exec(tx, sql::kFreeSeat, event_id, country).at(0));
-  if (!promote) {
+  if (!promote || PromoteNext(tx, event_id, country, manual, change).empty()) {
     change->quotas.push_back(q);
-    return;
   }
-  auto next = Exec(tx, sql::kFirstWaitlisted, event_id, country);
-  if (!next.empty()) {
-    auto promoted = Exec(tx, sql::kPromoteSeat, event_id, country);
-    if (!promoted.empty()) {
-      q = QuotaFromRow(promoted[0]);
-      const std::string id = next[0][0].as<std::string>();
-      Exec(tx, sql::kSetStatus, id, manual ? kPending : kConfirmed);
-      // An unverified hold is told nothing until it verifies (then it hears where it stands).
-      if (Exec(tx, sql::kHoldOf, id).at(0)[0].as<bool>()) Outbox(tx, "promoted", Read(tx, id));
-    }
-  }
-  change->quotas.push_back(q);
 }
 
 void NotifyAvailability(pqxx::transaction_base& tx, const std::string& event_id) {
@@ -507,6 +510,63 @@ StatusOr<Change> Repository::HandOver(const std::string& id, const v1::Participa
   });
   if (!st.ok()) return st;
   return change;
+}
+
+StatusOr<Change> Repository::SetSeats(const EventRules& event, const std::string& country,
+                                      int seats, bool promote, std::vector<std::string>* promoted) {
+  Change change;
+  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
+    change = Change();
+    promoted->clear();
+    const auto lock =
+        Exec(tx, sql::kUpsertQuota, event.id, country, event.seat_limit, event.manual_approval)
+            .at(0);
+    const int taken = lock[1].as<int>();
+    const int limit = seats == 0 ? event.seat_limit : seats;
+    if (limit < taken) {
+      return Status::FailedPrecondition("SEATS_BELOW_TAKEN",
+                                        std::to_string(taken) + " seats are taken in " + country +
+                                            ": the country cannot have fewer than that")
+          .With("taken", std::to_string(taken))
+          .With("seats", std::to_string(limit));
+    }
+    change.quotas.push_back(
+        QuotaFromRow(Exec(tx, sql::kSetSeats, event.id, country, seats, event.seat_limit).at(0)));
+    // New seats go to the waiting list, first in line first.
+    while (promote) {
+      const std::string id = PromoteNext(tx, event.id, country, event.manual_approval, &change);
+      if (id.empty()) break;
+      promoted->push_back(id);
+    }
+    NotifyAvailability(tx, event.id);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return change;
+}
+
+StatusOr<ReportData> Repository::Report(const std::string& event_id) {
+  ReportData out;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    for (const auto& r : Exec(tx, sql::kReportCounts, event_id)) {
+      ReportRow row;
+      row.country = r[0].as<std::string>();
+      row.status = r[1].as<int>();
+      row.verified = r[2].as<bool>();
+      row.count = r[3].as<int>();
+      for (const auto& m : FromPgArray(r[4])) row.confirmed_minutes.push_back(std::stoi(m));
+      out.rows.push_back(std::move(row));
+    }
+    for (const auto& r : Exec(tx, sql::kQuotasOfEvent, event_id)) {
+      out.quotas.push_back(QuotaFromRow(r));
+    }
+    for (const auto& r : Exec(tx, sql::kReportAffiliations, event_id)) {
+      out.confirmed_by_affiliation[r[0].as<int>()] = r[1].as<int>();
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
 }
 
 Status Repository::ResendKey(const std::string& event_id, const std::string& email_norm) {

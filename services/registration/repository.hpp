@@ -73,6 +73,20 @@ struct AttendanceUpdate {
   int minutes = 0;
 };
 
+// One event's figures as the database holds them (reports).
+struct ReportRow {
+  std::string country;
+  int status = 0;  // as stored (1 confirmed ... 7 expired)
+  bool verified = true;
+  int count = 0;
+  std::vector<int> confirmed_minutes;  // for status 1
+};
+struct ReportData {
+  std::vector<ReportRow> rows;
+  std::vector<QuotaState> quotas;
+  std::map<int, int> confirmed_by_affiliation;  // Affiliation value -> count (verified)
+};
+
 struct EraseResult {
   int erased = 0;
   int cancelled = 0;
@@ -107,6 +121,11 @@ class Repository {
   // code; the seat stays. `hold_micros`: how long the colleague has to verify.
   StatusOr<Change> HandOver(const std::string& id, const v1::Participant& colleague,
                             int64_t hold_micros);
+  // Sets one country's seats (`seats` 0: back to `event.seat_limit`), promoting the waiting list
+  // into new seats in order. FAILED_PRECONDITION (SEATS_BELOW_TAKEN) below the seats taken.
+  StatusOr<Change> SetSeats(const EventRules& event, const std::string& country, int seats,
+                            bool promote, std::vector<std::string>* promoted);
+  StatusOr<ReportData> Report(const std::string& event_id);
   // Mails the participant key of the address's active registration for the event, if any.
   Status ResendKey(const std::string& event_id, const std::string& email_norm);
   // Cancels (idempotent: a cancelled one is returned as it is); frees the seat and, when

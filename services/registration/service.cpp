@@ -168,7 +168,10 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportRegistrati
  public:
   ExportReactor(grpc::CallbackServerContext* ctx, const v1::ExportRegistrationsRequest* req,
                 Registrations& registrations, CallHandler& calls)
-      : registrations_(registrations), calls_(calls), event_(req->event()) {
+      : registrations_(registrations),
+        calls_(calls),
+        event_(req->event()),
+        csv_(req->format() == v1::EXPORT_FORMAT_CSV) {
     auto call = calls_.Begin(ctx, "ExportRegistrations");
     if (!call.ok()) {
       Done(call.status());
@@ -217,8 +220,18 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportRegistrati
     if (!queued) Done(Status(Code::kResourceExhausted, "OVERLOADED", "server busy"));
   }
   void Next() {
-    if (index_ < page_.size()) {
-      *message_.mutable_registration() = std::move(page_[index_++]);
+    if (csv_ && !header_sent_) {  // the BOM and the header row first
+      header_sent_ = true;
+      message_.Clear();
+      message_.set_csv_chunk(Registrations::CsvHeader());
+      StartWrite(&message_);
+    } else if (index_ < page_.size()) {
+      message_.Clear();
+      if (csv_) {
+        message_.set_csv_chunk(Registrations::CsvRowOf(page_[index_++]));
+      } else {
+        *message_.mutable_registration() = std::move(page_[index_++]);
+      }
       StartWrite(&message_);
     } else if (last_page_) {
       Done(Status::Ok());
@@ -241,6 +254,8 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportRegistrati
   std::vector<v1::Registration> page_;
   size_t index_ = 0;
   bool last_page_ = false;
+  const bool csv_;
+  bool header_sent_ = false;
   v1::ExportRegistrationsResponse message_;
 };
 

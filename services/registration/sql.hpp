@@ -40,10 +40,11 @@ inline constexpr SqlStatement kUpsertQuota = {
     "upsert_quota",
     "INSERT INTO registration.quotas AS q (event_id, country, seat_limit, manual_approval)"
     " VALUES ($1, $2, $3, $4) ON CONFLICT (event_id, country) DO UPDATE SET"
-    " seat_limit = GREATEST(EXCLUDED.seat_limit, q.taken),"
+    " seat_limit = GREATEST(coalesce(q.seat_override, EXCLUDED.seat_limit), q.taken),"
     " manual_approval = EXCLUDED.manual_approval,"
-    " version = q.version + CASE WHEN q.seat_limit <> GREATEST(EXCLUDED.seat_limit, q.taken)"
-    " OR q.manual_approval <> EXCLUDED.manual_approval THEN 1 ELSE 0 END"
+    " version = q.version + CASE WHEN q.seat_limit <> GREATEST(coalesce(q.seat_override,"
+    " EXCLUDED.seat_limit), q.taken) OR q.manual_approval <> EXCLUDED.manual_approval"
+    " THEN 1 ELSE 0 END"
     " RETURNING seat_limit, taken, waitlisted, manual_approval"};
 
 #define ECD_QUOTA_RETURNING \
@@ -146,6 +147,25 @@ inline constexpr SqlStatement kCorrectParticipant = {
     "UPDATE registration.registrations SET given_name = $2, family_name = $3,"
     " certificate_name = $4, organisation = $5, job_title = $6, preferred_language = $7,"
     " time_zone = $8, update_time = now() WHERE id = $1"};
+// $3 the override (0: none, the event's $4 applies).
+inline constexpr SqlStatement kSetSeats = {
+    "set_seats",
+    "UPDATE registration.quotas SET seat_override = NULLIF($3, 0), seat_limit = CASE WHEN $3 = 0"
+    " THEN $4 ELSE $3 END, version = version + 1 WHERE event_id = $1 AND country = $2"
+    " RETURNING event_id::text, country, seat_limit, taken, waitlisted, version"};
+// One event's registrations by country, status, verification, and the minutes of each confirmed
+// one (for reports).
+inline constexpr SqlStatement kReportCounts = {
+    "report_counts",
+    "SELECT country, status, verified, count(*), coalesce(array_agg(attended_minutes::text)"
+    " FILTER (WHERE status = 1), '{}') FROM registration.registrations WHERE event_id = $1"
+    " AND NOT decoy GROUP BY country, status, verified ORDER BY country"};
+inline constexpr SqlStatement kReportAffiliations = {
+    "report_affiliations",
+    "SELECT affiliation, count(*) FROM registration.registrations WHERE event_id = $1"
+    " AND status = 1 AND verified AND NOT decoy GROUP BY affiliation ORDER BY affiliation"};
+inline constexpr SqlStatement kEventHasRegistrations = {
+    "event_has_quotas", "SELECT 1 FROM registration.quotas WHERE event_id = $1 LIMIT 1"};
 inline constexpr SqlStatement kSetRejectionReason = {
     "set_rejection_reason",
     "UPDATE registration.registrations SET rejection_reason = $2 WHERE id = $1"};

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <fstream>
 #include <pqxx/pqxx>
 #include <set>
 #include <thread>
@@ -66,6 +67,7 @@ class Platform {
         {"ECD_CATALOGUE_ADDRESS", catalogue_->address()},
         {"ECD_CATALOGUE_CACHE_MS", "0"},
         {"ECD_NOTIFICATIONS_ADDRESS", "off"},
+        {"ECD_CERTIFICATES_ADDRESS", "off"},
         {"ECD_SERVICE_TOKEN", TestTokens().service},
         {"ECD_CANCEL_TOKEN_SECRET", "test-cancel-token-secret"},
         {"ECD_PG_POOL_SIZE", "8"},
@@ -102,7 +104,7 @@ class Platform {
 
   // A published event inviting `countries`, open for registration now.
   std::string CreateEvent(const std::vector<std::string>& countries, int limit, bool manual = false,
-                          bool publish = true, bool verify = true) {
+                          bool publish = true, bool verify = true, const std::string& series = "") {
     cat::CreateEventRequest req;
     auto* e = req.mutable_event();
     e->set_title("Race webinar");
@@ -115,6 +117,7 @@ class Platform {
     e->set_participants_per_country(limit);
     e->set_approval_mode(manual ? cat::APPROVAL_MODE_MANUAL : cat::APPROVAL_MODE_AUTOMATIC);
     if (!verify) e->set_email_verification(cat::EMAIL_VERIFICATION_OFF);
+    e->set_series(series);
     cat::CreateEventResponse resp;
     auto st = catalogue_stub_->CreateEvent(Ctx(TestTokens().admin).get(), req, &resp);
     if (!st.ok()) throw std::runtime_error("CreateEvent: " + st.error_message());
@@ -1336,6 +1339,268 @@ TEST_F(RegistrationE2E, TextRulesRefuseByNameAndLogsStayOneLinePerCall) {
   EXPECT_EQ(log.find("\n2026-12-01T00:00:00Z info registration: call method=Admin"),
             std::string::npos);
   EXPECT_EQ(log.find('\x1b'), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ecd::test
+
+// The administrator's day (issue 15): reports that agree with what is listed, spreadsheets,
+// batches, one country's seats.
+namespace ecd::test {
+namespace {
+
+// Every registration of an event, as admin, all pages.
+std::vector<reg::Registration> ListAll(reg::RegistrationService::Stub& stub,
+                                       const std::string& event) {
+  std::vector<reg::Registration> out;
+  reg::ListRegistrationsRequest req;
+  req.set_event(event);
+  req.set_page_size(100);
+  for (;;) {
+    reg::ListRegistrationsResponse page;
+    auto st = stub.ListRegistrations(Ctx(TestTokens().admin).get(), req, &page);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    out.insert(out.end(), page.registrations().begin(), page.registrations().end());
+    if (!st.ok() || page.next_page_token().empty()) return out;
+    req.set_page_token(page.next_page_token());
+  }
+}
+
+std::string ImportMinutes(reg::RegistrationService::Stub& stub, const std::string& event,
+                          const std::vector<std::pair<std::string, int>>& minutes) {
+  std::string csv = "User Email,Join Time,Leave Time\n";
+  for (const auto& [email, m] : minutes) {
+    char leave[32];
+    std::snprintf(leave, sizeof leave, "2020-07-09 %02d:%02d", 8 + m / 60, m % 60);
+    csv += email + ",2020-07-09 08:00," + leave + "\n";
+  }
+  reg::ImportAttendanceRequest req;
+  req.set_event(event);
+  req.set_report_csv(csv);
+  reg::ImportAttendanceResponse resp;
+  auto st = stub.ImportAttendance(Ctx(TestTokens().admin).get(), req, &resp);
+  return st.ok() ? "" : st.error_message();
+}
+
+TEST_F(RegistrationE2E, ReportFiguresEqualWhatTheListsShow) {
+  const std::string event = p().CreateEvent({"SN", "NG", "ML"}, 2);
+  for (const char* email : {"r1@justice.sn", "r2@justice.sn", "r3@justice.sn"}) {
+    MustRegister(event, email, "SN");
+  }
+  RegisterOn(stub(), event, Person("unverified@justice.ng", "NG"), TestTokens().frontend);
+  auto gone = MustRegister(event, "gone@justice.ml", "ML");
+  reg::CancelRegistrationRequest cancel;
+  cancel.set_name(gone.registration().name());
+  reg::CancelRegistrationResponse cancelled;
+  ASSERT_TRUE(stub().CancelRegistration(Ctx(TestTokens().admin).get(), cancel, &cancelled).ok());
+  RegisterOn(stub(), event, Person("admin.made@justice.ml", "ML"), TestTokens().admin);
+  p().Happened(event, "2020-07-09T08:00:00Z", 100);
+  ASSERT_EQ(
+      ImportMinutes(stub(), event,
+                    {{"r1@justice.sn", 80}, {"r2@justice.sn", 30}, {"admin.made@justice.ml", 75}}),
+      "");
+  reg::GetEventReportRequest req;
+  req.set_event(event);
+  reg::GetEventReportResponse resp;
+  auto st = stub().GetEventReport(Ctx(TestTokens().integration).get(), req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  const auto& report = resp.report();
+  // Counted independently, from the list an administrator sees.
+  std::map<std::string, std::map<int, int>> listed;
+  int attended = 0, enough = 0, confirmed = 0;
+  for (const auto& r : ListAll(stub(), event)) {
+    ++listed[r.participant().country_code()][r.status()];
+    if (r.status() == reg::REGISTRATION_STATUS_CONFIRMED) {
+      ++confirmed;
+      attended += r.attended_minutes() > 0;
+      enough += r.attended_minutes() >= report.threshold_minutes();
+    }
+  }
+  EXPECT_EQ(report.threshold_minutes(), 75);
+  ASSERT_EQ(report.countries_size(), 3);
+  for (const auto& f : report.countries()) {
+    SCOPED_TRACE(f.country_code());
+    auto& l = listed[f.country_code()];
+    EXPECT_EQ(f.confirmed(), l[reg::REGISTRATION_STATUS_CONFIRMED]);
+    EXPECT_EQ(f.waitlisted(), l[reg::REGISTRATION_STATUS_WAITLISTED]);
+    EXPECT_EQ(f.pending_verification(), l[reg::REGISTRATION_STATUS_PENDING_VERIFICATION]);
+    EXPECT_EQ(f.cancelled(), l[reg::REGISTRATION_STATUS_CANCELLED]);
+    EXPECT_EQ(f.seats(), 2);
+  }
+  EXPECT_EQ(report.totals().confirmed(), confirmed);
+  EXPECT_EQ(report.totals().attended(), attended);
+  EXPECT_EQ(report.totals().attended_enough(), enough);
+  EXPECT_EQ(attended, 3);
+  EXPECT_EQ(enough, 2);
+  EXPECT_EQ(report.attended_enough_per_mille(), enough * 1000 / confirmed);
+  EXPECT_FALSE(report.certificates_counted()) << "the certificates service is off here";
+  // Unknown events are NOT_FOUND for reports and lists alike.
+  req.set_event("events/" + NewUuid());
+  EXPECT_EQ(stub().GetEventReport(Ctx(TestTokens().admin).get(), req, &resp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  reg::ListRegistrationsRequest list;
+  list.set_event(req.event());
+  reg::ListRegistrationsResponse page;
+  EXPECT_EQ(stub().ListRegistrations(Ctx(TestTokens().admin).get(), list, &page).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(RegistrationE2E, SeriesReportSumsItsEventsAndCsvOpensInASpreadsheet) {
+  cat::CreateSeriesRequest cs;
+  cs.mutable_series()->set_title("Series for a report");
+  cat::CreateSeriesResponse created;
+  ASSERT_TRUE(p().catalogue().CreateSeries(Ctx(TestTokens().admin).get(), cs, &created).ok());
+  const std::string series = created.series().name();
+  const std::string e1 = p().CreateEvent({"CV", "GW"}, 3, false, true, true, series);
+  const std::string e2 = p().CreateEvent({"CV"}, 3, false, true, true, series);
+  MustRegister(e1, "a@justice.cv", "CV");
+  MustRegister(e1, "b@justice.gw", "GW");
+  MustRegister(e2, "c@justice.cv", "CV");
+  reg::GetSeriesReportRequest req;
+  req.set_series(series);
+  req.set_format(reg::EXPORT_FORMAT_CSV);
+  reg::GetSeriesReportResponse resp;
+  auto st = stub().GetSeriesReport(Ctx(TestTokens().admin).get(), req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  const auto& r = resp.report();
+  ASSERT_EQ(r.events_size(), 2);
+  int confirmed = 0;
+  for (const auto& e : r.events()) confirmed += e.totals().confirmed();
+  EXPECT_EQ(r.totals().confirmed(), confirmed);
+  EXPECT_EQ(confirmed, 3);
+  EXPECT_EQ(std::vector<std::string>(r.countries_reached().begin(), r.countries_reached().end()),
+            (std::vector<std::string>{"CV", "GW"}));
+  ASSERT_EQ(r.participants_by_affiliation_size(), 1);
+  EXPECT_EQ(r.participants_by_affiliation(0).name(), "AFFILIATION_MINISTRY_OF_JUSTICE");
+  EXPECT_EQ(r.participants_by_affiliation(0).count(), 3);
+  ASSERT_EQ(r.participants_by_region_size(), 1);
+  EXPECT_EQ(r.participants_by_region(0).count(), 3);
+  // The CSV, read back by Python's csv module: a row per event and the totals.
+  const std::string file = TempDir() + "/series.csv";
+  std::ofstream(file, std::ios::binary) << resp.csv();
+  auto read =
+      ecd::test::Run({"/usr/bin/python3", "-c",
+                      "import csv,sys\n"
+                      "rows=list(csv.reader(open(sys.argv[1],encoding='utf-8-sig',newline='')))\n"
+                      "head=rows[0]; i=head.index('confirmed')\n"
+                      "print(sum(int(r[i]) for r in rows[1:3]), rows[3][0], rows[3][i])",
+                      file});
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  EXPECT_EQ(read.out, "3 TOTAL 3\n");
+}
+
+TEST_F(RegistrationE2E, CsvExportHasEveryRegistrationOnceAccentsAndNoFormulas) {
+  const std::string event = p().CreateEvent({"CI"}, 10);
+  std::set<std::string> emails;
+  for (const auto& [given, family] : std::vector<std::pair<std::string, std::string>>{
+           {"Aïssata", "Koné"}, {"=HYPERLINK(\"http://evil\")", "Trap"}, {"Ngozi", "Ọ̀kọ́njọ"}}) {
+    reg::Participant who = Person("csv." + std::to_string(emails.size()) + "@justice.ci", "CI");
+    who.set_given_name(given);
+    who.set_family_name(family);
+    who.set_organisation("Ministère, \"Justice\"");
+    emails.insert(who.email());
+    RegisterOn(stub(), event, who, TestTokens().admin);
+  }
+  reg::ExportRegistrationsRequest req;
+  req.set_event(event);
+  req.set_format(reg::EXPORT_FORMAT_CSV);
+  auto ctx = Ctx(TestTokens().admin);
+  auto reader = stub().ExportRegistrations(ctx.get(), req);
+  reg::ExportRegistrationsResponse msg;
+  std::string csv;
+  while (reader->Read(&msg)) csv += msg.csv_chunk();
+  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_EQ(csv.rfind("\xEF\xBB\xBF", 0), 0u) << "a BOM for spreadsheet programs";
+  const std::string file = TempDir() + "/export.csv";
+  std::ofstream(file, std::ios::binary) << csv;
+  auto read = ecd::test::Run(
+      {"/usr/bin/python3", "-c",
+       "import csv,sys\n"
+       "rows=list(csv.DictReader(open(sys.argv[1],encoding='utf-8-sig',newline='')))\n"
+       "for r in sorted(rows, key=lambda r: r['email']):\n"
+       "  print(r['email'], r['given_name'], r['family_name'], r['organisation'], sep='|')",
+       file});
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  EXPECT_EQ(read.out,
+            "csv.0@justice.ci|Aïssata|Koné|Ministère, \"Justice\"\n"
+            "csv.1@justice.ci|'=HYPERLINK(\"http://evil\")|Trap|Ministère, \"Justice\"\n"
+            "csv.2@justice.ci|Ngozi|Ọ̀kọ́njọ|Ministère, \"Justice\"\n");
+  req.set_event("events/" + NewUuid());
+  auto ctx2 = Ctx(TestTokens().admin);
+  auto missing = stub().ExportRegistrations(ctx2.get(), req);
+  while (missing->Read(&msg)) {
+  }
+  EXPECT_EQ(missing->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(RegistrationE2E, BatchApproveAnswersEachItemOnItsOwn) {
+  const std::string event = p().CreateEvent({"ZA"}, 10, /*manual=*/true);
+  reg::BatchApproveRegistrationsRequest req;
+  std::vector<std::string> pending;
+  for (int i = 0; i < 8; ++i) {
+    pending.push_back(MustRegister(event, "batch" + std::to_string(i) + "@justice.za", "ZA")
+                          .registration()
+                          .name());
+    req.add_names(pending.back());
+  }
+  req.add_names("registrations/" + NewUuid());  // unknown
+  req.add_names("registrations/not-a-uuid");    // malformed
+  reg::BatchApproveRegistrationsResponse resp;
+  ASSERT_TRUE(stub().BatchApproveRegistrations(Ctx(TestTokens().admin).get(), req, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 10);
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(resp.results(i).error_code(), 0) << resp.results(i).error_message();
+    EXPECT_EQ(resp.results(i).registration().status(), reg::REGISTRATION_STATUS_CONFIRMED);
+  }
+  EXPECT_EQ(resp.results(8).error_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_EQ(resp.results(9).error_code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(p().TruthOf(event, "ZA").confirmed, 8);
+  EXPECT_EQ(p().TruthOf(event, "ZA").pending, 0);
+  reg::BatchApproveRegistrationsResponse denied;
+  EXPECT_EQ(
+      stub().BatchApproveRegistrations(Ctx(TestTokens().frontend).get(), req, &denied).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(RegistrationE2E, ACountrysSeatsUpPromotesExactlyDownNeverBelowTaken) {
+  const std::string event = p().CreateEvent({"GH", "TG"}, 2);
+  std::vector<std::string> line;
+  for (int i = 0; i < 6; ++i) {
+    line.push_back(MustRegister(event, "line" + std::to_string(i) + "@justice.gh", "GH")
+                       .registration()
+                       .name());
+  }
+  // Raised by two while twenty others race for the same country.
+  std::thread racers([&] { RegisterConcurrently({&stub()}, event, "GH", 20, "seats-race"); });
+  reg::SetCountrySeatsRequest set;
+  set.set_event(event);
+  set.set_country_code("GH");
+  set.set_seats(4);
+  reg::SetCountrySeatsResponse raised;
+  auto st = stub().SetCountrySeats(Ctx(TestTokens().admin).get(), set, &raised);
+  racers.join();
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(std::vector<std::string>(raised.promoted().begin(), raised.promoted().end()),
+            (std::vector<std::string>{line[2], line[3]}))
+      << "the first two in line, not a newcomer";
+  auto truth = p().TruthOf(event, "GH");
+  EXPECT_EQ(truth.taken, 4);
+  EXPECT_EQ(truth.confirmed + truth.pending, 4);
+  EXPECT_EQ(truth.waitlisted, truth.counted_waitlist);
+  EXPECT_EQ(Get(line[2]).status(), reg::REGISTRATION_STATUS_CONFIRMED);
+  // Lower than taken: refused, nothing changes; the other country keeps the event's figure.
+  set.set_seats(3);
+  st = stub().SetCountrySeats(Ctx(TestTokens().admin).get(), set, &raised);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(InfoOf(st).reason(), "SEATS_BELOW_TAKEN");
+  EXPECT_EQ(p().TruthOf(event, "GH").taken, 4);
+  reg::GetAvailabilityRequest avail;
+  avail.set_event(event);
+  reg::GetAvailabilityResponse seats;
+  ASSERT_TRUE(stub().GetAvailability(Ctx(TestTokens().frontend).get(), avail, &seats).ok());
+  for (const auto& c : seats.countries()) {
+    EXPECT_EQ(c.limit(), c.country_code() == "GH" ? 4 : 2) << c.country_code();
+  }
 }
 
 }  // namespace
