@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "common/status.hpp"
+#include "common/trace.hpp"
 
 namespace ecd {
 
@@ -23,6 +24,9 @@ std::optional<Role> ParseRole(std::string_view name);
 struct CallContext {
   Role role = Role::kAdmin;
   std::string request_id;
+  // The W3C trace this call belongs to: the caller's trace (from its traceparent), this call's
+  // own span.
+  TraceContext trace;
   // Admin and service see drafts and join URLs.
   bool privileged() const { return role == Role::kAdmin || role == Role::kService; }
 };

@@ -36,8 +36,7 @@ CatalogueClient::CatalogueClient(const Options& options)
     if (!options.tls_root_file.empty()) ssl.pem_root_certs = ReadFileOrThrow(options.tls_root_file);
     creds = grpc::SslCredentials(ssl);
   }
-  impl_->stub =
-      catalogue::v1::CatalogueService::NewStub(grpc::CreateChannel(options.address, creds));
+  impl_->stub = catalogue::v1::CatalogueService::NewStub(PeerChannel(options.address, creds));
 }
 
 CatalogueClient::~CatalogueClient() = default;

@@ -161,6 +161,10 @@ CommonConfig CommonConfig::Load(Env& env, const std::string& default_address,
     env.Fail("ECD_PAGE_TOKEN_SECRET", "must be at least 16 characters");
   }
   c.port_file = env.Optional("ECD_PORT_FILE");
+  if (auto m = env.Optional("ECD_METRICS_ADDRESS"); m && !m->empty() && *m != "off") {
+    c.metrics_address = env.Address("ECD_METRICS_ADDRESS", "");
+  }
+  c.metrics_port_file = env.Optional("ECD_METRICS_PORT_FILE");
   return c;
 }
 

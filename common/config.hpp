@@ -73,6 +73,8 @@ struct CommonConfig {
   std::string tokens;  // "role:sha256hex,..." (also read from ECD_TOKENS_FILE)
   std::string page_token_secret;
   std::optional<std::string> port_file;
+  std::string metrics_address;                   // "" when off
+  std::optional<std::string> metrics_port_file;  // where the metrics port is written (tests)
 
   // `default_address` differs per service; `default_max_message` lets a service that takes
   // uploads raise the bound.

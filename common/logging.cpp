@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/text.hpp"
+#include "common/trace.hpp"
 
 namespace ecd {
 namespace {
@@ -30,6 +31,27 @@ class JsonPayload final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override {
     return std::make_unique<JsonPayload>();
   }
+};
+// %& : the current W3C trace (common/trace.hpp), when the thread works for one: " trace_id=…
+// span_id=…" in text lines, ,"trace_id":"…","span_id":"…" in JSON lines.
+class TraceIds final : public spdlog::custom_flag_formatter {
+ public:
+  explicit TraceIds(bool json) : json_(json) {}
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const TraceContext* t = CurrentTrace();
+    if (t == nullptr) return;
+    const std::string out =
+        json_ ? ",\"trace_id\":\"" + t->trace_id + "\",\"span_id\":\"" + t->span_id + "\""
+              : " trace_id=" + t->trace_id + " span_id=" + t->span_id;
+    dest.append(out.data(), out.data() + out.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<TraceIds>(json_);
+  }
+
+ private:
+  bool json_;
 };
 }  // namespace
 
@@ -71,11 +93,13 @@ void InitLogging(const std::string& service, const std::string& format, const st
   g_json = format == "json";
   if (g_json) {
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-    formatter->add_flag<JsonPayload>('*').set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":"%n",%*})");
+    formatter->add_flag<JsonPayload>('*').add_flag<TraceIds>('&', true).set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":"%n",%*%&})");
     logger->set_formatter(std::move(formatter));
   } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %n: %v", spdlog::pattern_time_type::utc);
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    formatter->add_flag<TraceIds>('&', false).set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %n: %v%&");
+    logger->set_formatter(std::move(formatter));
   }
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::info);

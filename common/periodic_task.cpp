@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/trace.hpp"
+
 namespace ecd {
 
 PeriodicTask::PeriodicTask(std::string name, std::chrono::milliseconds interval,
@@ -41,6 +43,9 @@ void PeriodicTask::Loop() {
     woken_ = false;
     lock.unlock();
     try {
+      // Each run is a trace of its own: its log lines, its outgoing calls and the mail it causes
+      // can be told apart from the other runs'.
+      ScopedTrace trace(ChildSpan(std::nullopt));
       body_();
     } catch (const std::exception& e) {
       spdlog::warn("{}: {}", name_, e.what());

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "common/metrics.hpp"
+
 namespace ecd {
 
 Status MapPgException(const std::exception& e) {
@@ -47,7 +49,28 @@ Status MapPgException(const std::exception& e) {
   return Status::Internal("storage error");
 }
 
+namespace {
+
+struct PoolMetrics {
+  GaugeHandle size = Gauge("ecd_pg_pool_size", "PostgreSQL connections the pool may open.");
+  GaugeHandle in_use = Gauge("ecd_pg_pool_in_use", "PostgreSQL connections lent out.");
+  CounterHandle waits =
+      Counter("ecd_pg_pool_waits_total", "Times a call waited for a free connection.");
+  HistogramHandle wait_seconds =
+      Histogram("ecd_pg_pool_wait_seconds", "How long calls waited for a connection.");
+  CounterHandle exhausted = Counter("ecd_pg_pool_exhausted_total",
+                                    "Calls refused because no connection came free in time.");
+};
+
+PoolMetrics& Metrics() {
+  static PoolMetrics m;
+  return m;
+}
+
+}  // namespace
+
 PgPool::PgPool(Options options) : options_(std::move(options)) {
+  Metrics().size.Set(options_.size);
   // A bounded connect, so that a database that is down answers UNAVAILABLE rather than hang.
   setenv("PGCONNECT_TIMEOUT", "3", 0);
 }
@@ -66,20 +89,33 @@ std::unique_ptr<pqxx::connection> PgPool::Connect() {
   return conn;
 }
 
+
 StatusOr<PgPool::Lease> PgPool::Acquire() {
   std::unique_lock<std::mutex> lock(mu_);
-  auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
+  const auto started = std::chrono::steady_clock::now();
+  auto deadline = started + options_.acquire_timeout;
+  bool waited = false;
+  auto lend = [&](std::unique_ptr<pqxx::connection> conn) {
+    Metrics().in_use.Set(open_ - static_cast<int>(idle_.size()));
+    if (waited) {
+      Metrics().wait_seconds.Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    return Lease(this, std::move(conn));
+  };
   for (;;) {
     if (!idle_.empty()) {
       auto conn = std::move(idle_.back());
       idle_.pop_back();
-      return Lease(this, std::move(conn));
+      return lend(std::move(conn));
     }
     if (open_ < options_.size) {
       ++open_;
       lock.unlock();
       try {
-        return Lease(this, Connect());
+        auto conn = Connect();
+        lock.lock();
+        return lend(std::move(conn));
       } catch (const std::exception& e) {
         lock.lock();
         --open_;
@@ -88,8 +124,13 @@ StatusOr<PgPool::Lease> PgPool::Acquire() {
         return Status::Unavailable("DATABASE_UNAVAILABLE", "cannot connect to the database");
       }
     }
+    if (!waited) {
+      waited = true;
+      Metrics().waits.Inc();
+    }
     if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
         open_ >= options_.size) {
+      Metrics().exhausted.Inc();
       return Status::Unavailable("POOL_EXHAUSTED",
                                  "no database connection free within " +
                                      std::to_string(options_.acquire_timeout.count()) + " ms");
@@ -105,6 +146,7 @@ void PgPool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {
     } else {
       idle_.push_back(std::move(conn));
     }
+    Metrics().in_use.Set(open_ - static_cast<int>(idle_.size()));
   }
   cv_.notify_one();
 }

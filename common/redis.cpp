@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/crypto.hpp"
+#include "common/metrics.hpp"
 
 namespace ecd {
 namespace {
@@ -148,13 +149,27 @@ StatusOr<RedisReply> RedisPool::Run(redisContext*& ctx, const std::vector<std::s
   return Status::Unavailable("REDIS_UNAVAILABLE", "Redis connection lost");
 }
 
+namespace {
+
+// Counts a failed command by its reason (REDIS_UNAVAILABLE, REDIS_ERROR, ...).
+StatusOr<RedisReply> Counted(StatusOr<RedisReply> result) {
+  if (!result.ok()) {
+    Counter("ecd_redis_errors_total", "Redis commands that failed, by reason.",
+            {{"reason", std::string(result.status().reason())}})
+        .Inc();
+  }
+  return result;
+}
+
+}  // namespace
+
 StatusOr<RedisReply> RedisPool::Command(const std::vector<std::string>& argv) {
   Status err;
   redisContext* ctx = Take(&err);
-  if (ctx == nullptr) return err;
+  if (ctx == nullptr) return Counted(err);
   auto result = Run(ctx, argv);
   Give(ctx);
-  return result;
+  return Counted(std::move(result));
 }
 
 StatusOr<RedisReply> RedisPool::Eval(const LuaScript& script, const std::vector<std::string>& keys,
@@ -164,19 +179,23 @@ StatusOr<RedisReply> RedisPool::Eval(const LuaScript& script, const std::vector<
   argv.insert(argv.end(), args.begin(), args.end());
   Status err;
   redisContext* ctx = Take(&err);
-  if (ctx == nullptr) return err;
+  if (ctx == nullptr) return Counted(err);
   auto result = Run(ctx, argv);
   if (!result.ok() && result.status().reason() == "NOSCRIPT") {
+    // Redis lost its scripts (a restart, a failover, SCRIPT FLUSH): load it again.
+    Counter("ecd_redis_script_reloads_total", "Lua scripts loaded again after NOSCRIPT.").Inc();
     auto loaded = Run(ctx, {"SCRIPT", "LOAD", script.source()});
     result = loaded.ok() ? Run(ctx, argv) : loaded;
   }
   Give(ctx);
-  return result;
+  return Counted(std::move(result));
 }
 
 bool RedisPool::Probe() {
   auto r = Command({"PING"});
-  return r.ok() && r->str == "PONG";
+  const bool up = r.ok() && r->str == "PONG";
+  Gauge("ecd_redis_up", "1 when Redis answered the last probe, 0 when it did not.").Set(up ? 1 : 0);
+  return up;
 }
 
 }  // namespace ecd

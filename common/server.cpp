@@ -7,11 +7,13 @@
 
 #include <condition_variable>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "common/crypto.hpp"
+#include "common/metrics.hpp"
 #include "grpc/health/v1/health.pb.h"
 
 namespace ecd {
@@ -48,12 +50,81 @@ std::string CallHandler::RequestId(grpc::CallbackServerContext* ctx) {
   return NewUuid();
 }
 
-StatusOr<CallContext> CallHandler::Begin(grpc::CallbackServerContext* ctx,
-                                         std::string_view method) {
+namespace {
+
+// Per method: its type, and the metrics every call touches (kept, not looked up per call).
+struct MethodMetrics {
+  std::string type;
+  GaugeHandle in_flight;
+  CounterHandle started;
+  HistogramHandle seconds;
+  std::map<std::string, CounterHandle, std::less<>> handled;  // by code
+};
+
+MethodMetrics& MetricsOf(const std::string& service, std::string_view method,
+                         const char* type = nullptr) {
+  static std::mutex mu;
+  static auto* all = new std::map<std::string, MethodMetrics, std::less<>>();
+  std::lock_guard<std::mutex> lock(mu);
+  std::string key = service + "/";
+  key += method;
+  auto it = all->find(key);
+  if (it == all->end()) {
+    const std::string t = type != nullptr ? type : "unary";
+    const MetricLabels labels = {
+        {"grpc_service", service}, {"grpc_method", std::string(method)}, {"grpc_type", t}};
+    MethodMetrics m;
+    m.type = t;
+    m.in_flight = Gauge("ecd_grpc_server_in_flight", "Calls being served.",
+                        {{"grpc_service", service}, {"grpc_method", std::string(method)}});
+    m.started = Counter("grpc_server_started_total", "Calls started.", labels);
+    m.seconds = Histogram("grpc_server_handling_seconds", "Time to answer a call.", labels);
+    it = all->emplace(std::move(key), std::move(m)).first;
+  }
+  return it->second;
+}
+
+void CountHandled(const std::string& service, std::string_view method, Code code, double seconds) {
+  MethodMetrics& m = MetricsOf(service, method);
+  m.in_flight.Dec();
+  m.seconds.Observe(seconds);
+  const std::string name = CodeName(code == Code::kUnknown ? Code::kInternal : code);
+  static std::mutex mu;
+  CounterHandle handled;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = m.handled.find(name);
+    if (it == m.handled.end()) {
+      it = m.handled
+               .emplace(name, Counter("grpc_server_handled_total", "Calls answered, by code.",
+                                      {{"grpc_service", service},
+                                       {"grpc_method", std::string(method)},
+                                       {"grpc_type", m.type},
+                                       {"grpc_code", name}}))
+               .first;
+    }
+    handled = it->second;
+  }
+  handled.Inc();
+}
+
+}  // namespace
+
+StatusOr<CallContext> CallHandler::BeginCall(grpc::CallbackServerContext* ctx,
+                                             std::string_view method, const char* type) {
+  MethodMetrics& m = MetricsOf(service_, method, type);
+  m.started.Inc();
+  m.in_flight.Inc();
   CallContext call;
   call.request_id = RequestId(ctx);
   ctx->AddInitialMetadata("x-request-id", call.request_id);
   const auto& md = ctx->client_metadata();
+  // The caller's trace, when it sent a valid traceparent; a new one otherwise.
+  std::optional<TraceContext> parent;
+  if (auto tp = md.find("traceparent"); tp != md.end()) {
+    parent = ParseTraceparent(std::string_view(tp->second.data(), tp->second.size()));
+  }
+  call.trace = ChildSpan(parent);
   auto it = md.find("authorization");
   std::optional<std::string_view> authz;
   if (it != md.end()) authz = std::string_view(it->second.data(), it->second.size());
@@ -77,6 +148,7 @@ void CallHandler::Log(std::string_view method, const Status& s,
                       std::string_view role) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                   start);
+  CountHandled(service_, method, s.code(), static_cast<double>(us.count()) / 1e6);
   LogCall(method, CodeName(s.code()), us, request_id, role, s.ok() ? "" : s.message());
 }
 
@@ -98,6 +170,15 @@ void ServiceHost::ProbeLoop() {
   std::optional<bool> last;
   std::vector<std::optional<bool>> last_dep(deps_.size());
   std::vector<std::optional<bool>> last_dep_status(deps_.size());
+  std::vector<GaugeHandle> serving_gauge;
+  for (const auto& d : deps_) {
+    serving_gauge.push_back(Gauge("ecd_health_serving",
+                                  "1 while the dependency answers its probe, 0 when it does not.",
+                                  {{"dependency", d.name}}));
+  }
+  GaugeHandle overall =
+      Gauge("ecd_health_serving", "1 while the dependency answers its probe, 0 when it does not.",
+            {{"dependency", "server"}});
   while (!stopping_) {
     bool serving = true;
     for (size_t i = 0; i < deps_.size(); ++i) {
@@ -112,6 +193,7 @@ void ServiceHost::ProbeLoop() {
         last_dep[i] = up;
       }
       if (!up && deps_[i].critical) serving = false;
+      serving_gauge[i].Set(up ? 1 : 0);
       // Each dependency also has a status of its own ("postgresql", "redis"), so that a
       // degradation shows in health checks even while the service as a whole keeps serving.
       if (last_dep_status[i] != up) {
@@ -120,6 +202,7 @@ void ServiceHost::ProbeLoop() {
       }
     }
     if (stopping_) break;
+    overall.Set(serving ? 1 : 0);
     if (last != serving) {
       auto* health = server_->GetHealthCheckService();
       health->SetServingStatus(serving);  // sets every name, the dependencies' too: set them again
@@ -166,6 +249,17 @@ int ServiceHost::Run() {
                creds == nullptr || !config_.tls_cert_file ? "plaintext" : "TLS");
   if (config_.port_file) {
     std::ofstream(*config_.port_file) << port << "\n";
+  }
+  auto metrics_port = ServeMetrics(config_.metrics_address);
+  if (!metrics_port.ok()) {
+    spdlog::critical("{}", metrics_port.status().message());
+    return 1;
+  }
+  if (*metrics_port != 0) {
+    std::string mhost = config_.metrics_address.substr(0, config_.metrics_address.rfind(':'));
+    spdlog::info("metrics on http://{}:{}/metrics", mhost, *metrics_port);
+    if (config_.metrics_port_file)
+      std::ofstream(*config_.metrics_port_file) << *metrics_port << "\n";
   }
   std::thread prober([this] { ProbeLoop(); });
 

@@ -19,6 +19,7 @@
 #include "common/grpc_status.hpp"
 #include "common/logging.hpp"
 #include "common/status.hpp"
+#include "common/trace.hpp"
 #include "common/worker_pool.hpp"
 
 namespace ecd {
@@ -31,8 +32,10 @@ void BlockShutdownSignals();
 // logs the call. Service adapters call Unary() from each callback method.
 class CallHandler {
  public:
-  CallHandler(const Authenticator& auth, WorkerPool& workers, std::string domain)
-      : auth_(auth), workers_(workers), domain_(std::move(domain)) {}
+  // `service`: the full gRPC service name, like "ecd.catalogue.v1.CatalogueService" (metrics).
+  CallHandler(const Authenticator& auth, WorkerPool& workers, std::string domain,
+              std::string service = "")
+      : auth_(auth), workers_(workers), domain_(std::move(domain)), service_(std::move(service)) {}
 
   // `method`: the short method name (a string literal). `fn(const CallContext&) -> Status` runs
   // on a worker; it fills the response the caller captured.
@@ -41,13 +44,15 @@ class CallHandler {
                                   Fn&& fn) {
     auto* reactor = ctx->DefaultReactor();
     auto start = std::chrono::steady_clock::now();
-    auto call = Begin(ctx, method);
+    auto call = BeginCall(ctx, method, "unary");
     if (!call.ok()) {
       Finish(reactor, method, call.status(), start, RequestId(ctx), "-");
       return reactor;
     }
     bool queued = workers_.TrySubmit(
         [this, reactor, method, start, call = *call, fn = std::forward<Fn>(fn)]() mutable {
+          // The call's trace is the worker's while it works: log lines and outgoing calls carry it.
+          ScopedTrace trace(call.trace);
           Status s = Guard([&] { return fn(call); });
           Finish(reactor, method, s, start, call.request_id, RoleName(call.role));
         });
@@ -59,8 +64,10 @@ class CallHandler {
     return reactor;
   }
 
-  // For streaming reactors: authorise and name the call.
-  StatusOr<CallContext> Begin(grpc::CallbackServerContext* ctx, std::string_view method);
+  // For streaming reactors: authorise and name the call (and count it: every Begin ends in a Log).
+  StatusOr<CallContext> Begin(grpc::CallbackServerContext* ctx, std::string_view method) {
+    return BeginCall(ctx, method, "server_stream");
+  }
   // Runs fn, turning an escaped exception into INTERNAL (logged).
   Status Guard(const std::function<Status()>& fn);
   void Log(std::string_view method, const Status& s, std::chrono::steady_clock::time_point start,
@@ -69,6 +76,8 @@ class CallHandler {
   WorkerPool& workers() { return workers_; }
 
  private:
+  StatusOr<CallContext> BeginCall(grpc::CallbackServerContext* ctx, std::string_view method,
+                                  const char* type);
   static std::string RequestId(grpc::CallbackServerContext* ctx);
   void Finish(grpc::ServerUnaryReactor* reactor, std::string_view method, const Status& s,
               std::chrono::steady_clock::time_point start, std::string_view request_id,
@@ -77,6 +86,7 @@ class CallHandler {
   const Authenticator& auth_;
   WorkerPool& workers_;
   std::string domain_;
+  std::string service_;
 };
 
 // Inside a CallbackService subclass with members `calls_` (a CallHandler) and `logic` (the

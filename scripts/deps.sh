@@ -9,10 +9,11 @@ ECD_DEB_PACKAGES=(
   libpqxx-dev libpq-dev libhiredis-dev libspdlog-dev libfmt-dev libssl-dev
   libgtest-dev libgmock-dev clang-format python3 openssl
   libcurl4-openssl-dev libical-dev libkainjow-mustache-dev libhowardhinnant-date-dev
-  python3-aiosmtpd python3-cryptography libglib2.0-dev libidn2-dev
+  python3-aiosmtpd python3-cryptography libglib2.0-dev libidn2-dev prometheus-cpp-dev
   libpango1.0-dev libcairo2-dev libqrencode-dev fonts-noto-core fonts-noto-cjk poppler-utils
   zbar-tools
   postgresql postgresql-contrib redis-server iso-codes tzdata
+  prometheus
 )
 
 ecd_install_deps() {
@@ -46,12 +47,15 @@ ecd_install_deps() {
     mkdir -p "$root/.local/npm"
     (cd "$root/.local/npm" && npm install --no-audit --no-fund --silent @bufbuild/buf@1 >/dev/null)
   fi
-  # kubernetes-models (Kubernetes schemas) and yaml, for the manifest checks in tests/deploy.
+  # kubernetes-models (Kubernetes schemas), its Prometheus Operator models (ServiceMonitor,
+  # PrometheusRule) and yaml, for the manifest checks in tests/deploy.
   if [[ ! -d "$root/.local/npm/node_modules/kubernetes-models" ||
+        ! -d "$root/.local/npm/node_modules/@kubernetes-models/prometheus-operator" ||
         ! -d "$root/.local/npm/node_modules/yaml" ]]; then
     echo "==> installing kubernetes-models and yaml from npm into .local/npm"
     mkdir -p "$root/.local/npm"
-    (cd "$root/.local/npm" && npm install --no-audit --no-fund --silent kubernetes-models@4 yaml@2 >/dev/null)
+    (cd "$root/.local/npm" && npm install --no-audit --no-fund --silent kubernetes-models@4 \
+      @kubernetes-models/prometheus-operator@4 yaml@2 >/dev/null)
   fi
   export PATH="$root/.local/npm/node_modules/.bin:$PATH"
 }

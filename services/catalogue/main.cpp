@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
   ecd::catalogue::Catalogue catalogue(repo, page_tokens, ecd::NowMicros);
   ecd::Authenticator auth(std::move(start.tokens), ecd::catalogue::CatalogueRoles());
   ecd::ServiceHost host(config, ecd::catalogue::kServiceName);
-  ecd::CallHandler calls(auth, host.workers(), "catalogue.ecd");
+  ecd::CallHandler calls(auth, host.workers(), "catalogue.ecd",
+                         "ecd.catalogue.v1.CatalogueService");
   ecd::catalogue::CatalogueServiceImpl service(catalogue, calls);
   host.AddService(&service);
   host.AddDependency({"postgresql", [&pool] { return pool.Probe(); }, true});

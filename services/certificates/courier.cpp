@@ -28,7 +28,7 @@ Courier::Courier(PgPool& pool, const std::string& notifications_address, std::st
                  std::chrono::milliseconds poll)
     : impl_(std::make_unique<Impl>()), pool_(pool), token_(std::move(token)), poll_(poll) {
   impl_->stub = notifications::v1::NotificationService::NewStub(
-      grpc::CreateChannel(notifications_address, grpc::InsecureChannelCredentials()));
+      PeerChannel(notifications_address));
 }
 
 Courier::~Courier() { Stop(); }

@@ -84,6 +84,8 @@ class Issuer {
   StatusOr<int> FollowErasures();
 
  private:
+  Status Verify(const CallContext& c, const v1::VerifyCertificateRequest& req,
+                v1::VerifyCertificateResponse* resp);
   // A frontend must give the registration's participant key; the registration service checks it.
   Status CheckHolder(const CallContext& c, const std::string& registration_id,
                      const std::string& participant_key);

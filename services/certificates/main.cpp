@@ -133,7 +133,8 @@ int main(int argc, char** argv) {
   ecd::certificates::Issuer issuer(store, catalogue, registrations, *keys, page_tokens, cc.issuer);
   ecd::Authenticator auth(std::move(start.tokens), ecd::certificates::CertificateRoles());
   ecd::ServiceHost host(config, ecd::certificates::kServiceName);
-  ecd::CallHandler calls(auth, host.workers(), "certificates.ecd");
+  ecd::CallHandler calls(auth, host.workers(), "certificates.ecd",
+                         "ecd.certificates.v1.CertificateService");
   ecd::certificates::CertificateServiceImpl service(issuer, calls);
   host.AddService(&service);
   host.AddDependency({"postgresql", [&pool] { return pool.Probe(); }, true});

@@ -41,6 +41,7 @@ struct RegistrationConfig {
   int relay_batch = 200;
   int64_t hold_micros = 0;
   std::chrono::milliseconds hold_sweep{5000};
+  std::chrono::milliseconds metrics_interval{15000};
 };
 
 RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
@@ -65,6 +66,7 @@ RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
   c.hold_micros =
       env.Millis("ECD_VERIFICATION_HOLD_MS", 30 * 60 * 1000, 1000, 7 * 86400000LL).count() * 1000;
   c.hold_sweep = env.Millis("ECD_HOLD_SWEEP_INTERVAL_MS", 5000, 50, 600000);
+  c.metrics_interval = env.Millis("ECD_METRICS_INTERVAL_MS", 15000, 100, 600000);
   c.integration_reads = env.Bool("ECD_INTEGRATION_READS_REGISTRATIONS", false);
   if (env.String("ECD_NOTIFICATIONS_ADDRESS", "") != "off") {
     c.notifications_address = env.Address("ECD_NOTIFICATIONS_ADDRESS", "127.0.0.1:50063");
@@ -128,7 +130,8 @@ int main(int argc, char** argv) {
   ecd::registration::AvailabilityHub hub(config.pg_url);
   hub.Start();
   ecd::ServiceHost host(config, ecd::registration::kServiceName);
-  ecd::CallHandler calls(auth, host.workers(), "registration.ecd");
+  ecd::CallHandler calls(auth, host.workers(), "registration.ecd",
+                         "ecd.registration.v1.RegistrationService");
   ecd::registration::RegistrationServiceImpl service(registrations, calls, hub);
   host.AddService(&service);
   host.AddDependency({"postgresql", [&pool] { return pool.Probe(); }, true});
@@ -160,7 +163,15 @@ int main(int argc, char** argv) {
     }
   });
   sweeper.Start();
+  // What PostgreSQL knows, as metrics (seats, the outbox's backlog, Redis's agreement), when
+  // metrics are served.
+  ecd::PeriodicTask watcher("metrics", rc.metrics_interval, [&] {
+    auto st = registrations.PublishMetrics();
+    if (!st.ok()) spdlog::warn("metrics: {}", st.ToString());
+  });
+  if (!config.metrics_address.empty()) watcher.Start();
   int code = host.Run();
+  watcher.Stop();
   sweeper.Stop();
   purger.Stop();
   if (relay) relay->Stop();

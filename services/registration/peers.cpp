@@ -20,12 +20,10 @@ class GrpcPeers final : public ReportPeers {
   GrpcPeers(const std::string& certificates, const std::string& notifications, std::string token)
       : token_(std::move(token)) {
     if (!certificates.empty()) {
-      certificates_ = cv1::CertificateService::NewStub(
-          grpc::CreateChannel(certificates, grpc::InsecureChannelCredentials()));
+      certificates_ = cv1::CertificateService::NewStub(PeerChannel(certificates));
     }
     if (!notifications.empty()) {
-      notifications_ = nv1::NotificationService::NewStub(
-          grpc::CreateChannel(notifications, grpc::InsecureChannelCredentials()));
+      notifications_ = nv1::NotificationService::NewStub(PeerChannel(notifications));
     }
   }
 

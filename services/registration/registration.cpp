@@ -2,6 +2,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <set>
@@ -12,6 +13,7 @@
 #include "common/email.hpp"
 #include "common/event_lifecycle.hpp"
 #include "common/field_mask.hpp"
+#include "common/metrics.hpp"
 #include "common/paging.hpp"
 #include "common/resource_name.hpp"
 #include "common/text.hpp"
@@ -92,8 +94,84 @@ void Registrations::Remember(const std::vector<QuotaState>& quotas) {
   for (const auto& q : quotas) d_.cache->Store(q);
 }
 
+namespace {
+
+// A registration's outcome for ecd_registrations_total: the status it got ("confirmed",
+// "waitlisted", ...) or the reason it was refused ("already_registered", "quota_full", ...).
+void CountOutcome(const Status& s, const v1::RegisterResponse& resp) {
+  std::string outcome;
+  if (s.ok()) {
+    outcome = v1::RegistrationStatus_Name(resp.registration().status());
+    if (outcome.rfind("REGISTRATION_STATUS_", 0) == 0) outcome.erase(0, 20);
+  } else {
+    outcome = s.reason().empty() ? CodeName(s.code()) : s.reason();
+  }
+  for (char& ch : outcome) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  Counter("ecd_registrations_total", "Register calls by outcome (status given or reason refused).",
+          {{"outcome", outcome}})
+      .Inc();
+}
+
+}  // namespace
+
+Status Registrations::PublishMetrics() {
+  auto backlog = d_.repo.OutboxBacklog();
+  if (!backlog.ok()) return backlog.status();
+  Gauge("ecd_outbox_pending", "Outbox events not yet taken by the notifications service.")
+      .Set(static_cast<double>(backlog->first));
+  Gauge("ecd_outbox_oldest_age_seconds", "Age of the oldest outbox event not yet delivered.")
+      .Set(backlog->second);
+
+  auto quotas = d_.repo.RecentQuotas();
+  if (!quotas.ok()) return quotas.status();
+  std::map<std::string, std::vector<std::string>> countries;  // by event
+  for (const auto& q : *quotas) {
+    const MetricLabels labels = {{"event", q.event_id}, {"country", q.country}};
+    Gauge("ecd_quota_seats_taken", "Seats taken (confirmed, pending approval, held) per country.",
+          labels)
+        .Set(q.taken);
+    Gauge("ecd_quota_seats_limit", "Seats a country may take.", labels).Set(q.limit);
+    Gauge("ecd_quota_waitlisted", "Registrations on a country's waiting list.", labels)
+        .Set(q.waitlisted);
+    countries[q.event_id].push_back(q.country);
+  }
+  if (d_.cache == nullptr) return Status::Ok();
+  // Redis holds a copy written after each change, newest version wins: a copy of the same version
+  // with other figures, or of a version PostgreSQL never had, is wrong. An older copy is only
+  // late (its writer is behind) and not counted.
+  int mismatches = 0;
+  for (const auto& [event_id, list] : countries) {
+    auto cached = d_.cache->Load(event_id, list);
+    if (!cached.ok()) return Status::Ok();  // Redis down: ecd_redis_up says so
+    for (const auto& q : *quotas) {
+      if (q.event_id != event_id) continue;
+      auto it = cached->find(q.country);
+      if (it == cached->end()) continue;
+      const QuotaState& r = it->second;
+      if (r.version > q.version ||
+          (r.version == q.version &&
+           (r.taken != q.taken || r.limit != q.limit || r.waitlisted != q.waitlisted))) {
+        ++mismatches;
+        spdlog::warn("Redis holds {}/{} as taken {} of {} (version {}), PostgreSQL {} of {} ({})",
+                     event_id, q.country, r.taken, r.limit, r.version, q.taken, q.limit, q.version);
+      }
+    }
+  }
+  Gauge("ecd_quota_redis_mismatches",
+        "Counters whose Redis copy disagrees with PostgreSQL at the last check.")
+      .Set(mismatches);
+  return Status::Ok();
+}
+
 Status Registrations::Register(const CallContext& c, const v1::RegisterRequest& req,
                                v1::RegisterResponse* resp) {
+  Status s = RegisterOnce(c, req, resp);
+  CountOutcome(s, *resp);
+  return s;
+}
+
+Status Registrations::RegisterOnce(const CallContext& c, const v1::RegisterRequest& req,
+                                   v1::RegisterResponse* resp) {
   const v1::RegisterRequest normalised = NormaliseRegisterRequest(req);
   ECD_RETURN_IF_ERROR(ValidateRegisterRequest(normalised));
   const std::string hash = RequestHash(normalised);

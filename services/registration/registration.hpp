@@ -82,11 +82,16 @@ class Registrations {
   // Releases the holds whose time ran out (the sweeper's work, on every replica). Returns how
   // many were released.
   StatusOr<int> ExpireHolds();
+  // Publishes what PostgreSQL knows as metrics (seats per country of recent events, the outbox
+  // backlog) and compares Redis's copy of the counters with it (ecd_quota_redis_mismatches).
+  Status PublishMetrics();
   // Checks the event exists and the caller may see it; returns its id.
   StatusOr<std::string> VisibleEvent(const CallContext& c, const std::string& event_name);
 
  private:
   void Remember(const std::vector<QuotaState>& quotas);
+  Status RegisterOnce(const CallContext& c, const v1::RegisterRequest& req,
+                      v1::RegisterResponse* resp);
   // The catalogue's event of registration `id` (NOT_FOUND for an unknown registration).
   StatusOr<catalogue::v1::Event> EventOfRegistration(const std::string& id);
   StatusOr<v1::EventReport> EventReport(const catalogue::v1::Event& event,

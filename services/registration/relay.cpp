@@ -40,8 +40,7 @@ void Relay::Stop() {
 }
 
 void Relay::Loop() {
-  auto stub = nv1::NotificationService::NewStub(
-      grpc::CreateChannel(options_.notifications_address, grpc::InsecureChannelCredentials()));
+  auto stub = nv1::NotificationService::NewStub(PeerChannel(options_.notifications_address));
   auto backoff = std::chrono::milliseconds(1000);
   while (!stopping_) {
     try {
@@ -60,7 +59,8 @@ void Relay::Loop() {
           pqxx::nontransaction tx(conn);
           rows = tx.exec_params(
               "SELECT id, event_id::text, kind, payload,"
-              " (extract(epoch from create_time) * 1000000)::bigint, secret FROM "
+              " (extract(epoch from create_time) * 1000000)::bigint, secret,"
+              " COALESCE(traceparent, '') FROM "
               "registration.outbox"
               " WHERE delivered_time IS NULL ORDER BY id LIMIT $1",
               options_.batch);
@@ -79,6 +79,7 @@ void Relay::Loop() {
           ev->mutable_occur_time()->set_seconds(micros / 1000000);
           ev->mutable_occur_time()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
           ev->set_secret(r[5].as<std::string>());
+          ev->set_traceparent(r[6].as<std::string>());
         }
         grpc::ClientContext ctx;
         PreparePeerCall(&ctx, options_.token, std::chrono::seconds(30));

@@ -6,6 +6,7 @@
 #include "common/crypto.hpp"
 #include "common/pg.hpp"
 #include "common/time.hpp"
+#include "common/trace.hpp"
 #include "services/registration/participant_keys.hpp"
 #include "services/registration/sql.hpp"
 
@@ -89,13 +90,19 @@ v1::Registration Read(pqxx::transaction_base& tx, const std::string& id) {
   return RegistrationFromRow(Exec(tx, sql::kGetRegistration, id).at(0));
 }
 
+// The trace of the call being served ("" outside one), carried by its outbox rows to the mail.
+std::string CurrentTraceparent() {
+  const TraceContext* t = CurrentTrace();
+  return t == nullptr ? "" : Traceparent(*t);
+}
+
 // The outbox row of one change, with a stable event id, in the change's transaction. `secret`:
 // what the mail must carry besides the registration (a code, a participant key).
 void Outbox(pqxx::transaction_base& tx, const std::string& kind, const v1::Registration& reg,
             const std::string& secret = "") {
   const std::string payload = reg.SerializeAsString();
   Exec(tx, sql::kInsertOutbox, NewUuid(), reg.name().substr(reg.name().find('/') + 1), kind,
-       pqxx::binarystring(payload.data(), payload.size()), secret);
+       pqxx::binarystring(payload.data(), payload.size()), secret, CurrentTraceparent());
 }
 
 const char* StatusKind(int status) {
@@ -255,7 +262,7 @@ StatusOr<Change> Repository::Register(const EventRules& event, const v1::Partici
       // The registration, then what the participant hears: where they stand, or the code.
       Exec(tx, sql::kInsertOutboxPair, NewUuid(), NewUuid(), id, "registered",
            event.verify_email ? "verify_email" : StatusKind(status),
-           pqxx::binarystring(payload.data(), payload.size()), code);
+           pqxx::binarystring(payload.data(), payload.size()), code, CurrentTraceparent());
     }
     Exec(tx, sql::kStoreResponseAndNotify, request_id,
          pqxx::binarystring(payload.data(), payload.size()), event.id, id);
@@ -737,6 +744,27 @@ StatusOr<std::vector<std::pair<std::string, Cursor>>> Repository::Erasures(
       const std::string id = r[0].as<std::string>();
       out.emplace_back(id, Cursor{r[1].as<int64_t>(), id});
     }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+StatusOr<std::vector<QuotaState>> Repository::RecentQuotas() {
+  std::vector<QuotaState> out;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    for (const auto& r : Exec(tx, sql::kRecentQuotas)) out.push_back(QuotaFromRow(r));
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+StatusOr<std::pair<int64_t, double>> Repository::OutboxBacklog() {
+  std::pair<int64_t, double> out;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    auto row = Exec(tx, sql::kOutboxBacklog).at(0);
+    out = {row[0].as<int64_t>(), row[1].as<double>()};
     return Status::Ok();
   });
   if (!st.ok()) return st;

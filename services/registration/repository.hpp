@@ -156,6 +156,10 @@ class Repository {
   // Erased registrations after `after` (their erasure time and id), oldest first.
   StatusOr<std::vector<std::pair<std::string, Cursor>>> Erasures(const std::optional<Cursor>& after,
                                                                  int limit);
+  // The counters of events whose seats moved in the last 30 days (at most 5000), for metrics.
+  StatusOr<std::vector<QuotaState>> RecentQuotas();
+  // How many outbox events wait for the notifications service, and the oldest one's age.
+  StatusOr<std::pair<int64_t, double>> OutboxBacklog();
   // Forgets idempotency keys older than `age` (an SQL interval like "48 hours").
   Status PurgeRequests(const std::string& age);
 

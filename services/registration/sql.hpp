@@ -74,6 +74,18 @@ inline constexpr SqlStatement kPromoteSeat = {
     "UPDATE registration.quotas SET taken = taken + 1, waitlisted = waitlisted - 1,"
     " version = version + 1 WHERE event_id = $1 AND country = $2 AND taken < "
     "seat_limit" ECD_QUOTA_RETURNING};
+// The counters of events whose seats moved in the last 30 days (metrics), bounded.
+inline constexpr SqlStatement kRecentQuotas = {
+    "recent_quotas",
+    "SELECT event_id::text, country, seat_limit, taken, waitlisted, version FROM "
+    "registration.quotas WHERE update_time > now() - interval '30 days'"
+    " ORDER BY event_id, country LIMIT 5000"};
+// The outbox's backlog: how many events wait for the notifications service, and for how long the
+// oldest has.
+inline constexpr SqlStatement kOutboxBacklog = {
+    "outbox_backlog",
+    "SELECT count(*), COALESCE(extract(epoch from now() - min(create_time)), 0)::float8"
+    " FROM registration.outbox WHERE delivered_time IS NULL"};
 inline constexpr SqlStatement kQuotasOfEvent = {
     "quotas_of_event",
     "SELECT event_id::text, country, seat_limit, taken, waitlisted, version FROM "
@@ -201,13 +213,14 @@ inline constexpr SqlStatement kListRegistrations = {
 
 inline constexpr SqlStatement kInsertOutbox = {
     "insert_outbox",
-    "INSERT INTO registration.outbox (event_id, registration_id, kind, payload, secret)"
-    " VALUES ($1, $2, $3, $4, $5)"};
+    "INSERT INTO registration.outbox (event_id, registration_id, kind, payload, secret,"
+    " traceparent) VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''))"};
 // Two outbox rows of one change in one round trip.
 inline constexpr SqlStatement kInsertOutboxPair = {
     "insert_outbox_pair",
-    "INSERT INTO registration.outbox (event_id, registration_id, kind, payload, secret)"
-    " VALUES ($1, $3, $4, $6, ''), ($2, $3, $5, $6, $7)"};
+    "INSERT INTO registration.outbox (event_id, registration_id, kind, payload, secret,"
+    " traceparent) VALUES ($1, $3, $4, $6, '', NULLIF($8, '')), ($2, $3, $5, $6, $7,"
+    " NULLIF($8, ''))"};
 // The answer kept for retries, and the availability notification, in one round trip.
 inline constexpr SqlStatement kStoreResponseAndNotify = {
     "store_response_and_notify",

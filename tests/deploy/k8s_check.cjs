@@ -5,7 +5,9 @@
 //
 // Two checks per object:
 //  1. the schema of its apiVersion/kind, with the npm package kubernetes-models (the Kubernetes
-//     OpenAPI schemas compiled into validators): types, enums, required fields, formats;
+//     OpenAPI schemas compiled into validators), or @kubernetes-models/prometheus-operator for the
+//     Prometheus Operator's kinds (the OpenAPI schemas of its CRDs, compiled the same way):
+//     types, enums, patterns, required fields, formats;
 //  2. unknown keys, which those validators let through (a misspelled optional field such as
 //     `readinesProbe` is silently ignored, and by the API server too). kubernetes-models ships
 //     its schemas only as compiled validators, so the known keys are learnt from the validator
@@ -27,14 +29,26 @@ function requireNpm(name) {
 
 const YAML = requireNpm('yaml');
 
-// The model class of an object (kubernetes-models/<group>/<version>/<Kind>), or null.
+// Where the models of an API group's kinds are: Kubernetes's own in kubernetes-models, the
+// Prometheus Operator's (ServiceMonitor, PrometheusRule ..., compiled from its CRDs' OpenAPI
+// schemas) in @kubernetes-models/prometheus-operator.
+const MODEL_PACKAGES = { 'monitoring.coreos.com': '@kubernetes-models/prometheus-operator' };
+
+// The model class of an object (<package>/<group>/<version>/<Kind>), or null.
 function modelFor(obj) {
   if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string') return null;
   if (!/^[a-z0-9.]*\/?v[0-9a-z]+$/.test(obj.apiVersion) || !/^[A-Za-z]+$/.test(obj.kind)) {
     return null;
   }
+  const group = obj.apiVersion.includes('/') ? obj.apiVersion.split('/')[0] : '';
+  const pkg = MODEL_PACKAGES[group] || 'kubernetes-models';
   try {
-    return requireNpm(`kubernetes-models/${obj.apiVersion}/${obj.kind}`)[obj.kind] || null;
+    require.resolve(pkg, { paths: [NPM_DIR] });
+  } catch {
+    throw new Error(`the npm package ${pkg} is missing from ${NPM_DIR} (scripts/deps.sh installs it)`);
+  }
+  try {
+    return requireNpm(`${pkg}/${obj.apiVersion}/${obj.kind}`)[obj.kind] || null;
   } catch {
     return null;
   }

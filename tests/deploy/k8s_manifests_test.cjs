@@ -9,15 +9,24 @@
 //    its port, NetworkPolicies that let only the right pods in (and the notifications service
 //    out only to what it needs), an Envoy route and cluster per service that browsers call and
 //    none for the others, and the Dockerfile, scripts/images and compose.yaml agreeing on the
-//    list of services.
+//    list of services;
+//  - the monitoring component (k8s/components/monitoring) in both overlays: a metrics port and
+//    ECD_METRICS_ADDRESS per service, a ServiceMonitor each (checked against the Prometheus
+//    Operator's CRD schemas, npm @kubernetes-models/prometheus-operator, and for unknown keys: a
+//    broken fixture must be rejected), the PrometheusRule equal to deploy/prometheus/alerts.yml,
+//    and Prometheus let in on the metrics port only;
+//  - both overlays render from the files a fresh clone has (no key file, nothing git ignores)
+//    without a deprecation warning.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
+const os = require('node:os');
+const { execFileSync, spawnSync } = require('node:child_process');
 const check = require('./k8s_check.cjs');
 
-// The dev overlay's signing key is made on each machine, never committed.
+// deploy/compose.yaml's signing key (checked below) is made on each machine, never committed;
+// the dev overlay no longer needs it (its certificates pods make theirs: signing-key.yaml).
 execFileSync(path.join(__dirname, '..', '..', 'scripts', 'dev-signing-key'), {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
@@ -153,6 +162,22 @@ test('the broken fixture is rejected, by the unknown-key walk where the schema l
   assert.deepEqual(check.schemaErrors(check.modelFor(deployment), deployment), []);
 });
 
+test('the broken monitoring fixture is rejected: CRD schema errors and unknown keys', () => {
+  const text = fs.readFileSync(path.join(__dirname, 'fixtures/broken-monitoring.yaml'), 'utf8');
+  const problems = check.checkText(text, 'broken-monitoring.yaml');
+  const expected = [
+    'ServiceMonitor/broken: /spec/endpoints/0/intervall: unknown field',
+    'ServiceMonitor/broken: /spec/endpoints/0/relabelings/0/target_label: unknown field',
+    'PrometheusRule/broken: /spec/groups/0/rules/0/severity: unknown field',
+  ];
+  for (const e of expected) assert.ok(problems.includes(e), `${e}\nnot in\n${problems.join('\n')}`);
+  assert.ok(problems.some((p) => p.startsWith('PrometheusRule/broken: /spec/groups/0/rules/0/for: ')),
+    problems.join('\n'));
+  // What the unknown-key walk adds: the CRD schema alone accepts the ServiceMonitor.
+  const [serviceMonitor] = check.parseObjects(text);
+  assert.deepEqual(check.schemaErrors(check.modelFor(serviceMonitor), serviceMonitor), []);
+});
+
 test('an object of no known kind is rejected', () => {
   assert.deepEqual(check.checkObject({ apiVersion: 'v1', kind: 'Deployment' }),
     ['no schema for apiVersion v1 kind Deployment']);
@@ -215,7 +240,7 @@ for (const overlay of ['dev', 'production']) {
       const pod = w.spec.template.spec;
       assert.equal(pod.securityContext.runAsNonRoot, true, w.metadata.name);
       assert.equal(pod.automountServiceAccountToken, false, w.metadata.name);
-      for (const c of pod.containers) {
+      for (const c of [...(pod.initContainers || []), ...pod.containers]) {
         const sc = c.securityContext;
         const what = `${w.metadata.name}/${c.name}`;
         assert.equal(sc.readOnlyRootFilesystem, true, what);
@@ -306,7 +331,8 @@ for (const overlay of ['dev', 'production']) {
         const from = d.spec.template.metadata.labels;
         const env = environment(objs, d.spec.template.spec.containers[0]);
         for (const [key, value] of Object.entries(env)) {
-          const notAService = ['ECD_LISTEN_ADDRESS', 'ECD_REDIS_ADDRESS'].includes(key);
+          const notAService =
+            ['ECD_LISTEN_ADDRESS', 'ECD_REDIS_ADDRESS', 'ECD_METRICS_ADDRESS'].includes(key);
           if (!/^ECD_\w+_ADDRESS$/.test(key) || notAService) continue;
           assert.equal(typeof value, 'string', `${d.metadata.name} ${key}`);
           const [host, port] = hostPort(value);
@@ -363,6 +389,47 @@ for (const overlay of ['dev', 'production']) {
       'notifications does not call registration');
   });
 
+  test(`${overlay}: monitoring: metrics port, ServiceMonitor, alert rules, Prometheus let in`,
+    () => {
+      const objs = objects(overlay);
+      const prometheus = { 'app.kubernetes.io/name': 'prometheus' };
+      const stranger = { 'app.kubernetes.io/name': 'stranger' };
+      const monitors = byKind(objs, 'ServiceMonitor');
+      for (const d of grpcServices(objs)) {
+        const name = d.metadata.name;
+        const [c] = d.spec.template.spec.containers;
+        const metrics = c.ports.filter((p) => p.name === 'metrics');
+        assert.equal(metrics.length, 1, `${name}: one container port named metrics`);
+        assert.equal(metrics[0].containerPort, 9090, name);
+        const env = environment(objs, c);
+        assert.equal(env.ECD_METRICS_ADDRESS, `0.0.0.0:${metrics[0].containerPort}`,
+          `${name}: serves its metrics on its metrics port`);
+        const svc = named(objs, 'Service', name);
+        assert.equal(svc.spec.ports[0].name, 'grpc', `${name}: the gRPC port stays the first`);
+        const svcPort = svc.spec.ports.filter((p) => p.name === 'metrics');
+        assert.equal(svcPort.length, 1, `${name}: one Service port named metrics`);
+        assert.equal(svcPort[0].targetPort, 'metrics', name);
+        const sm = monitors.filter((m) => matches(m.spec.selector.matchLabels, svc.metadata.labels));
+        assert.equal(sm.length, 1, `${name}: one ServiceMonitor selects its Service`);
+        assert.ok(!sm[0].spec.namespaceSelector, `${name}: the ServiceMonitor's own namespace`);
+        assert.equal(sm[0].metadata.namespace, svc.metadata.namespace);
+        const [endpoint] = sm[0].spec.endpoints;
+        assert.equal(endpoint.port, 'metrics', name);
+        assert.equal(endpoint.path, '/metrics', name);
+        assert.deepEqual(endpoint.relabelings.filter((r) => r.targetLabel === 'job'),
+          [{ action: 'replace', targetLabel: 'job', replacement: `ecd-${name}` }],
+          `${name}: the job is named as in deploy/prometheus/prometheus.yml`);
+        assert.ok(allowed(objs, prometheus, d.spec.template, 'metrics'), `Prometheus scrapes ${name}`);
+        assert.ok(!allowed(objs, prometheus, d.spec.template, 'grpc'), `Prometheus calls ${name}`);
+        assert.ok(!allowed(objs, stranger, d.spec.template, 'metrics'), `a stranger scrapes ${name}`);
+      }
+      assert.equal(monitors.length, grpcServices(objs).length, 'a ServiceMonitor per service only');
+      const rules = byKind(objs, 'PrometheusRule');
+      assert.equal(rules.length, 1);
+      const alerts = YAML.parse(fs.readFileSync(path.join(ROOT, 'deploy/prometheus/alerts.yml'), 'utf8'));
+      assert.deepEqual(rules[0].spec, alerts, 'the PrometheusRule is deploy/prometheus/alerts.yml');
+    });
+
   test(`${overlay}: the gRPC-Web front routes each service's package to it`, () => {
     const objs = objects(overlay);
     const volume = named(objs, 'Deployment', 'grpc-web').spec.template.spec.volumes
@@ -396,6 +463,60 @@ for (const overlay of ['dev', 'production']) {
     }
   });
 }
+
+test('dev: the certificates\' signing key is made in the cluster, the same for every replica', () => {
+  const objs = objects('dev');
+  const d = named(objs, 'Deployment', 'certificates');
+  const pod = d.spec.template.spec;
+  const [c] = pod.containers;
+  const file = environment(objs, c).ECD_SIGNING_KEY_FILE;
+  const mount = c.volumeMounts.find((m) => file.startsWith(`${m.mountPath}/`));
+  assert.ok(mount, `ECD_SIGNING_KEY_FILE=${file} is on a mounted volume`);
+  const volume = pod.volumes.find((v) => v.name === mount.name);
+  assert.ok(volume.emptyDir, `${file} is on a volume of the pod's own (${JSON.stringify(volume)})`);
+  // An init container writes it, from the dev PostgreSQL (one row for all replicas).
+  const writers = (pod.initContainers || []).filter((i) => (i.volumeMounts || []).some(
+    (m) => m.name === mount.name && !m.readOnly && file === `${m.mountPath}/signing-key`));
+  assert.equal(writers.length, 1, 'one init container writes the key');
+  const args = writers[0].args.join('\n');
+  assert.match(args, new RegExp(`^--command=\\\\o ${file}$`, 'm'));
+  assert.match(args, /pg_advisory_xact_lock/);
+  assert.match(args, /ON CONFLICT \(id\) DO NOTHING/);
+  assert.equal(writers[0].env.find((e) => e.name === 'ECD_PG_URL').valueFrom.secretKeyRef.key,
+    'pg-url');
+  // The Secret has no key, and nothing asks it for one.
+  const secret = byKind(objs, 'Secret').find((x) => x.metadata.name.startsWith('ecd-certificates'));
+  assert.ok(!('signing-key' in secret.data), 'no signing key in the dev Secret');
+  for (const v of pod.volumes.filter((x) => x.secret && x.secret.secretName === secret.metadata.name)) {
+    for (const item of v.secret.items || []) {
+      assert.ok(item.key in secret.data, `volume ${v.name} asks for ${item.key}`);
+    }
+  }
+});
+
+test('both overlays render from a fresh clone: no key file, nothing ignored, no warning', () => {
+  // The files of k8s/ that a clone has: tracked, or new and not ignored by git.
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z',
+    'k8s'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
+  assert.ok(!files.includes('k8s/overlays/dev/signing-key'), 'the dev key file is ignored by git');
+  const clone = fs.mkdtempSync(path.join(os.tmpdir(), 'ecd-k8s-'));
+  try {
+    for (const f of files) {
+      if (!fs.existsSync(path.join(ROOT, f))) continue;  // deleted in the work tree
+      fs.mkdirSync(path.dirname(path.join(clone, f)), { recursive: true });
+      fs.copyFileSync(path.join(ROOT, f), path.join(clone, f));
+    }
+    for (const overlay of ['dev', 'production']) {
+      const r = spawnSync(KUBECTL, ['kustomize', path.join(clone, 'k8s/overlays', overlay)],
+        { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${overlay}: ${r.stderr}`);
+      assert.equal(r.stderr.trim(), '', `${overlay} renders with warnings`);
+      assert.equal(r.stdout, rendered[overlay] ?? render(overlay), `${overlay}: as from the work tree`);
+    }
+  } finally {
+    fs.rmSync(clone, { recursive: true, force: true });
+  }
+});
 
 test('the Dockerfile, scripts/images, compose.yaml and k8s agree on the services', () => {
   const dockerfile = fs.readFileSync(path.join(ROOT, 'deploy/Dockerfile'), 'utf8');
