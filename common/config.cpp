@@ -165,6 +165,7 @@ CommonConfig CommonConfig::Load(Env& env, const std::string& default_address,
     c.metrics_address = env.Address("ECD_METRICS_ADDRESS", "");
   }
   c.metrics_port_file = env.Optional("ECD_METRICS_PORT_FILE");
+  c.metrics_interval = env.Millis("ECD_METRICS_INTERVAL_MS", 15000, 100, 600000);
   return c;
 }
 

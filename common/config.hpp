@@ -75,6 +75,8 @@ struct CommonConfig {
   std::optional<std::string> port_file;
   std::string metrics_address;                   // "" when off
   std::optional<std::string> metrics_port_file;  // where the metrics port is written (tests)
+  // How often figures read from PostgreSQL (queues, seats) are refreshed in the metrics.
+  std::chrono::milliseconds metrics_interval{15000};
 
   // `default_address` differs per service; `default_max_message` lets a service that takes
   // uploads raise the bound.

@@ -89,7 +89,6 @@ std::unique_ptr<pqxx::connection> PgPool::Connect() {
   return conn;
 }
 
-
 StatusOr<PgPool::Lease> PgPool::Acquire() {
   std::unique_lock<std::mutex> lock(mu_);
   const auto started = std::chrono::steady_clock::now();
@@ -165,6 +164,27 @@ bool PgPool::Probe() {
     open_ -= static_cast<int>(idle_.size());
     idle_.clear();
     return false;
+  }
+}
+
+namespace {
+thread_local CommitHooks* g_hooks = nullptr;
+}  // namespace
+
+CommitHooks::CommitHooks() : previous_(g_hooks) { g_hooks = this; }
+CommitHooks::~CommitHooks() { g_hooks = previous_; }
+
+void CommitHooks::Run() {
+  auto hooks = std::move(hooks_);
+  hooks_.clear();
+  for (auto& fn : hooks) fn();
+}
+
+void AfterCommit(std::function<void()> fn) {
+  if (g_hooks != nullptr) {
+    g_hooks->Add(std::move(fn));
+  } else {
+    fn();
   }
 }
 

@@ -6,6 +6,7 @@
 // DEADLINE_EXCEEDED, anything else -> INTERNAL). Include it only from storage code.
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <pqxx/pqxx>
@@ -34,6 +35,27 @@ pqxx::result Exec(pqxx::transaction_base& tx, const SqlStatement& statement, Arg
   tx.conn().prepare(statement.name, statement.sql);
   return tx.exec_prepared(statement.name, std::forward<Args>(args)...);
 }
+
+// Runs `fn` once the transaction this thread is running through PgPool commits; dropped when it
+// rolls back or is retried (so a counter incremented there counts what really happened). Outside
+// a transaction, runs at once.
+void AfterCommit(std::function<void()> fn);
+
+// What a transaction attempt collected with AfterCommit (one per attempt; nested ones stack).
+class CommitHooks {
+ public:
+  CommitHooks();
+  ~CommitHooks();
+  CommitHooks(const CommitHooks&) = delete;
+  CommitHooks& operator=(const CommitHooks&) = delete;
+  void Add(std::function<void()> fn) { hooks_.push_back(std::move(fn)); }
+  // Runs them (after the commit) and forgets them.
+  void Run();
+
+ private:
+  std::vector<std::function<void()>> hooks_;
+  CommitHooks* previous_;
+};
 
 class PgPool {
  public:
@@ -93,10 +115,14 @@ class PgPool {
       auto lease = Acquire();
       if (!lease.ok()) return lease.status();
       Status result;
+      CommitHooks hooks;
       try {
         Tx tx(**lease);
         result = fn(tx);
-        if (result.ok()) tx.commit();
+        if (result.ok()) {
+          tx.commit();
+          hooks.Run();
+        }
       } catch (const pqxx::broken_connection& e) {
         lease->Discard();
         return MapPgException(e);

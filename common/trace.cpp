@@ -59,6 +59,8 @@ std::string Traceparent(const TraceContext& t) {
 
 const TraceContext* CurrentTrace() { return g_current ? &*g_current : nullptr; }
 
+std::string CurrentTraceparent() { return g_current ? Traceparent(*g_current) : ""; }
+
 ScopedTrace::ScopedTrace(TraceContext trace) : previous_(std::move(g_current)) {
   g_current = std::move(trace);
 }

@@ -25,6 +25,8 @@ std::string Traceparent(const TraceContext& trace);
 
 // The trace the current thread works for (null when none).
 const TraceContext* CurrentTrace();
+// Its traceparent header value ("" when the thread works for no trace).
+std::string CurrentTraceparent();
 
 // Makes `trace` the thread's current trace for the scope.
 class ScopedTrace {

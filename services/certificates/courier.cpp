@@ -27,8 +27,7 @@ struct Courier::Impl {
 Courier::Courier(PgPool& pool, const std::string& notifications_address, std::string token,
                  std::chrono::milliseconds poll)
     : impl_(std::make_unique<Impl>()), pool_(pool), token_(std::move(token)), poll_(poll) {
-  impl_->stub = notifications::v1::NotificationService::NewStub(
-      PeerChannel(notifications_address));
+  impl_->stub = notifications::v1::NotificationService::NewStub(PeerChannel(notifications_address));
 }
 
 Courier::~Courier() { Stop(); }

@@ -1,5 +1,8 @@
 #include "services/notifications/compose.hpp"
 
+#include <cctype>
+#include <utility>
+
 #include "services/notifications/ical.hpp"
 
 namespace ecd::notifications {
@@ -7,19 +10,66 @@ namespace {
 
 namespace cat = ::ecd::catalogue::v1;
 
+constexpr int kConfirmed = 1;  // ecd.registration.v1.REGISTRATION_STATUS_CONFIRMED
+
 int64_t Micros(const google::protobuf::Timestamp& t) {
   return t.seconds() * 1000000 + t.nanos() / 1000;
 }
 
+std::string PercentEncode(const std::string& s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string Fill(std::string url, const std::string& registration_id, const std::string& name,
+                 const std::string& value) {
+  const std::pair<std::string, std::string> replacements[] = {
+      {"{registration}", PercentEncode(registration_id)}, {"{" + name + "}", PercentEncode(value)}};
+  for (const auto& [from, to] : replacements) {
+    for (size_t at = url.find(from); at != std::string::npos; at = url.find(from, at + to.size())) {
+      url.replace(at, from.size(), to);
+    }
+  }
+  return url;
+}
+
 }  // namespace
 
-bool CarriesInvitation(const std::string& kind) {
+bool CarriesInvitation(const std::string& kind, int status) {
+  if (kind == "handed_over" || kind == "handed_over_to_you") return status == kConfirmed;
   return kind == "confirmed" || kind == "approved" || kind == "promoted" ||
-         kind == "event_changed" || kind == "reminder_24h" || CancelsInvitation(kind);
+         kind == "event_changed" || kind == "reminder_24h" || kind == "cancelled" ||
+         kind == "event_cancelled";
 }
 
 bool CancelsInvitation(const std::string& kind) {
-  return kind == "cancelled" || kind == "event_cancelled";
+  return kind == "cancelled" || kind == "event_cancelled" || kind == "handed_over";
+}
+
+bool CarriesCode(const std::string& kind) {
+  return kind == "verify_email" || kind == "handover_verify";
+}
+
+std::string VerifyUrl(const std::string& url_template, const std::string& registration_id,
+                      const std::string& code) {
+  if (url_template.empty() || code.empty()) return "";
+  return Fill(url_template, registration_id, "code", code);
+}
+
+std::string ManageUrl(const std::string& url_template, const std::string& registration_id,
+                      const std::string& key) {
+  if (url_template.empty() || key.empty()) return "";
+  return Fill(url_template, registration_id, "key", key);
 }
 
 StatusOr<NewMessage> BuildMessage(const Templates& templates, const NotifierOptions& options,
@@ -40,6 +90,18 @@ StatusOr<NewMessage> BuildMessage(const Templates& templates, const NotifierOpti
   ctx.registration = "registrations/" + p.registration_id;
   if (kind == "rejected") ctx.reason = x.text;
   if (kind == "announcement") ctx.announcement = x.text;
+  ctx.status = p.status;
+  ctx.hold_expire_micros = x.hold_expire_micros;
+  ctx.previous_holder = x.previous_holder;
+  if (!x.secret.empty() && CarriesCode(kind)) {
+    ctx.code = x.secret;
+    ctx.verify_url = VerifyUrl(options.verify_url_template, p.registration_id, x.secret);
+  } else if (!x.secret.empty()) {
+    ctx.manage_url = ManageUrl(options.manage_url_template, p.registration_id, x.secret);
+    if (ctx.manage_url.empty()) ctx.participant_key = x.secret;
+  }
+  const bool invitation = CarriesInvitation(kind, p.status);
+  ctx.invitation = invitation;
   ctx.certificate_serial = x.certificate_serial;
   ctx.certificate_verification_code = x.certificate_verification_code;
   if (kind == "certificate_issued" && !x.files.empty()) ctx.certificate_file = x.files[0].filename;
@@ -60,6 +122,10 @@ StatusOr<NewMessage> BuildMessage(const Templates& templates, const NotifierOpti
   m.kind = kind;
   m.language = ctx.language;
   m.recipient = p.email;
+  m.recipient_name = ctx.given_name;
+  if (!ctx.family_name.empty()) {
+    m.recipient_name += (m.recipient_name.empty() ? "" : " ") + ctx.family_name;
+  }
   m.subject = rendered->subject;
   m.body = rendered->text;
   if (kit && x.kit != nullptr) {
@@ -68,7 +134,7 @@ StatusOr<NewMessage> BuildMessage(const Templates& templates, const NotifierOpti
   }
   if (kind == "info_kit") m.kit_items.push_back(KitItem{kKitMarker, kKitMarker, false});
   if (kind == "certificate_issued") m.attachments = x.files;
-  if (CarriesInvitation(kind)) {
+  if (invitation) {
     Invitation inv;
     inv.uid = p.registration_id + "@events.ecd";  // stable per registration
     // The catalogue's revision grows at every change of the event; a cancellation outranks
@@ -77,7 +143,7 @@ StatusOr<NewMessage> BuildMessage(const Templates& templates, const NotifierOpti
     inv.cancel = CancelsInvitation(kind);
     inv.organizer_name = options.organizer_name;
     inv.organizer_email = options.organizer_email;
-    inv.attendee_name = p.given_name + " " + p.family_name;
+    inv.attendee_name = m.recipient_name;
     inv.attendee_email = p.email;
     inv.start_micros = ctx.start_micros;
     inv.end_micros = ctx.end_micros;
@@ -91,12 +157,13 @@ StatusOr<NewMessage> BuildMessage(const Templates& templates, const NotifierOpti
 }
 
 OutgoingMail ToMail(const std::string& message_id, const std::string& kind,
-                    const std::string& recipient, const std::string& subject,
-                    const std::string& body, const std::string& icalendar,
-                    std::vector<Attachment> files) {
+                    const std::string& recipient, const std::string& recipient_name,
+                    const std::string& subject, const std::string& body,
+                    const std::string& icalendar, std::vector<Attachment> files) {
   OutgoingMail mail;
   mail.message_id = message_id + "@events.ecd";
   mail.to_address = recipient;
+  mail.to_name = recipient_name;
   mail.subject = subject;
   mail.text = body;
   mail.icalendar = icalendar;

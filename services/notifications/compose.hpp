@@ -18,6 +18,12 @@ namespace ecd::notifications {
 struct NotifierOptions {
   std::string organizer_name = "EU Cyber Direct";
   std::string organizer_email = "events@eucyberdirect.eu";
+  // ECD_VERIFY_URL_TEMPLATE: where a frontend verifies an address, with {registration} (the id)
+  // and {code}; empty: the mail gives the code alone.
+  std::string verify_url_template;
+  // ECD_MANAGE_URL_TEMPLATE: where a frontend lets a participant manage their registration, with
+  // {registration} (the id) and {key}; empty: the mail gives the key and the registration's name.
+  std::string manage_url_template;
 };
 
 // What a message needs besides the participant and the event.
@@ -28,13 +34,28 @@ struct ComposeExtras {
   std::string certificate_verification_code;
   std::vector<Attachment> files;  // a certificate's PDF
   const KitPlan* kit = nullptr;   // info_kit and info_kit_update
+  // What the relayed change carried besides the registration: the verification code
+  // (verify_email, handover_verify) or the participant key (every other kind).
+  std::string secret;
+  int64_t hold_expire_micros = 0;  // the registration's hold_expire_time
+  std::string previous_holder;     // handover_verify: who hands their place over
 };
 
-// Kinds whose message carries the iCalendar invitation: those that give or change a place, those
-// that withdraw it (a CANCEL), and the 24-hour reminder (a second chance to add it).
-bool CarriesInvitation(const std::string& kind);
+// Whether a message of `kind` about a registration of `status` carries the iCalendar invitation:
+// those that give or change a place, those that withdraw it (a CANCEL), the 24-hour reminder (a
+// second chance to add it); a hand-over's, when the seat is a confirmed one.
+bool CarriesInvitation(const std::string& kind, int status);
 // Kinds whose invitation is an iCalendar CANCEL.
 bool CancelsInvitation(const std::string& kind);
+// Kinds whose `secret` is a verification code (the others carry a participant key).
+bool CarriesCode(const std::string& kind);
+
+// The links of the URL templates, with their placeholders replaced ("" when the template is
+// empty): {registration} by the registration's id, {code} or {key} by the secret (percent-encoded).
+std::string VerifyUrl(const std::string& url_template, const std::string& registration_id,
+                      const std::string& code);
+std::string ManageUrl(const std::string& url_template, const std::string& registration_id,
+                      const std::string& key);
 
 StatusOr<NewMessage> BuildMessage(const Templates& templates, const NotifierOptions& options,
                                   const std::string& kind, const Participant& participant,
@@ -43,8 +64,8 @@ StatusOr<NewMessage> BuildMessage(const Templates& templates, const NotifierOpti
 
 // The mail of a stored message.
 OutgoingMail ToMail(const std::string& message_id, const std::string& kind,
-                    const std::string& recipient, const std::string& subject,
-                    const std::string& body, const std::string& icalendar,
-                    std::vector<Attachment> files);
+                    const std::string& recipient, const std::string& recipient_name,
+                    const std::string& subject, const std::string& body,
+                    const std::string& icalendar, std::vector<Attachment> files);
 
 }  // namespace ecd::notifications

@@ -97,8 +97,7 @@ MaterialSource::MaterialSource(CatalogueClient& catalogue,
     }
     creds = grpc::SslCredentials(ssl);
   }
-  impl_->stub =
-      cat::CatalogueService::NewStub(grpc::CreateChannel(catalogue_options.address, creds));
+  impl_->stub = cat::CatalogueService::NewStub(PeerChannel(catalogue_options.address, creds));
   impl_->token = catalogue_options.token;
 }
 

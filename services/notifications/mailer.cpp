@@ -58,10 +58,8 @@ std::string Mailer::Build(const OutgoingMail& mail, const std::string& date,
     out += name + ": " + value + "\r\n";
   };
   header("Date", date.empty() ? RfcDate() : OneLine(date));
-  header("From",
-         mime::EncodeHeader(config_.from_name) + " <" + OneLine(config_.from_address) + ">");
-  header("To", (mail.to_name.empty() ? std::string() : mime::EncodeHeader(mail.to_name) + " ") +
-                   "<" + OneLine(mail.to_address) + ">");
+  header("From", mime::Mailbox(config_.from_name, config_.from_address, 4));
+  header("To", mime::Mailbox(mail.to_name, mail.to_address, 2));
   header("Subject", mime::EncodeHeader(mail.subject));
   header("Message-ID", "<" + OneLine(mail.message_id) + ">");
   header("MIME-Version", "1.0");

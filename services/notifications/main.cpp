@@ -9,7 +9,9 @@
 
 #include "common/catalogue_client.hpp"
 #include "common/config.hpp"
+#include "common/metrics.hpp"
 #include "common/migrations.hpp"
+#include "common/periodic_task.hpp"
 #include "common/pg.hpp"
 #include "common/server.hpp"
 #include "common/startup.hpp"
@@ -33,7 +35,25 @@ struct NotificationsConfig {
   ecd::notifications::KitOptions kit;
   std::string templates_dir;
   ecd::notifications::PlannerOptions planner;
+  std::string verify_url_template;
+  std::string manage_url_template;
 };
+
+// A frontend's page: http(s), with every placeholder it needs.
+void CheckUrlTemplate(ecd::Env& env, const char* name, const std::string& value,
+                      const std::vector<std::string>& placeholders) {
+  if (value.empty()) return;
+  if (value.rfind("https://", 0) != 0 && value.rfind("http://", 0) != 0) {
+    env.Fail(name, "must start with https:// or http://");
+    return;
+  }
+  for (const auto& p : placeholders) {
+    if (value.find(p) == std::string::npos) {
+      env.Fail(name, "must contain " + p);
+      return;
+    }
+  }
+}
 
 NotificationsConfig LoadNotificationsConfig(ecd::Env& env) {
   NotificationsConfig c;
@@ -70,6 +90,12 @@ NotificationsConfig LoadNotificationsConfig(ecd::Env& env) {
              c.kit.url_template.find("{name}") == std::string::npos) {
     env.Fail("ECD_MATERIAL_URL_TEMPLATE", "must contain {material} or {name}");
   }
+  c.verify_url_template = env.String("ECD_VERIFY_URL_TEMPLATE", "");
+  CheckUrlTemplate(env, "ECD_VERIFY_URL_TEMPLATE", c.verify_url_template,
+                   {"{registration}", "{code}"});
+  c.manage_url_template = env.String("ECD_MANAGE_URL_TEMPLATE", "");
+  CheckUrlTemplate(env, "ECD_MANAGE_URL_TEMPLATE", c.manage_url_template,
+                   {"{registration}", "{key}"});
   return c;
 }
 
@@ -111,8 +137,16 @@ int main(int argc, char** argv) {
         "ECD_MATERIAL_URL_TEMPLATE is not set: an uploaded material too large to attach cannot "
         "be linked in information kits");
   }
-  ecd::notifications::Notifier notifier(store, catalogue, materials, *templates, page_tokens,
-                                        {nc.smtp.from_name, nc.smtp.from_address});
+  for (const auto& [name, value] : {std::pair<const char*, const std::string&>{
+                                        "ECD_VERIFY_URL_TEMPLATE", nc.verify_url_template},
+                                    {"ECD_MANAGE_URL_TEMPLATE", nc.manage_url_template}}) {
+    if (value.empty()) {
+      spdlog::warn("{} is not set: mails give codes and participant keys without a link", name);
+    }
+  }
+  ecd::notifications::Notifier notifier(
+      store, catalogue, materials, *templates, page_tokens,
+      {nc.smtp.from_name, nc.smtp.from_address, nc.verify_url_template, nc.manage_url_template});
   ecd::notifications::Mailer mailer(nc.smtp);
   ecd::notifications::Sender sender(store, mailer, nc.sender);
   sender.Start();
@@ -120,11 +154,27 @@ int main(int argc, char** argv) {
   planner.Start();
   ecd::Authenticator auth(std::move(start.tokens), ecd::notifications::NotificationRoles());
   ecd::ServiceHost host(config, ecd::notifications::kServiceName);
-  ecd::CallHandler calls(auth, host.workers(), "notifications.ecd");
+  ecd::CallHandler calls(auth, host.workers(), "notifications.ecd",
+                         "ecd.notifications.v1.NotificationService");
   ecd::notifications::NotificationServiceImpl service(notifier, calls);
   host.AddService(&service);
   host.AddDependency({"postgresql", [&pool] { return pool.Probe(); }, true});
+  // The queue as PostgreSQL holds it, when metrics are served.
+  ecd::PeriodicTask watcher("metrics", config.metrics_interval, [&] {
+    auto stats = store.QueueStats();
+    if (!stats.ok()) {
+      spdlog::warn("metrics: {}", stats.status().ToString());
+      return;
+    }
+    ecd::Gauge("ecd_messages_queue_depth", "Messages waiting to be sent (due or awaiting a retry).")
+        .Set(static_cast<double>(stats->first));
+    ecd::Gauge("ecd_messages_oldest_unsent_age_seconds",
+               "Age of the oldest message still waiting to be sent.")
+        .Set(stats->second);
+  });
+  if (!config.metrics_address.empty()) watcher.Start();
   int code = host.Run();
+  watcher.Stop();
   planner.Stop();
   sender.Stop();
   return code;

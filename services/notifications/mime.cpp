@@ -119,6 +119,76 @@ std::string EncodeHeader(std::string_view text) {
   return out;
 }
 
+std::string Mailbox(std::string_view display_name, std::string_view address,
+                    size_t header_name_length) {
+  const auto one_line = [](std::string_view in) {
+    std::string out(in);
+    for (char& c : out) {
+      if (c == '\r' || c == '\n' || c == '\t') c = ' ';
+    }
+    return out;
+  };
+  const std::string addr = "<" + one_line(address) + ">";
+  std::string name = one_line(display_name);
+  while (!name.empty() && name.back() == ' ') name.pop_back();
+  while (!name.empty() && name.front() == ' ') name.erase(0, 1);
+  if (name.empty()) return addr;
+  // RFC 5322 atext, and the spaces between atoms.
+  const auto atom_or_space = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view(" !#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
+  };
+  // "=?" in plain text could be taken for an encoded word (even inside quotes, by lenient
+  // readers): such a name is encoded too.
+  const bool ascii =
+      PrintableAscii(name) && name.size() <= 900 && name.find("=?") == std::string::npos;
+  std::string phrase;
+  size_t line = header_name_length + 2;  // "To: "
+  if (ascii) {
+    const bool atoms = std::all_of(name.begin(), name.end(), atom_or_space);
+    std::string text = atoms ? "" : "\"";
+    for (char c : name) {
+      if (!atoms && (c == '"' || c == '\\')) text += '\\';
+      text += c;
+    }
+    if (!atoms) text += '"';
+    // Folded at a space (FWS, within a quoted string too) before a line would pass 78.
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == ' ') {
+        size_t next = text.find(' ', i + 1);
+        if (next == std::string::npos) next = text.size();
+        if (line + (next - i) > 78 && line > 1) {
+          phrase += "\r\n";
+          line = 0;
+        }
+      }
+      phrase += text[i];
+      ++line;
+    }
+  } else {
+    // Encoded words (base64 of UTF-8), which a phrase may hold (RFC 2047 section 5 (3)); a
+    // reader joins adjacent words without the space between them (section 6.2), so each piece
+    // carries its own spaces, and ends after one where it can (kinder to readers that do not).
+    std::string_view rest(name);
+    while (!rest.empty()) {
+      std::string_view piece = SplitUtf8(rest, 39).front();
+      if (piece.size() < rest.size()) {
+        const size_t space = piece.rfind(' ');
+        if (space != std::string_view::npos && space > 0) piece = piece.substr(0, space + 1);
+      }
+      if (!phrase.empty()) {
+        phrase += "\r\n ";
+        line = 1;
+      }
+      const std::string word = "=?UTF-8?B?" + Base64(piece) + "?=";
+      phrase += word;
+      line += word.size();
+      rest.remove_prefix(piece.size());
+    }
+  }
+  return phrase + (line + 1 + addr.size() > 78 ? "\r\n " : " ") + addr;
+}
+
 std::string QuotedPrintable(std::string_view text) {
   std::string out;
   size_t begin = 0;

@@ -27,6 +27,15 @@ namespace mime {
 // Line breaks in `text` become spaces (a value cannot smuggle in another header).
 std::string EncodeHeader(std::string_view text);
 
+// An address with its display name for From, To and the like (RFC 5322 mailbox): the name as
+// it is when it is made of atoms (letters, digits and the like, and spaces), a quoted string when
+// it is other printable ASCII ("Diop, Awa", quotes and backslashes escaped), RFC 2047 encoded
+// words when it holds anything else (any script, control characters); "<address>" alone when
+// the name is empty. Long values are folded; the address never shares a line that would exceed
+// 78 characters with the name. Line breaks become spaces.
+std::string Mailbox(std::string_view display_name, std::string_view address,
+                    size_t header_name_length = 4);
+
 // Quoted-printable (RFC 2045) with CRLF line ends; LF and CRLF in `text` are hard line breaks.
 std::string QuotedPrintable(std::string_view text);
 

@@ -1,7 +1,15 @@
 #include "services/notifications/notifier.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+#include <chrono>
+#include <optional>
+
 #include "common/crypto.hpp"
 #include "common/resource_name.hpp"
+#include "common/text.hpp"
+#include "common/trace.hpp"
 #include "services/notifications/ical.hpp"
 
 namespace ecd::notifications {
@@ -17,6 +25,11 @@ int64_t Micros(const google::protobuf::Timestamp& t) {
 }
 
 std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
+
+std::string FullName(const Participant& p) {
+  if (p.given_name.empty() || p.family_name.empty()) return p.given_name + p.family_name;
+  return p.given_name + " " + p.family_name;
+}
 
 void SetAttachmentInfo(const std::vector<Attachment>& files,
                        google::protobuf::RepeatedPtrField<v1::MessageAttachment>* out) {
@@ -45,10 +58,37 @@ std::string MessageKindFor(const std::string& outbox_kind, int status) {
     return status == reg::REGISTRATION_STATUS_PENDING_APPROVAL ? "pending_approval" : "promoted";
   }
   for (const char* k :
-       {"confirmed", "pending_approval", "approved", "rejected", "waitlisted", "cancelled"}) {
+       {"confirmed", "pending_approval", "approved", "rejected", "waitlisted", "cancelled",
+        "verify_email", "already_registered", "participant_key", "expired", "handover_verify",
+        "handover_requested", "handed_over", "handed_over_to_you", "handover_expired"}) {
     if (outbox_kind == k) return k;
   }
   return "";
+}
+
+bool KeepsParticipantCopy(const std::string& outbox_kind) {
+  return outbox_kind != "handover_verify" && outbox_kind != "handed_over";
+}
+
+std::string KindName(v1::MessageKind kind) {
+  if (kind == v1::MESSAGE_KIND_UNSPECIFIED || !v1::MessageKind_IsValid(kind)) return "";
+  std::string name = v1::MessageKind_Name(kind).substr(std::string("MESSAGE_KIND_").size());
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+v1::MessageKind KindValue(const std::string& name) {
+  std::string upper = "MESSAGE_KIND_";
+  for (char c : name) {
+    if (!std::islower(static_cast<unsigned char>(c)) &&
+        !std::isdigit(static_cast<unsigned char>(c)) && c != '_') {
+      return v1::MESSAGE_KIND_UNSPECIFIED;
+    }
+    upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  v1::MessageKind kind = v1::MESSAGE_KIND_UNSPECIFIED;
+  if (name.empty() || !v1::MessageKind_Parse(upper, &kind)) return v1::MESSAGE_KIND_UNSPECIFIED;
+  return kind;
 }
 
 StatusOr<NewMessage> Notifier::Compose(const std::string& kind, const Participant& p,
@@ -91,6 +131,10 @@ Status Notifier::DeliverEvents(const CallContext&, const v1::DeliverEventsReques
   }
   // In order: a registration's changes arrive in the order they happened.
   for (const auto& ev : req.events()) {
+    // The event continues the trace of the call that caused it (a bad one starts a new trace).
+    std::optional<TraceContext> cause;
+    if (ev.traceparent().size() <= 64) cause = ParseTraceparent(ev.traceparent());
+    ScopedTrace trace(ChildSpan(cause));
     const auto& r = ev.registration();
     Participant p;
     p.registration_id = IdOf(r.name());
@@ -102,17 +146,39 @@ Status Notifier::DeliverEvents(const CallContext&, const v1::DeliverEventsReques
     p.language = r.participant().preferred_language();
     p.time_zone = r.participant().time_zone();
     p.erased = r.erased() || ev.kind() == "erased";
+    std::string kind = p.erased ? "" : MessageKindFor(ev.kind(), r.status());
+    bool keep_copy = KeepsParticipantCopy(ev.kind());
+    ComposeExtras extras;
+    extras.waitlist_position = r.waitlist_position();
+    extras.secret = ev.secret();
+    if (r.has_hold_expire_time()) extras.hold_expire_micros = Micros(r.hold_expire_time());
+    if (kind == "rejected") extras.text = r.rejection_reason();
+    if (kind == "expired" || kind == "handover_verify") {
+      auto stored = store_.GetParticipant(p.registration_id);
+      if (!stored.ok()) return stored.status();
+      if (kind == "expired" && !stored->has_value()) {
+        // Never heard of before its hold ran out: the decoy that answered a second registration
+        // of an address. It told nobody anything, and its end is news to nobody.
+        kind.clear();
+        keep_copy = false;
+      }
+      if (kind == "handover_verify" && stored->has_value()) {
+        // Who hands the place over: the holder, whose copy this service still keeps.
+        extras.previous_holder = FullName(**stored);
+      }
+    }
     std::vector<NewMessage> messages;
-    const std::string kind = p.erased ? "" : MessageKindFor(ev.kind(), r.status());
     if (!kind.empty() && !p.email.empty()) {
-      ComposeExtras extras;
-      extras.waitlist_position = r.waitlist_position();
       auto m = Compose(kind, p, ev.event_id() + ":" + kind, extras);
       if (!m.ok()) return m.status();  // the relay retries the rest later
       messages.push_back(std::move(*m));
     }
-    auto accepted = store_.Accept(ev.event_id(), ev.kind(), p, messages);
+    auto accepted = store_.Accept(ev.event_id(), ev.kind(), p, keep_copy, messages);
     if (!accepted.ok()) return accepted.status();
+    if (*accepted) {
+      spdlog::info("event {} ({}) for registrations/{}: {}", ev.event_id(), ev.kind(),
+                   p.registration_id, messages.empty() ? "no mail" : "queued " + kind);
+    }
     resp->add_acknowledged_event_ids(ev.event_id());
   }
   return Status::Ok();
@@ -135,6 +201,24 @@ Status Notifier::ListMessages(const CallContext&, const v1::ListMessagesRequest&
   }
   if (!v1::MessageState_IsValid(req.state())) {
     return Status::InvalidArgument("state", "must be one of the MessageState values");
+  }
+  // A filter that names nothing this service or the catalogue knows is a mistake, not an empty
+  // list.
+  if (!registration_id.empty()) {
+    auto known = store_.RegistrationKnown(registration_id);
+    if (!known.ok()) return known.status();
+    if (!*known) {
+      return Status::NotFound(req.registration())
+          .With("detail", "no change or message about this registration reached this service");
+    }
+  }
+  if (!event_id.empty()) {
+    auto known = store_.EventKnown(event_id);
+    if (!known.ok()) return known.status();
+    if (!*known) {
+      auto event = catalogue_.GetEvent(event_id);
+      if (!event.ok()) return event.status();
+    }
   }
   v1::ListMessagesRequest key = req;
   key.clear_page_size();
@@ -210,15 +294,60 @@ Status Notifier::PreviewMessage(const CallContext&, const v1::PreviewMessageRequ
   auto id = ParseResourceName(req.registration(), "registrations", "registration");
   if (!id.ok()) return id.status();
   const auto& kinds = Templates::Kinds();
-  if (std::find(kinds.begin(), kinds.end(), req.kind()) == kinds.end()) {
-    return Status::InvalidArgument("kind", "unknown kind of message");
+  std::string kind;
+  if (req.message_kind() != v1::MESSAGE_KIND_UNSPECIFIED) {
+    kind = KindName(req.message_kind());
+    if (kind.empty() || std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+      std::string valid;
+      for (const auto& k : kinds) {
+        valid += (valid.empty() ? "" : ", ") + v1::MessageKind_Name(KindValue(k));
+      }
+      return Status::InvalidArgument(
+                 "message_kind",
+                 "unknown kind " + std::to_string(req.message_kind()) + "; the kinds are " + valid)
+          .With("valid", valid);
+    }
+    if (!req.kind().empty() && req.kind() != kind) {
+      return Status::InvalidArgument(
+          "kind", "names another kind than message_kind (kind is deprecated: give message_kind)");
+    }
+  } else {
+    // The deprecated string field, still accepted.
+    kind = req.kind();
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+      std::string valid;
+      for (const auto& k : kinds) valid += (valid.empty() ? "" : ", ") + k;
+      return Status::InvalidArgument(
+                 kind.empty() ? "message_kind" : "kind",
+                 (kind.empty() ? std::string("is required")
+                               : "unknown kind of message \"" + Escaped(kind, 64) + "\"") +
+                     "; the kinds are " + valid + " (as message_kind: MESSAGE_KIND_ + in capitals)")
+          .With("valid", valid);
+    }
   }
   auto p = store_.GetParticipant(*id);
   if (!p.ok()) return p.status();
   if (!p->has_value()) return Status::NotFound(req.registration());
+  if ((*p)->erased) {
+    return Status::FailedPrecondition("PERSONAL_DATA_ERASED", "the participant's data were erased");
+  }
   ComposeExtras extras;
   extras.waitlist_position = 1;
-  auto m = Compose(req.kind(), **p, "preview", extras);
+  // Placeholders: the real codes and keys exist only in the mails that carry them.
+  if (CarriesCode(kind)) {
+    extras.secret = "000000";
+  } else if (kind == "already_registered" || kind == "participant_key" ||
+             kind == "handed_over_to_you") {
+    extras.secret = "PARTICIPANT-KEY";
+  }
+  if (CarriesCode(kind) || kind == "handover_requested" || kind == "handover_expired") {
+    const auto in_30_minutes = std::chrono::system_clock::now() + std::chrono::minutes(30);
+    extras.hold_expire_micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(in_30_minutes.time_since_epoch())
+            .count();
+  }
+  if (kind == "handover_verify") extras.previous_holder = FullName(**p);
+  auto m = Compose(kind, **p, "preview", extras);
   if (!m.ok()) return m.status();
   resp->set_subject(m->subject);
   resp->set_body(m->body);
@@ -237,13 +366,16 @@ Status Notifier::SendAnnouncement(const CallContext&, const v1::SendAnnouncement
   if (req.request_id().empty() || req.request_id().size() > 128) {
     return Status::InvalidArgument("request_id", "is required (up to 128 characters)");
   }
+  // An event that does not exist is NOT_FOUND, not an announcement to nobody.
+  auto event = catalogue_.GetEvent(*event_id);
+  if (!event.ok()) return event.status();
   auto people = store_.ConfirmedOf(*event_id);
   if (!people.ok()) return people.status();
   std::vector<NewMessage> messages;
   for (const auto& p : *people) {
     ComposeExtras extras;
     extras.text = req.text();
-    auto m = Compose("announcement", p,
+    auto m = Compose(*event, "announcement", p,
                      "announcement:" + req.request_id() + ":" + p.registration_id, extras);
     if (!m.ok()) return m.status();
     messages.push_back(std::move(*m));

@@ -64,7 +64,19 @@ class Notifier {
 
 // Which message an outbox change asks for ("" for none): confirmed, pending_approval, approved,
 // rejected, waitlisted, promoted (pending_approval when the promotion awaits approval),
-// cancelled.
+// cancelled, and the participant's own: verify_email, already_registered, participant_key,
+// expired, handover_verify, handover_requested, handed_over, handed_over_to_you,
+// handover_expired. "registered", "updated", "attendance_recorded" and "erased" ask for none.
 std::string MessageKindFor(const std::string& outbox_kind, int registration_status);
+
+// Whether the notifications service's copy of the participant follows an outbox change: not for
+// a registration as it will be (handover_verify: the seat is still the holder's until the
+// colleague verifies) or as it was (handed_over: handed_over_to_you follows).
+bool KeepsParticipantCopy(const std::string& outbox_kind);
+
+// The MessageKind enum and the kinds' names ("confirmed", "reminder_24h"): "" for
+// MESSAGE_KIND_UNSPECIFIED or an unknown value; UNSPECIFIED for an unknown name.
+std::string KindName(v1::MessageKind kind);
+v1::MessageKind KindValue(const std::string& name);
 
 }  // namespace ecd::notifications

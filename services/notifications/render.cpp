@@ -211,7 +211,12 @@ const std::vector<std::string>& Templates::Kinds() {
                                                   "info_kit_update",    "reminder_24h",
                                                   "reminder_1h",        "event_changed",
                                                   "event_cancelled",    "recording_published",
-                                                  "certificate_issued", "announcement"};
+                                                  "certificate_issued", "announcement",
+                                                  "verify_email",       "already_registered",
+                                                  "participant_key",    "expired",
+                                                  "handover_verify",    "handover_requested",
+                                                  "handed_over",        "handed_over_to_you",
+                                                  "handover_expired"};
   return kKinds;
 }
 
@@ -337,6 +342,18 @@ StatusOr<RenderedMessage> Templates::Render(const std::string& kind,
   set("certificate_serial", context.certificate_serial);
   set("certificate_verification_code", context.certificate_verification_code);
   set("certificate_file", context.certificate_file);
+  set("status_text", StatusWords(context.status, context.waitlist_position, context.language));
+  set("code", context.code);
+  set("verify_url", context.verify_url);
+  set("manage_url", context.manage_url);
+  set("participant_key", context.participant_key);
+  if (!context.manage_url.empty() || !context.participant_key.empty()) data.set("manage", true);
+  if (context.hold_expire_micros != 0) {
+    set("hold_until",
+        FormatInstant(context.hold_expire_micros, context.time_zone, context.language));
+  }
+  set("previous_holder", context.previous_holder);
+  if (context.invitation) data.set("invitation", true);
 
   RenderedMessage message;
   for (const auto part : kParts) {
@@ -382,6 +399,56 @@ std::string FormatSlot(int64_t start_micros, int64_t end_micros, const std::stri
     slot += " (" + FormatRange(local_start, local_end, time_zone, language) + ")";
   }
   return slot;
+}
+
+std::string FormatInstant(int64_t micros, const std::string& time_zone,
+                          const std::string& language) {
+  using std::chrono::microseconds;
+  using std::chrono::minutes;
+  const auto t = date::floor<minutes>(date::sys_time<microseconds>(microseconds(micros)));
+  const LocalMinutes utc(t.time_since_epoch());
+  std::string out =
+      FormatDate(date::floor<date::days>(utc), language) + ", " + FormatClock(utc) + " UTC";
+  const date::time_zone* zone = FindZone(time_zone);
+  if (zone == nullptr) return out;
+  const LocalMinutes local = date::floor<minutes>(zone->to_local(t));
+  if (date::floor<date::days>(local) == date::floor<date::days>(utc)) {
+    return out + " (" + FormatClock(local) + " " + time_zone + ")";
+  }
+  return out + " (" + FormatDate(date::floor<date::days>(local), language) + ", " +
+         FormatClock(local) + " " + time_zone + ")";
+}
+
+std::string StatusWords(int status, int waitlist_position, const std::string& language) {
+  // ecd.registration.v1.RegistrationStatus: 1 confirmed, 2 pending approval, 3 waitlisted,
+  // 4 cancelled, 5 rejected, 6 pending verification, 7 expired.
+  static const std::map<std::string, std::array<const char*, 8>> kWords = {
+      {"en",
+       {"", "confirmed", "awaiting approval by the organisers", "on your country's waiting list",
+        "cancelled", "not accepted", "held while your email address is verified", "expired"}},
+      {"fr",
+       {"", "confirmée", "en attente de validation par les organisateurs",
+        "sur la liste d'attente de votre pays", "annulée", "non retenue",
+        "réservée dans l'attente de la vérification de votre adresse électronique", "expirée"}},
+      {"es",
+       {"", "confirmada", "pendiente de aprobación por los organizadores",
+        "en la lista de espera de su país", "cancelada", "rechazada",
+        "reservada hasta que se verifique su dirección de correo electrónico", "caducada"}},
+  };
+  const auto it = kWords.find(language);
+  if (it == kWords.end() || status < 1 || status > 7) return "";
+  std::string words = it->second[static_cast<size_t>(status)];
+  if (status == 3 && waitlist_position > 0) {
+    const std::string n = std::to_string(waitlist_position);
+    if (language == "fr") {
+      words += ", en position " + n;
+    } else if (language == "es") {
+      words += ", en la posición " + n;
+    } else {
+      words += ", at position " + n;
+    }
+  }
+  return words;
 }
 
 }  // namespace ecd::notifications

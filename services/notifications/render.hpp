@@ -39,6 +39,16 @@ struct MessageContext {
   std::string certificate_serial;
   std::string certificate_verification_code;
   std::string certificate_file;  // the attached PDF's file name, when the message carries it
+  // The registration's status (ecd.registration.v1.RegistrationStatus), told in words where a
+  // message says where the participant stands (with waitlist_position).
+  int status = 0;
+  std::string code;                // a 6-digit verification code
+  std::string verify_url;          // the link that verifies with the code
+  std::string manage_url;          // the participant's link to their registration
+  std::string participant_key;     // shown when there is no manage_url to carry it
+  int64_t hold_expire_micros = 0;  // until when a hold (or a hand-over) waits for verification
+  std::string previous_holder;     // who hands their place over (handover_verify)
+  bool invitation = false;         // the message carries a calendar invitation (or its CANCEL)
 };
 
 struct RenderedMessage {
@@ -51,7 +61,9 @@ class Templates {
   // The kinds of message, each with a template per language: confirmed, pending_approval,
   // approved, rejected, waitlisted, promoted, cancelled, info_kit, info_kit_update,
   // reminder_24h, reminder_1h, event_changed, event_cancelled, recording_published,
-  // certificate_issued, announcement.
+  // certificate_issued, announcement, verify_email, already_registered, participant_key,
+  // expired, handover_verify, handover_requested, handed_over, handed_over_to_you,
+  // handover_expired (the order of the MessageKind enum).
   static const std::vector<std::string>& Kinds();
   static const std::vector<std::string>& Languages();
 
@@ -72,5 +84,14 @@ class Templates {
 // UTC only.
 std::string FormatSlot(int64_t start_micros, int64_t end_micros, const std::string& time_zone,
                        const std::string& language);
+
+// An instant as a person reads it: "Tuesday 7 July 2020, 08:30 UTC (09:30 Africa/Lagos)", with
+// the local date too when it differs from the UTC one. An unknown time zone shows UTC only.
+std::string FormatInstant(int64_t micros, const std::string& time_zone,
+                          const std::string& language);
+
+// Where a registration stands, in words that follow "Your registration is" ("confirmed", "on
+// your country's waiting list, at position 2", ...); "" for an unknown status.
+std::string StatusWords(int status, int waitlist_position, const std::string& language);
 
 }  // namespace ecd::notifications

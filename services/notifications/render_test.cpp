@@ -62,8 +62,20 @@ MessageContext FullContext(const std::string& language) {
   c.certificate_serial = "ECD-2020-000123";
   c.certificate_verification_code = "K7QF-2M9X-PL4D";
   c.certificate_file = "certificate-ECD-2020-000123.pdf";
+  c.status = 1;
+  c.code = "482913";
+  c.verify_url = "https://events.example.org/verify/8f14e45f?code=482913";
+  c.manage_url = "https://events.example.org/manage/8f14e45f?key=k3y-Secret_1";
+  c.hold_expire_micros = Micros(2020, 7, 1, 23, 30);
+  c.previous_holder = "Awa Diop";
   return c;
 }
+
+// "Your registration is confirmed", as each language says it.
+const std::map<std::string, std::string> kConfirmedWords = {
+    {"en", "Your registration is confirmed."},
+    {"fr", "Votre inscription est confirmée."},
+    {"es", "Su inscripción está confirmada."}};
 
 bool Has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -86,7 +98,23 @@ std::vector<std::string> ExpectedValues(const std::string& kind, const MessageCo
   if (kind == "certificate_issued") {
     return {c.certificate_serial, c.certificate_verification_code, c.certificate_file};
   }
+  const std::string hold = FormatInstant(c.hold_expire_micros, c.time_zone, c.language);
+  // The code on its own (the link carries it too).
+  if (kind == "verify_email") return {" " + c.code + "\n", c.verify_url, hold};
+  if (kind == "handover_verify") {
+    return {" " + c.code + "\n", c.verify_url, hold, c.previous_holder};
+  }
+  if (kind == "already_registered" || kind == "participant_key" || kind == "handed_over_to_you") {
+    return {c.manage_url, kConfirmedWords.at(c.language)};
+  }
+  if (kind == "handover_requested") return {hold};
   return {};
+}
+
+// Kinds that show the participant's link when the change carried their key.
+bool ShowsManageLink(const std::string& kind) {
+  return kind == "confirmed" || kind == "waitlisted" || kind == "pending_approval" ||
+         kind == "already_registered" || kind == "participant_key" || kind == "handed_over_to_you";
 }
 
 // Kinds whose text presents the invitation (cancellations present a calendar update instead).
@@ -96,7 +124,7 @@ bool AttachesCalendar(const std::string& kind) {
 }
 
 TEST(TemplatesTest, KindsAndLanguages) {
-  EXPECT_EQ(Templates::Kinds().size(), 16u);
+  EXPECT_EQ(Templates::Kinds().size(), 25u);
   EXPECT_EQ(Templates::Languages(), (std::vector<std::string>{"en", "fr", "es"}));
 }
 
@@ -134,6 +162,8 @@ TEST(TemplatesTest, EveryKindRendersInEveryLanguage) {
       }
       EXPECT_EQ(Has(text, kCalendarLines.at(language)), AttachesCalendar(kind)) << text;
       EXPECT_EQ(Has(text, kReasonLabels.at(language)), kind == "rejected") << text;
+      EXPECT_EQ(Has(text, c.manage_url), ShowsManageLink(kind)) << text;
+      EXPECT_EQ(Has(text, c.code), kind == "verify_email" || kind == "handover_verify") << text;
 
       // An empty placeholder at the end of a line leaves a trailing blank; a section that did not
       // close cleanly leaves two blank lines in a row.
@@ -178,6 +208,12 @@ TEST(TemplatesTest, OptionalValuesLeaveNoGaps) {
     c.certificate_file.clear();
     c.given_name = "";
     c.family_name = "";
+    c.status = 0;
+    c.code.clear();
+    c.verify_url.clear();
+    c.manage_url.clear();
+    c.hold_expire_micros = 0;
+    c.previous_holder.clear();
     for (const auto& kind : Templates::Kinds()) {
       SCOPED_TRACE(kind);
       const auto message = templates->Render(kind, c);
@@ -200,6 +236,82 @@ TEST(TemplatesTest, OptionalValuesLeaveNoGaps) {
   ASSERT_TRUE(confirmed.ok());
   EXPECT_EQ(confirmed->text.rfind("Dear participant,\n", 0), 0u) << confirmed->text;
   EXPECT_TRUE(Has(confirmed->text, "The link to join will be sent to you before the webinar."));
+}
+
+// A key without a link to carry it is shown with the registration's name; no key, no block.
+TEST(TemplatesTest, ManageLinkOrKeyOnlyWithAKey) {
+  const auto templates = Templates::Load();
+  ASSERT_TRUE(templates.ok());
+  for (const auto& language : Templates::Languages()) {
+    for (const std::string kind : {"confirmed", "waitlisted", "pending_approval",
+                                   "already_registered", "participant_key", "handed_over_to_you"}) {
+      SCOPED_TRACE(language + "/" + kind);
+      MessageContext c = FullContext(language);
+      c.manage_url.clear();
+      c.participant_key = "k3y-Secret_1";
+      auto with_key = templates->Render(kind, c);
+      ASSERT_TRUE(with_key.ok());
+      EXPECT_TRUE(Has(with_key->text, "\nk3y-Secret_1\n")) << with_key->text;
+      EXPECT_TRUE(Has(with_key->text, c.registration)) << with_key->text;
+      EXPECT_FALSE(Has(with_key->text, "\n\n\n")) << with_key->text;
+      c.participant_key.clear();
+      auto without = templates->Render(kind, c);
+      ASSERT_TRUE(without.ok());
+      EXPECT_FALSE(Has(without->text, c.registration)) << without->text;
+      EXPECT_FALSE(Has(without->text, "\n\n\n")) << without->text;
+    }
+  }
+}
+
+// Where the new holder stands, and the join details and the invitation only with a seat.
+TEST(TemplatesTest, HandedOverToYouSaysWhatTheMessageCarries) {
+  const auto templates = Templates::Load();
+  ASSERT_TRUE(templates.ok());
+  for (const auto& language : Templates::Languages()) {
+    SCOPED_TRACE(language);
+    MessageContext c = FullContext(language);
+    c.invitation = true;
+    auto seat = templates->Render("handed_over_to_you", c);
+    ASSERT_TRUE(seat.ok());
+    EXPECT_TRUE(Has(seat->text, c.join_url)) << seat->text;
+    EXPECT_TRUE(Has(seat->text, kCalendarLines.at(language))) << seat->text;
+    c.invitation = false;
+    c.status = 3;
+    c.waitlist_position = 2;
+    auto waiting = templates->Render("handed_over_to_you", c);
+    ASSERT_TRUE(waiting.ok());
+    EXPECT_FALSE(Has(waiting->text, c.join_url)) << waiting->text;
+    EXPECT_FALSE(Has(waiting->text, kCalendarLines.at(language))) << waiting->text;
+    EXPECT_TRUE(Has(waiting->text, StatusWords(3, 2, language))) << waiting->text;
+    EXPECT_TRUE(Has(waiting->text, "2")) << waiting->text;
+  }
+}
+
+TEST(StatusWordsTest, EveryStatusInEveryLanguage) {
+  for (const auto& language : Templates::Languages()) {
+    for (int status = 1; status <= 7; ++status) {
+      EXPECT_FALSE(StatusWords(status, 0, language).empty()) << language << " " << status;
+    }
+    EXPECT_EQ(StatusWords(0, 0, language), "");
+    EXPECT_EQ(StatusWords(8, 0, language), "");
+  }
+  EXPECT_EQ(StatusWords(3, 4, "en"), "on your country's waiting list, at position 4");
+  EXPECT_EQ(StatusWords(3, 0, "fr"), "sur la liste d'attente de votre pays");
+  EXPECT_EQ(StatusWords(1, 0, "es"), "confirmada");
+}
+
+TEST(FormatInstantTest, UtcAndLocal) {
+  EXPECT_EQ(FormatInstant(Micros(2020, 7, 7, 8, 30), "Africa/Lagos", "en"),
+            "Tuesday 7 July 2020, 08:30 UTC (09:30 Africa/Lagos)");
+  EXPECT_EQ(FormatInstant(Micros(2020, 7, 20, 15, 5), "Pacific/Auckland", "fr"),
+            "lundi 20 juillet 2020, 15:05 UTC (mardi 21 juillet 2020, 03:05 Pacific/Auckland)");
+  EXPECT_EQ(FormatInstant(Micros(2020, 7, 22, 2, 0), "America/Mexico_City", "es"),
+            "miércoles 22 de julio de 2020, 02:00 UTC (martes 21 de julio de 2020, 21:00 "
+            "America/Mexico_City)");
+  EXPECT_EQ(FormatInstant(Micros(2020, 8, 1, 0, 0), "UTC", "fr"),
+            "samedi 1er août 2020, 00:00 UTC");
+  EXPECT_EQ(FormatInstant(Micros(2020, 8, 1, 0, 0), "Mars/Olympus_Mons", "en"),
+            "Saturday 1 August 2020, 00:00 UTC");
 }
 
 TEST(TemplatesTest, PlainTextIsNotEscaped) {

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include "common/crypto.hpp"
+#include "common/metrics.hpp"
+#include "common/trace.hpp"
 #include "services/notifications/compose.hpp"
 
 namespace ecd::notifications {
@@ -25,7 +27,15 @@ std::chrono::milliseconds Backoff(int attempts, std::chrono::milliseconds base,
 }
 
 Sender::Sender(Store& store, const Mailer& mailer, SenderOptions options)
-    : store_(store), mailer_(mailer), options_(options), id_(SenderId()) {}
+    : store_(store), mailer_(mailer), options_(options), id_(SenderId()) {
+  // Exported from the start at 0, so that the first dead letter shows as an increase.
+  DeadLetters();
+}
+
+CounterHandle Sender::DeadLetters() {
+  return Counter("ecd_messages_dead_letter_total",
+                 "Messages given up (attempts exhausted or refused for good by the server).");
+}
 
 Sender::~Sender() { Stop(); }
 
@@ -93,11 +103,21 @@ void Sender::Loop() {
         Drop(m.id);
         continue;
       }
+      // The message's log lines belong to the trace of what caused it (a registration call).
+      ScopedTrace trace(ChildSpan(ParseTraceparent(m.traceparent)));
       auto files = store_.Attachments(m.id);
       SendResult r;
       if (files.ok()) {
-        r = mailer_.Send(
-            ToMail(m.id, m.kind, m.recipient, m.subject, m.body, m.icalendar, std::move(*files)));
+        const auto start = std::chrono::steady_clock::now();
+        r = mailer_.Send(ToMail(m.id, m.kind, m.recipient, m.recipient_name, m.subject, m.body,
+                                m.icalendar, std::move(*files)));
+        Histogram("ecd_smtp_send_seconds", "Time the SMTP server took to take (or refuse) a mail.",
+                  {}, {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})
+            .Observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        Counter("ecd_smtp_send_attempts_total", "SMTP sends, by result (ok, failed, rejected).",
+                {{"result", r.ok ? "ok" : (r.permanent ? "rejected" : "failed")}})
+            .Inc();
       } else {
         r.error = "reading the message's files: " + files.status().ToString();
       }
@@ -105,6 +125,7 @@ void Sender::Loop() {
       if (r.ok) {
         st = store_.MarkSent(m.id);
         spdlog::info("sent message {} ({}) after {} attempt(s)", m.id, m.kind, m.attempts + 1);
+        if (st.ok()) CountMessage(m.kind, "sent");
       } else {
         const int failures = m.attempts + 1;
         const bool dead = r.permanent || failures >= options_.max_attempts;
@@ -112,6 +133,10 @@ void Sender::Loop() {
         st = store_.MarkFailed(m.id, r.error, delay.count(), dead);
         spdlog::warn("message {} ({}) attempt {} failed: {}{}", m.id, m.kind, failures, r.error,
                      dead ? "; dead-lettered" : "");
+        if (st.ok()) {
+          CountMessage(m.kind, dead ? "dead" : "failed");
+          if (dead) DeadLetters().Inc();
+        }
       }
       if (!st.ok()) spdlog::warn("recording message {}: {}", m.id, st.ToString());
       Drop(m.id);

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/metrics.hpp"
 #include "services/notifications/mailer.hpp"
 #include "services/notifications/store.hpp"
 
@@ -46,6 +47,7 @@ class Sender {
   const std::string& id() const { return id_; }
 
  private:
+  static CounterHandle DeadLetters();
   void Loop();
   void Heartbeat();
   void Hold(const std::vector<ClaimedMessage>& claimed);

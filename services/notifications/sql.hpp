@@ -16,24 +16,52 @@ inline constexpr SqlStatement kAccept = {
     "accept",
     "INSERT INTO notifications.inbox (event_id, kind, registration_id) VALUES ($1, $2, $3)"
     " ON CONFLICT (event_id) DO NOTHING RETURNING 1"};
+// The participant as the relay describes them now. An erased participant stays erased: no row
+// comes back then (and nothing changes).
 inline constexpr SqlStatement kUpsertParticipant = {
     "upsert_participant",
-    "INSERT INTO notifications.participants (registration_id, event_id, status, email,"
-    " given_name, family_name, language, time_zone, erased) VALUES ($1, $2, $3, $4, $5, $6, $7,"
-    " $8, $9) ON CONFLICT (registration_id) DO UPDATE SET status = EXCLUDED.status,"
+    "INSERT INTO notifications.participants AS p (registration_id, event_id, status, email,"
+    " given_name, family_name, language, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    " ON CONFLICT (registration_id) DO UPDATE SET status = EXCLUDED.status,"
     " email = EXCLUDED.email, given_name = EXCLUDED.given_name,"
     " family_name = EXCLUDED.family_name, language = EXCLUDED.language,"
-    " time_zone = EXCLUDED.time_zone, erased = EXCLUDED.erased, update_time = now()"};
-// After an erasure, nothing still waiting may go out, and nothing kept may name the person.
+    " time_zone = EXCLUDED.time_zone, update_time = now() WHERE NOT p.erased RETURNING 1"};
+// The address known for a registration before it is erased (its messages went there).
+inline constexpr SqlStatement kParticipantEmail = {
+    "participant_email",
+    "SELECT email FROM notifications.participants WHERE registration_id = $1 FOR UPDATE"};
+inline constexpr SqlStatement kIsErased = {
+    "is_erased", "SELECT 1 FROM notifications.participants WHERE registration_id = $1 AND erased"};
+inline constexpr SqlStatement kEraseParticipant = {
+    "erase_participant",
+    "INSERT INTO notifications.participants AS p (registration_id, event_id, status, email,"
+    " given_name, family_name, language, time_zone, erased) VALUES ($1, $2, $3, '', '', '', $4,"
+    " '', true) ON CONFLICT (registration_id) DO UPDATE SET status = EXCLUDED.status,"
+    " email = '', given_name = '', family_name = '', time_zone = '', erased = true,"
+    " update_time = now()"};
+// The messages that hold the person: those about the registration (whoever they went to: a
+// colleague in a hand-over too) and those sent to the address it had ($2, may be empty).
+inline constexpr SqlStatement kMessagesOfPerson = {
+    "messages_of_person",
+    "SELECT id::text FROM notifications.messages WHERE registration_id = $1"
+    " OR ($2 <> '' AND lower(recipient) = lower($2)) FOR UPDATE"};
+// After an erasure, nothing still waiting may go out, and nothing kept may name the person (the
+// codes and keys in the bodies go with them). $1: message ids (uuid[]).
 inline constexpr SqlStatement kForgetMessages = {
     "forget_messages",
     "UPDATE notifications.messages SET state = CASE WHEN state = 1 THEN 4 ELSE state END,"
-    " recipient = '', subject = '', body = '', icalendar = '' WHERE registration_id = $1"};
+    " recipient = '', recipient_name = '', subject = '', body = '', icalendar = '',"
+    " last_error = '', claimed_until = NULL WHERE id = ANY($1::uuid[])"};
+// A mail server's answer may quote the address.
+inline constexpr SqlStatement kForgetAttempts = {
+    "forget_attempts",
+    "UPDATE notifications.attempts SET error = '' WHERE message_id = ANY($1::uuid[])"
+    " AND error <> ''"};
 // The person's files (a certificate names them) go too; the digests of the files they held.
 inline constexpr SqlStatement kForgetAttachments = {
     "forget_attachments",
-    "DELETE FROM notifications.message_attachments a USING notifications.messages m"
-    " WHERE a.message_id = m.id AND m.registration_id = $1 RETURNING a.sha256"};
+    "DELETE FROM notifications.message_attachments WHERE message_id = ANY($1::uuid[])"
+    " RETURNING sha256"};
 // $1: digests (text[]) whose bytes no message needs any more.
 inline constexpr SqlStatement kDropUnusedBlobs = {
     "drop_unused_blobs",
@@ -44,8 +72,9 @@ inline constexpr SqlStatement kForgetKitItems = {
 inline constexpr SqlStatement kInsertMessage = {
     "insert_message",
     "INSERT INTO notifications.messages (id, dedupe_key, registration_id, event_id, kind,"
-    " language, recipient, subject, body, icalendar) VALUES ($1, $2, NULLIF($3, '')::uuid, $4,"
-    " $5, $6, $7, $8, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1"};
+    " language, recipient, recipient_name, subject, body, icalendar, traceparent) VALUES ($1,"
+    " $2, NULLIF($3, '')::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (dedupe_key)"
+    " DO NOTHING RETURNING 1"};
 inline constexpr SqlStatement kHasBlob = {"has_blob",
                                           "SELECT 1 FROM notifications.blobs WHERE sha256 = $1"};
 inline constexpr SqlStatement kInsertBlob = {
@@ -71,13 +100,19 @@ inline constexpr SqlStatement kAttachmentInfo = {
     " notifications.message_attachments WHERE message_id = ANY($1::uuid[])"
     " ORDER BY message_id, position"};
 // Due messages no other sender holds, oldest first; held by $3 for $2 milliseconds.
+// The queue: messages waiting to be sent (due or waiting for a retry) and the oldest one's age.
+inline constexpr SqlStatement kQueueStats = {
+    "queue_stats",
+    "SELECT count(*), COALESCE(extract(epoch from now() - min(create_time)), 0)::float8"
+    " FROM notifications.messages WHERE state = 1"};
 inline constexpr SqlStatement kClaim = {
     "claim",
     "UPDATE notifications.messages SET claimed_until = now() + $2 * interval '1 millisecond',"
     " claimed_by = $3 WHERE id IN (SELECT id FROM notifications.messages WHERE state = 1"
     " AND next_attempt_time <= now() AND (claimed_until IS NULL OR claimed_until < now())"
     " ORDER BY next_attempt_time LIMIT $1 FOR UPDATE SKIP LOCKED)"
-    " RETURNING id::text, recipient, subject, body, icalendar, kind, attempts"};
+    " RETURNING id::text, recipient, subject, body, icalendar, kind, attempts, recipient_name,"
+    " traceparent"};
 // Still ours? A sender that lost its claim (it stalled beyond the lease and another sender took
 // the message) finds no row.
 inline constexpr SqlStatement kRenewClaim = {
@@ -146,6 +181,18 @@ inline constexpr SqlStatement kConfirmedOfEvent = {
     "SELECT registration_id::text, event_id::text, status, email, given_name, family_name,"
     " language, time_zone, erased FROM notifications.participants WHERE event_id = $1"
     " AND status = 1 AND NOT erased ORDER BY registration_id"};
+
+// Whether this service heard of a registration: a relayed change, a participant, a message.
+inline constexpr SqlStatement kRegistrationKnown = {
+    "registration_known",
+    "SELECT EXISTS (SELECT 1 FROM notifications.participants WHERE registration_id = $1)"
+    " OR EXISTS (SELECT 1 FROM notifications.inbox WHERE registration_id = $1)"
+    " OR EXISTS (SELECT 1 FROM notifications.messages WHERE registration_id = $1)"};
+// Whether an event has messages or participants here (then no need to ask the catalogue).
+inline constexpr SqlStatement kEventKnown = {
+    "event_known",
+    "SELECT EXISTS (SELECT 1 FROM notifications.participants WHERE event_id = $1)"
+    " OR EXISTS (SELECT 1 FROM notifications.messages WHERE event_id = $1)"};
 
 #undef ECD_MICROS
 #undef ECD_MESSAGE_COLUMNS

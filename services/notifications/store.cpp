@@ -4,10 +4,20 @@
 #include <set>
 
 #include "common/crypto.hpp"
+#include "common/metrics.hpp"
 #include "common/pg.hpp"
+#include "common/trace.hpp"
 #include "services/notifications/sql.hpp"
 
 namespace ecd::notifications {
+
+void CountMessage(const std::string& kind, const char* state) {
+  Counter("ecd_messages_total",
+          "Messages that reached a state (queued, sent, failed, dead), by kind.",
+          {{"kind", kind}, {"state", state}})
+      .Inc();
+}
+
 namespace {
 
 void SetMicros(int64_t micros, google::protobuf::Timestamp* t) {
@@ -63,9 +73,11 @@ void Insert(pqxx::transaction_base& tx, const NewMessage& m, int* inserted,
             std::set<std::string>* stored) {
   const std::string id = NewUuid();
   auto r = Exec(tx, sql::kInsertMessage, id, m.dedupe_key, m.registration_id, m.event_id, m.kind,
-                m.language, m.recipient, m.subject, m.body, m.icalendar);
+                m.language, m.recipient, m.recipient_name, m.subject, m.body, m.icalendar,
+                CurrentTraceparent());
   if (r.empty()) return;  // queued before
   ++*inserted;
+  AfterCommit([kind = m.kind] { CountMessage(kind, "queued"); });
   int position = 0;
   for (const auto& a : m.attachments) {
     const std::string digest = DigestOf(a);
@@ -86,23 +98,53 @@ void Insert(pqxx::transaction_base& tx, const NewMessage& m, int* inserted,
 
 Store::Store(PgPool& pool) : pool_(pool) {}
 
+StatusOr<std::pair<int64_t, double>> Store::QueueStats() {
+  std::pair<int64_t, double> out;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    auto row = Exec(tx, sql::kQueueStats).at(0);
+    out = {row[0].as<int64_t>(), row[1].as<double>()};
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
 StatusOr<bool> Store::Accept(const std::string& event_id, const std::string& kind,
-                             const Participant& p, const std::vector<NewMessage>& messages) {
+                             const Participant& p, bool keep_copy,
+                             const std::vector<NewMessage>& messages) {
   bool fresh = false;
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
     fresh = !Exec(tx, sql::kAccept, event_id, kind, p.registration_id).empty();
     if (!fresh) return Status::Ok();
-    Exec(tx, sql::kUpsertParticipant, p.registration_id, p.event_id, p.status, p.email,
-         p.given_name, p.family_name, p.language, p.time_zone, p.erased);
     if (p.erased) {
-      Exec(tx, sql::kForgetMessages, p.registration_id);
-      std::vector<std::string> digests;
-      for (const auto& r : Exec(tx, sql::kForgetAttachments, p.registration_id)) {
-        digests.push_back(r[0].as<std::string>());
+      std::string email;
+      for (const auto& r : Exec(tx, sql::kParticipantEmail, p.registration_id)) {
+        email = r[0].as<std::string>();
       }
-      if (!digests.empty()) Exec(tx, sql::kDropUnusedBlobs, ToPgArray(digests));
+      Exec(tx, sql::kEraseParticipant, p.registration_id, p.event_id, p.status, p.language);
+      std::vector<std::string> ids;
+      for (const auto& r : Exec(tx, sql::kMessagesOfPerson, p.registration_id, email)) {
+        ids.push_back(r[0].as<std::string>());
+      }
+      if (!ids.empty()) {
+        const std::string array = ToPgArray(ids);
+        Exec(tx, sql::kForgetMessages, array);
+        Exec(tx, sql::kForgetAttempts, array);
+        std::vector<std::string> digests;
+        for (const auto& r : Exec(tx, sql::kForgetAttachments, array)) {
+          digests.push_back(r[0].as<std::string>());
+        }
+        if (!digests.empty()) Exec(tx, sql::kDropUnusedBlobs, ToPgArray(digests));
+      }
       Exec(tx, sql::kForgetKitItems, p.registration_id);
+      return Status::Ok();  // nothing goes to an erased person
     }
+    const bool erased_before =
+        keep_copy ? Exec(tx, sql::kUpsertParticipant, p.registration_id, p.event_id, p.status,
+                         p.email, p.given_name, p.family_name, p.language, p.time_zone)
+                        .empty()
+                  : !Exec(tx, sql::kIsErased, p.registration_id).empty();
+    if (erased_before) return Status::Ok();
     int inserted = 0;
     std::set<std::string> stored;
     for (const auto& m : messages) Insert(tx, m, &inserted, &stored);
@@ -132,7 +174,8 @@ StatusOr<std::vector<ClaimedMessage>> Store::Claim(int limit, int64_t lease_ms,
     for (const auto& r : Exec(tx, sql::kClaim, limit, lease_ms, owner)) {
       out.push_back(ClaimedMessage{r[0].as<std::string>(), r[1].as<std::string>(),
                                    r[2].as<std::string>(), r[3].as<std::string>(),
-                                   r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<int>()});
+                                   r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<int>(),
+                                   r[7].as<std::string>(), r[8].as<std::string>()});
     }
     return Status::Ok();
   });
@@ -281,6 +324,26 @@ StatusOr<std::optional<Participant>> Store::GetParticipant(const std::string& re
   });
   if (!st.ok()) return st;
   return out;
+}
+
+StatusOr<bool> Store::RegistrationKnown(const std::string& registration_id) {
+  bool known = false;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    known = Exec(tx, sql::kRegistrationKnown, registration_id).at(0)[0].as<bool>();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return known;
+}
+
+StatusOr<bool> Store::EventKnown(const std::string& event_id) {
+  bool known = false;
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    known = Exec(tx, sql::kEventKnown, event_id).at(0)[0].as<bool>();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return known;
 }
 
 StatusOr<std::vector<Participant>> Store::ConfirmedOf(const std::string& event_id) {

@@ -17,6 +17,10 @@ namespace ecd::notifications {
 
 namespace v1 = ::ecd::notifications::v1;
 
+// ecd_messages_total{kind,state}: a message of `kind` reached `state` (queued, sent, failed: an
+// attempt failed and it waits for the next, dead: given up).
+void CountMessage(const std::string& kind, const char* state);
+
 struct Participant {
   std::string registration_id;
   std::string event_id;
@@ -43,6 +47,7 @@ struct NewMessage {
   std::string kind;
   std::string language;
   std::string recipient;
+  std::string recipient_name;  // for the To header
   std::string subject;
   std::string body;
   std::string icalendar;
@@ -58,6 +63,8 @@ struct ClaimedMessage {
   std::string icalendar;
   std::string kind;
   int attempts = 0;  // before this one
+  std::string recipient_name;
+  std::string traceparent;  // of what caused it ("" when unknown)
 };
 
 // A participant of an event and where they stand with its information kit.
@@ -78,10 +85,15 @@ class Store {
   explicit Store(PgPool& pool);
 
   // Accepts one relayed event: false when its id was seen before (then nothing is written).
-  // Otherwise records the participant as the event describes them and queues `messages`; an
-  // erased participant's queued messages are cancelled and blanked.
+  // Otherwise records the participant as the event describes them (unless `keep_copy` is false:
+  // a registration as it will be, or as it was) and queues `messages`. An erased participant
+  // (`participant.erased`) is forgotten: the stored copy is blanked, and every message about the
+  // registration or sent to the address known for it is blanked (recipient, name, subject, body,
+  // invitation, errors), its files dropped, and cancelled if it was still waiting. Nothing is
+  // queued for a registration erased before.
   StatusOr<bool> Accept(const std::string& event_id, const std::string& kind,
-                        const Participant& participant, const std::vector<NewMessage>& messages);
+                        const Participant& participant, bool keep_copy,
+                        const std::vector<NewMessage>& messages);
   // Queues messages (announcements, resends); ones whose dedupe key exists are skipped, with
   // their files and kit items.
   StatusOr<int> Queue(const std::vector<NewMessage>& messages);
@@ -98,6 +110,8 @@ class Store {
   // The files a message carries, in order.
   StatusOr<std::vector<Attachment>> Attachments(const std::string& message_id);
 
+  // Messages waiting to be sent and the age in seconds of the oldest (metrics).
+  StatusOr<std::pair<int64_t, double>> QueueStats();
   Status MarkSent(const std::string& id);
   // `retry_in_ms` until the next attempt; `dead` gives up now.
   Status MarkFailed(const std::string& id, const std::string& error, int64_t retry_in_ms,
@@ -109,6 +123,10 @@ class Store {
                                           const std::string& registration_id, int state,
                                           const std::optional<MessageCursor>& after, int limit);
   StatusOr<std::optional<Participant>> GetParticipant(const std::string& registration_id);
+  // Whether a relayed change, a participant or a message named the registration.
+  StatusOr<bool> RegistrationKnown(const std::string& registration_id);
+  // Whether the event has participants or messages here.
+  StatusOr<bool> EventKnown(const std::string& event_id);
   StatusOr<std::vector<Participant>> ConfirmedOf(const std::string& event_id);
   // Each confirmed participant of the event, with the state of their latest kit message and the
   // kit items they were given.

@@ -41,7 +41,6 @@ struct RegistrationConfig {
   int relay_batch = 200;
   int64_t hold_micros = 0;
   std::chrono::milliseconds hold_sweep{5000};
-  std::chrono::milliseconds metrics_interval{15000};
 };
 
 RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
@@ -66,7 +65,6 @@ RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
   c.hold_micros =
       env.Millis("ECD_VERIFICATION_HOLD_MS", 30 * 60 * 1000, 1000, 7 * 86400000LL).count() * 1000;
   c.hold_sweep = env.Millis("ECD_HOLD_SWEEP_INTERVAL_MS", 5000, 50, 600000);
-  c.metrics_interval = env.Millis("ECD_METRICS_INTERVAL_MS", 15000, 100, 600000);
   c.integration_reads = env.Bool("ECD_INTEGRATION_READS_REGISTRATIONS", false);
   if (env.String("ECD_NOTIFICATIONS_ADDRESS", "") != "off") {
     c.notifications_address = env.Address("ECD_NOTIFICATIONS_ADDRESS", "127.0.0.1:50063");
@@ -165,7 +163,7 @@ int main(int argc, char** argv) {
   sweeper.Start();
   // What PostgreSQL knows, as metrics (seats, the outbox's backlog, Redis's agreement), when
   // metrics are served.
-  ecd::PeriodicTask watcher("metrics", rc.metrics_interval, [&] {
+  ecd::PeriodicTask watcher("metrics", config.metrics_interval, [&] {
     auto st = registrations.PublishMetrics();
     if (!st.ok()) spdlog::warn("metrics: {}", st.ToString());
   });

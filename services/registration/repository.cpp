@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "common/crypto.hpp"
+#include "common/metrics.hpp"
 #include "common/pg.hpp"
 #include "common/time.hpp"
 #include "common/trace.hpp"
@@ -90,10 +91,16 @@ v1::Registration Read(pqxx::transaction_base& tx, const std::string& id) {
   return RegistrationFromRow(Exec(tx, sql::kGetRegistration, id).at(0));
 }
 
-// The trace of the call being served ("" outside one), carried by its outbox rows to the mail.
-std::string CurrentTraceparent() {
-  const TraceContext* t = CurrentTrace();
-  return t == nullptr ? "" : Traceparent(*t);
+// Counts a change by its outbox kind (confirmed, promoted, cancelled, rejected ...) once its
+// transaction commits.
+void CountChange(const std::string& kind) {
+  AfterCommit([kind] {
+    Counter("ecd_registration_changes_total",
+            "Changes to registrations, by the kind of event they send (confirmed, promoted, "
+            "cancelled, rejected, ...).",
+            {{"kind", kind}})
+        .Inc();
+  });
 }
 
 // The outbox row of one change, with a stable event id, in the change's transaction. `secret`:
@@ -103,6 +110,7 @@ void Outbox(pqxx::transaction_base& tx, const std::string& kind, const v1::Regis
   const std::string payload = reg.SerializeAsString();
   Exec(tx, sql::kInsertOutbox, NewUuid(), reg.name().substr(reg.name().find('/') + 1), kind,
        pqxx::binarystring(payload.data(), payload.size()), secret, CurrentTraceparent());
+  CountChange(kind);
 }
 
 const char* StatusKind(int status) {
@@ -260,8 +268,10 @@ StatusOr<Change> Repository::Register(const EventRules& event, const v1::Partici
       Outbox(tx, "already_registered", mine, keys_.Mint(existing, version));
     } else {
       // The registration, then what the participant hears: where they stand, or the code.
-      Exec(tx, sql::kInsertOutboxPair, NewUuid(), NewUuid(), id, "registered",
-           event.verify_email ? "verify_email" : StatusKind(status),
+      const std::string kind = event.verify_email ? "verify_email" : StatusKind(status);
+      CountChange("registered");
+      CountChange(kind);
+      Exec(tx, sql::kInsertOutboxPair, NewUuid(), NewUuid(), id, "registered", kind,
            pqxx::binarystring(payload.data(), payload.size()), code, CurrentTraceparent());
     }
     Exec(tx, sql::kStoreResponseAndNotify, request_id,
@@ -457,7 +467,9 @@ StatusOr<std::vector<Change>> Repository::ExpireHolds(
       if (verified || !HoldsSeatOrPlace(status)) return Status::Ok();
       Exec(tx, sql::kExpireHold, id);
       change.registration = Read(tx, id);
-      Outbox(tx, "expired", change.registration);
+      // A decoy's expiry mails nobody: its address belongs to someone already registered, who
+      // was told so when the decoy was made.
+      if (!hold[0][3].as<bool>()) Outbox(tx, "expired", change.registration);
       if (HoldsSeat(status)) {
         FreeSeatAndPromote(tx, event_id, country, lock->manual, promote, &change);
       } else {

@@ -129,8 +129,9 @@ inline constexpr SqlStatement kExpiredHolds = {
 // Claimed under the quota lock; SKIP LOCKED: a replica never waits for (or repeats) another's.
 inline constexpr SqlStatement kClaimExpiredHold = {
     "claim_expired_hold",
-    "SELECT status, verified, pending_participant IS NOT NULL FROM registration.registrations"
-    " WHERE id = $1 AND hold_expire_time < now() FOR UPDATE SKIP LOCKED"};
+    "SELECT status, verified, pending_participant IS NOT NULL, decoy FROM"
+    " registration.registrations WHERE id = $1 AND hold_expire_time < now() FOR UPDATE SKIP "
+    "LOCKED"};
 inline constexpr SqlStatement kExpireHold = {
     "expire_hold",
     "UPDATE registration.registrations SET status = 7, waitlist_seq = NULL,"

@@ -253,8 +253,9 @@ echo "GetAvailability: SN 1 of 4 taken"
 wait_sent() {  # kind
   local kind=$1 state=""
   for _ in $(seq 150); do
+    # NOT_FOUND until the relay has delivered the registration's first event.
     messages=$(curl_grpc "$ADMIN" "$NOT/ecd.notifications.v1.NotificationService/ListMessages" \
-      "{\"registration\": \"$registration\"}") || fail "ListMessages"
+      "{\"registration\": \"$registration\"}") || { sleep 0.2; continue; }
     state=$(json "next((m.get('state', '') for m in j.get('messages', [])
                          if m['kind'] == '$kind'), '')" <<<"$messages")
     [[ $state == MESSAGE_STATE_SENT ]] && return 0

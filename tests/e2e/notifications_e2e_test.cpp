@@ -13,9 +13,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <pqxx/pqxx>
 #include <random>
 #include <set>
@@ -41,7 +44,7 @@ using google::protobuf::util::TimeUtil;
 using Clock = std::chrono::steady_clock;
 
 struct Mail {
-  std::string to, subject, text, ics, ics_type, message_id;
+  std::string to, to_name, subject, text, ics, ics_type, message_id;
   std::vector<std::map<std::string, std::string>> attachments;  // filename, content_type, sha256
 };
 
@@ -83,6 +86,7 @@ class SmtpSink {
       const auto& f = s.fields();
       Mail m;
       m.to = f.at("rcpt_tos").list_value().values(0).string_value();
+      if (f.count("to_name")) m.to_name = f.at("to_name").string_value();
       m.subject = f.at("subject").string_value();
       m.text = f.at("text").string_value();
       m.ics = f.at("ics").string_value();
@@ -129,6 +133,8 @@ class SmtpSink {
 // What the suite's notification processes are configured with.
 constexpr int64_t kKitBudget = 1 << 20;
 constexpr char kMaterialUrl[] = "https://events.example.org/materials/{material}";
+constexpr char kVerifyUrl[] = "https://events.example.org/verify/{registration}?code={code}";
+constexpr char kManageUrl[] = "https://events.example.org/manage/{registration}/{key}";
 
 class Stack {
  public:
@@ -165,24 +171,31 @@ class Stack {
             {"ECD_CATALOGUE_CACHE_MS", "0"},
             {"ECD_PLANNER_INTERVAL_MS", "200"},
             {"ECD_KIT_ATTACHMENT_BUDGET_BYTES", std::to_string(kKitBudget)},
-            {"ECD_MATERIAL_URL_TEMPLATE", kMaterialUrl}});
+            {"ECD_MATERIAL_URL_TEMPLATE", kMaterialUrl},
+            {"ECD_VERIFY_URL_TEMPLATE", kVerifyUrl},
+            {"ECD_MANAGE_URL_TEMPLATE", kManageUrl}});
   }
-  std::unique_ptr<ServiceProcess> StartRegistration(bool relay, const std::string& batch = "50") {
-    return std::make_unique<ServiceProcess>(
-        ECD_REGISTRATION_BIN,
-        std::map<std::string, std::string>{
-            {"ECD_PG_URL", db_},
-            {"ECD_REDIS_ADDRESS", "127.0.0.1:" + std::to_string(redis_->port())},
-            {"ECD_CATALOGUE_ADDRESS", catalogue_->address()},
-            {"ECD_NOTIFICATIONS_ADDRESS", relay ? notifications_->address() : "off"},
-            {"ECD_RELAY_BATCH", batch},
-            {"ECD_SERVICE_TOKEN", TestTokens().service},
-            {"ECD_CANCEL_TOKEN_SECRET", "test-cancel-token-secret"},
-            {"ECD_CATALOGUE_CACHE_MS", "0"}});
+  std::unique_ptr<ServiceProcess> StartRegistration(
+      bool relay, const std::string& batch = "50",
+      const std::map<std::string, std::string>& extra = {}) {
+    std::map<std::string, std::string> env = {
+        {"ECD_PG_URL", db_},
+        {"ECD_REDIS_ADDRESS", "127.0.0.1:" + std::to_string(redis_->port())},
+        {"ECD_CATALOGUE_ADDRESS", catalogue_->address()},
+        {"ECD_NOTIFICATIONS_ADDRESS", relay ? notifications_->address() : "off"},
+        {"ECD_RELAY_BATCH", batch},
+        {"ECD_SERVICE_TOKEN", TestTokens().service},
+        {"ECD_CANCEL_TOKEN_SECRET", "test-cancel-token-secret"},
+        {"ECD_CATALOGUE_CACHE_MS", "0"}};
+    for (const auto& [k, v] : extra) env[k] = v;
+    return std::make_unique<ServiceProcess>(ECD_REGISTRATION_BIN, env);
   }
 
+  // Most tests are about the mails that follow a registration: their events hold places at once
+  // (email verification off). `verify` turns the verification of frontends' registrations on.
   std::string CreateEvent(const std::vector<std::string>& countries, int limit,
-                          std::chrono::seconds starts_in = std::chrono::hours(24 * 20)) {
+                          std::chrono::seconds starts_in = std::chrono::hours(24 * 20),
+                          bool verify = false, bool manual_approval = false) {
     cat::CreateEventRequest req;
     auto* e = req.mutable_event();
     e->set_title("Webinaire avec les pays de l'Afrique");
@@ -195,8 +208,9 @@ class Stack {
     e->set_join_url("https://zoom.us/j/987654321");
     for (const auto& c : countries) e->add_invited_countries(c);
     e->set_participants_per_country(limit);
-    // Registrations hold their place at once: these tests are about the mails that follow.
-    e->set_email_verification(cat::EMAIL_VERIFICATION_OFF);
+    e->set_email_verification(verify ? cat::EMAIL_VERIFICATION_FRONTEND
+                                     : cat::EMAIL_VERIFICATION_OFF);
+    if (manual_approval) e->set_approval_mode(cat::APPROVAL_MODE_MANUAL);
     cat::CreateEventResponse resp;
     auto st = catalogue_stub_->CreateEvent(Ctx(TestTokens().admin).get(), req, &resp);
     if (!st.ok()) throw std::runtime_error(st.error_message());
@@ -211,18 +225,24 @@ class Stack {
   reg::RegisterResponse Register(reg::RegistrationService::Stub& stub, const std::string& event,
                                  const std::string& email, const std::string& language,
                                  const std::string& request_id = "") {
+    reg::Participant p;
+    p.set_given_name("Zoë");
+    p.set_family_name("Ñúñez-Çelik");
+    p.set_email(email);
+    p.set_country_code("SN");
+    p.set_affiliation(reg::AFFILIATION_MINISTRY_OF_JUSTICE);
+    p.set_preferred_language(language);
+    p.set_time_zone("Africa/Dakar");
+    p.set_privacy_consent(true);
+    return Register(stub, event, p, request_id);
+  }
+  reg::RegisterResponse Register(reg::RegistrationService::Stub& stub, const std::string& event,
+                                 const reg::Participant& participant,
+                                 const std::string& request_id = "") {
     reg::RegisterRequest req;
     req.set_event(event);
     req.set_request_id(request_id.empty() ? "n-" + NewUuid() : request_id);
-    auto* p = req.mutable_participant();
-    p->set_given_name("Zoë");
-    p->set_family_name("Ñúñez-Çelik");
-    p->set_email(email);
-    p->set_country_code("SN");
-    p->set_affiliation(reg::AFFILIATION_MINISTRY_OF_JUSTICE);
-    p->set_preferred_language(language);
-    p->set_time_zone("Africa/Dakar");
-    p->set_privacy_consent(true);
+    *req.mutable_participant() = participant;
     reg::RegisterResponse resp;
     auto st = stub.Register(Ctx(TestTokens().frontend).get(), req, &resp);
     if (!st.ok()) throw std::runtime_error("Register: " + st.error_message());
@@ -281,12 +301,35 @@ ParsedIcs ParseIcs(const std::string& text) {
 
 std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
 
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
 // Reproducible bytes of a given size (a stand-in for a PDF or a document).
 std::string Bytes(size_t n, unsigned seed) {
   std::mt19937 rng(seed);
   std::string s(n, '\0');
   for (char& c : s) c = static_cast<char>(rng() & 0xff);
   return s;
+}
+
+// A registration's messages as the service lists them (none while the relay has not told it
+// about the registration: then ListMessages answers NOT_FOUND).
+std::vector<nv1::Message> MessagesOf(nv1::NotificationService::Stub& notifications,
+                                     const std::string& registration) {
+  nv1::ListMessagesRequest list;
+  list.set_registration(registration);
+  list.set_page_size(100);
+  nv1::ListMessagesResponse resp;
+  auto st = notifications.ListMessages(Ctx(TestTokens().admin).get(), list, &resp);
+  if (st.error_code() == grpc::StatusCode::NOT_FOUND) return {};
+  if (!st.ok()) throw std::runtime_error("ListMessages: " + st.error_message());
+  return {resp.messages().begin(), resp.messages().end()};
 }
 
 class NotificationsE2E : public ::testing::Test {
@@ -418,7 +461,8 @@ TEST_F(NotificationsE2E, PermanentlyFailingAddressIsDeadLettered) {
   nv1::ListMessagesResponse resp;
   auto deadline = Clock::now() + std::chrono::seconds(30);
   while (Clock::now() < deadline) {
-    ASSERT_TRUE(s().notifications().ListMessages(Ctx(TestTokens().admin).get(), list, &resp).ok());
+    auto st = s().notifications().ListMessages(Ctx(TestTokens().admin).get(), list, &resp);
+    ASSERT_TRUE(st.ok() || st.error_code() == grpc::StatusCode::NOT_FOUND) << st.error_message();
     if (resp.messages_size() == 1) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -448,13 +492,8 @@ TEST_F(NotificationsE2E, KitAndRemindersOnceEachAndMovingReplans) {
         s().Register(s().registration(), event, email, "fr").registration().name());
   }
   auto kinds_of = [&](const std::string& registration) {
-    nv1::ListMessagesRequest list;
-    list.set_registration(registration);
-    list.set_page_size(100);
-    nv1::ListMessagesResponse resp;
-    EXPECT_TRUE(s().notifications().ListMessages(Ctx(TestTokens().admin).get(), list, &resp).ok());
     std::map<std::string, int> kinds;
-    for (const auto& m : resp.messages()) ++kinds[m.kind()];
+    for (const auto& m : MessagesOf(s().notifications(), registration)) ++kinds[m.kind()];
     return kinds;
   };
   // Two hours ahead: the kit (72 h lead) and the 24-hour reminder are due, the 1-hour one not.
@@ -536,18 +575,6 @@ cat::Material AddMaterial(cat::CatalogueService::Stub& catalogue, const std::str
   auto st = catalogue.AddMaterial(Ctx(TestTokens().admin).get(), add, &added);
   if (!st.ok()) throw std::runtime_error("AddMaterial: " + st.error_message());
   return added.material();
-}
-
-// A registration's messages as the service lists them.
-std::vector<nv1::Message> MessagesOf(nv1::NotificationService::Stub& notifications,
-                                     const std::string& registration) {
-  nv1::ListMessagesRequest list;
-  list.set_registration(registration);
-  list.set_page_size(100);
-  nv1::ListMessagesResponse resp;
-  auto st = notifications.ListMessages(Ctx(TestTokens().admin).get(), list, &resp);
-  if (!st.ok()) throw std::runtime_error("ListMessages: " + st.error_message());
-  return {resp.messages().begin(), resp.messages().end()};
 }
 
 std::vector<nv1::Message> OfKind(const std::vector<nv1::Message>& messages,
@@ -1048,6 +1075,621 @@ TEST_F(NotificationsE2E, RecordingPublishedAndEventCancelledAreAnnounced) {
     url_sent = url_sent || m.text.find("https://www.eucyberdirect.eu/rec/1") != std::string::npos;
   }
   EXPECT_TRUE(url_sent);
+}
+
+// --- The participant's own mails: verification, keys, hand-overs, expiry ---
+
+constexpr size_t npos = std::string::npos;
+
+// The mail of the registration's message of `kind` (the `nth` of that kind), once it arrived.
+std::optional<Mail> WaitMailOfKind(NotificationsE2E* test, SmtpSink& smtp,
+                                   nv1::NotificationService::Stub& notifications,
+                                   const std::string& registration, const std::string& kind,
+                                   size_t nth = 0,
+                                   std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  (void)test;
+  std::optional<Mail> found;
+  smtp.WaitFor(
+      [&](const auto&) {
+        const auto messages = OfKind(MessagesOf(notifications, registration), kind);
+        if (messages.size() <= nth) return false;
+        const auto mails = Received(smtp, messages[nth]);
+        if (mails.empty()) return false;
+        found = mails[0];
+        return true;
+      },
+      timeout);
+  return found;
+}
+
+// What follows `prefix` in `text` up to the end of the link (a space or a line end).
+std::string After(const std::string& text, const std::string& prefix) {
+  const size_t at = text.find(prefix);
+  if (at == npos) return "";
+  const size_t begin = at + prefix.size();
+  size_t end = begin;
+  while (end < text.size() && text[end] != '\n' && text[end] != ' ') ++end;
+  return text.substr(begin, end - begin);
+}
+
+// The code and the key as a participant finds them: in the links of their mail.
+std::string CodeInMail(const Mail& mail, const std::string& registration) {
+  return After(mail.text, "https://events.example.org/verify/" + IdOf(registration) + "?code=");
+}
+std::string KeyInMail(const Mail& mail, const std::string& registration) {
+  return After(mail.text, "https://events.example.org/manage/" + IdOf(registration) + "/");
+}
+
+// "HH:MM UTC" of a timestamp, as the mails write the end of a hold.
+std::string UtcClock(const google::protobuf::Timestamp& t) {
+  const std::time_t seconds = t.seconds();
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d:%02d UTC", tm.tm_hour, tm.tm_min);
+  return buf;
+}
+
+nv1::PreviewMessageResponse Preview(nv1::NotificationService::Stub& notifications,
+                                    const std::string& registration, nv1::MessageKind kind,
+                                    grpc::Status* status = nullptr) {
+  nv1::PreviewMessageRequest req;
+  req.set_registration(registration);
+  req.set_message_kind(kind);
+  nv1::PreviewMessageResponse resp;
+  auto st = notifications.PreviewMessage(Ctx(TestTokens().admin).get(), req, &resp);
+  if (status != nullptr) *status = st;
+  return resp;
+}
+
+reg::Registration GetWithKey(reg::RegistrationService::Stub& stub, const std::string& name,
+                             const std::string& key, grpc::Status* status) {
+  reg::GetRegistrationRequest req;
+  req.set_name(name);
+  req.set_participant_key(key);
+  reg::GetRegistrationResponse resp;
+  *status = stub.GetRegistration(Ctx(TestTokens().frontend).get(), req, &resp);
+  return resp.registration();
+}
+
+grpc::Status VerifyWith(reg::RegistrationService::Stub& stub, const std::string& name,
+                        const std::string& code, reg::Registration* out = nullptr) {
+  reg::VerifyRegistrationRequest req;
+  req.set_name(name);
+  req.set_code(code);
+  reg::VerifyRegistrationResponse resp;
+  auto st = stub.VerifyRegistration(Ctx(TestTokens().frontend).get(), req, &resp);
+  if (out != nullptr) *out = resp.registration();
+  return st;
+}
+
+// From a frontend on an event that verifies addresses: the verification mail in the
+// participant's language with the code, the link and the end of the hold; the code from that
+// mail verifies; the confirmation carries the manage link (with the key Register answered, which
+// opens the registration) and the invitation.
+TEST_F(NotificationsE2E, VerificationFromAFrontendThroughTheMails) {
+  const std::string event = s().CreateEvent({"SN"}, 4, std::chrono::hours(24 * 20), true);
+  const std::string email = "verify.fr@justice.sn";
+  auto r = s().Register(s().registration(), event, email, "fr");
+  const std::string& name = r.registration().name();
+  ASSERT_EQ(r.registration().status(), reg::REGISTRATION_STATUS_PENDING_VERIFICATION);
+  auto verify = WaitMailOfKind(this, s().smtp(), s().notifications(), name, "verify_email");
+  ASSERT_TRUE(verify) << "no verification mail";
+  const std::string code = CodeInMail(*verify, name);
+  ASSERT_EQ(code.size(), 6u) << verify->text;
+  EXPECT_NE(verify->text.find("Votre code : " + code + "\n"), npos) << verify->text;
+  EXPECT_NE(verify->text.find("Bonjour Zoë Ñúñez-Çelik,"), npos) << "in French:\n" << verify->text;
+  // Until when the place is held, in UTC and in the participant's zone.
+  EXPECT_NE(verify->text.find("jusqu'au"), npos) << verify->text;
+  EXPECT_NE(verify->text.find(UtcClock(r.registration().hold_expire_time())), npos) << verify->text;
+  EXPECT_NE(verify->text.find("Africa/Dakar)"), npos) << verify->text;
+  EXPECT_TRUE(verify->ics.empty()) << "no place yet, no invitation";
+  EXPECT_TRUE(verify->attachments.empty());
+  EXPECT_EQ(verify->to_name, "Zoë Ñúñez-Çelik") << "RFC 2047, read back";
+  EXPECT_EQ(verify->subject,
+            Preview(s().notifications(), name, nv1::MESSAGE_KIND_VERIFY_EMAIL).subject());
+  EXPECT_EQ(OfKind(MessagesOf(s().notifications(), name), "confirmed").size(), 0u)
+      << "nothing is confirmed before the address is";
+
+  // A wrong code, then the mailed one.
+  EXPECT_EQ(
+      VerifyWith(s().registration(), name, code == "000000" ? "111111" : "000000").error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+  reg::Registration verified;
+  auto st = VerifyWith(s().registration(), name, code, &verified);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(verified.status(), reg::REGISTRATION_STATUS_CONFIRMED);
+  auto confirmed = WaitMailOfKind(this, s().smtp(), s().notifications(), name, "confirmed");
+  ASSERT_TRUE(confirmed) << "no confirmation after the verification";
+  const std::string key = KeyInMail(*confirmed, name);
+  EXPECT_EQ(key, r.participant_key()) << confirmed->text;
+  EXPECT_NE(confirmed->text.find("Lien de connexion : https://zoom.us/j/987654321"), npos)
+      << confirmed->text;
+  auto ics = ParseIcs(confirmed->ics);
+  EXPECT_EQ(ics.method, "REQUEST");
+  EXPECT_EQ(ics.uid, IdOf(name) + "@events.ecd");
+  grpc::Status got;
+  auto mine = GetWithKey(s().registration(), name, key, &got);
+  ASSERT_TRUE(got.ok()) << "the key from the mail opens the registration: " << got.error_message();
+  EXPECT_EQ(mine.participant().email(), email);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // would another mail follow?
+  EXPECT_EQ(s().smtp().MailsTo(email).size(), 2u) << "the code, then the confirmation";
+}
+
+// Registering an address again tells the mailbox's owner, in their language, with their own
+// link; the stranger's answer looks like any other, and no code goes anywhere for it.
+TEST_F(NotificationsE2E, AnAddressRegisteredAgainHearsItWithItsLink) {
+  const std::string event = s().CreateEvent({"SN"}, 4, std::chrono::hours(24 * 20), true);
+  const std::string email = "twice@justice.sn";
+  auto first = s().Register(s().registration(), event, email, "es");
+  const std::string& name = first.registration().name();
+  auto verify = WaitMailOfKind(this, s().smtp(), s().notifications(), name, "verify_email");
+  ASSERT_TRUE(verify);
+  ASSERT_TRUE(VerifyWith(s().registration(), name, CodeInMail(*verify, name)).ok());
+  ASSERT_TRUE(WaitMailOfKind(this, s().smtp(), s().notifications(), name, "confirmed"));
+
+  auto again = s().Register(s().registration(), event, "Twice@Justice.SN", "en");
+  EXPECT_EQ(again.registration().status(), reg::REGISTRATION_STATUS_PENDING_VERIFICATION);
+  EXPECT_NE(again.registration().name(), name);
+  auto told = WaitMailOfKind(this, s().smtp(), s().notifications(), name, "already_registered");
+  ASSERT_TRUE(told) << "the owner was not told";
+  EXPECT_EQ(told->to, email);
+  EXPECT_NE(told->text.find("Su inscripción está confirmada."), npos)
+      << "in the owner's language, with where they stand:\n"
+      << told->text;
+  EXPECT_EQ(KeyInMail(*told, name), first.participant_key()) << told->text;
+  EXPECT_TRUE(told->ics.empty());
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(s().smtp().MailsTo(email).size(), 3u) << "the code, the confirmation, the warning";
+  for (const auto& m : s().smtp().Mails()) {
+    EXPECT_EQ(m.text.find(IdOf(again.registration().name())), npos)
+        << "a mail names the stranger's registration:\n"
+        << m.text;
+  }
+  nv1::ListMessagesRequest list;
+  list.set_registration(again.registration().name());
+  nv1::ListMessagesResponse listed;
+  EXPECT_EQ(
+      s().notifications().ListMessages(Ctx(TestTokens().admin).get(), list, &listed).error_code(),
+      grpc::StatusCode::NOT_FOUND)
+      << "nothing was ever sent about the stranger's hold";
+
+  // Asking for the key again: the same link, to the same address.
+  reg::ResendParticipantKeyRequest resend;
+  resend.set_event(event);
+  resend.set_email(email);
+  reg::ResendParticipantKeyResponse resent;
+  ASSERT_TRUE(s().registration()
+                  .ResendParticipantKey(Ctx(TestTokens().frontend).get(), resend, &resent)
+                  .ok());
+  auto key_mail = WaitMailOfKind(this, s().smtp(), s().notifications(), name, "participant_key");
+  ASSERT_TRUE(key_mail);
+  EXPECT_EQ(KeyInMail(*key_mail, name), first.participant_key()) << key_mail->text;
+}
+
+// A hand-over: the colleague gets the code in their language, naming who hands the place over;
+// the holder is told it waits; until the colleague verifies, this service's copy of the
+// participant is still the holder; then the holder's calendar entry is withdrawn and the
+// colleague gets the invitation and a new key, which works while the old one does not.
+TEST_F(NotificationsE2E, HandOverTellsBothAndTheSeatFollowsTheVerification) {
+  const std::string event = s().CreateEvent({"SN"}, 4);
+  const std::string holder = "holder@justice.sn", colleague = "kwame.mensah@justice.sn";
+  auto r = s().Register(s().registration(), event, holder, "fr");
+  const std::string& name = r.registration().name();
+  ASSERT_TRUE(WaitMailOfKind(this, s().smtp(), s().notifications(), name, "confirmed"));
+  reg::UpdateRegistrationRequest update;
+  update.mutable_registration()->set_name(name);
+  auto* next = update.mutable_registration()->mutable_participant();
+  next->set_email("Kwame.Mensah@justice.sn");
+  next->set_given_name("Kwame");
+  next->set_family_name("Mensah");
+  next->set_preferred_language("es");
+  for (const char* path : {"participant.email", "participant.given_name", "participant.family_name",
+                           "participant.preferred_language"}) {
+    update.mutable_update_mask()->add_paths(path);
+  }
+  update.set_participant_key(r.participant_key());
+  reg::UpdateRegistrationResponse updated;
+  auto st =
+      s().registration().UpdateRegistration(Ctx(TestTokens().frontend).get(), update, &updated);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+
+  auto invite = WaitMailOfKind(this, s().smtp(), s().notifications(), name, "handover_verify");
+  ASSERT_TRUE(invite) << "no mail to the colleague";
+  EXPECT_EQ(invite->to, colleague);
+  EXPECT_EQ(invite->to_name, "Kwame Mensah");
+  EXPECT_NE(invite->text.find("Estimado/a Kwame Mensah:"), npos) << invite->text;
+  EXPECT_NE(invite->text.find("Zoë Ñúñez-Çelik le cede su plaza"), npos) << invite->text;
+  EXPECT_NE(invite->text.find(UtcClock(updated.registration().hold_expire_time())), npos)
+      << invite->text;
+  const std::string code = CodeInMail(*invite, name);
+  ASSERT_EQ(code.size(), 6u) << invite->text;
+  auto asked = WaitMailOfKind(this, s().smtp(), s().notifications(), name, "handover_requested");
+  ASSERT_TRUE(asked) << "the holder was not told";
+  EXPECT_EQ(asked->to, holder);
+  EXPECT_NE(asked->text.find("Bonjour Zoë Ñúñez-Çelik,"), npos) << asked->text;
+  // Still the holder's seat: what would be sent goes to them, in French.
+  auto before = Preview(s().notifications(), name, nv1::MESSAGE_KIND_REMINDER_24H);
+  EXPECT_NE(before.body().find("Bonjour Zoë Ñúñez-Çelik,"), npos) << before.body();
+
+  ASSERT_TRUE(VerifyWith(s().registration(), name, code).ok());
+  auto gone = WaitMailOfKind(this, s().smtp(), s().notifications(), name, "handed_over");
+  ASSERT_TRUE(gone) << "the former holder was not told";
+  EXPECT_EQ(gone->to, holder);
+  auto withdrawn = ParseIcs(gone->ics);
+  EXPECT_EQ(withdrawn.method, "CANCEL") << "the former holder's calendar entry goes";
+  EXPECT_EQ(withdrawn.uid, IdOf(name) + "@events.ecd");
+  auto welcome = WaitMailOfKind(this, s().smtp(), s().notifications(), name, "handed_over_to_you");
+  ASSERT_TRUE(welcome) << "the colleague was not welcomed";
+  EXPECT_EQ(welcome->to, colleague);
+  EXPECT_NE(welcome->text.find("Su inscripción está confirmada."), npos) << welcome->text;
+  auto invitation = ParseIcs(welcome->ics);
+  EXPECT_EQ(invitation.method, "REQUEST");
+  EXPECT_EQ(invitation.uid, IdOf(name) + "@events.ecd");
+  const std::string new_key = KeyInMail(*welcome, name);
+  ASSERT_FALSE(new_key.empty()) << welcome->text;
+  EXPECT_NE(new_key, r.participant_key());
+  grpc::Status got;
+  EXPECT_EQ(GetWithKey(s().registration(), name, new_key, &got).participant().email(), colleague);
+  EXPECT_TRUE(got.ok()) << got.error_message();
+  GetWithKey(s().registration(), name, r.participant_key(), &got);
+  EXPECT_EQ(got.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  auto after = Preview(s().notifications(), name, nv1::MESSAGE_KIND_REMINDER_24H);
+  EXPECT_NE(after.body().find("Estimado/a Kwame Mensah:"), npos) << after.body();
+}
+
+// Holds that run out: the participant's place is released and they are told so, once (the
+// decoy that answered their address's second registration expires silently); a hand-over the
+// colleague never verifies leaves the place with its holder, who is told.
+TEST_F(NotificationsE2E, ExpiredHoldsAndHandOversAreTold) {
+  auto brief = s().StartRegistration(
+      true, "50", {{"ECD_VERIFICATION_HOLD_MS", "1500"}, {"ECD_HOLD_SWEEP_INTERVAL_MS", "100"}});
+  ASSERT_TRUE(brief->WaitHealth("SERVING", std::chrono::seconds(30)));
+  auto stub = reg::RegistrationService::NewStub(
+      grpc::CreateChannel(brief->address(), grpc::InsecureChannelCredentials()));
+  const std::string event = s().CreateEvent({"SN"}, 4, std::chrono::hours(24 * 20), true);
+  const std::string email = "late@justice.sn";
+  auto r = s().Register(*stub, event, email, "en");
+  s().Register(*stub, event, email, "en");  // the same address again: a decoy
+  auto expired =
+      WaitMailOfKind(this, s().smtp(), s().notifications(), r.registration().name(), "expired");
+  ASSERT_TRUE(expired) << "no mail when the hold ran out";
+  EXPECT_NE(expired->text.find("was not confirmed in time"), npos) << expired->text;
+  EXPECT_NE(expired->text.find("register again"), npos) << expired->text;
+  EXPECT_TRUE(expired->ics.empty());
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::map<std::string, int> subjects;
+  for (const auto& m : s().smtp().MailsTo(email)) ++subjects[m.subject];
+  const auto kinds = MessagesOf(s().notifications(), r.registration().name());
+  EXPECT_EQ(OfKind(kinds, "verify_email").size(), 1u);
+  EXPECT_EQ(OfKind(kinds, "already_registered").size(), 1u);
+  EXPECT_EQ(OfKind(kinds, "expired").size(), 1u);
+  EXPECT_EQ(s().smtp().MailsTo(email).size(), 3u)
+      << "the code, the warning, one expiry (the decoy's expiry tells nobody)";
+
+  const std::string plain = s().CreateEvent({"SN"}, 4);
+  auto keeper = s().Register(*stub, plain, "keeper@justice.sn", "en");
+  const std::string& name = keeper.registration().name();
+  reg::UpdateRegistrationRequest update;
+  update.mutable_registration()->set_name(name);
+  update.mutable_registration()->mutable_participant()->set_email("slow@justice.sn");
+  update.mutable_update_mask()->add_paths("participant.email");
+  update.set_participant_key(keeper.participant_key());
+  reg::UpdateRegistrationResponse updated;
+  auto st = stub->UpdateRegistration(Ctx(TestTokens().frontend).get(), update, &updated);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  auto ran_out = WaitMailOfKind(this, s().smtp(), s().notifications(), name, "handover_expired");
+  ASSERT_TRUE(ran_out) << "the holder was not told that the hand-over ran out";
+  EXPECT_EQ(ran_out->to, "keeper@justice.sn");
+  EXPECT_NE(ran_out->text.find("did not confirm their email address in time"), npos)
+      << ran_out->text;
+  EXPECT_EQ(s().smtp().MailsTo("slow@justice.sn").size(), 1u) << "the code only";
+  grpc::Status got;
+  EXPECT_EQ(GetWithKey(*stub, name, keeper.participant_key(), &got).participant().email(),
+            "keeper@justice.sn");
+  EXPECT_TRUE(got.ok()) << got.error_message();
+}
+
+// A rejection states the administrator's reason, in the participant's language.
+TEST_F(NotificationsE2E, RejectionMailStatesTheReason) {
+  const std::string event =
+      s().CreateEvent({"SN"}, 4, std::chrono::hours(24 * 20), false, /*manual_approval=*/true);
+  auto r = s().Register(s().registration(), event, "turned.down@justice.sn", "fr");
+  ASSERT_EQ(r.registration().status(), reg::REGISTRATION_STATUS_PENDING_APPROVAL);
+  ASSERT_TRUE(WaitMailOfKind(this, s().smtp(), s().notifications(), r.registration().name(),
+                             "pending_approval"));
+  reg::RejectRegistrationRequest reject;
+  reject.set_name(r.registration().name());
+  reject.set_reason("Seuls les agents des autorités invitées peuvent s'inscrire.");
+  reg::RejectRegistrationResponse rejected;
+  auto st = s().registration().RejectRegistration(Ctx(TestTokens().admin).get(), reject, &rejected);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  auto mail =
+      WaitMailOfKind(this, s().smtp(), s().notifications(), r.registration().name(), "rejected");
+  ASSERT_TRUE(mail);
+  EXPECT_NE(mail->text.find("Motif : Seuls les agents des autorités invitées peuvent s'inscrire."),
+            npos)
+      << mail->text;
+}
+
+// A participant's corrections send no mail, and every later mail follows them: names, language,
+// time zone.
+TEST_F(NotificationsE2E, CorrectionsSendNothingAndLaterMailsFollowThem) {
+  const std::string event = s().CreateEvent({"SN"}, 4);
+  const std::string email = "corrected@justice.sn";
+  auto r = s().Register(s().registration(), event, email, "en");
+  const std::string& name = r.registration().name();
+  ASSERT_TRUE(WaitMailOfKind(this, s().smtp(), s().notifications(), name, "confirmed"));
+  reg::UpdateRegistrationRequest update;
+  update.mutable_registration()->set_name(name);
+  auto* p = update.mutable_registration()->mutable_participant();
+  p->set_given_name("Nagy");
+  p->set_family_name("Éva");
+  p->set_preferred_language("es");
+  p->set_time_zone("America/Mexico_City");
+  for (const char* path : {"participant.given_name", "participant.family_name",
+                           "participant.preferred_language", "participant.time_zone"}) {
+    update.mutable_update_mask()->add_paths(path);
+  }
+  update.set_participant_key(r.participant_key());
+  reg::UpdateRegistrationResponse updated;
+  auto st =
+      s().registration().UpdateRegistration(Ctx(TestTokens().frontend).get(), update, &updated);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  nv1::PreviewMessageResponse preview;
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (Clock::now() < deadline) {
+    preview = Preview(s().notifications(), name, nv1::MESSAGE_KIND_REMINDER_24H);
+    if (preview.body().find("Nagy Éva") != npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(preview.body().find("Estimado/a Nagy Éva:"), npos) << preview.body();
+  EXPECT_NE(preview.body().find("America/Mexico_City"), npos) << preview.body();
+  nv1::SendAnnouncementRequest ann;
+  ann.set_event(event);
+  ann.set_text("Se ha añadido un punto sobre las pruebas electrónicas.");
+  ann.set_request_id("corr-" + NewUuid());
+  nv1::SendAnnouncementResponse sent;
+  ASSERT_TRUE(s().notifications().SendAnnouncement(Ctx(TestTokens().admin).get(), ann, &sent).ok());
+  ASSERT_TRUE(
+      s().smtp().WaitFor([&](const auto&) { return s().smtp().MailsTo(email).size() >= 2; }));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const auto mails = s().smtp().MailsTo(email);
+  ASSERT_EQ(mails.size(), 2u)
+      << "the confirmation and the announcement; no mail for the correction";
+  for (const auto& m : mails) {
+    if (m.text.find("pruebas electrónicas") == npos) continue;
+    EXPECT_EQ(m.to_name, "Nagy Éva");
+    EXPECT_NE(m.text.find("Estimado/a Nagy Éva:"), npos) << m.text;
+    EXPECT_NE(m.text.find("America/Mexico_City"), npos) << m.text;
+  }
+}
+
+// What names nothing is NOT_FOUND; PreviewMessage takes its kind as an enum (the string still
+// works) and names the valid kinds when it does not know one.
+TEST_F(NotificationsE2E, UnknownNamesAreNotFoundAndKindsAreAnEnum) {
+  const auto admin = [] { return Ctx(TestTokens().admin); };
+  const std::string nowhere = "events/" + NewUuid();
+  nv1::SendAnnouncementRequest ann;
+  ann.set_event(nowhere);
+  ann.set_text("Hello");
+  ann.set_request_id("nowhere-" + NewUuid());
+  nv1::SendAnnouncementResponse announced;
+  EXPECT_EQ(s().notifications().SendAnnouncement(admin().get(), ann, &announced).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  nv1::ListMessagesRequest list;
+  nv1::ListMessagesResponse listed;
+  list.set_event(nowhere);
+  EXPECT_EQ(s().notifications().ListMessages(admin().get(), list, &listed).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  list.clear_event();
+  list.set_registration("registrations/" + NewUuid());
+  EXPECT_EQ(s().notifications().ListMessages(admin().get(), list, &listed).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // An event that exists but has no messages yet is an empty list.
+  const std::string quiet = s().CreateEvent({"SN"}, 4);
+  list.clear_registration();
+  list.set_event(quiet);
+  auto st = s().notifications().ListMessages(admin().get(), list, &listed);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(listed.messages_size(), 0);
+  ann.set_event(quiet);
+  st = s().notifications().SendAnnouncement(admin().get(), ann, &announced);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(announced.recipients(), 0);
+
+  auto r = s().Register(s().registration(), quiet, "enum@justice.sn", "es");
+  ASSERT_TRUE(
+      WaitMailOfKind(this, s().smtp(), s().notifications(), r.registration().name(), "confirmed"));
+  nv1::PreviewMessageRequest by_string;
+  by_string.set_registration(r.registration().name());
+  by_string.set_kind("event_changed");
+  nv1::PreviewMessageResponse from_string;
+  ASSERT_TRUE(s().notifications().PreviewMessage(admin().get(), by_string, &from_string).ok());
+  auto from_enum =
+      Preview(s().notifications(), r.registration().name(), nv1::MESSAGE_KIND_EVENT_CHANGED, &st);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(from_enum.subject(), from_string.subject());
+  EXPECT_EQ(from_enum.body(), from_string.body());
+  EXPECT_FALSE(from_enum.icalendar().empty());
+  Preview(s().notifications(), r.registration().name(), static_cast<nv1::MessageKind>(999), &st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("MESSAGE_KIND_CONFIRMED"), npos) << st.error_message();
+  EXPECT_NE(st.error_message().find("MESSAGE_KIND_HANDED_OVER_TO_YOU"), npos) << st.error_message();
+  by_string.set_kind("birthday");
+  nv1::PreviewMessageResponse ignored;
+  st = s().notifications().PreviewMessage(admin().get(), by_string, &ignored);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("reminder_24h"), npos) << st.error_message();
+  by_string.set_kind("confirmed");
+  by_string.set_message_kind(nv1::MESSAGE_KIND_REJECTED);
+  EXPECT_EQ(s().notifications().PreviewMessage(admin().get(), by_string, &ignored).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT)
+      << "the two fields disagree";
+  by_string.clear_kind();
+  by_string.clear_message_kind();
+  EXPECT_EQ(s().notifications().PreviewMessage(admin().get(), by_string, &ignored).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT)
+      << "no kind at all";
+}
+
+// Erasure leaves nothing: a participant who registered from a frontend, verified, was told they
+// were registered again, asked for their key, got their certificate and had an announcement
+// waiting (the mail server down) is erased; the waiting message is cancelled and never sent, and
+// then no text or bytea column of any table of any schema (read from information_schema: a new
+// table is covered without editing this test) holds their address, names or organisation.
+TEST_F(NotificationsE2E, ErasureLeavesNothingOfThePersonInAnySchema) {
+  std::string dir = TempDir();
+  std::ofstream(dir + "/key.pem") << ecd::certificates::Keyring::GeneratePrivateKeyPem();
+  ServiceProcess certs(ECD_CERTIFICATES_BIN,
+                       {{"ECD_PG_URL", s().db()},
+                        {"ECD_CATALOGUE_ADDRESS", s().catalogue_address()},
+                        {"ECD_REGISTRATION_ADDRESS", s().registration_address()},
+                        {"ECD_NOTIFICATIONS_ADDRESS", s().notifications_address()},
+                        {"ECD_COURIER_INTERVAL_MS", "200"},
+                        {"ECD_ERASURE_INTERVAL_MS", "200"},
+                        {"ECD_CATALOGUE_CACHE_MS", "0"},
+                        {"ECD_SERVICE_TOKEN", TestTokens().service},
+                        {"ECD_SIGNING_KEY_FILE", dir + "/key.pem"}});
+  ASSERT_TRUE(certs.WaitHealth("SERVING", std::chrono::seconds(30))) << certs.process().Log();
+  // Names nobody else in this suite has.
+  std::string tag;
+  std::mt19937 rng(std::random_device{}());
+  for (int i = 0; i < 6; ++i) tag += static_cast<char>('a' + rng() % 26);
+  tag[0] = static_cast<char>(std::toupper(tag[0]));
+  const std::string given = "Sèdjro" + tag, family = "Zinsou-" + tag,
+                    organisation = "Cour suprême du Bénin " + tag,
+                    email = "erase." + Lower(tag) + "@justice.sn";
+  reg::Participant who;
+  who.set_given_name(given);
+  who.set_family_name(family);
+  who.set_organisation(organisation);
+  who.set_job_title("Magistrat " + tag);
+  who.set_certificate_name(Upper(family) + " " + given);
+  who.set_email(email);
+  who.set_country_code("SN");
+  who.set_affiliation(reg::AFFILIATION_MINISTRY_OF_JUSTICE);
+  who.set_preferred_language("fr");
+  who.set_time_zone("Africa/Porto-Novo");
+  who.set_privacy_consent(true);
+  const std::string event = s().CreateEvent({"SN"}, 4, std::chrono::hours(48), true);
+  auto r = s().Register(s().registration(), event, who);
+  const std::string& name = r.registration().name();
+  auto verify = WaitMailOfKind(this, s().smtp(), s().notifications(), name, "verify_email");
+  ASSERT_TRUE(verify);
+  ASSERT_TRUE(VerifyWith(s().registration(), name, CodeInMail(*verify, name)).ok());
+  auto confirmed = WaitMailOfKind(this, s().smtp(), s().notifications(), name, "confirmed");
+  ASSERT_TRUE(confirmed);
+  const std::string key = KeyInMail(*confirmed, name);
+  s().Register(s().registration(), event, who);  // again: a decoy, and a warning
+  ASSERT_TRUE(WaitMailOfKind(this, s().smtp(), s().notifications(), name, "already_registered"));
+  // The webinar took place; the certificate is asked for with the key from the mail.
+  ASSERT_TRUE(
+      MoveSlot(s().catalogue(), TestTokens().admin, event, "2020-07-09T08:00:00Z", 105).ok());
+  reg::ImportAttendanceRequest att;
+  att.set_event(event);
+  att.set_report_csv("Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes)\n" +
+                     given + " " + family + "," + email +
+                     ",2020-07-09 08:00:00,2020-07-09 09:40:00,100\n");
+  reg::ImportAttendanceResponse att_resp;
+  auto st = s().registration().ImportAttendance(Ctx(TestTokens().admin).get(), att, &att_resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  cat::CompleteEventRequest complete;
+  complete.set_name(event);
+  cat::CompleteEventResponse completed;
+  ASSERT_TRUE(
+      s().catalogue().CompleteEvent(Ctx(TestTokens().admin).get(), complete, &completed).ok());
+  auto stub = ecd::certificates::v1::CertificateService::NewStub(
+      grpc::CreateChannel(certs.address(), grpc::InsecureChannelCredentials()));
+  ecd::certificates::v1::RequestCertificateRequest req;
+  req.set_registration(name);
+  req.set_participant_key(key);
+  ecd::certificates::v1::RequestCertificateResponse cert;
+  st = stub->RequestCertificate(Ctx(TestTokens().frontend).get(), req, &cert);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_TRUE(WaitMailOfKind(this, s().smtp(), s().notifications(), name, "certificate_issued"));
+
+  // A message that cannot go out yet: the announcement waits while the mail server is down.
+  s().smtp().Stop();
+  nv1::SendAnnouncementRequest ann;
+  ann.set_event(event);
+  ann.set_text("Le support de présentation est en ligne.");
+  ann.set_request_id("erase-" + NewUuid());
+  nv1::SendAnnouncementResponse announced;
+  st = s().notifications().SendAnnouncement(Ctx(TestTokens().admin).get(), ann, &announced);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(announced.recipients(), 1);
+  pqxx::connection conn(s().db());
+  const std::vector<std::string> needles = {email,        given,           family,
+                                            organisation, who.job_title(), who.certificate_name()};
+  auto scan = [&] {
+    std::vector<std::string> found;
+    pqxx::nontransaction tx(conn);
+    for (const auto& col :
+         tx.exec("SELECT c.table_schema, c.table_name, c.column_name, c.data_type FROM"
+                 " information_schema.columns c JOIN information_schema.tables t USING"
+                 " (table_schema, table_name) WHERE t.table_type = 'BASE TABLE' AND"
+                 " c.table_schema NOT IN ('pg_catalog', 'information_schema') AND c.data_type IN"
+                 " ('text', 'bytea', 'character varying', 'character', 'json', 'jsonb', 'xml',"
+                 " 'ARRAY', 'USER-DEFINED')")) {
+      const std::string table =
+          tx.quote_name(col[0].as<std::string>()) + "." + tx.quote_name(col[1].as<std::string>());
+      const std::string column = tx.quote_name(col[2].as<std::string>());
+      const bool bytes = col[3].as<std::string>() == "bytea";
+      for (const auto& needle : needles) {
+        const std::string test = bytes ? "position(convert_to($1, 'UTF8') in " + column + ") > 0"
+                                       : "strpos(lower(" + column + "::text), lower($1)) > 0";
+        if (tx.exec_params("SELECT count(*) FROM " + table + " WHERE " + test, needle)[0][0]
+                .as<int>() > 0) {
+          found.push_back(col[0].as<std::string>() + "." + col[1].as<std::string>() + "." +
+                          col[2].as<std::string>() + " holds \"" + needle + "\"");
+        }
+      }
+    }
+    return found;
+  };
+  {
+    // The scan reads real columns: before the erasure it finds the person in every service
+    // that holds them.
+    std::set<std::string> schemas;
+    for (const auto& f : scan()) schemas.insert(f.substr(0, f.find('.')));
+    EXPECT_EQ(schemas, (std::set<std::string>{"certificates", "notifications", "registration"}));
+  }
+  reg::ErasePersonalDataRequest erase;
+  erase.set_email(email);
+  reg::ErasePersonalDataResponse erased;
+  st = s().registration().ErasePersonalData(Ctx(TestTokens().admin).get(), erase, &erased);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(erased.erased(), 2) << "the registration and the decoy";
+
+  // The relay, and the certificates service's erasure feed, take a moment.
+  std::vector<std::string> found = scan();
+  for (auto deadline = Clock::now() + std::chrono::seconds(30);
+       !found.empty() && Clock::now() < deadline; found = scan()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(found, std::vector<std::string>{});
+  // Every message about them is blank, and the one that was waiting will never be sent.
+  const auto messages = MessagesOf(s().notifications(), name);
+  EXPECT_GE(messages.size(), 5u);
+  int cancelled = 0;
+  for (const auto& m : messages) {
+    EXPECT_EQ(m.recipient(), "") << m.kind();
+    EXPECT_EQ(m.body(), "") << m.kind();
+    EXPECT_EQ(m.subject(), "") << m.kind();
+    EXPECT_EQ(m.attachments_size(), 0) << m.kind();
+    if (m.kind() == "announcement") {
+      EXPECT_EQ(m.state(), nv1::MESSAGE_STATE_CANCELLED);
+      ++cancelled;
+    }
+  }
+  EXPECT_EQ(cancelled, 1);
+  EXPECT_EQ(Preview(s().notifications(), name, nv1::MESSAGE_KIND_CONFIRMED, &st).body(), "");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  const size_t before = s().smtp().MailsTo(email).size();
+  s().smtp().Start();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(s().smtp().MailsTo(email).size(), before) << "a message was sent after the erasure";
 }
 
 // 500 registrations written with the relay off; then a relay process is killed with SIGKILL at

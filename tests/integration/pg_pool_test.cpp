@@ -266,5 +266,49 @@ TEST(PgArrayTest, RoundTripsAwkwardStringsThroughATextArrayColumn) {
   EXPECT_TRUE(from_null.empty());
 }
 
+// AfterCommit: what a transaction counts happens only if it commits, once, even when an attempt
+// was retried after a serialization failure.
+TEST(PgPoolTest, AfterCommitRunsOnlyOnCommitAndOncePerTransaction) {
+  PgPool pool(PoolOptions(DbUrl(), 2, milliseconds(2000)));
+  int committed = 0;
+  ASSERT_TRUE(pool.Transact([&](pqxx::work& tx) -> Status {
+                    tx.exec("SELECT 1");
+                    AfterCommit([&] { ++committed; });
+                    EXPECT_EQ(committed, 0);  // not before the commit
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(committed, 1);
+
+  int rolled_back = 0;
+  Status refused = pool.Transact([&](pqxx::work&) -> Status {
+    AfterCommit([&] { ++rolled_back; });
+    return Status::FailedPrecondition("NO", "changed my mind");
+  });
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(rolled_back, 0);
+
+  // The first attempt fails as a serialization failure would (ABORTED, retried): its hook is
+  // dropped, the second attempt's runs.
+  int attempts = 0, counted = 0;
+  ASSERT_TRUE(pool.Transact([&](pqxx::work& tx) -> Status {
+                    ++attempts;
+                    AfterCommit([&] { ++counted; });
+                    if (attempts == 1) {
+                      tx.exec("SELECT 1");
+                      return Status(Code::kAborted, "RETRY", "as if serialization failed");
+                    }
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(counted, 1);
+
+  // Outside a transaction it runs at once.
+  int now = 0;
+  AfterCommit([&] { ++now; });
+  EXPECT_EQ(now, 1);
+}
+
 }  // namespace
 }  // namespace ecd

@@ -34,6 +34,9 @@ using google::protobuf::Value;
 
 struct Parsed {
   std::string subject, content_type, text, ics, ics_type;
+  std::string from_name, from_address, to_name, to_address;
+  int from_count = 0, to_count = 0;
+  bool headers_ascii = false;
   int text_parts = 0;
   std::vector<std::map<std::string, std::string>> files;  // filename, content_type, sha256, size
   std::vector<std::string> defects;
@@ -82,6 +85,13 @@ std::vector<Parsed> ParseWithPython(const std::vector<std::string>& raws) {
     p.ics = Field(s, "ics");
     p.ics_type = Field(s, "ics_type");
     p.text_parts = std::stoi(Field(s, "text_parts"));
+    p.from_name = Field(s, "from_name");
+    p.from_address = Field(s, "from_address");
+    p.to_name = Field(s, "to_name");
+    p.to_address = Field(s, "to_address");
+    p.from_count = std::stoi(Field(s, "from_count"));
+    p.to_count = std::stoi(Field(s, "to_count"));
+    p.headers_ascii = s.fields().at("headers_ascii").bool_value();
     for (const auto& a : s.fields().at("attachments").list_value().values()) {
       std::map<std::string, std::string> file;
       for (const char* k : {"filename", "content_type", "sha256", "size"}) {
@@ -191,7 +201,33 @@ struct Case {
   std::string label;
   NewMessage message;
   std::string language;
+  int status = 0;
+  ComposeExtras extras;
+  NotifierOptions options;
 };
+
+constexpr char kVerifyTemplate[] = "https://events.example.org/verify/{registration}?code={code}";
+constexpr char kManageTemplate[] = "https://events.example.org/manage/{registration}/{key}";
+constexpr char kCode[] = "048213";
+constexpr char kKey[] = "pK7_x-Qz9vL2mN4bR8tY1wE6uI3oA5sD0fG";
+
+// The secrets a message may carry, and what they look like in the mail.
+struct Secrets {
+  std::string code, verify_url, key, manage_url;
+};
+
+// The participant statuses a kind is sent about, as variants of the case.
+std::vector<int> StatusesOf(const std::string& kind) {
+  if (kind == "already_registered" || kind == "participant_key") return {1, 2, 3, 6};
+  if (kind == "handed_over" || kind == "handed_over_to_you") return {1, 2, 3};
+  if (kind == "verify_email" || kind == "handover_verify") return {6};
+  if (kind == "expired") return {7};
+  if (kind == "waitlisted") return {3};
+  if (kind == "pending_approval") return {2};
+  if (kind == "rejected") return {5};
+  if (kind == "cancelled") return {4};
+  return {1};
+}
 
 std::vector<Case> EveryKindAndLanguage() {
   const auto templates = Templates::Load();
@@ -237,25 +273,70 @@ std::vector<Case> EveryKindAndLanguage() {
         with_pdf.files.push_back(pdf);
         variants.emplace_back("with its PDF", with_pdf);
         variants.emplace_back("without a PDF (a preview)", base);
+      } else if (CarriesCode(kind)) {
+        ComposeExtras x = base;
+        x.secret = kCode;
+        x.hold_expire_micros = int64_t{1593646200} * 1000000;  // 2020-07-01 23:30 UTC
+        x.previous_holder = "Awa Diop";
+        variants.emplace_back("a code", x);
+      } else if (kind == "confirmed" || kind == "waitlisted" || kind == "pending_approval" ||
+                 kind == "already_registered" || kind == "participant_key" ||
+                 kind == "handed_over_to_you") {
+        ComposeExtras x = base;
+        x.secret = kKey;
+        variants.emplace_back("a key", x);
+        if (kind == "confirmed" || kind == "waitlisted" || kind == "pending_approval") {
+          variants.emplace_back("no key", base);
+        }
       } else {
-        variants.emplace_back("", base);
+        ComposeExtras x = base;
+        x.hold_expire_micros = int64_t{1593646200} * 1000000;
+        variants.emplace_back("", x);
       }
       for (const auto& [variant, extras] : variants) {
-        auto m = BuildMessage(*templates, NotifierOptions{}, kind, Person(language), Event(), "key",
-                              extras);
-        if (!m.ok()) throw std::runtime_error(m.status().ToString());
-        cases.push_back(Case{language + "/" + kind + (variant.empty() ? "" : " (" + variant + ")"),
-                             std::move(*m), language});
+        for (int status : StatusesOf(kind)) {
+          for (bool with_templates : {true, false}) {
+            if (!with_templates && extras.secret.empty()) continue;  // the same mail
+            NotifierOptions options;
+            if (with_templates) {
+              options.verify_url_template = kVerifyTemplate;
+              options.manage_url_template = kManageTemplate;
+            }
+            Participant person = Person(language);
+            person.status = status;
+            auto m = BuildMessage(*templates, options, kind, person, Event(), "key", extras);
+            if (!m.ok()) throw std::runtime_error(m.status().ToString());
+            std::string label = language + "/" + kind;
+            if (!variant.empty()) label += " (" + variant + ")";
+            label += " status " + std::to_string(status);
+            if (!extras.secret.empty()) label += with_templates ? " with links" : " without links";
+            cases.push_back(Case{label, std::move(*m), language, status, extras, options});
+          }
+        }
       }
     }
   }
   return cases;
 }
 
+Secrets SecretsOf(const Case& c) {
+  Secrets s;
+  const std::string id = Person(c.language).registration_id;
+  if (c.extras.secret.empty()) return s;
+  if (CarriesCode(c.message.kind)) {
+    s.code = c.extras.secret;
+    s.verify_url = VerifyUrl(c.options.verify_url_template, id, s.code);
+  } else {
+    s.key = c.extras.secret;
+    s.manage_url = ManageUrl(c.options.manage_url_template, id, s.key);
+  }
+  return s;
+}
+
 std::string Raw(const NewMessage& m) {
   Mailer mailer(SmtpConfig{});
-  return mailer.Build(
-      ToMail(NewUuid(), m.kind, m.recipient, m.subject, m.body, m.icalendar, m.attachments));
+  return mailer.Build(ToMail(NewUuid(), m.kind, m.recipient, m.recipient_name, m.subject, m.body,
+                             m.icalendar, m.attachments));
 }
 
 TEST(MailClaims, EveryKindAndLanguageSaysWhatItCarries) {
@@ -292,7 +373,46 @@ TEST(MailClaims, EveryKindAndLanguageSaysWhatItCarries) {
         << (has_ics || has_files ? "something attached that the text does not mention:\n"
                                  : "the text mentions an attachment the message does not carry:\n")
         << p.text;
-    EXPECT_EQ(has_ics, CarriesInvitation(c.message.kind));
+    EXPECT_EQ(has_ics, CarriesInvitation(c.message.kind, c.status));
+    // Addressed to the person by name (RFC 2047 on the wire), from the organisers.
+    EXPECT_TRUE(p.headers_ascii);
+    EXPECT_EQ(p.to_count, 1);
+    EXPECT_EQ(p.to_name, "Zoë Ñúñez-Çelik");
+    EXPECT_EQ(p.to_address, "zoe@justice.sn");
+    EXPECT_EQ(p.from_name, "EU Cyber Direct");
+    EXPECT_EQ(p.from_address, "events@eucyberdirect.eu");
+    // The code or key the change carried, and its link when there is a template; nothing else.
+    const Secrets secrets = SecretsOf(c);
+    EXPECT_EQ(p.text.find(kCode) != std::string::npos, !secrets.code.empty()) << p.text;
+    EXPECT_EQ(p.text.find(kKey) != std::string::npos, !secrets.key.empty()) << p.text;
+    if (!secrets.verify_url.empty()) {
+      EXPECT_NE(p.text.find(secrets.verify_url), std::string::npos) << p.text;
+    }
+    if (!secrets.manage_url.empty()) {
+      EXPECT_NE(p.text.find(secrets.manage_url), std::string::npos) << p.text;
+    } else if (!secrets.key.empty()) {
+      EXPECT_NE(p.text.find("\n" + secrets.key + "\n"), std::string::npos)
+          << "the key, without a link to carry it:\n"
+          << p.text;
+    }
+    EXPECT_EQ(p.text.find("https://events.example.org/verify/") != std::string::npos,
+              !secrets.verify_url.empty())
+        << p.text;
+    EXPECT_EQ(p.text.find("https://events.example.org/manage/") != std::string::npos,
+              !secrets.manage_url.empty())
+        << p.text;
+    if (c.message.kind == "rejected") {
+      EXPECT_NE(p.text.find(c.extras.text), std::string::npos) << "the reason:\n" << p.text;
+    }
+    if (c.extras.hold_expire_micros != 0 &&
+        (CarriesCode(c.message.kind) || c.message.kind == "handover_requested")) {
+      // Until when, in UTC and in the participant's zone.
+      EXPECT_NE(p.text.find(FormatInstant(c.extras.hold_expire_micros, "Africa/Dakar", c.language)),
+                std::string::npos)
+          << p.text;
+      EXPECT_NE(p.text.find("23:30 UTC"), std::string::npos) << p.text;
+      EXPECT_NE(p.text.find("Africa/Dakar"), std::string::npos) << p.text;
+    }
     if (has_ics) {
       const std::string method = CancelsInvitation(c.message.kind) ? "CANCEL" : "REQUEST";
       EXPECT_NE(p.ics.find("METHOD:" + method), std::string::npos) << p.ics;
@@ -394,6 +514,68 @@ TEST(Mime, NamesSubjectsAndTextSurviveAStandardParser) {
     EXPECT_EQ(p.files[i].at("filename"), names[i]);
     EXPECT_EQ(p.files[i].at("sha256"), Sha256Hex(*mail.attachments[i].content)) << names[i];
   }
+}
+
+// Display names in From and To: any script as RFC 2047 encoded words, ASCII with specials as a
+// quoted string, each read back by Python's parser as exactly one address with the same name;
+// no name can add a header or a second recipient.
+TEST(Mime, DisplayNamesInAnyScriptSurviveFromAndTo) {
+  const std::vector<std::pair<std::string, std::string>> names = {
+      {"Zoë Ñúñez-Çelik", "Zoë Ñúñez-Çelik"},
+      {"李小龙", "李小龙"},
+      {"محمد بن عبد الله الهاشمي القرشي", "محمد بن عبد الله الهاشمي القرشي"},
+      {"Diop, Awa", "Diop, Awa"},
+      {"Awa S. Diop <awa@evil.example>", "Awa S. Diop <awa@evil.example>"},
+      {"O'Brien \"Ops\" \\ Team", "O'Brien \"Ops\" \\ Team"},
+      {"=?UTF-8?B?SGk=?=", "=?UTF-8?B?SGk=?="},
+      {"Eve\r\nBcc: someone@example.org", "Eve  Bcc: someone@example.org"},
+      {std::string(40, 'x') + " " + std::string(45, 'y'),
+       std::string(40, 'x') + " " + std::string(45, 'y')},
+      {"Ёлка " + std::string(30, 'a') + " Наталья Владимировна Константинопольская-Рождественская",
+       "Ёлка " + std::string(30, 'a') + " Наталья Владимировна Константинопольская-Рождественская"},
+      {"", ""},
+  };
+  std::vector<std::string> raws;
+  for (const auto& [name, expected] : names) {
+    SmtpConfig config;
+    config.from_name = name.empty() ? "EU Cyber Direct" : name;
+    Mailer mailer(config);
+    OutgoingMail mail;
+    mail.message_id = NewUuid() + "@events.ecd";
+    mail.to_address = "a.very.long.address.of.a.participant@ministry-of-justice.example.org";
+    mail.to_name = name;
+    mail.subject = "s";
+    mail.text = "t\n";
+    raws.push_back(mailer.Build(mail));
+    const std::string& raw = raws.back();
+    const std::string head = raw.substr(0, raw.find("\r\n\r\n") + 2);
+    EXPECT_EQ(head.find("\r\nBcc:"), std::string::npos) << head;
+    size_t begin = 0;
+    for (size_t end = head.find("\r\n"); end != std::string::npos; end = head.find("\r\n", begin)) {
+      EXPECT_LE(end - begin, 78u) << head.substr(begin, end - begin);
+      begin = end + 2;
+    }
+  }
+  const auto parsed = ParseWithPython(raws);
+  ASSERT_EQ(parsed.size(), names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    SCOPED_TRACE(names[i].first);
+    const Parsed& p = parsed[i];
+    EXPECT_TRUE(p.defects.empty()) << p.defects[0];
+    EXPECT_TRUE(p.headers_ascii);
+    EXPECT_EQ(p.to_count, 1);
+    EXPECT_EQ(p.from_count, 1);
+    EXPECT_EQ(p.to_name, names[i].second);
+    EXPECT_EQ(p.from_name, names[i].second.empty() ? "EU Cyber Direct" : names[i].second);
+    EXPECT_EQ(p.to_address, "a.very.long.address.of.a.participant@ministry-of-justice.example.org");
+    EXPECT_EQ(p.from_address, "events@eucyberdirect.eu");
+  }
+  // Names of atoms go as they are; the others are quoted or encoded.
+  EXPECT_EQ(mime::Mailbox("EU Cyber Direct", "events@eucyberdirect.eu"),
+            "EU Cyber Direct <events@eucyberdirect.eu>");
+  EXPECT_EQ(mime::Mailbox("Diop, Awa", "a@b.c"), "\"Diop, Awa\" <a@b.c>");
+  EXPECT_EQ(mime::Mailbox("Zoë", "a@b.c"), "=?UTF-8?B?Wm/Dqw==?= <a@b.c>");
+  EXPECT_EQ(mime::Mailbox("", "a@b.c"), "<a@b.c>");
 }
 
 }  // namespace
