@@ -148,6 +148,17 @@ Status Notifier::DeliverEvents(const CallContext&, const v1::DeliverEventsReques
     p.erased = r.erased() || ev.kind() == "erased";
     std::string kind = p.erased ? "" : MessageKindFor(ev.kind(), r.status());
     bool keep_copy = KeepsParticipantCopy(ev.kind());
+    if (ev.kind() == "person_erased") {
+      // Someone else than the holder, named in the registration's history, was erased: the
+      // address comes as the secret.
+      p.forget_address = ev.secret();
+      kind.clear();
+      keep_copy = false;
+    } else if (!p.erased && p.email.empty()) {
+      // An event scrubbed of a person after it was written: nobody to tell, nothing to keep.
+      kind.clear();
+      keep_copy = false;
+    }
     ComposeExtras extras;
     extras.waitlist_position = r.waitlist_position();
     extras.secret = ev.secret();

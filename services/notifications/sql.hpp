@@ -45,6 +45,13 @@ inline constexpr SqlStatement kMessagesOfPerson = {
     "messages_of_person",
     "SELECT id::text FROM notifications.messages WHERE registration_id = $1"
     " OR ($2 <> '' AND lower(recipient) = lower($2)) FOR UPDATE"};
+// Someone a registration's history names was erased: the mail to them, and the hand-over mail
+// about the registration (which names both people).
+inline constexpr SqlStatement kMessagesOfFormerPerson = {
+    "messages_of_former_person",
+    "SELECT id::text FROM notifications.messages WHERE lower(recipient) = lower($2) OR"
+    " (registration_id = $1 AND kind IN ('handover_verify', 'handover_requested', 'handed_over',"
+    " 'handed_over_to_you', 'handover_expired')) FOR UPDATE"};
 // After an erasure, nothing still waiting may go out, and nothing kept may name the person (the
 // codes and keys in the bodies go with them). $1: message ids (uuid[]).
 inline constexpr SqlStatement kForgetMessages = {

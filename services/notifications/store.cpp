@@ -116,15 +116,22 @@ StatusOr<bool> Store::Accept(const std::string& event_id, const std::string& kin
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
     fresh = !Exec(tx, sql::kAccept, event_id, kind, p.registration_id).empty();
     if (!fresh) return Status::Ok();
-    if (p.erased) {
-      std::string email;
-      for (const auto& r : Exec(tx, sql::kParticipantEmail, p.registration_id)) {
-        email = r[0].as<std::string>();
-      }
-      Exec(tx, sql::kEraseParticipant, p.registration_id, p.event_id, p.status, p.language);
+    if (p.erased || !p.forget_address.empty()) {
       std::vector<std::string> ids;
-      for (const auto& r : Exec(tx, sql::kMessagesOfPerson, p.registration_id, email)) {
-        ids.push_back(r[0].as<std::string>());
+      if (p.erased) {
+        std::string email;
+        for (const auto& r : Exec(tx, sql::kParticipantEmail, p.registration_id)) {
+          email = r[0].as<std::string>();
+        }
+        Exec(tx, sql::kEraseParticipant, p.registration_id, p.event_id, p.status, p.language);
+        for (const auto& r : Exec(tx, sql::kMessagesOfPerson, p.registration_id, email)) {
+          ids.push_back(r[0].as<std::string>());
+        }
+      } else {
+        for (const auto& r :
+             Exec(tx, sql::kMessagesOfFormerPerson, p.registration_id, p.forget_address)) {
+          ids.push_back(r[0].as<std::string>());
+        }
       }
       if (!ids.empty()) {
         const std::string array = ToPgArray(ids);
@@ -136,7 +143,7 @@ StatusOr<bool> Store::Accept(const std::string& event_id, const std::string& kin
         }
         if (!digests.empty()) Exec(tx, sql::kDropUnusedBlobs, ToPgArray(digests));
       }
-      Exec(tx, sql::kForgetKitItems, p.registration_id);
+      if (p.erased) Exec(tx, sql::kForgetKitItems, p.registration_id);
       return Status::Ok();  // nothing goes to an erased person
     }
     const bool erased_before =

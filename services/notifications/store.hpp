@@ -31,6 +31,10 @@ struct Participant {
   std::string language;
   std::string time_zone;
   bool erased = false;
+  // Set when someone the registration's history names (a former holder, a colleague offered it)
+  // was erased: every message to this address, and the hand-over messages about the
+  // registration, are blanked. The participant's copy stays its holder's.
+  std::string forget_address;
 };
 
 // A material of the information kit as a participant was given it.

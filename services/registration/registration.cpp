@@ -650,6 +650,7 @@ Status Registrations::ErasePersonalData(const CallContext&, const v1::ErasePerso
   Remember(result->quotas);
   resp->set_erased(result->erased);
   resp->set_cancelled(result->cancelled);
+  resp->set_other_registrations(result->others);
   return Status::Ok();
 }
 

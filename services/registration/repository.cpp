@@ -1,6 +1,7 @@
 #include "services/registration/repository.hpp"
 
 #include <cstdio>
+#include <set>
 #include <tuple>
 
 #include "common/crypto.hpp"
@@ -407,6 +408,11 @@ StatusOr<Change> Repository::Verify(const std::string& id, const std::string& co
       // The colleague verified their address: the registration becomes theirs, with a new key;
       // the previous holder is told.
       const v1::Registration before = Read(tx, id);
+      // The former holder stays in the registration's history (its outbox, its stored answer):
+      // remembered, so that their erasure finds it.
+      for (const auto& r : Exec(tx, sql::kHolderEmail, id)) {
+        Exec(tx, sql::kRememberPerson, id, r[0].as<std::string>());
+      }
       v1::Participant next;
       next.ParseFromString(pqxx::binarystring(hold[6]).str());
       Exec(tx, sql::kApplyHandover, id, next.email(), next.email(), next.given_name(),
@@ -519,6 +525,7 @@ StatusOr<Change> Repository::HandOver(const std::string& id, const v1::Participa
     const std::string bytes = colleague.SerializeAsString();
     Exec(tx, sql::kSetHandover, id, pqxx::binarystring(bytes.data(), bytes.size()), hold_micros,
          CodeHash(id, code));
+    Exec(tx, sql::kRememberPerson, id, colleague.email());
     change.registration = Read(tx, id);
     // The colleague's mail: the registration as it will be theirs, with the code.
     v1::Registration theirs = change.registration;
@@ -696,8 +703,15 @@ StatusOr<EraseResult> Repository::Erase(const std::string& email_norm,
     result = EraseResult();
     std::map<std::string, std::string> anonymous_by_name;
     std::map<std::pair<std::string, std::string>, bool> manual;
-    for (const auto& r : Exec(tx, sql::kEmailPlaces, email_norm)) {
-      auto place = std::make_pair(r[0].as<std::string>(), r[1].as<std::string>());
+    // Quota rows first (the lock order everywhere), in one sorted order: the address's own
+    // places and those of registrations whose history names it.
+    std::set<std::pair<std::string, std::string>> places;
+    for (const auto& statement : {sql::kEmailPlaces, sql::kPlacesOfPerson}) {
+      for (const auto& r : Exec(tx, statement, email_norm)) {
+        places.emplace(r[0].as<std::string>(), r[1].as<std::string>());
+      }
+    }
+    for (const auto& place : places) {
       manual[place] = LockQuota(tx, place.first, place.second)->manual;
     }
     for (const auto& r : Exec(tx, sql::kEmailRegistrations, email_norm)) {
@@ -729,6 +743,27 @@ StatusOr<EraseResult> Repository::Erase(const std::string& email_norm,
       result.events.push_back(event_id);
       result.quotas.insert(result.quotas.end(), change.quotas.begin(), change.quotas.end());
       ++result.erased;
+    }
+    // Registrations the person handed over, or was offered: their history loses the person (a
+    // hand-over still waiting for them is dropped), the registration stays its holder's, and the
+    // notifications service forgets the mail to or about them.
+    for (const auto& r : Exec(tx, sql::kRegistrationsOfPerson, email_norm)) {
+      const std::string id = r[0].as<std::string>();
+      if (!r[2].as<bool>()) {
+        if (r[3].as<bool>()) Exec(tx, sql::kDropHandover, id);
+        v1::Registration nobody;
+        nobody.set_name("registrations/" + id);
+        nobody.set_event("events/" + r[1].as<std::string>());
+        const std::string payload = nobody.SerializeAsString();
+        Exec(tx, sql::kScrubOutbox, id, email_norm,
+             pqxx::binarystring(payload.data(), payload.size()));
+        Exec(tx, sql::kScrubAnswers, id, email_norm,
+             pqxx::binarystring(payload.data(), payload.size()));
+        // The address travels as the event's secret, which the relay blanks once delivered.
+        Outbox(tx, "person_erased", nobody, email_norm);
+        ++result.others;
+      }
+      Exec(tx, sql::kForgetPerson, id, email_norm);
     }
     // Answers stored before they named their registration hold the address in clear.
     for (const auto& r : Exec(tx, sql::kLegacyAnswers, email_norm)) {

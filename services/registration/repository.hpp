@@ -89,6 +89,7 @@ struct ReportData {
 
 struct EraseResult {
   int erased = 0;
+  int others = 0;  // registrations handed over by or offered to the person, scrubbed of them
   int cancelled = 0;
   std::vector<std::string> events;  // whose availability changed
   std::vector<QuotaState> quotas;

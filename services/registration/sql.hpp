@@ -239,6 +239,40 @@ inline constexpr SqlStatement kEmailRegistrations = {
     "email_registrations",
     "SELECT id::text, event_id::text, country, status FROM registration.registrations"
     " WHERE (email_norm = $1 OR (decoy AND email = $1)) AND NOT erased ORDER BY id FOR UPDATE"};
+// Someone a registration's history names besides its holder (migration 008).
+inline constexpr SqlStatement kRememberPerson = {
+    "remember_person",
+    "INSERT INTO registration.registration_people (registration_id, email) VALUES ($1, $2)"
+    " ON CONFLICT DO NOTHING"};
+// The registrations whose history names the address without it being their holder now: where
+// they are (to lock the quota first), whether they were erased since, whether a hand-over to the
+// address is still pending.
+inline constexpr SqlStatement kPlacesOfPerson = {
+    "places_of_person",
+    "SELECT DISTINCT r.event_id::text, r.country FROM registration.registration_people p JOIN"
+    " registration.registrations r ON r.id = p.registration_id WHERE p.email = $1 ORDER BY 1, 2"};
+inline constexpr SqlStatement kRegistrationsOfPerson = {
+    "registrations_of_person",
+    "SELECT r.id::text, r.event_id::text, r.erased, r.pending_participant IS NOT NULL AND"
+    " position(convert_to($1, 'UTF8') in r.pending_participant) > 0 FROM"
+    " registration.registration_people p JOIN registration.registrations r ON r.id ="
+    " p.registration_id WHERE p.email = $1 ORDER BY r.id FOR UPDATE OF r"};
+// What the outbox and the stored answers of registration $1 hold about the address $2 becomes
+// $3 (the registration without anyone's personal data).
+inline constexpr SqlStatement kScrubOutbox = {
+    "scrub_outbox",
+    "UPDATE registration.outbox SET payload = $3, secret = '' WHERE registration_id = $1"
+    " AND position(convert_to($2, 'UTF8') in payload) > 0"};
+inline constexpr SqlStatement kScrubAnswers = {
+    "scrub_answers",
+    "UPDATE registration.idempotency_keys SET response = $3 WHERE registration_id = $1"
+    " AND position(convert_to($2, 'UTF8') in response) > 0"};
+inline constexpr SqlStatement kForgetPerson = {
+    "forget_person",
+    "DELETE FROM registration.registration_people WHERE registration_id = $1 AND email = $2"};
+inline constexpr SqlStatement kHolderEmail = {
+    "holder_email",
+    "SELECT email FROM registration.registrations WHERE id = $1 AND NOT decoy AND NOT erased"};
 inline constexpr SqlStatement kEraseAnswers = {
     "erase_answers",
     "UPDATE registration.idempotency_keys SET response = $2 WHERE registration_id = $1"};

@@ -1533,6 +1533,56 @@ TEST_F(NotificationsE2E, UnknownNamesAreNotFoundAndKindsAreAnEnum) {
       << "no kind at all";
 }
 
+// Every text or bytea column of every table of every schema (read from information_schema: a new
+// table is covered without editing the tests) holding one of `needles`, as
+// "schema.table.column holds "needle"".
+std::vector<std::string> Holding(pqxx::connection& conn, const std::vector<std::string>& needles) {
+  std::vector<std::string> found;
+  pqxx::nontransaction tx(conn);
+  for (const auto& col :
+       tx.exec("SELECT c.table_schema, c.table_name, c.column_name, c.data_type FROM"
+               " information_schema.columns c JOIN information_schema.tables t USING"
+               " (table_schema, table_name) WHERE t.table_type = 'BASE TABLE' AND"
+               " c.table_schema NOT IN ('pg_catalog', 'information_schema') AND c.data_type IN"
+               " ('text', 'bytea', 'character varying', 'character', 'json', 'jsonb', 'xml',"
+               " 'ARRAY', 'USER-DEFINED')")) {
+    const std::string table =
+        tx.quote_name(col[0].as<std::string>()) + "." + tx.quote_name(col[1].as<std::string>());
+    const std::string column = tx.quote_name(col[2].as<std::string>());
+    const bool bytes = col[3].as<std::string>() == "bytea";
+    for (const auto& needle : needles) {
+      const std::string test = bytes ? "position(convert_to($1, 'UTF8') in " + column + ") > 0"
+                                     : "strpos(lower(" + column + "::text), lower($1)) > 0";
+      if (tx.exec_params("SELECT count(*) FROM " + table + " WHERE " + test, needle)[0][0]
+              .as<int>() > 0) {
+        found.push_back(col[0].as<std::string>() + "." + col[1].as<std::string>() + "." +
+                        col[2].as<std::string>() + " holds \"" + needle + "\"");
+      }
+    }
+  }
+  return found;
+}
+
+// Waits (up to 30 s) until nothing holds the needles; returns what still does.
+std::vector<std::string> AwaitNothingHolding(pqxx::connection& conn,
+                                             const std::vector<std::string>& needles) {
+  std::vector<std::string> found = Holding(conn, needles);
+  for (auto deadline = Clock::now() + std::chrono::seconds(30);
+       !found.empty() && Clock::now() < deadline; found = Holding(conn, needles)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return found;
+}
+
+// A name nobody else in this suite has.
+std::string Tag() {
+  std::string tag;
+  std::mt19937 rng(std::random_device{}());
+  for (int i = 0; i < 6; ++i) tag += static_cast<char>('a' + rng() % 26);
+  tag[0] = static_cast<char>(std::toupper(tag[0]));
+  return tag;
+}
+
 // Erasure leaves nothing: a participant who registered from a frontend, verified, was told they
 // were registered again, asked for their key, got their certificate and had an announcement
 // waiting (the mail server down) is erased; the waiting message is cancelled and never sent, and
@@ -1622,32 +1672,7 @@ TEST_F(NotificationsE2E, ErasureLeavesNothingOfThePersonInAnySchema) {
   pqxx::connection conn(s().db());
   const std::vector<std::string> needles = {email,        given,           family,
                                             organisation, who.job_title(), who.certificate_name()};
-  auto scan = [&] {
-    std::vector<std::string> found;
-    pqxx::nontransaction tx(conn);
-    for (const auto& col :
-         tx.exec("SELECT c.table_schema, c.table_name, c.column_name, c.data_type FROM"
-                 " information_schema.columns c JOIN information_schema.tables t USING"
-                 " (table_schema, table_name) WHERE t.table_type = 'BASE TABLE' AND"
-                 " c.table_schema NOT IN ('pg_catalog', 'information_schema') AND c.data_type IN"
-                 " ('text', 'bytea', 'character varying', 'character', 'json', 'jsonb', 'xml',"
-                 " 'ARRAY', 'USER-DEFINED')")) {
-      const std::string table =
-          tx.quote_name(col[0].as<std::string>()) + "." + tx.quote_name(col[1].as<std::string>());
-      const std::string column = tx.quote_name(col[2].as<std::string>());
-      const bool bytes = col[3].as<std::string>() == "bytea";
-      for (const auto& needle : needles) {
-        const std::string test = bytes ? "position(convert_to($1, 'UTF8') in " + column + ") > 0"
-                                       : "strpos(lower(" + column + "::text), lower($1)) > 0";
-        if (tx.exec_params("SELECT count(*) FROM " + table + " WHERE " + test, needle)[0][0]
-                .as<int>() > 0) {
-          found.push_back(col[0].as<std::string>() + "." + col[1].as<std::string>() + "." +
-                          col[2].as<std::string>() + " holds \"" + needle + "\"");
-        }
-      }
-    }
-    return found;
-  };
+  auto scan = [&] { return Holding(conn, needles); };
   {
     // The scan reads real columns: before the erasure it finds the person in every service
     // that holds them.
@@ -1690,6 +1715,112 @@ TEST_F(NotificationsE2E, ErasureLeavesNothingOfThePersonInAnySchema) {
   s().smtp().Start();
   std::this_thread::sleep_for(std::chrono::seconds(2));
   EXPECT_EQ(s().smtp().MailsTo(email).size(), before) << "a message was sent after the erasure";
+}
+
+// Erasure reaches people a registration's history names besides its holder: the holder who
+// handed the place to a colleague, and a colleague offered it who never accepted. Each erasure
+// leaves nothing of that person in any schema, while the registration stays its holder's, whole.
+TEST_F(NotificationsE2E, ErasureReachesFormerHoldersAndColleaguesOffered) {
+  const std::string tag = Tag();
+  auto person = [&](const std::string& given, const std::string& family, const std::string& email,
+                    const std::string& organisation) {
+    reg::Participant p;
+    p.set_given_name(given);
+    p.set_family_name(family);
+    p.set_email(email);
+    p.set_organisation(organisation);
+    p.set_job_title("Procureur");
+    p.set_country_code("SN");
+    p.set_affiliation(reg::AFFILIATION_PROSECUTION_SERVICE);
+    p.set_preferred_language("fr");
+    p.set_time_zone("Africa/Dakar");
+    p.set_privacy_consent(true);
+    return p;
+  };
+  const reg::Participant first =
+      person("Awa" + tag, "Ndiaye-" + tag, "first." + Lower(tag) + "@justice.sn", "Parquet " + tag);
+  const reg::Participant second =
+      person("Moussa" + tag, "Fall-" + tag, "second." + Lower(tag) + "@justice.sn", "Cour " + tag);
+  const reg::Participant third =
+      person("Khady" + tag, "Sow-" + tag, "third." + Lower(tag) + "@justice.sn", "Tribunal " + tag);
+  const std::string event = s().CreateEvent({"SN"}, 4);
+  auto r = s().Register(s().registration(), event, first);
+  const std::string& name = r.registration().name();
+  ASSERT_TRUE(WaitMailOfKind(this, s().smtp(), s().notifications(), name, "confirmed"));
+  auto hand_over = [&](const reg::Participant& to, const std::string& key) {
+    reg::UpdateRegistrationRequest update;
+    update.mutable_registration()->set_name(name);
+    auto* next = update.mutable_registration()->mutable_participant();
+    next->set_email(to.email());
+    next->set_given_name(to.given_name());
+    next->set_family_name(to.family_name());
+    next->set_organisation(to.organisation());
+    for (const char* path : {"participant.email", "participant.given_name",
+                             "participant.family_name", "participant.organisation"}) {
+      update.mutable_update_mask()->add_paths(path);
+    }
+    update.set_participant_key(key);
+    reg::UpdateRegistrationResponse updated;
+    return s().registration().UpdateRegistration(Ctx(TestTokens().frontend).get(), update,
+                                                 &updated);
+  };
+  // The first holder hands the place to a colleague, who accepts.
+  ASSERT_TRUE(hand_over(second, r.participant_key()).ok());
+  auto invite = WaitMailOfKind(this, s().smtp(), s().notifications(), name, "handover_verify");
+  ASSERT_TRUE(invite);
+  ASSERT_TRUE(VerifyWith(s().registration(), name, CodeInMail(*invite, name)).ok());
+  auto welcome = WaitMailOfKind(this, s().smtp(), s().notifications(), name, "handed_over_to_you");
+  ASSERT_TRUE(welcome);
+  ASSERT_TRUE(WaitMailOfKind(this, s().smtp(), s().notifications(), name, "handed_over"));
+  const std::string key = KeyInMail(*welcome, name);
+  // The new holder offers it to a third, who never answers.
+  ASSERT_TRUE(hand_over(third, key).ok());
+  std::optional<Mail> offer;
+  ASSERT_TRUE(s().smtp().WaitFor([&](const auto& mails) {
+    for (const auto& m : mails) {
+      if (m.to == third.email()) offer = m;
+    }
+    return offer.has_value();
+  })) << "no code to the third person";
+  const std::string third_code = CodeInMail(*offer, name);
+
+  pqxx::connection conn(s().db());
+  auto needles = [](const reg::Participant& p) {
+    return std::vector<std::string>{p.email(), p.given_name(), p.family_name(), p.organisation()};
+  };
+  {
+    // Before: the history holds both of them, in registration's and notifications' tables.
+    std::set<std::string> schemas;
+    for (const auto& f : Holding(conn, needles(first))) schemas.insert(f.substr(0, f.find('.')));
+    EXPECT_EQ(schemas, (std::set<std::string>{"notifications", "registration"}));
+    EXPECT_FALSE(Holding(conn, needles(third)).empty());
+  }
+  for (const auto* gone : {&first, &third}) {
+    reg::ErasePersonalDataRequest erase;
+    erase.set_email(gone->email());
+    reg::ErasePersonalDataResponse erased;
+    auto st = s().registration().ErasePersonalData(Ctx(TestTokens().admin).get(), erase, &erased);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(erased.erased(), 0) << gone->email() << " holds no registration";
+    EXPECT_EQ(erased.other_registrations(), 1) << gone->email();
+  }
+  EXPECT_EQ(AwaitNothingHolding(conn, needles(first)), std::vector<std::string>{});
+  EXPECT_EQ(AwaitNothingHolding(conn, needles(third)), std::vector<std::string>{});
+  // The registration is still the second person's, whole, and the offer to the third is gone.
+  grpc::Status got;
+  const auto now = GetWithKey(s().registration(), name, key, &got);
+  ASSERT_TRUE(got.ok()) << got.error_message();
+  EXPECT_EQ(now.participant().email(), second.email());
+  EXPECT_EQ(now.participant().organisation(), second.organisation());
+  EXPECT_EQ(now.status(), reg::REGISTRATION_STATUS_CONFIRMED);
+  EXPECT_FALSE(now.has_hold_expire_time());
+  // The erased person's code takes nothing now (a verified registration answers as it is).
+  (void)VerifyWith(s().registration(), name, third_code);
+  EXPECT_EQ(GetWithKey(s().registration(), name, key, &got).participant().email(), second.email());
+  EXPECT_TRUE(got.ok()) << got.error_message();
+  EXPECT_FALSE(Holding(conn, {second.email()}).empty());
+  auto reminder = Preview(s().notifications(), name, nv1::MESSAGE_KIND_REMINDER_24H);
+  EXPECT_NE(reminder.body().find(second.given_name()), npos) << reminder.body();
 }
 
 // 500 registrations written with the relay off; then a relay process is killed with SIGKILL at
