@@ -9,6 +9,7 @@
 #include <fstream>
 #include <pqxx/pqxx>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "ecd/catalogue/v1/catalogue.grpc.pb.h"
@@ -139,15 +140,16 @@ class ObservabilityTest : public ::testing::Test {
     }
     catalogue_metrics_ = MetricsPort(dir_ + "/catalogue.metrics");
     registration_metrics_ = MetricsPort(dir_ + "/registration.metrics");
+    notifications_metrics_ = MetricsPort(dir_ + "/notifications.metrics");
+    certificates_metrics_ = MetricsPort(dir_ + "/certificates.metrics");
 
     // Prometheus with the platform's configuration, written by the script scripts/up uses.
     auto config = ecd::test::Run(
         {std::string(ECD_SOURCE_DIR) + "/deploy/prometheus/local-config",
          "catalogue=127.0.0.1:" + std::to_string(catalogue_metrics_),
          "registration=127.0.0.1:" + std::to_string(registration_metrics_),
-         "notifications=127.0.0.1:" + std::to_string(MetricsPort(dir_ + "/notifications.metrics")),
-         "certificates=127.0.0.1:" + std::to_string(MetricsPort(dir_ + "/certificates.metrics")),
-         "scrape_interval=1s"});
+         "notifications=127.0.0.1:" + std::to_string(notifications_metrics_),
+         "certificates=127.0.0.1:" + std::to_string(certificates_metrics_), "scrape_interval=1s"});
     ASSERT_EQ(config.exit_code, 0) << config.err;
     std::ofstream(dir_ + "/prometheus.yml") << config.out;
     prometheus_port_ = FreePort();
@@ -260,6 +262,8 @@ class ObservabilityTest : public ::testing::Test {
   std::unique_ptr<ServiceProcess> certificates_;
   int catalogue_metrics_ = 0;
   int registration_metrics_ = 0;
+  int notifications_metrics_ = 0;
+  int certificates_metrics_ = 0;
   int prometheus_port_ = 0;
   std::unique_ptr<Subprocess> prometheus_;
   std::unique_ptr<cat::CatalogueService::Stub> catalogue_stub_;
@@ -439,6 +443,28 @@ TEST_F(ObservabilityTest, PrometheusCountsWhatWasDone) {
   EXPECT_EQ(Await("ecd_redis_up{" + reg_job + "}", 1), 1);
   EXPECT_EQ(Await("ecd_pg_pool_size{" + reg_job + "}", 8), 8);
   EXPECT_EQ(Await("count(up{job=~\"ecd-.+\"} == 1)", 4), 4);
+
+  // Labels come from closed sets: no address, no name, no request id in any service's metrics,
+  // and a bounded number of series.
+  for (int port :
+       {catalogue_metrics_, registration_metrics_, notifications_metrics_, certificates_metrics_}) {
+    const std::string text = Curl({"http://127.0.0.1:" + std::to_string(port) + "/metrics"});
+    int series = 0;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      ++series;
+      EXPECT_EQ(line.find('@'), std::string::npos) << line;
+      for (const auto& p : people) {
+        EXPECT_EQ(line.find(p.family_name()), std::string::npos) << line;
+      }
+      for (const auto& r : registered) {
+        EXPECT_EQ(line.find(r.registration().name().substr(14)), std::string::npos) << line;
+      }
+    }
+    EXPECT_GT(series, 10) << port;
+    EXPECT_LT(series, 2000) << port;
+  }
 
   // Redis goes away: registration keeps serving (PostgreSQL decides), the metrics say Redis is
   // down, and the degraded alert starts its clock.
