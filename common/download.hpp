@@ -49,7 +49,7 @@ class DownloadReactor final : public grpc::ServerWriteReactor<Response> {
       }
       SendNext();
     });
-    if (!queued) Done(Status(Code::kResourceExhausted, "OVERLOADED", "server busy, retry later"));
+    if (!queued) Done(Overloaded());
   }
 
   void OnWriteDone(bool ok) override {

@@ -21,6 +21,10 @@ namespace ecd {
 
 Status MapPgException(const std::exception& e);
 
+// SQL for a timestamptz column as microseconds since the epoch (bigint; exact, negative before
+// 1970), the form common/time.hpp converts to and from protobuf Timestamps.
+#define ECD_MICROS(col) "(extract(epoch from " col ") * 1000000)::bigint"
+
 // A statement prepared once per connection under its name (the server parses and plans it once,
 // not at every call). Services keep theirs together in a sql.hpp.
 struct SqlStatement {

@@ -15,4 +15,9 @@ StatusOr<std::string> ParseResourceName(std::string_view name, std::string_view 
   return std::string(name.substr(prefix.size()));
 }
 
+std::string IdOf(std::string_view name) {
+  const auto slash = name.rfind('/');
+  return std::string(slash == std::string_view::npos ? name : name.substr(slash + 1));
+}
+
 }  // namespace ecd

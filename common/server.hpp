@@ -57,9 +57,7 @@ class CallHandler {
           Finish(reactor, method, s, start, call.request_id, RoleName(call.role));
         });
     if (!queued) {
-      Finish(reactor, method,
-             Status(Code::kResourceExhausted, "OVERLOADED", "server busy, retry later"), start,
-             call->request_id, RoleName(call->role));
+      Finish(reactor, method, Overloaded(), start, call->request_id, RoleName(call->role));
     }
     return reactor;
   }

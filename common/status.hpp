@@ -120,4 +120,20 @@ class StatusOr {
     if (!ecd_status_.ok()) return ecd_status_; \
   } while (0)
 
+// `lhs` takes the value of the StatusOr `expr`, or the function returns its status:
+//   ECD_ASSIGN_OR_RETURN(auto event, catalogue.GetEvent(id));
+#define ECD_ASSIGN_OR_RETURN(lhs, expr) \
+  ECD_ASSIGN_OR_RETURN_IMPL_(ECD_CONCAT_(ecd_statusor_, __LINE__), lhs, expr)
+#define ECD_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                               \
+  if (!tmp.ok()) return tmp.status();              \
+  lhs = std::move(*tmp)
+#define ECD_CONCAT_(a, b) ECD_CONCAT_IMPL_(a, b)
+#define ECD_CONCAT_IMPL_(a, b) a##b
+
+// The answer when a server's queue is full: RESOURCE_EXHAUSTED (OVERLOADED), retry later.
+inline Status Overloaded() {
+  return Status(Code::kResourceExhausted, "OVERLOADED", "server busy, retry later");
+}
+
 }  // namespace ecd

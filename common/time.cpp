@@ -3,6 +3,7 @@
 #include <date/tz.h>
 #include <google/protobuf/timestamp.pb.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -97,6 +98,44 @@ class ZoneNames {
 };
 
 }  // namespace
+
+namespace {
+
+struct DateWords {
+  const char* weekdays[7];  // Sunday first
+  const char* months[12];
+};
+
+const DateWords kEnglishDates = {
+    {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
+    {"January", "February", "March", "April", "May", "June", "July", "August", "September",
+     "October", "November", "December"}};
+const DateWords kFrenchDates = {
+    {"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"},
+    {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+     "octobre", "novembre", "décembre"}};
+const DateWords kSpanishDates = {
+    {"domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"},
+    {"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+     "octubre", "noviembre", "diciembre"}};
+
+}  // namespace
+
+std::string DateInWords(int64_t year, int month, int day, std::string_view language, bool weekday) {
+  const bool fr = language == "fr", es = language == "es";
+  const DateWords& w = fr ? kFrenchDates : es ? kSpanishDates : kEnglishDates;
+  const int m = std::clamp(month, 1, 12) - 1;
+  const std::string y = std::to_string(year), d = std::to_string(day);
+  std::string out;
+  if (weekday) {
+    // 1970-01-01 was a Thursday (4, counting from Sunday).
+    const int64_t wd = ((DaysFromCivil(year, month, day) % 7) + 11) % 7;
+    out = std::string(w.weekdays[wd]) + " ";
+  }
+  if (fr) return out + (day == 1 ? "1er" : d) + " " + w.months[m] + " " + y;
+  if (es) return out + d + " de " + w.months[m] + " de " + y;
+  return out + d + " " + w.months[m] + " " + y;
+}
 
 int64_t Micros(const google::protobuf::Timestamp& t) {
   return t.seconds() * kMicrosPerSecond + FloorDiv(t.nanos(), 1000);

@@ -34,6 +34,11 @@ struct CivilDate {
 };
 CivilDate CivilFromDays(int64_t days);
 int DaysInMonth(int64_t year, int month);
+// A date in words in English, French or Spanish (another language: English): "9 July 2020",
+// "1er juillet 2020", "9 de julio de 2020"; with `weekday`, the day's name first ("Thursday 9
+// July 2020", "jeudi 9 juillet 2020", "jueves 9 de julio de 2020"). Certificates and mail both.
+std::string DateInWords(int64_t year, int month, int day, std::string_view language,
+                        bool weekday = false);
 
 // A wall-clock time, without a zone.
 struct CivilTime {

@@ -80,5 +80,17 @@ TEST(TimeZone, LocalTimesToUtcWithHalfHoursAndDaylightSaving) {
   EXPECT_FALSE(paris->ToUtcMicros({2020, 2, 30, 0, 0, 0}).has_value());
 }
 
+TEST(DateInWords, ThreeLanguagesWithAndWithoutTheWeekday) {
+  EXPECT_EQ(DateInWords(2020, 7, 9, "en"), "9 July 2020");
+  EXPECT_EQ(DateInWords(2020, 7, 1, "fr"), "1er juillet 2020");
+  EXPECT_EQ(DateInWords(2020, 7, 9, "es"), "9 de julio de 2020");
+  EXPECT_EQ(DateInWords(2020, 7, 9, "ar"), "9 July 2020");  // another language: English
+  EXPECT_EQ(DateInWords(2020, 7, 9, "en", true), "Thursday 9 July 2020");
+  EXPECT_EQ(DateInWords(2026, 12, 1, "fr", true), "mardi 1er décembre 2026");
+  EXPECT_EQ(DateInWords(2024, 2, 29, "es", true), "jueves 29 de febrero de 2024");
+  EXPECT_EQ(DateInWords(1969, 12, 31, "en", true), "Wednesday 31 December 1969");
+  EXPECT_EQ(DateInWords(1970, 1, 1, "en", true), "Thursday 1 January 1970");
+}
+
 }  // namespace
 }  // namespace ecd

@@ -9,6 +9,7 @@
 #include "common/event_lifecycle.hpp"
 #include "common/field_mask.hpp"
 #include "common/paging.hpp"
+#include "common/resource_name.hpp"
 #include "common/text.hpp"
 #include "common/time.hpp"
 #include "services/catalogue/validation.hpp"
@@ -25,8 +26,6 @@ StatusOr<std::optional<Cursor>> OpenPage(const ListPaging& paging, const std::st
   if (!cursor->has_value()) return std::optional<Cursor>();
   return std::optional<Cursor>(Cursor{(*cursor)->micros, (*cursor)->id});
 }
-
-std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
 
 void HideFor(const CallContext& c, v1::Event* e) {
   if (!c.privileged()) e->clear_join_url();

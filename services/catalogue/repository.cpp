@@ -1,24 +1,13 @@
 #include "services/catalogue/repository.hpp"
 
 #include "common/pg.hpp"
+#include "common/time.hpp"
 #include "services/catalogue/sql.hpp"
 
 namespace ecd::catalogue {
 namespace {
 
 using google::protobuf::Timestamp;
-
-int64_t Micros(const Timestamp& t) { return t.seconds() * 1000000 + t.nanos() / 1000; }
-
-void SetMicros(int64_t micros, Timestamp* t) {
-  int64_t secs = micros / 1000000, rem = micros % 1000000;
-  if (rem < 0) {
-    rem += 1000000;
-    --secs;
-  }
-  t->set_seconds(secs);
-  t->set_nanos(static_cast<int32_t>(rem * 1000));
-}
 
 std::string OptMicros(bool has, const Timestamp& t) {
   return has ? std::to_string(Micros(t)) : std::string();

@@ -7,7 +7,6 @@ namespace ecd::catalogue::sql {
 
 using ::ecd::SqlStatement;
 
-#define ECD_MICROS(col) "(extract(epoch from " col ") * 1000000)::bigint"
 #define ECD_TS(param) "('epoch'::timestamptz + " param "::bigint * interval '1 microsecond')"
 #define ECD_OPT_TS(param) \
   "('epoch'::timestamptz + NULLIF(" param ", '')::bigint * interval '1 microsecond')"

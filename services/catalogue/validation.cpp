@@ -5,6 +5,7 @@
 #include "common/countries.hpp"
 #include "common/crypto.hpp"
 #include "common/text.hpp"
+#include "common/time.hpp"
 
 namespace ecd::catalogue {
 namespace {
@@ -56,10 +57,6 @@ Status Time(const google::protobuf::Timestamp& t, const std::string& field) {
     return Status::InvalidArgument(field, "nanos out of range");
   }
   return Status::Ok();
-}
-
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000000 + t.nanos() / 1000;
 }
 
 }  // namespace

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/time.hpp"
+
 namespace ecd::certificates {
 namespace {
 
@@ -41,7 +43,6 @@ struct Words {
   const char* funded;
   const char* minute;
   const char* minutes;
-  const char* months[12];
 };
 
 constexpr std::string_view kUsualIssuer = "Council of Europe, with EU Cyber Direct";
@@ -62,8 +63,6 @@ const Words kEnglish = {
     "This project is funded by the European Union.",
     "minute",
     "minutes",
-    {"January", "February", "March", "April", "May", "June", "July", "August", "September",
-     "October", "November", "December"},
 };
 
 const Words kFrench = {
@@ -82,8 +81,6 @@ const Words kFrench = {
     "Ce projet est financé par l'Union européenne.",
     "minute",
     "minutes",
-    {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-     "octobre", "novembre", "décembre"},
 };
 
 const Words kSpanish = {
@@ -102,8 +99,6 @@ const Words kSpanish = {
     "Este proyecto está financiado por la Unión Europea.",
     "minuto",
     "minutos",
-    {"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
-     "octubre", "noviembre", "diciembre"},
 };
 
 const Words* WordsFor(const std::string& language) {
@@ -211,16 +206,6 @@ std::optional<std::chrono::sys_seconds> ParseTimestamp(std::string_view s) {
          std::chrono::seconds(ss) - std::chrono::minutes(offset_minutes);
 }
 
-std::string DateInWords(int year, int month, int day, const std::string& language) {
-  const Words& w = *WordsFor(language);
-  const std::string y = std::to_string(year);
-  const std::string d = std::to_string(day);
-  const std::string m = w.months[month - 1];
-  if (language == "fr") return (day == 1 ? "1er" : d) + " " + m + " " + y;
-  if (language == "es") return d + " de " + m + " de " + y;
-  return d + " " + m + " " + y;
-}
-
 std::string Clock(int hour, int minute) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%02d:%02d", hour, minute);
@@ -232,7 +217,7 @@ std::string TimeSlot(const Civil& a, const Civil& b, int minutes, const std::str
   const Words& w = *WordsFor(language);
   const std::string duration =
       "(" + std::to_string(minutes) + " " + (minutes == 1 ? w.minute : w.minutes) + ")";
-  const std::string da = DateInWords(a.year, a.month, a.day, language);
+  const std::string da = ecd::DateInWords(a.year, a.month, a.day, language);
   const std::string ta = Clock(a.hour, a.minute);
   const std::string tb = Clock(b.hour, b.minute);
   if (a.year == b.year && a.month == b.month && a.day == b.day) {
@@ -240,7 +225,7 @@ std::string TimeSlot(const Civil& a, const Civil& b, int minutes, const std::str
     if (language == "es") return "el " + da + ", de " + ta + " a " + tb + " UTC " + duration;
     return "on " + da + ", " + ta + "–" + tb + " UTC " + duration;
   }
-  const std::string db = DateInWords(b.year, b.month, b.day, language);
+  const std::string db = ecd::DateInWords(b.year, b.month, b.day, language);
   if (language == "fr") {
     return "du " + da + ", " + ta + ", au " + db + ", " + tb + " UTC " + duration;
   }
@@ -761,7 +746,7 @@ StatusOr<std::string> RenderCertificatePdf(const CertifiedFacts& facts, const Ho
     const auto issued_civil = ToCivil(std::chrono::sys_seconds(*issued));
     const std::string issued_on =
         words->issued_on +
-        DateInWords(issued_civil.year, issued_civil.month, issued_civil.day, lang);
+        ecd::DateInWords(issued_civil.year, issued_civil.month, issued_civil.day, lang);
     p.Text(issued_on, left, 133, false, 11.5, kInk);
     std::vector<std::pair<std::string, double>> small_print = {
         {words->serial + OneParagraph(facts.serial), 104},

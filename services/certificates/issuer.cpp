@@ -24,8 +24,6 @@ using google::protobuf::util::TimeUtil;
 constexpr Role kAdmin = Role::kAdmin, kFrontend = Role::kFrontend,
                kIntegration = Role::kIntegration, kService = Role::kService;
 
-std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
-
 // Random characters without the ones people confuse (0/O, 1/I/L).
 std::string Code(size_t n) {
   static const char* kAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";

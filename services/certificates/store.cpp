@@ -5,7 +5,6 @@
 namespace ecd::certificates {
 namespace {
 
-#define ECD_MICROS(col) "(extract(epoch from " col ") * 1000000)::bigint"
 #define ECD_COLUMNS \
   "id::text, registration_id::text, event_id::text, serial, verification_code, payload," \
   " signature, key_id, document_language, pdf_sha256, length(pdf), " ECD_MICROS(         \

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <utility>
 
+#include "common/time.hpp"
 #include "services/notifications/ical.hpp"
 
 namespace ecd::notifications {
@@ -11,10 +12,6 @@ namespace {
 namespace cat = ::ecd::catalogue::v1;
 
 constexpr int kConfirmed = 1;  // ecd.registration.v1.REGISTRATION_STATUS_CONFIRMED
-
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000000 + t.nanos() / 1000;
-}
 
 std::string PercentEncode(const std::string& s) {
   static constexpr char kHex[] = "0123456789ABCDEF";

@@ -7,8 +7,10 @@
 #include <optional>
 
 #include "common/crypto.hpp"
+#include "common/paging.hpp"
 #include "common/resource_name.hpp"
 #include "common/text.hpp"
+#include "common/time.hpp"
 #include "common/trace.hpp"
 #include "services/notifications/ical.hpp"
 
@@ -19,12 +21,6 @@ namespace cat = ::ecd::catalogue::v1;
 namespace reg = ::ecd::registration::v1;
 constexpr Role kAdmin = Role::kAdmin, kService = Role::kService;
 constexpr size_t kMaxEventsPerCall = 500;
-
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000000 + t.nanos() / 1000;
-}
-
-std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
 
 std::string FullName(const Participant& p) {
   if (p.given_name.empty() || p.family_name.empty()) return p.given_name + p.family_name;
@@ -234,15 +230,9 @@ Status Notifier::ListMessages(const CallContext&, const v1::ListMessagesRequest&
   v1::ListMessagesRequest key = req;
   key.clear_page_size();
   key.clear_page_token();
-  const std::string filter_key = key.SerializeAsString();
-  std::optional<MessageCursor> after;
-  if (!req.page_token().empty()) {
-    auto cursor = page_tokens_.Open(req.page_token(), filter_key);
-    if (!cursor.ok()) return cursor.status();
-    auto colon = cursor->find(':');
-    if (colon == std::string::npos) return Status::InvalidArgument("page_token", "malformed");
-    after = MessageCursor{std::stoll(cursor->substr(0, colon)), cursor->substr(colon + 1)};
-  }
+  const ListPaging paging(page_tokens_, "NotificationService/ListMessages",
+                          key.SerializeAsString());
+  ECD_ASSIGN_OR_RETURN(const std::optional<PageCursor> after, paging.Open(req.page_token()));
   auto rows = store_.List(event_id, registration_id, req.state(), after, *size + 1);
   if (!rows.ok()) return rows.status();
   for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
@@ -250,8 +240,7 @@ Status Notifier::ListMessages(const CallContext&, const v1::ListMessagesRequest&
   }
   if (static_cast<int>(rows->size()) > *size) {
     const auto& last = resp->messages(*size - 1);
-    resp->set_next_page_token(page_tokens_.Seal(
-        filter_key, std::to_string(Micros(last.create_time())) + ":" + IdOf(last.name())));
+    resp->set_next_page_token(paging.Seal(Micros(last.create_time()), IdOf(last.name())));
   }
   return Status::Ok();
 }

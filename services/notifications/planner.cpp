@@ -8,13 +8,13 @@
 
 #include "common/crypto.hpp"
 #include "common/pg.hpp"
+#include "common/time.hpp"
 
 namespace ecd::notifications {
 namespace {
 
 namespace cat = ::ecd::catalogue::v1;
 
-#define ECD_MICROS(col) "(extract(epoch from " col ") * 1000000)::bigint"
 #define ECD_TS(param) "('epoch'::timestamptz + " param "::bigint * interval '1 microsecond')"
 
 constexpr SqlStatement kFollowed = {
@@ -82,10 +82,6 @@ constexpr int kSent = 2;  // MESSAGE_STATE_SENT
 
 std::string KitKeyPrefix(const std::string& event_id, int64_t start_micros) {
   return "info_kit:" + event_id + ":" + std::to_string(start_micros) + ":";
-}
-
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000000 + t.nanos() / 1000;
 }
 
 }  // namespace

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "common/time.hpp"
+
 namespace ecd::notifications {
 
 // Generated from templates/ by cmake/embed_templates.cmake.
@@ -123,41 +125,13 @@ std::string EndWithNewline(std::string text) {
 
 // --- Dates in words ---
 
-struct DateWords {
-  std::array<const char*, 7> weekdays;  // Sunday first, as date::weekday counts
-  std::array<const char*, 12> months;
-};
-
-const DateWords kEnglish = {
-    {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
-    {"January", "February", "March", "April", "May", "June", "July", "August", "September",
-     "October", "November", "December"}};
-const DateWords kFrench = {
-    {"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"},
-    {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-     "octobre", "novembre", "décembre"}};
-const DateWords kSpanish = {
-    {"domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"},
-    {"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
-     "octubre", "noviembre", "diciembre"}};
-
 // "Tuesday 7 July 2020", "mardi 7 juillet 2020" (and "1er juillet"), "martes 7 de julio de 2020".
 std::string FormatDate(date::local_days day, const std::string& language) {
   const date::year_month_day ymd{day};
-  const unsigned weekday = date::weekday{day}.c_encoding();
-  const unsigned d = static_cast<unsigned>(ymd.day());
-  const unsigned m = static_cast<unsigned>(ymd.month()) - 1;
-  const std::string year = std::to_string(static_cast<int>(ymd.year()));
-  if (language == "fr") {
-    return std::string(kFrench.weekdays[weekday]) + " " + (d == 1 ? "1er" : std::to_string(d)) +
-           " " + kFrench.months[m] + " " + year;
-  }
-  if (language == "es") {
-    return std::string(kSpanish.weekdays[weekday]) + " " + std::to_string(d) + " de " +
-           kSpanish.months[m] + " de " + year;
-  }
-  return std::string(kEnglish.weekdays[weekday]) + " " + std::to_string(d) + " " +
-         kEnglish.months[m] + " " + year;
+  return DateInWords(static_cast<int>(ymd.year()),
+                     static_cast<int>(static_cast<unsigned>(ymd.month())),
+                     static_cast<int>(static_cast<unsigned>(ymd.day())), language,
+                     /*weekday=*/true);
 }
 
 using LocalMinutes = date::local_time<std::chrono::minutes>;

@@ -6,7 +6,6 @@ namespace ecd::notifications::sql {
 
 using ::ecd::SqlStatement;
 
-#define ECD_MICROS(col) "(extract(epoch from " col ") * 1000000)::bigint"
 #define ECD_MESSAGE_COLUMNS \
   "id::text, coalesce(registration_id::text, ''), event_id::text, kind, language, recipient," \
   " subject, body, icalendar, state, attempts, " ECD_MICROS("next_attempt_time")              \

@@ -6,6 +6,7 @@
 #include "common/crypto.hpp"
 #include "common/metrics.hpp"
 #include "common/pg.hpp"
+#include "common/time.hpp"
 #include "common/trace.hpp"
 #include "services/notifications/sql.hpp"
 
@@ -19,11 +20,6 @@ void CountMessage(const std::string& kind, const char* state) {
 }
 
 namespace {
-
-void SetMicros(int64_t micros, google::protobuf::Timestamp* t) {
-  t->set_seconds(micros / 1000000);
-  t->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
-}
 
 v1::Message MessageFromRow(const pqxx::row& r) {
   v1::Message m;
@@ -306,8 +302,7 @@ StatusOr<std::optional<v1::Message>> Store::FindByDedupeKey(const std::string& k
 
 StatusOr<std::vector<v1::Message>> Store::List(const std::string& event_id,
                                                const std::string& registration_id, int state,
-                                               const std::optional<MessageCursor>& after,
-                                               int limit) {
+                                               const std::optional<PageCursor>& after, int limit) {
   std::vector<v1::Message> out;
   Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
     for (const auto& r : Exec(tx, sql::kListMessages, event_id, registration_id, state,

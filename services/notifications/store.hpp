@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/paging.hpp"
 #include "common/status.hpp"
 #include "ecd/notifications/v1/notifications.pb.h"
 #include "services/notifications/mime.hpp"
@@ -79,11 +80,6 @@ struct KitRecipient {
   std::vector<KitItem> items;  // what they were given, by the kit and its updates
 };
 
-struct MessageCursor {
-  int64_t micros = 0;
-  std::string id;
-};
-
 class Store {
  public:
   explicit Store(PgPool& pool);
@@ -125,7 +121,7 @@ class Store {
   StatusOr<std::optional<v1::Message>> FindByDedupeKey(const std::string& key);
   StatusOr<std::vector<v1::Message>> List(const std::string& event_id,
                                           const std::string& registration_id, int state,
-                                          const std::optional<MessageCursor>& after, int limit);
+                                          const std::optional<PageCursor>& after, int limit);
   StatusOr<std::optional<Participant>> GetParticipant(const std::string& registration_id);
   // Whether a relayed change, a participant or a message named the registration.
   StatusOr<bool> RegistrationKnown(const std::string& registration_id);

@@ -53,11 +53,6 @@ void AvailabilityHub::Unsubscribe(uint64_t handle) {
   watchers_.erase(handle);
 }
 
-size_t AvailabilityHub::watchers() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return watchers_.size();
-}
-
 void AvailabilityHub::Dispatch(const std::string& event_id) {
   std::vector<Callback> calls;
   {

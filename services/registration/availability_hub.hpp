@@ -24,7 +24,6 @@ class AvailabilityHub {
   // Returns a handle for Unsubscribe. on_change may be called from the listener thread.
   uint64_t Subscribe(const std::string& event_id, Callback on_change, Callback on_close);
   void Unsubscribe(uint64_t handle);
-  size_t watchers();
 
  private:
   void Loop();

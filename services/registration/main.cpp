@@ -138,8 +138,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<ecd::registration::Relay> relay;
   if (!rc.notifications_address.empty()) {
     relay = std::make_unique<ecd::registration::Relay>(
-        config.pg_url,
-        ecd::registration::Relay::Options{rc.notifications_address, rc.catalogue.token});
+        config.pg_url, ecd::registration::Relay::Options{rc.notifications_address,
+                                                         rc.catalogue.token, rc.relay_batch});
     relay->Start();
   } else {
     spdlog::warn("ECD_NOTIFICATIONS_ADDRESS=off: the outbox is not relayed");

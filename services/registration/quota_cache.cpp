@@ -15,13 +15,6 @@ end
 return 0
 )lua");
 
-const LuaScript kHasSeat(R"lua(
-local h = redis.call('HMGET', KEYS[1], 'l', 't')
-if not h[1] or not h[2] then return -1 end
-if tonumber(h[2]) < tonumber(h[1]) then return 1 end
-return 0
-)lua");
-
 const LuaScript kLoad(R"lua(
 local out = {}
 for i, k in ipairs(KEYS) do
@@ -64,11 +57,6 @@ void QuotaCache::Store(const QuotaState& q) {
   cv_.notify_all();
 }
 
-void QuotaCache::Flush() {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return queued_.empty() && !writing_; });
-}
-
 void QuotaCache::WriterLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
@@ -90,12 +78,6 @@ void QuotaCache::Write(const QuotaState& q) {
                        {std::to_string(q.version), std::to_string(q.limit), std::to_string(q.taken),
                         std::to_string(q.waitlisted), std::to_string(ttl_.count())});
   if (!r.ok()) spdlog::debug("quota cache store skipped: {}", r.status().ToString());
-}
-
-std::optional<bool> QuotaCache::HasSeat(const std::string& event_id, const std::string& country) {
-  auto r = redis_.Eval(kHasSeat, {Key(event_id, country)}, {});
-  if (!r.ok() || r->type != RedisReply::Type::kInteger || r->integer < 0) return std::nullopt;
-  return r->integer == 1;
 }
 
 StatusOr<std::map<std::string, QuotaState>> QuotaCache::Load(

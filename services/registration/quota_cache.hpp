@@ -1,9 +1,9 @@
 #pragma once
-// Redis's copy of the quota counters: it answers availability reads and the "is there a seat?"
-// pre-check fast, but never decides: PostgreSQL's figures are written here after each change, and
-// only when newer than what Redis holds (so replicas writing out of order cannot go back in
-// time). Missing, stale or flushed entries are rebuilt from PostgreSQL by the caller; with Redis
-// down every read answers UNAVAILABLE and the caller reads PostgreSQL.
+// Redis's copy of the quota counters: it answers availability reads fast, but never decides:
+// PostgreSQL's figures are written here after each change, and only when newer than what Redis
+// holds (so replicas writing out of order cannot go back in time). Missing, stale or flushed
+// entries are rebuilt from PostgreSQL by the caller; with Redis down every read answers UNAVAILABLE
+// and the caller reads PostgreSQL.
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -26,10 +26,6 @@ class QuotaCache {
   // Best effort and off the request path: queued for a writer thread, which keeps only the
   // newest figures per counter. A failure is logged, never returned.
   void Store(const QuotaState& quota);
-  // Waits until what was queued before the call is written (tests, shutdown).
-  void Flush();
-  // Whether the country still has a seat; nullopt when Redis does not know.
-  std::optional<bool> HasSeat(const std::string& event_id, const std::string& country);
   // The counters Redis has for these countries (absent ones are missing from the map).
   StatusOr<std::map<std::string, QuotaState>> Load(const std::string& event_id,
                                                    const std::vector<std::string>& countries);

@@ -28,8 +28,6 @@ namespace cat = ::ecd::catalogue::v1;
 constexpr Role kAdmin = Role::kAdmin, kFrontend = Role::kFrontend,
                kIntegration = Role::kIntegration, kService = Role::kService;
 
-std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
-
 // A stable hash of what was asked, to tell a retry from a different request with the same key.
 std::string RequestHash(v1::RegisterRequest req) {
   req.clear_request_id();

@@ -27,7 +27,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchAvailability
     auto state = state_;
     if (!calls.workers().TrySubmit([state] { Subscribe(state); })) {
       std::lock_guard<std::mutex> lock(state_->mu);
-      state_->FinishLocked(Status(Code::kResourceExhausted, "OVERLOADED", "server busy"));
+      state_->FinishLocked(Overloaded());
     }
   }
 
@@ -155,7 +155,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchAvailability
     if (!queued) {
       std::lock_guard<std::mutex> lock(state->mu);
       state->computing = false;
-      state->FinishLocked(Status(Code::kResourceExhausted, "OVERLOADED", "server busy"));
+      state->FinishLocked(Overloaded());
     }
   }
 
@@ -217,7 +217,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportRegistrati
       }
       Next();
     });
-    if (!queued) Done(Status(Code::kResourceExhausted, "OVERLOADED", "server busy"));
+    if (!queued) Done(Overloaded());
   }
   void Next() {
     if (csv_ && !header_sent_) {  // the BOM and the header row first

@@ -7,7 +7,6 @@ namespace ecd::registration::sql {
 
 using ::ecd::SqlStatement;
 
-#define ECD_MICROS(col) "(extract(epoch from " col ") * 1000000)::bigint"
 #define ECD_REGISTRATION_COLUMNS \
   "r.id::text, r.event_id::text, r.country, r.email, r.given_name, r.family_name,"  \
   " r.organisation, r.affiliation, r.job_title, r.preferred_language, r.time_zone," \
