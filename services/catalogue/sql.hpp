@@ -2,6 +2,11 @@
 // Every SQL statement of the catalogue, kept together. Times travel as microseconds since the
 // epoch (exact both ways); optional times as '' for NULL.
 #include "common/pg.hpp"
+#include "ecd/catalogue/v1/catalogue.pb.h"
+
+// EventStatus values the SQL compares with, by name (the assert keeps them the proto's).
+#define ECD_SQL_DRAFT "1"
+static_assert(ecd::catalogue::v1::EVENT_STATUS_DRAFT == 1);
 
 namespace ecd::catalogue::sql {
 
@@ -81,10 +86,10 @@ inline constexpr SqlStatement kListEvents = {"list_events",
     " AND ($5 = '' OR language_code = $5) AND ($6 = 0 OR status = $6)"
     " AND ($7 = '' OR start_time >= " ECD_OPT_TS("$7") ")"
     " AND ($8 = '' OR start_time < " ECD_OPT_TS("$8") ")"
-    " AND ($9 OR status <> 1) AND ($11 = '' OR position(lower($11) in lower(title)) > 0"
+    " AND ($9 OR status <> " ECD_SQL_DRAFT ") AND ($11 = '' OR position(lower($11) in lower(title)) > 0"
     " OR position(lower($11) in lower(description)) > 0) ORDER BY start_time, id LIMIT $10"};
 inline constexpr SqlStatement kDeleteDraft = {
-    "delete_draft", "DELETE FROM catalogue.events WHERE id = $1 AND status = 1"};
+    "delete_draft", "DELETE FROM catalogue.events WHERE id = $1 AND status = " ECD_SQL_DRAFT};
 
 inline constexpr SqlStatement kDeleteAgenda = {
     "delete_agenda", "DELETE FROM catalogue.agenda_segments WHERE event_id = $1"};
@@ -130,7 +135,6 @@ inline constexpr SqlStatement kListMaterials = {
 #undef ECD_SERIES_COLUMNS
 #undef ECD_EVENT_COLUMNS
 #undef ECD_MATERIAL_COLUMNS
-#undef ECD_MICROS
 #undef ECD_TS
 #undef ECD_OPT_TS
 

@@ -1,37 +1,35 @@
 #pragma once
 // Hands each new certificate to the notifications service, which mails it to the participant with
 // the PDF attached. Certificates not yet handed over are found in the database (so a crash or an
-// unreachable notifications service only delays them), claimed with FOR UPDATE SKIP LOCKED (so
-// replicas do not both send), and marked once acknowledged; notifications sends each once.
-#include <atomic>
+// unreachable notifications service only delays them), claimed for a lease and committed before
+// the call (so replicas do not both send, and no transaction waits on the network), and marked
+// once acknowledged; notifications sends each once.
 #include <chrono>
 #include <memory>
 #include <string>
-#include <thread>
 
-namespace ecd {
-class PgPool;
-}
+#include "common/periodic_task.hpp"
 
 namespace ecd::certificates {
 
+class Store;
+
 class Courier {
  public:
-  Courier(PgPool& pool, const std::string& notifications_address, std::string token,
+  Courier(Store& store, const std::string& notifications_address, std::string token,
           std::chrono::milliseconds poll);
   ~Courier();
-  void Start();
-  void Stop();
+  void Start() { task_.Start(); }
+  void Stop() { task_.Stop(); }
+  // One round: claim, call, record. Returns how many were handed over.
+  int RunOnce();
 
  private:
-  void Loop();
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  PgPool& pool_;
+  Store& store_;
   std::string token_;
-  std::chrono::milliseconds poll_;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  PeriodicTask task_;
 };
 
 }  // namespace ecd::certificates

@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
   host.AddDependency({"postgresql", [&pool] { return pool.Probe(); }, true});
   std::unique_ptr<ecd::certificates::Courier> courier;
   if (!cc.notifications_address.empty()) {
-    courier = std::make_unique<ecd::certificates::Courier>(pool, cc.notifications_address,
+    courier = std::make_unique<ecd::certificates::Courier>(store, cc.notifications_address,
                                                            cc.catalogue.token, cc.courier_poll);
     courier->Start();
   } else {

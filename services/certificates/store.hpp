@@ -60,6 +60,16 @@ class Store {
                       const std::function<std::string(const std::string&)>& redact,
                       const std::string& resume_token);
 
+  // The courier's work: up to `limit` certificates not yet handed to the notifications service,
+  // claimed for `lease_ms` (committed at once: no transaction stays open while it calls).
+  struct Mail {
+    std::string id, registration_id, serial, verification_code, pdf;
+  };
+  StatusOr<std::vector<Mail>> ClaimMails(int limit, int64_t lease_ms);
+  Status MarkNotified(const std::string& id);
+  // Gives a claim back (the call failed): the next round tries again.
+  Status ReleaseMail(const std::string& id);
+
  private:
   PgPool& pool_;
 };

@@ -9,76 +9,15 @@
 #include "common/crypto.hpp"
 #include "common/pg.hpp"
 #include "common/time.hpp"
+#include "services/notifications/sql.hpp"
 
 namespace ecd::notifications {
 namespace {
 
 namespace cat = ::ecd::catalogue::v1;
 
-#define ECD_TS(param) "('epoch'::timestamptz + " param "::bigint * interval '1 microsecond')"
-
-constexpr SqlStatement kFollowed = {
-    "followed_events",
-    "SELECT DISTINCT event_id::text FROM notifications.participants WHERE status = 1"
-    " AND NOT erased"};
-constexpr SqlStatement kWatched = {
-    "watched_event",
-    "SELECT revision, " ECD_MICROS("start_time") ", " ECD_MICROS("end_time")
-    ", status, recording_state FROM notifications.watched_events WHERE event_id = $1"};
-constexpr SqlStatement kSaveWatched = {
-    "save_watched",
-    "INSERT INTO notifications.watched_events (event_id, revision, start_time, end_time, status,"
-    " recording_state) VALUES ($1, $2, " ECD_TS("$3") ", " ECD_TS("$4") ", $5, $6)"
-    " ON CONFLICT (event_id) DO UPDATE SET revision = EXCLUDED.revision,"
-    " start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time, status = EXCLUDED.status,"
-    " recording_state = EXCLUDED.recording_state, checked_time = now()"};
-// A schedule whose time changed is sent again (unless its new time has already passed).
-constexpr SqlStatement kPlan = {
-    "plan_schedule",
-    "INSERT INTO notifications.schedules AS s (event_id, kind, due_time) VALUES ($1, $2, " ECD_TS(
-        "$3") ") ON CONFLICT (event_id, kind) DO UPDATE SET due_time = EXCLUDED.due_time,"
-              " done_time = CASE WHEN s.due_time <> EXCLUDED.due_time AND EXCLUDED.due_time >"
-              " now() THEN NULL ELSE s.done_time END"};
-constexpr SqlStatement kCloseSchedules = {
-    "close_schedules",
-    "UPDATE notifications.schedules SET done_time = coalesce(done_time, now())"
-    " WHERE event_id = $1"};
-// Due schedules no replica holds, held for $1 milliseconds.
-constexpr SqlStatement kClaimDue = {
-    "claim_due",
-    "UPDATE notifications.schedules s SET claimed_until = now() + $1 * interval '1 millisecond'"
-    " FROM notifications.watched_events w WHERE w.event_id = s.event_id"
-    " AND (s.event_id, s.kind) IN (SELECT event_id, kind FROM notifications.schedules"
-    " WHERE done_time IS NULL AND due_time <= now()"
-    " AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY due_time LIMIT 20"
-    " FOR UPDATE SKIP LOCKED) RETURNING s.event_id::text, s.kind, " ECD_MICROS("s.due_time")
-    ", " ECD_MICROS("w.start_time") ", w.status, (extract(epoch from now()) * 1000000)::bigint"};
-// Done, unless it was re-planned meanwhile (then it is due again at its new time).
-constexpr SqlStatement kDone = {
-    "schedule_done",
-    "UPDATE notifications.schedules SET claimed_until = NULL, done_time = CASE WHEN due_time ="
-    " " ECD_TS("$3") " THEN now() ELSE done_time END WHERE event_id = $1 AND kind = $2"};
-constexpr SqlStatement kRelease = {
-    "schedule_release",
-    "UPDATE notifications.schedules SET claimed_until = NULL WHERE event_id = $1 AND kind = $2"};
-// Events whose kit went out and that start in more than an hour, held for $1 milliseconds; $2
-// is the published status.
-constexpr SqlStatement kClaimKitFollowUps = {
-    "claim_kit_follow_ups",
-    "UPDATE notifications.schedules s SET claimed_until = now() + $1 * interval '1 millisecond'"
-    " FROM notifications.watched_events w WHERE w.event_id = s.event_id"
-    " AND (s.event_id, s.kind) IN (SELECT k.event_id, k.kind FROM notifications.schedules k"
-    " JOIN notifications.watched_events e USING (event_id) WHERE k.kind = 'info_kit'"
-    " AND k.done_time IS NOT NULL AND k.due_time <= now() AND e.status = $2"
-    " AND e.start_time > now() + interval '1 hour'"
-    " AND (k.claimed_until IS NULL OR k.claimed_until < now()) ORDER BY k.event_id LIMIT 50"
-    " FOR UPDATE OF k SKIP LOCKED) RETURNING s.event_id::text, " ECD_MICROS("w.start_time")};
-
-#undef ECD_MICROS
-#undef ECD_TS
-
 constexpr int64_t kHour = int64_t{3600} * 1000000;
-constexpr int kSent = 2;  // MESSAGE_STATE_SENT
+constexpr int kSent = ::ecd::notifications::v1::MESSAGE_STATE_SENT;
 
 std::string KitKeyPrefix(const std::string& event_id, int64_t start_micros) {
   return "info_kit:" + event_id + ":" + std::to_string(start_micros) + ":";
@@ -118,7 +57,7 @@ void Planner::Stop() {
 Status Planner::RunOnce() {
   std::vector<std::string> events;
   ECD_RETURN_IF_ERROR(pool_.Read([&](pqxx::transaction_base& tx) -> Status {
-    for (const auto& r : Exec(tx, kFollowed)) events.push_back(r[0].as<std::string>());
+    for (const auto& r : Exec(tx, sql::kFollowed)) events.push_back(r[0].as<std::string>());
     return Status::Ok();
   }));
   for (const auto& id : events) {
@@ -169,7 +108,7 @@ Status Planner::Follow(const std::string& event_id) {
   };
   std::optional<Seen> seen;
   ECD_RETURN_IF_ERROR(pool_.Read([&](pqxx::transaction_base& tx) -> Status {
-    auto rows = Exec(tx, kWatched, event_id);
+    auto rows = Exec(tx, sql::kWatched, event_id);
     if (!rows.empty()) {
       const auto& r = rows[0];
       seen = Seen{r[0].as<int64_t>(), r[1].as<int64_t>(), r[2].as<int64_t>(), r[3].as<int>(),
@@ -198,13 +137,14 @@ Status Planner::Follow(const std::string& event_id) {
   }
   return pool_.Transact([&](pqxx::work& tx) -> Status {
     if (cancelled) {
-      Exec(tx, kCloseSchedules, event_id);
+      Exec(tx, sql::kCloseSchedules, event_id);
     } else {
-      Exec(tx, kPlan, event_id, "info_kit", start - int64_t{event->info_kit_lead_hours()} * kHour);
-      Exec(tx, kPlan, event_id, "reminder_24h", start - 24 * kHour);
-      Exec(tx, kPlan, event_id, "reminder_1h", start - kHour);
+      Exec(tx, sql::kPlanSchedule, event_id, "info_kit",
+           start - int64_t{event->info_kit_lead_hours()} * kHour);
+      Exec(tx, sql::kPlanSchedule, event_id, "reminder_24h", start - 24 * kHour);
+      Exec(tx, sql::kPlanSchedule, event_id, "reminder_1h", start - kHour);
     }
-    Exec(tx, kSaveWatched, event_id, event->revision(), start, end,
+    Exec(tx, sql::kSaveWatched, event_id, event->revision(), start, end,
          static_cast<int>(event->status()), static_cast<int>(event->recording().state()));
     return Status::Ok();
   });
@@ -219,7 +159,7 @@ Status Planner::SendDue() {
   std::vector<Due> due;
   ECD_RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> Status {
     due.clear();
-    for (const auto& r : Exec(tx, kClaimDue, options_.lease.count())) {
+    for (const auto& r : Exec(tx, sql::kClaimDue, options_.lease.count())) {
       due.push_back(Due{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int64_t>(),
                         r[3].as<int64_t>(), r[5].as<int64_t>(),
                         r[4].as<int>() == cat::EVENT_STATUS_PUBLISHED});
@@ -238,9 +178,9 @@ Status Planner::SendDue() {
     }
     Status recorded = pool_.Transact([&](pqxx::work& tx) -> Status {
       if (st.ok()) {
-        Exec(tx, kDone, d.event_id, d.kind, d.due);
+        Exec(tx, sql::kScheduleDone, d.event_id, d.kind, d.due);
       } else {
-        Exec(tx, kRelease, d.event_id, d.kind);  // tried again at the next pass
+        Exec(tx, sql::kScheduleRelease, d.event_id, d.kind);  // tried again at the next pass
       }
       return Status::Ok();
     });
@@ -257,7 +197,7 @@ Status Planner::FollowUpKits() {
   std::vector<std::pair<std::string, int64_t>> events;
   ECD_RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> Status {
     events.clear();
-    for (const auto& r : Exec(tx, kClaimKitFollowUps, options_.lease.count(),
+    for (const auto& r : Exec(tx, sql::kClaimKitFollowUps, options_.lease.count(),
                               static_cast<int>(cat::EVENT_STATUS_PUBLISHED))) {
       events.emplace_back(r[0].as<std::string>(), r[1].as<int64_t>());
     }
@@ -271,7 +211,7 @@ Status Planner::FollowUpKits() {
       result = st;
     }
     Status released = pool_.Transact([&, &id = event_id](pqxx::work& tx) -> Status {
-      Exec(tx, kRelease, id, "info_kit");
+      Exec(tx, sql::kScheduleRelease, id, "info_kit");
       return Status::Ok();
     });
     if (!released.ok()) result = released;

@@ -1,6 +1,20 @@
 #pragma once
 // Every SQL statement of the notifications service, each prepared once per connection.
 #include "common/pg.hpp"
+#include "ecd/notifications/v1/notifications.pb.h"
+#include "ecd/registration/v1/registration.pb.h"
+
+// Enum values the SQL compares with, by name (the asserts below keep them the protos').
+#define ECD_SQL_PENDING "1"    // MessageState
+#define ECD_SQL_SENT "2"       // MessageState
+#define ECD_SQL_DEAD "3"       // MessageState
+#define ECD_SQL_CANCELLED "4"  // MessageState
+#define ECD_SQL_CONFIRMED "1"  // RegistrationStatus of a participant
+static_assert(ecd::notifications::v1::MESSAGE_STATE_PENDING == 1 &&
+              ecd::notifications::v1::MESSAGE_STATE_SENT == 2 &&
+              ecd::notifications::v1::MESSAGE_STATE_DEAD == 3 &&
+              ecd::notifications::v1::MESSAGE_STATE_CANCELLED == 4 &&
+              ecd::registration::v1::REGISTRATION_STATUS_CONFIRMED == 1);
 
 namespace ecd::notifications::sql {
 
@@ -55,7 +69,9 @@ inline constexpr SqlStatement kMessagesOfFormerPerson = {
 // codes and keys in the bodies go with them). $1: message ids (uuid[]).
 inline constexpr SqlStatement kForgetMessages = {
     "forget_messages",
-    "UPDATE notifications.messages SET state = CASE WHEN state = 1 THEN 4 ELSE state END,"
+    "UPDATE notifications.messages SET state = CASE WHEN state = " ECD_SQL_PENDING
+    " THEN " ECD_SQL_CANCELLED
+    " ELSE state END,"
     " recipient = '', recipient_name = '', subject = '', body = '', icalendar = '',"
     " last_error = '', claimed_until = NULL WHERE id = ANY($1::uuid[])"};
 // A mail server's answer may quote the address.
@@ -110,11 +126,12 @@ inline constexpr SqlStatement kAttachmentInfo = {
 inline constexpr SqlStatement kQueueStats = {
     "queue_stats",
     "SELECT count(*), COALESCE(extract(epoch from now() - min(create_time)), 0)::float8"
-    " FROM notifications.messages WHERE state = 1"};
+    " FROM notifications.messages WHERE state = " ECD_SQL_PENDING};
 inline constexpr SqlStatement kClaim = {
     "claim",
     "UPDATE notifications.messages SET claimed_until = now() + $2 * interval '1 millisecond',"
-    " claimed_by = $3 WHERE id IN (SELECT id FROM notifications.messages WHERE state = 1"
+    " claimed_by = $3 WHERE id IN (SELECT id FROM notifications.messages WHERE state "
+    "= " ECD_SQL_PENDING
     " AND next_attempt_time <= now() AND (claimed_until IS NULL OR claimed_until < now())"
     " ORDER BY next_attempt_time LIMIT $1 FOR UPDATE SKIP LOCKED)"
     " RETURNING id::text, recipient, subject, body, icalendar, kind, attempts, recipient_name,"
@@ -124,28 +141,31 @@ inline constexpr SqlStatement kClaim = {
 inline constexpr SqlStatement kRenewClaim = {
     "renew_claim",
     "UPDATE notifications.messages SET claimed_until = now() + $3 * interval '1 millisecond'"
-    " WHERE id = $1 AND claimed_by = $2 AND state = 1 AND claimed_until IS NOT NULL"
+    " WHERE id = $1 AND claimed_by = $2 AND state = " ECD_SQL_PENDING
+    " AND claimed_until IS NOT NULL"
     " RETURNING 1"};
 // $1: message ids (uuid[]), $2: the sender, $3: lease in milliseconds.
 inline constexpr SqlStatement kExtendClaims = {
     "extend_claims",
     "UPDATE notifications.messages SET claimed_until = now() + $3 * interval '1 millisecond'"
-    " WHERE id = ANY($1::uuid[]) AND claimed_by = $2 AND state = 1"
+    " WHERE id = ANY($1::uuid[]) AND claimed_by = $2 AND state = " ECD_SQL_PENDING
     " AND claimed_until IS NOT NULL"};
 inline constexpr SqlStatement kReleaseClaims = {
     "release_claims",
     "UPDATE notifications.messages SET claimed_until = NULL WHERE id = ANY($1::uuid[])"
-    " AND claimed_by = $2 AND state = 1"};
+    " AND claimed_by = $2 AND state = " ECD_SQL_PENDING};
 inline constexpr SqlStatement kMarkSent = {
-    "mark_sent",
-    "UPDATE notifications.messages SET state = 2, attempts = attempts + 1, sent_time = now(),"
-    " claimed_until = NULL, last_error = '' WHERE id = $1 AND state = 1 RETURNING attempts"};
+    "mark_sent", "UPDATE notifications.messages SET state = " ECD_SQL_SENT
+                 ", attempts = attempts + 1, sent_time = now(),"
+                 " claimed_until = NULL, last_error = '' WHERE id = $1 AND state = " ECD_SQL_PENDING
+                 " RETURNING attempts"};
 // $3: seconds until the retry; $4: give up (dead) now.
 inline constexpr SqlStatement kMarkFailed = {
     "mark_failed",
     "UPDATE notifications.messages SET attempts = attempts + 1, last_error = $2,"
     " claimed_until = NULL, next_attempt_time = now() + $3 * interval '1 millisecond',"
-    " state = CASE WHEN $4 THEN 3 ELSE 1 END WHERE id = $1 AND state = 1 RETURNING attempts"};
+    " state = CASE WHEN $4 THEN " ECD_SQL_DEAD " ELSE " ECD_SQL_PENDING
+    " END WHERE id = $1 AND state = " ECD_SQL_PENDING " RETURNING attempts"};
 inline constexpr SqlStatement kRecordAttempt = {
     "record_attempt",
     "INSERT INTO notifications.attempts (message_id, attempt, ok, error) VALUES ($1, $2, $3, $4)"
@@ -177,7 +197,7 @@ inline constexpr SqlStatement kKitRecipients = {
     " LEFT JOIN LATERAL (SELECT m.state, m.create_time FROM notifications.messages m"
     " WHERE m.registration_id = p.registration_id AND m.kind = 'info_kit' AND m.state <> 4"
     " ORDER BY m.create_time DESC LIMIT 1) k ON true"
-    " WHERE p.event_id = $1 AND p.status = 1 AND NOT p.erased ORDER BY p.registration_id"};
+    " WHERE p.event_id = $1 AND p.status = " ECD_SQL_CONFIRMED " AND NOT p.erased ORDER BY p.registration_id"};
 inline constexpr SqlStatement kKitItemsOfEvent = {
     "kit_items_of_event",
     "SELECT registration_id::text, material, version, attached FROM notifications.kit_items"
@@ -186,7 +206,7 @@ inline constexpr SqlStatement kConfirmedOfEvent = {
     "confirmed_of_event",
     "SELECT registration_id::text, event_id::text, status, email, given_name, family_name,"
     " language, time_zone, erased FROM notifications.participants WHERE event_id = $1"
-    " AND status = 1 AND NOT erased ORDER BY registration_id"};
+    " AND status = " ECD_SQL_CONFIRMED " AND NOT erased ORDER BY registration_id"};
 
 // Whether this service heard of a registration: a relayed change, a participant, a message.
 inline constexpr SqlStatement kRegistrationKnown = {
@@ -200,7 +220,68 @@ inline constexpr SqlStatement kEventKnown = {
     "SELECT EXISTS (SELECT 1 FROM notifications.participants WHERE event_id = $1)"
     " OR EXISTS (SELECT 1 FROM notifications.messages WHERE event_id = $1)"};
 
-#undef ECD_MICROS
 #undef ECD_MESSAGE_COLUMNS
 
+// --- The planner: events followed, schedules claimed, sent and released ---
+
+#define ECD_TS(param) "('epoch'::timestamptz + " param "::bigint * interval '1 microsecond')"
+
+inline constexpr SqlStatement kFollowed = {
+    "followed_events",
+    "SELECT DISTINCT event_id::text FROM notifications.participants WHERE status "
+    "= " ECD_SQL_CONFIRMED " AND NOT erased"};
+inline constexpr SqlStatement kWatched = {
+    "watched_event",
+    "SELECT revision, " ECD_MICROS("start_time") ", " ECD_MICROS("end_time")
+    ", status, recording_state FROM notifications.watched_events WHERE event_id = $1"};
+inline constexpr SqlStatement kSaveWatched = {
+    "save_watched",
+    "INSERT INTO notifications.watched_events (event_id, revision, start_time, end_time, status,"
+    " recording_state) VALUES ($1, $2, " ECD_TS("$3") ", " ECD_TS("$4") ", $5, $6)"
+    " ON CONFLICT (event_id) DO UPDATE SET revision = EXCLUDED.revision,"
+    " start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time, status = EXCLUDED.status,"
+    " recording_state = EXCLUDED.recording_state, checked_time = now()"};
+// A schedule whose time changed is sent again (unless its new time has already passed).
+inline constexpr SqlStatement kPlanSchedule = {
+    "plan_schedule",
+    "INSERT INTO notifications.schedules AS s (event_id, kind, due_time) VALUES ($1, $2, " ECD_TS(
+        "$3") ") ON CONFLICT (event_id, kind) DO UPDATE SET due_time = EXCLUDED.due_time,"
+              " done_time = CASE WHEN s.due_time <> EXCLUDED.due_time AND EXCLUDED.due_time >"
+              " now() THEN NULL ELSE s.done_time END"};
+inline constexpr SqlStatement kCloseSchedules = {
+    "close_schedules",
+    "UPDATE notifications.schedules SET done_time = coalesce(done_time, now())"
+    " WHERE event_id = $1"};
+// Due schedules no replica holds, held for $1 milliseconds.
+inline constexpr SqlStatement kClaimDue = {
+    "claim_due",
+    "UPDATE notifications.schedules s SET claimed_until = now() + $1 * interval '1 millisecond'"
+    " FROM notifications.watched_events w WHERE w.event_id = s.event_id"
+    " AND (s.event_id, s.kind) IN (SELECT event_id, kind FROM notifications.schedules"
+    " WHERE done_time IS NULL AND due_time <= now()"
+    " AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY due_time LIMIT 20"
+    " FOR UPDATE SKIP LOCKED) RETURNING s.event_id::text, s.kind, " ECD_MICROS("s.due_time")
+    ", " ECD_MICROS("w.start_time") ", w.status, (extract(epoch from now()) * 1000000)::bigint"};
+// Done, unless it was re-planned meanwhile (then it is due again at its new time).
+inline constexpr SqlStatement kScheduleDone = {
+    "schedule_done",
+    "UPDATE notifications.schedules SET claimed_until = NULL, done_time = CASE WHEN due_time ="
+    " " ECD_TS("$3") " THEN now() ELSE done_time END WHERE event_id = $1 AND kind = $2"};
+inline constexpr SqlStatement kScheduleRelease = {
+    "schedule_release",
+    "UPDATE notifications.schedules SET claimed_until = NULL WHERE event_id = $1 AND kind = $2"};
+// Events whose kit went out and that start in more than an hour, held for $1 milliseconds; $2
+// is the published status.
+inline constexpr SqlStatement kClaimKitFollowUps = {
+    "claim_kit_follow_ups",
+    "UPDATE notifications.schedules s SET claimed_until = now() + $1 * interval '1 millisecond'"
+    " FROM notifications.watched_events w WHERE w.event_id = s.event_id"
+    " AND (s.event_id, s.kind) IN (SELECT k.event_id, k.kind FROM notifications.schedules k"
+    " JOIN notifications.watched_events e USING (event_id) WHERE k.kind = 'info_kit'"
+    " AND k.done_time IS NOT NULL AND k.due_time <= now() AND e.status = $2"
+    " AND e.start_time > now() + interval '1 hour'"
+    " AND (k.claimed_until IS NULL OR k.claimed_until < now()) ORDER BY k.event_id LIMIT 50"
+    " FOR UPDATE OF k SKIP LOCKED) RETURNING s.event_id::text, " ECD_MICROS("w.start_time")};
+
 }  // namespace ecd::notifications::sql
+#undef ECD_TS

@@ -9,6 +9,7 @@
 #include "common/peer_call.hpp"
 #include "common/pg.hpp"
 #include "ecd/notifications/v1/notifications.grpc.pb.h"
+#include "services/registration/sql.hpp"
 
 namespace ecd::registration {
 namespace {
@@ -48,8 +49,7 @@ void Relay::Loop() {
       bool leader = false;
       while (!stopping_ && !leader) {
         pqxx::nontransaction tx(conn);
-        leader = tx.exec("SELECT pg_try_advisory_lock(hashtext('ecd.registration.relay'))")[0][0]
-                     .as<bool>();
+        leader = Exec(tx, sql::kRelayLeader)[0][0].as<bool>();
         if (!leader) Pause(stopping_, std::chrono::milliseconds(1000));
       }
       if (leader) spdlog::info("outbox relay: this replica delivers");
@@ -57,13 +57,7 @@ void Relay::Loop() {
         pqxx::result rows;
         {
           pqxx::nontransaction tx(conn);
-          rows = tx.exec_params(
-              "SELECT id, event_id::text, kind, payload,"
-              " (extract(epoch from create_time) * 1000000)::bigint, secret,"
-              " COALESCE(traceparent, '') FROM "
-              "registration.outbox"
-              " WHERE delivered_time IS NULL ORDER BY id LIMIT $1",
-              options_.batch);
+          rows = Exec(tx, sql::kRelayPending, options_.batch);
         }
         if (rows.empty()) {
           Pause(stopping_, options_.poll);
@@ -101,10 +95,7 @@ void Relay::Loop() {
           ids.push_back(r[0].as<std::string>());
         }
         pqxx::nontransaction tx(conn);
-        tx.exec_params(
-            "UPDATE registration.outbox SET delivered_time = now(), secret = ''"
-            " WHERE id = ANY($1::bigint[])",
-            ToPgArray(ids));
+        Exec(tx, sql::kRelayDelivered, ToPgArray(ids));
       }
     } catch (const std::exception& e) {
       spdlog::warn("outbox relay: {}", e.what());

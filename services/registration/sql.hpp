@@ -2,6 +2,17 @@
 // Every SQL statement of the registration service, each prepared once per connection. Lock
 // order, everywhere: the quota row of (event, country) first, then registrations.
 #include "common/pg.hpp"
+#include "ecd/registration/v1/registration.pb.h"
+
+// RegistrationStatus values the SQL compares with, by name (the assert keeps them the proto's).
+#define ECD_SQL_CONFIRMED "1"
+#define ECD_SQL_PENDING_APPROVAL "2"
+#define ECD_SQL_WAITLISTED "3"
+#define ECD_SQL_EXPIRED "7"
+static_assert(ecd::registration::v1::REGISTRATION_STATUS_CONFIRMED == 1 &&
+              ecd::registration::v1::REGISTRATION_STATUS_PENDING_APPROVAL == 2 &&
+              ecd::registration::v1::REGISTRATION_STATUS_WAITLISTED == 3 &&
+              ecd::registration::v1::REGISTRATION_STATUS_EXPIRED == 7);
 
 namespace ecd::registration::sql {
 
@@ -11,8 +22,8 @@ using ::ecd::SqlStatement;
   "r.id::text, r.event_id::text, r.country, r.email, r.given_name, r.family_name,"  \
   " r.organisation, r.affiliation, r.job_title, r.preferred_language, r.time_zone," \
   " r.privacy_consent, r.recording_consent, r.status,"                              \
-  " CASE WHEN r.status = 3 THEN (SELECT count(*) FROM registration.registrations w" \
-  " WHERE w.event_id = r.event_id AND w.country = r.country AND w.status = 3"       \
+  " CASE WHEN r.status = " ECD_SQL_WAITLISTED " THEN (SELECT count(*) FROM registration.registrations w" \
+  " WHERE w.event_id = r.event_id AND w.country = r.country AND w.status = " ECD_SQL_WAITLISTED \
   " AND w.waitlist_seq <= r.waitlist_seq) ELSE 0 END,"                              \
   " r.attended_minutes, r.erased, " ECD_MICROS("r.create_time") ", " ECD_MICROS(    \
       "r.update_time") ", r.certificate_name, r.verified,"                                     \
@@ -105,7 +116,9 @@ inline constexpr SqlStatement kInsertRegistration = {
 inline constexpr SqlStatement kActiveByEmail = {
     "active_by_email",
     "SELECT id::text FROM registration.registrations WHERE event_id = $1 AND email_norm = $2"
-    " AND status IN (1, 2, 3) AND NOT decoy"};
+    " AND status IN (" ECD_SQL_CONFIRMED ", " ECD_SQL_PENDING_APPROVAL ", " ECD_SQL_WAITLISTED
+    ")"
+    " AND NOT decoy"};
 // What a verification, a hand-over or an expiry looks at, under the registration's lock.
 inline constexpr SqlStatement kLockHold = {
     "lock_hold",
@@ -133,7 +146,8 @@ inline constexpr SqlStatement kClaimExpiredHold = {
     "LOCKED"};
 inline constexpr SqlStatement kExpireHold = {
     "expire_hold",
-    "UPDATE registration.registrations SET status = 7, waitlist_seq = NULL,"
+    "UPDATE registration.registrations SET status = " ECD_SQL_EXPIRED
+    ", waitlist_seq = NULL,"
     " hold_expire_time = NULL, verification_hash = '', update_time = now() WHERE id = $1"};
 inline constexpr SqlStatement kDropHandover = {
     "drop_handover",
@@ -170,12 +184,14 @@ inline constexpr SqlStatement kSetSeats = {
 inline constexpr SqlStatement kReportCounts = {
     "report_counts",
     "SELECT country, status, verified, count(*), coalesce(array_agg(attended_minutes::text)"
-    " FILTER (WHERE status = 1), '{}') FROM registration.registrations WHERE event_id = $1"
+    " FILTER (WHERE status = " ECD_SQL_CONFIRMED
+    "), '{}') FROM registration.registrations WHERE event_id = $1"
     " AND NOT decoy GROUP BY country, status, verified ORDER BY country"};
 inline constexpr SqlStatement kReportAffiliations = {
     "report_affiliations",
     "SELECT affiliation, count(*) FROM registration.registrations WHERE event_id = $1"
-    " AND status = 1 AND verified AND NOT decoy GROUP BY affiliation ORDER BY affiliation"};
+    " AND status = " ECD_SQL_CONFIRMED
+    " AND verified AND NOT decoy GROUP BY affiliation ORDER BY affiliation"};
 inline constexpr SqlStatement kEventHasRegistrations = {
     "event_has_quotas", "SELECT 1 FROM registration.quotas WHERE event_id = $1 LIMIT 1"};
 inline constexpr SqlStatement kSetRejectionReason = {
@@ -191,7 +207,7 @@ inline constexpr SqlStatement kSetStatus = {
 inline constexpr SqlStatement kFirstWaitlisted = {
     "first_waitlisted",
     "SELECT id::text FROM registration.registrations WHERE event_id = $1 AND country = $2"
-    " AND status = 3 ORDER BY waitlist_seq LIMIT 1 FOR UPDATE"};
+    " AND status = " ECD_SQL_WAITLISTED " ORDER BY waitlist_seq LIMIT 1 FOR UPDATE"};
 inline constexpr SqlStatement kWhereIs = {
     "where_is", "SELECT event_id::text, country FROM registration.registrations WHERE id = $1"};
 inline constexpr SqlStatement kGetRegistration = {
@@ -295,7 +311,9 @@ inline constexpr SqlStatement kRewriteOutbox = {
 inline constexpr SqlStatement kAttendanceCandidates = {
     "attendance_candidates",
     "SELECT id::text, email_norm FROM registration.registrations WHERE event_id = $1"
-    " AND email_norm = ANY($2::text[]) AND NOT erased AND NOT decoy ORDER BY (status IN (1, 2, 3)) "
+    " AND email_norm = ANY($2::text[]) AND NOT erased AND NOT decoy ORDER BY (status IN "
+    "(" ECD_SQL_CONFIRMED ", " ECD_SQL_PENDING_APPROVAL ", " ECD_SQL_WAITLISTED
+    ")) "
     "DESC,"
     " create_time DESC"};
 inline constexpr SqlStatement kRegisteredEmails = {
@@ -314,8 +332,20 @@ inline constexpr SqlStatement kErasures = {
     " AND ($1 = '' OR (update_time, id) > ('epoch'::timestamptz + NULLIF($1, '')::bigint *"
     " interval '1 microsecond', NULLIF($2, '')::uuid)) ORDER BY update_time, id LIMIT $3"};
 
-#undef ECD_MICROS
 #undef ECD_REGISTRATION_COLUMNS
 #undef ECD_QUOTA_RETURNING
+
+// --- The outbox relay (its own connection; one replica at a time) ---
+inline constexpr SqlStatement kRelayLeader = {
+    "relay_leader", "SELECT pg_try_advisory_lock(hashtext('ecd.registration.relay'))"};
+inline constexpr SqlStatement kRelayPending = {
+    "relay_pending",
+    "SELECT id, event_id::text, kind, payload, " ECD_MICROS("create_time") ", secret,"
+    " COALESCE(traceparent, '') FROM registration.outbox WHERE delivered_time IS NULL"
+    " ORDER BY id LIMIT $1"};
+inline constexpr SqlStatement kRelayDelivered = {
+    "relay_delivered",
+    "UPDATE registration.outbox SET delivered_time = now(), secret = ''"
+    " WHERE id = ANY($1::bigint[])"};
 
 }  // namespace ecd::registration::sql
