@@ -86,4 +86,19 @@ StatusOr<std::string> CanonicalEmail(std::string_view email, std::string_view fi
   return Lower(local) + "@" + canonical_domain;
 }
 
+std::string NormaliseEmail(std::string_view email) {
+  auto canonical = CanonicalEmail(email, "email");
+  if (canonical.ok()) return *canonical;
+  const auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  };
+  while (!email.empty() && space(email.front())) email.remove_prefix(1);
+  while (!email.empty() && space(email.back())) email.remove_suffix(1);
+  std::string out(email);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 }  // namespace ecd

@@ -15,5 +15,8 @@ namespace ecd {
 
 // The canonical form, or INVALID_ARGUMENT naming `field`.
 StatusOr<std::string> CanonicalEmail(std::string_view email, std::string_view field);
+// For comparing an address from elsewhere (a Zoom report, a stored copy) with stored ones: the
+// canonical form when it has one, else trimmed and ASCII-lowercased (never an error).
+std::string NormaliseEmail(std::string_view email);
 
 }  // namespace ecd

@@ -33,5 +33,15 @@ TEST(CanonicalEmail, RefusedWithAClearReason) {
   EXPECT_EQ(Canon(std::string(65, 'a') + "@justice.sn").rfind("refused", 0), 0u);
 }
 
+TEST(NormaliseEmail, TrimsAndLowercasesAsciiOnly) {
+  EXPECT_EQ(NormaliseEmail("  Ada.Lovelace@Example.ORG\t\r\n"), "ada.lovelace@example.org");
+  EXPECT_EQ(NormaliseEmail("already@lower.case"), "already@lower.case");
+  EXPECT_EQ(NormaliseEmail(""), "");
+  EXPECT_EQ(NormaliseEmail(" \t\n\v\f\r "), "");
+  EXPECT_EQ(NormaliseEmail("a b@C.d"), "a b@c.d");  // inner spaces are not touched
+  // Non-ASCII bytes (here UTF-8 "É") are left as they are.
+  EXPECT_EQ(NormaliseEmail("\xC3\x89LODIE@X.SN"), "\xC3\x89lodie@x.sn");
+}
+
 }  // namespace
 }  // namespace ecd

@@ -754,11 +754,4 @@ Attendance MinutesInSlot(const ParsedReport& report, int64_t slot_start, int64_t
   return out;
 }
 
-std::string NormaliseEmail(std::string_view email) {
-  // As registrations store it (an internationalised domain in its ASCII form), so that a report
-  // that writes the domain in Unicode still matches; anything else simply lowercased.
-  auto canonical = CanonicalEmail(email, "email");
-  return canonical.ok() ? *canonical : LowerTrimmed(email);
-}
-
 }  // namespace ecd::registration

@@ -84,7 +84,4 @@ struct Attendance {
 Attendance MinutesInSlot(const ParsedReport& report, int64_t slot_start_micros,
                          int64_t slot_end_micros);
 
-// Trimmed and lowercased: how emails are compared everywhere.
-std::string NormaliseEmail(std::string_view email);
-
 }  // namespace ecd::registration

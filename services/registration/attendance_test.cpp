@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/email.hpp"
+
 namespace ecd::registration {
 namespace {
 
@@ -394,16 +396,6 @@ TEST(ParseZoomReport, SameEmailInDifferentCaseIsMerged) {
   ASSERT_EQ(r.rows.size(), 3u);
   for (const AttendanceRow& row : r.rows) EXPECT_EQ(row.email, "ada@example.org");
   EXPECT_EQ(MinutesByEmail(r.rows), (std::map<std::string, int>{{"ada@example.org", 65}}));
-}
-
-TEST(NormaliseEmail, TrimsAndLowercasesAsciiOnly) {
-  EXPECT_EQ(NormaliseEmail("  Ada.Lovelace@Example.ORG\t\r\n"), "ada.lovelace@example.org");
-  EXPECT_EQ(NormaliseEmail("already@lower.case"), "already@lower.case");
-  EXPECT_EQ(NormaliseEmail(""), "");
-  EXPECT_EQ(NormaliseEmail(" \t\n\v\f\r "), "");
-  EXPECT_EQ(NormaliseEmail("a b@C.d"), "a b@c.d");  // inner spaces are not touched
-  // Non-ASCII bytes (here UTF-8 "É") are left as they are.
-  EXPECT_EQ(NormaliseEmail("\xC3\x89LODIE@X.SN"), "\xC3\x89lodie@x.sn");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "common/redis.hpp"
-#include "services/registration/repository.hpp"
+#include "services/registration/quota_state.hpp"
 
 namespace ecd::registration {
 

@@ -11,6 +11,7 @@
 
 #include "common/status.hpp"
 #include "ecd/registration/v1/registration.pb.h"
+#include "services/registration/quota_state.hpp"
 
 namespace ecd {
 class PgPool;
@@ -30,16 +31,6 @@ struct EventRules {
   // The registration holds its place while the participant verifies their address.
   bool verify_email = false;
   int64_t hold_micros = 0;
-};
-
-// One (event, country) counter, as PostgreSQL holds it.
-struct QuotaState {
-  std::string event_id;
-  std::string country;
-  int limit = 0;
-  int taken = 0;
-  int waitlisted = 0;
-  int64_t version = 0;
 };
 
 struct Change {
