@@ -32,27 +32,13 @@ Planner::Planner(PgPool& pool, Store& store, CatalogueClient& catalogue, Notifie
       catalogue_(catalogue),
       notifier_(notifier),
       materials_(materials),
-      options_(options) {}
+      options_(options),
+      task_("planner", options_.poll, [this] {
+        Status st = RunOnce();
+        if (!st.ok()) spdlog::warn("planner: {}", st.ToString());
+      }) {}
 
 Planner::~Planner() { Stop(); }
-
-void Planner::Start() {
-  thread_ = std::thread([this] {
-    while (!stopping_) {
-      Status st = RunOnce();
-      if (!st.ok()) spdlog::warn("planner: {}", st.ToString());
-      for (auto waited = std::chrono::milliseconds(0); waited < options_.poll && !stopping_;
-           waited += std::chrono::milliseconds(50)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    }
-  });
-}
-
-void Planner::Stop() {
-  stopping_ = true;
-  if (thread_.joinable()) thread_.join();
-}
 
 Status Planner::RunOnce() {
   std::vector<std::string> events;

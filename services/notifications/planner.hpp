@@ -12,11 +12,10 @@
 // Schedules are claimed for a lease (FOR UPDATE SKIP LOCKED, committed at once), then worked on
 // outside any transaction (the catalogue is called), then recorded; every message has a dedupe
 // key, so any number of replicas send each once.
-#include <atomic>
 #include <chrono>
-#include <thread>
 
 #include "common/catalogue_client.hpp"
+#include "common/periodic_task.hpp"
 #include "services/notifications/kit.hpp"
 #include "services/notifications/notifier.hpp"
 #include "services/notifications/store.hpp"
@@ -37,8 +36,12 @@ class Planner {
   Planner(PgPool& pool, Store& store, CatalogueClient& catalogue, Notifier& notifier,
           MaterialSource& materials, PlannerOptions options);
   ~Planner();
-  void Start();
-  void Stop();
+  // The first pass at once, then one every `poll`.
+  void Start() {
+    task_.Start();
+    task_.Wake();
+  }
+  void Stop() { task_.Stop(); }
   // One pass: follow the events, send what is due, follow up the kits (tests call it too).
   Status RunOnce();
 
@@ -56,8 +59,7 @@ class Planner {
   Notifier& notifier_;
   MaterialSource& materials_;
   PlannerOptions options_;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  PeriodicTask task_;
 };
 
 }  // namespace ecd::notifications

@@ -40,19 +40,25 @@ CounterHandle Sender::DeadLetters() {
 Sender::~Sender() { Stop(); }
 
 void Sender::Start() {
-  if (options_.threads <= 0) return;
-  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Loop(); });
-  heartbeat_ = std::thread([this] { Heartbeat(); });
+  if (options_.threads <= 0 || !senders_.empty()) return;
+  for (int i = 0; i < options_.threads; ++i) {
+    senders_.push_back(std::make_unique<PeriodicTask>("sender " + std::to_string(i + 1),
+                                                      options_.poll, [this] { Drain(); }));
+    senders_.back()->Start();
+    senders_.back()->Wake();
+  }
+  heartbeat_ = std::make_unique<PeriodicTask>(
+      "claim heartbeat", std::max(options_.lease / 3, std::chrono::milliseconds(50)),
+      [this] { Heartbeat(); });
+  heartbeat_->Start();
 }
 
 void Sender::Stop() {
-  stopping_ = true;
-  wake_.notify_all();
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
-  }
-  threads_.clear();
-  if (heartbeat_.joinable()) heartbeat_.join();
+  stopping_ = true;  // a drain in progress gives its remaining claims back
+  for (auto& t : senders_) t->Stop();
+  senders_.clear();
+  if (heartbeat_) heartbeat_->Stop();
+  heartbeat_.reset();
 }
 
 void Sender::Hold(const std::vector<ClaimedMessage>& claimed) {
@@ -66,27 +72,22 @@ void Sender::Drop(const std::string& id) {
 }
 
 void Sender::Heartbeat() {
-  const auto period = std::max(options_.lease / 3, std::chrono::milliseconds(50));
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    wake_.wait_for(lock, period, [this] { return stopping_.load(); });
-    if (stopping_ || held_.empty()) continue;
-    std::vector<std::string> ids(held_.begin(), held_.end());
-    lock.unlock();
-    Status st = store_.Extend(ids, id_, options_.lease.count());
-    if (!st.ok()) spdlog::warn("extending {} claim(s): {}", ids.size(), st.ToString());
-    lock.lock();
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ids.assign(held_.begin(), held_.end());
   }
+  if (ids.empty()) return;
+  Status st = store_.Extend(ids, id_, options_.lease.count());
+  if (!st.ok()) spdlog::warn("extending {} claim(s): {}", ids.size(), st.ToString());
 }
 
-void Sender::Loop() {
+void Sender::Drain() {
   while (!stopping_) {
     auto claimed = store_.Claim(options_.batch, options_.lease.count(), id_);
     if (!claimed.ok() || claimed->empty()) {
       if (!claimed.ok()) spdlog::warn("claiming messages: {}", claimed.status().ToString());
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, options_.poll, [this] { return stopping_.load(); });
-      continue;
+      return;  // the task runs again after its interval
     }
     Hold(*claimed);
     std::vector<std::string> unsent;

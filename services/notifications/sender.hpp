@@ -11,14 +11,14 @@
 // stops.
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/metrics.hpp"
+#include "common/periodic_task.hpp"
 #include "services/notifications/mailer.hpp"
 #include "services/notifications/store.hpp"
 
@@ -48,7 +48,9 @@ class Sender {
 
  private:
   static CounterHandle DeadLetters();
-  void Loop();
+  // Claims and sends until nothing is due (one run of a sending task).
+  void Drain();
+  // Extends the claims this process holds (the heartbeat task).
   void Heartbeat();
   void Hold(const std::vector<ClaimedMessage>& claimed);
   void Drop(const std::string& id);
@@ -58,10 +60,9 @@ class Sender {
   SenderOptions options_;
   std::string id_;  // whose claims these are: one per process
   std::atomic<bool> stopping_{false};
-  std::vector<std::thread> threads_;
-  std::thread heartbeat_;
+  std::vector<std::unique_ptr<PeriodicTask>> senders_;
+  std::unique_ptr<PeriodicTask> heartbeat_;
   std::mutex mu_;
-  std::condition_variable wake_;
   std::set<std::string> held_;  // claimed and not yet recorded
 };
 
