@@ -103,7 +103,16 @@ std::string Mailer::Build(const OutgoingMail& mail, const std::string& date,
   return out;
 }
 
-SendResult Mailer::Send(const OutgoingMail& mail) const {
+namespace {
+
+// libcurl's progress callback (about once a second while waiting): non-zero aborts.
+int AbortWhenAsked(void* abort, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(abort)->load() ? 1 : 0;
+}
+
+}  // namespace
+
+SendResult Mailer::Send(const OutgoingMail& mail, const std::atomic<bool>* abort) const {
   SendResult result;
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) {
@@ -138,7 +147,17 @@ SendResult Mailer::Send(const OutgoingMail& mail) const {
   curl_easy_setopt(c, CURLOPT_READDATA, &upload);
   curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
 
+  if (abort != nullptr) {
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, AbortWhenAsked);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(abort));
+  }
   CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    result.aborted = true;
+    result.error = "stopped";
+    return result;
+  }
   long response = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response);
   if (rc == CURLE_OK) {

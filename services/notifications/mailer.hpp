@@ -3,6 +3,7 @@
 // invitation when there is one, and any number of files, in multipart/mixed) and uploaded as it
 // is; STARTTLS and login when configured; a Message-ID derived from the message id so that a
 // retry after an unknown outcome is recognisable.
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -35,13 +36,15 @@ struct OutgoingMail {
 struct SendResult {
   bool ok = false;
   bool permanent = false;  // the server refused for good (5xx): no retry helps
+  bool aborted = false;    // stopped on request (shutdown): not an attempt
   std::string error;
 };
 
 class Mailer {
  public:
   explicit Mailer(SmtpConfig config);
-  SendResult Send(const OutgoingMail& mail) const;
+  // `abort`, when given and set (by another thread), ends the exchange within about a second.
+  SendResult Send(const OutgoingMail& mail, const std::atomic<bool>* abort = nullptr) const;
   // The whole message as it is sent (headers and MIME body, CRLF line ends). `date` is the Date
   // header's value (now when empty); `boundary` the multipart boundary (random when empty).
   std::string Build(const OutgoingMail& mail, const std::string& date = "",

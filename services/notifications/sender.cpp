@@ -111,7 +111,12 @@ void Sender::Drain() {
       if (files.ok()) {
         const auto start = std::chrono::steady_clock::now();
         r = mailer_.Send(ToMail(m.id, m.kind, m.recipient, m.recipient_name, m.subject, m.body,
-                                m.icalendar, std::move(*files)));
+                                m.icalendar, std::move(*files)),
+                         &stopping_);
+        if (r.aborted) {  // shutting down: not an attempt; given back below
+          unsent.push_back(m.id);
+          continue;
+        }
         Histogram("ecd_smtp_send_seconds", "Time the SMTP server took to take (or refuse) a mail.",
                   {}, {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})
             .Observe(

@@ -13,11 +13,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <pqxx/pqxx>
 #include <random>
@@ -1821,6 +1823,119 @@ TEST_F(NotificationsE2E, ErasureReachesFormerHoldersAndColleaguesOffered) {
   EXPECT_FALSE(Holding(conn, {second.email()}).empty());
   auto reminder = Preview(s().notifications(), name, nv1::MESSAGE_KIND_REMINDER_24H);
   EXPECT_NE(reminder.body().find(second.given_name()), npos) << reminder.body();
+}
+
+// A mail server that never answers holds every sender in its SMTP exchange; the pool is tiny and
+// its wait short. No connection is held across the exchange: the planner keeps planning, and
+// calls keep being served, none refused for want of a connection (ecd_pg_pool_exhausted_total
+// stays 0 on the service's own metrics).
+TEST_F(NotificationsE2E, SlowMailServerNeverExhaustsThePool) {
+  const int tarpit = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(tarpit, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(tarpit, 64), 0);
+  socklen_t len = sizeof addr;
+  getsockname(tarpit, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string dir = TempDir();
+  const std::string db = NewDatabaseUrl("notifslow");
+  ServiceProcess slow(ECD_NOTIFICATIONS_BIN,
+                      {{"ECD_PG_URL", db},
+                       {"ECD_CATALOGUE_ADDRESS", s().catalogue_address()},
+                       {"ECD_SERVICE_TOKEN", TestTokens().service},
+                       {"ECD_SMTP_URL", "smtp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))},
+                       {"ECD_SMTP_TIMEOUT_MS", "60000"},
+                       {"ECD_SENDER_THREADS", "4"},
+                       {"ECD_SENDER_POLL_MS", "50"},
+                       {"ECD_PLANNER_INTERVAL_MS", "100"},
+                       {"ECD_CATALOGUE_CACHE_MS", "0"},
+                       {"ECD_PG_POOL_SIZE", "2"},
+                       {"ECD_PG_ACQUIRE_TIMEOUT_MS", "300"},
+                       {"ECD_METRICS_ADDRESS", "127.0.0.1:0"},
+                       {"ECD_METRICS_PORT_FILE", dir + "/metrics"}});
+  ASSERT_TRUE(slow.WaitHealth("SERVING", std::chrono::seconds(30))) << slow.process().Log();
+  auto stub = nv1::NotificationService::NewStub(
+      grpc::CreateChannel(slow.address(), grpc::InsecureChannelCredentials()));
+  const std::string event = s().CreateEvent({"SN"}, 50);
+  auto deliver = [&](int from, int n) {
+    nv1::DeliverEventsRequest req;
+    for (int i = from; i < from + n; ++i) {
+      auto* ev = req.add_events();
+      ev->set_event_id(NewUuid());
+      ev->set_kind("confirmed");
+      auto* r = ev->mutable_registration();
+      r->set_name("registrations/" + NewUuid());
+      r->set_event(event);
+      r->set_status(reg::REGISTRATION_STATUS_CONFIRMED);
+      r->mutable_participant()->set_email("slow" + std::to_string(i) + "@justice.sn");
+      r->mutable_participant()->set_given_name("Mariama");
+      r->mutable_participant()->set_family_name("Bâ");
+      r->mutable_participant()->set_preferred_language("fr");
+      r->mutable_participant()->set_time_zone("Africa/Dakar");
+    }
+    nv1::DeliverEventsResponse resp;
+    return stub->DeliverEvents(Ctx(TestTokens().service).get(), req, &resp);
+  };
+  ASSERT_TRUE(deliver(0, 40).ok());
+  // Every sender is now stuck in a greeting that never comes.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  // Calls from several clients at once for three seconds: each is served.
+  std::atomic<int> served{0}, refused{0};
+  std::string first_error;
+  std::mutex mu;
+  std::vector<std::thread> clients;
+  const auto until = Clock::now() + std::chrono::seconds(3);
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; Clock::now() < until; ++i) {
+        grpc::Status st;
+        if (i % 3 == 0) {
+          st = deliver(1000 * (c + 1) + i, 1);
+        } else {
+          nv1::ListMessagesRequest list;
+          list.set_event(event);
+          list.set_page_size(10);
+          nv1::ListMessagesResponse listed;
+          st = stub->ListMessages(Ctx(TestTokens().admin).get(), list, &listed);
+        }
+        if (st.ok()) {
+          ++served;
+        } else {
+          ++refused;
+          std::lock_guard<std::mutex> lock(mu);
+          if (first_error.empty()) first_error = st.error_message();
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(refused.load(), 0) << first_error;
+  EXPECT_GT(served.load(), 20);
+  std::string port;
+  std::ifstream(dir + "/metrics") >> port;
+  auto page =
+      ecd::test::Run({"curl", "-sS", "--max-time", "10", "http://127.0.0.1:" + port + "/metrics"});
+  ASSERT_EQ(page.exit_code, 0) << page.err;
+  EXPECT_NE(page.out.find("ecd_pg_pool_exhausted_total 0"), std::string::npos) << page.out;
+  EXPECT_NE(page.out.find("ecd_pg_pool_size 2"), std::string::npos);
+  // The senders really were stuck: nothing was sent.
+  EXPECT_EQ(page.out.find("ecd_messages_total{kind=\"confirmed\",state=\"sent\"}"),
+            std::string::npos);
+  // SIGTERM while every sender waits on the mail server: the exchanges are abandoned, the
+  // process exits within its shutdown deadline (10 s; the SMTP timeout is 60 s), and the messages
+  // it held go back unsent, with no attempt counted.
+  slow.process().Signal(SIGTERM);
+  EXPECT_EQ(slow.process().WaitExit(std::chrono::seconds(12)), 0) << slow.process().Log();
+  {
+    pqxx::connection conn(db);
+    pqxx::nontransaction tx(conn);
+    EXPECT_EQ(tx.exec("SELECT count(*) FROM notifications.messages WHERE state <> 1 OR attempts"
+                      " > 0 OR claimed_until > now()")[0][0]
+                  .as<int>(),
+              0);
+  }
+  close(tarpit);
 }
 
 // 500 registrations written with the relay off; then a relay process is killed with SIGKILL at
