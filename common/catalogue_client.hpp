@@ -15,7 +15,23 @@ namespace ecd {
 
 class Env;
 
-class CatalogueClient {
+// What a service asks the catalogue: the interface its logic depends on, so that a unit test can
+// put a fake behind it (CatalogueClient is the real one, over gRPC).
+class CatalogueReader {
+ public:
+  virtual ~CatalogueReader() = default;
+  // NOT_FOUND for an unknown event; UNAVAILABLE (CATALOGUE_UNAVAILABLE) when it cannot be asked.
+  virtual StatusOr<catalogue::v1::Event> GetEvent(const std::string& event_id) = 0;
+  // NOT_FOUND or UNAVAILABLE like GetEvent.
+  virtual StatusOr<catalogue::v1::Series> GetSeries(const std::string& series_id) = 0;
+  virtual StatusOr<std::vector<catalogue::v1::Material>> ListMaterials(
+      const std::string& event_id) = 0;
+  // Every event of a series, drafts included, in start order.
+  virtual StatusOr<std::vector<catalogue::v1::Event>> EventsOfSeries(
+      const std::string& series_id) = 0;
+};
+
+class CatalogueClient : public CatalogueReader {
  public:
   struct Options {
     std::string address = "127.0.0.1:50061";
@@ -28,14 +44,14 @@ class CatalogueClient {
     static Options Load(Env& env);
   };
   explicit CatalogueClient(const Options& options);
-  ~CatalogueClient();
-  // NOT_FOUND for an unknown event; UNAVAILABLE (CATALOGUE_UNAVAILABLE) when it cannot be asked.
-  StatusOr<catalogue::v1::Event> GetEvent(const std::string& event_id);
-  // Not cached (rare). NOT_FOUND or UNAVAILABLE like GetEvent.
-  StatusOr<catalogue::v1::Series> GetSeries(const std::string& series_id);
-  StatusOr<std::vector<catalogue::v1::Material>> ListMaterials(const std::string& event_id);
-  // Every event of a series, drafts included, in start order (not cached).
-  StatusOr<std::vector<catalogue::v1::Event>> EventsOfSeries(const std::string& series_id);
+  ~CatalogueClient() override;
+  // Cached for `ttl`.
+  StatusOr<catalogue::v1::Event> GetEvent(const std::string& event_id) override;
+  // The others are not cached (rare).
+  StatusOr<catalogue::v1::Series> GetSeries(const std::string& series_id) override;
+  StatusOr<std::vector<catalogue::v1::Material>> ListMaterials(
+      const std::string& event_id) override;
+  StatusOr<std::vector<catalogue::v1::Event>> EventsOfSeries(const std::string& series_id) override;
 
  private:
   struct Impl;

@@ -14,6 +14,7 @@
 #include "common/text.hpp"
 #include "common/time.hpp"
 #include "ecd/registration/v1/registration.grpc.pb.h"
+#include "services/certificates/eligibility.hpp"
 
 namespace ecd::certificates {
 namespace {
@@ -98,55 +99,6 @@ RoleTable CertificateRoles() {
   };
 }
 
-struct RegistrationClient::Impl {
-  std::unique_ptr<reg::RegistrationService::Stub> stub;
-};
-
-RegistrationClient::RegistrationClient(const std::string& address, std::string token)
-    : impl_(std::make_unique<Impl>()), token_(std::move(token)) {
-  impl_->stub = reg::RegistrationService::NewStub(PeerChannel(address));
-}
-
-RegistrationClient::~RegistrationClient() = default;
-
-StatusOr<reg::Registration> RegistrationClient::Get(const std::string& registration_id,
-                                                    const std::string& participant_key) {
-  grpc::ClientContext ctx;
-  PreparePeerCall(&ctx, token_, std::chrono::seconds(5));
-  reg::GetRegistrationRequest req;
-  req.set_name("registrations/" + registration_id);
-  req.set_participant_key(participant_key);
-  reg::GetRegistrationResponse resp;
-  grpc::Status st = impl_->stub->GetRegistration(&ctx, req, &resp);
-  if (st.error_code() == grpc::StatusCode::PERMISSION_DENIED && !participant_key.empty()) {
-    return Status(Code::kPermissionDenied, "INVALID_PARTICIPANT_KEY",
-                  "the participant key does not open this registration")
-        .With("field", "participant_key");
-  }
-  ECD_RETURN_IF_ERROR(
-      PeerStatus(st, req.name(), "REGISTRATION_UNAVAILABLE", "registration service"));
-  return resp.registration();
-}
-
-StatusOr<std::pair<std::vector<std::string>, std::string>> RegistrationClient::Erasures(
-    const std::string& token) {
-  grpc::ClientContext ctx;
-  PreparePeerCall(&ctx, token_, std::chrono::seconds(10));
-  reg::ListErasuresRequest req;
-  req.set_page_token(token);
-  req.set_page_size(500);
-  reg::ListErasuresResponse resp;
-  grpc::Status st = impl_->stub->ListErasures(&ctx, req, &resp);
-  if (st.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    return Status::InvalidArgument("page_token", "the registration service refused the token");
-  }
-  ECD_RETURN_IF_ERROR(
-      PeerStatus(st, "erasure feed", "REGISTRATION_UNAVAILABLE", "registration service"));
-  std::vector<std::string> ids;
-  for (const auto& name : resp.registrations()) ids.push_back(IdOf(name));
-  return std::make_pair(std::move(ids), resp.resume_token());
-}
-
 StatusOr<int> Issuer::FollowErasures() {
   auto token = store_.ErasureResumeToken();
   if (!token.ok()) return token.status();
@@ -197,26 +149,8 @@ Status Issuer::RequestCertificate(const CallContext& caller,
   const std::string event_id = IdOf(registration->event());
   auto event = catalogue_.GetEvent(event_id);
   if (!event.ok()) return event.status();
+  ECD_RETURN_IF_ERROR(CheckEligibility(*event, *registration, NowMicros()));
   const int duration = event->duration_minutes();
-  const int threshold = event->certificate_threshold_percent();
-  const int required = (duration * threshold + 99) / 100;  // rounded up: "at least"
-  const int attended = registration->attended_minutes();
-  auto not_eligible = [&](const std::string& why) {
-    // The event's status and slot, as every lifecycle refusal gives them.
-    Status st = EventRefusal(*event, NowMicros(), "NOT_ELIGIBLE", why);
-    return st.With("minutes_attended", std::to_string(attended))
-        .With("minutes_required", std::to_string(required));
-  };
-  if (event->status() != cat::EVENT_STATUS_COMPLETED) {
-    return not_eligible("certificates are issued once the event is completed");
-  }
-  if (registration->status() != reg::REGISTRATION_STATUS_CONFIRMED) {
-    return not_eligible("only confirmed participants receive a certificate");
-  }
-  if (attended < required) {
-    return not_eligible("attended " + std::to_string(attended) + " of the " +
-                        std::to_string(required) + " minutes required");
-  }
   std::string series_title;
   if (!event->series().empty()) {
     auto series = catalogue_.GetSeries(IdOf(event->series()));

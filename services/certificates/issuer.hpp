@@ -14,6 +14,7 @@
 #include "ecd/registration/v1/registration.pb.h"
 #include "services/certificates/credential.hpp"
 #include "services/certificates/document.hpp"
+#include "services/certificates/peers.hpp"
 #include "services/certificates/signing.hpp"
 #include "services/certificates/store.hpp"
 
@@ -22,24 +23,6 @@ namespace ecd::certificates {
 namespace v1 = ::ecd::certificates::v1;
 
 RoleTable CertificateRoles();
-
-// What the registration service says of a registration (role service).
-class RegistrationClient {
- public:
-  RegistrationClient(const std::string& address, std::string token);
-  ~RegistrationClient();
-  // `participant_key`: when given, the registration service checks it (PERMISSION_DENIED when
-  // it does not open the registration).
-  virtual StatusOr<registration::v1::Registration> Get(const std::string& registration_id,
-                                                       const std::string& participant_key = "");
-  // The erasure feed from `token` on: the registration ids and where to resume.
-  StatusOr<std::pair<std::vector<std::string>, std::string>> Erasures(const std::string& token);
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-  std::string token_;
-};
 
 struct IssuerOptions {
   std::string issuer = "Council of Europe, with EU Cyber Direct";
@@ -54,7 +37,7 @@ struct IssuerOptions {
 
 class Issuer {
  public:
-  Issuer(Store& store, CatalogueClient& catalogue, RegistrationClient& registrations,
+  Issuer(Store& store, CatalogueReader& catalogue, RegistrationReader& registrations,
          const Keyring& keys, const PageTokens& page_tokens, IssuerOptions options)
       : store_(store),
         catalogue_(catalogue),
@@ -93,8 +76,8 @@ class Issuer {
   Status Credential(const StoredCertificate& c, v1::CertificateView view, std::string* out) const;
 
   Store& store_;
-  CatalogueClient& catalogue_;
-  RegistrationClient& registrations_;
+  CatalogueReader& catalogue_;
+  RegistrationReader& registrations_;
   const Keyring& keys_;
   const PageTokens& page_tokens_;
   IssuerOptions options_;

@@ -85,7 +85,7 @@ struct MaterialSource::Impl {
   std::string token;
 };
 
-MaterialSource::MaterialSource(CatalogueClient& catalogue,
+MaterialSource::MaterialSource(CatalogueReader& catalogue,
                                const CatalogueClient::Options& catalogue_options,
                                KitOptions options)
     : catalogue_(catalogue), options_(std::move(options)), impl_(std::make_unique<Impl>()) {

@@ -69,7 +69,7 @@ KitPlan PlanKit(const std::vector<KitMaterial>& materials, const KitOptions& opt
 // The catalogue's materials of an event, with their bytes.
 class MaterialSource {
  public:
-  MaterialSource(CatalogueClient& catalogue, const CatalogueClient::Options& catalogue_options,
+  MaterialSource(CatalogueReader& catalogue, const CatalogueClient::Options& catalogue_options,
                  KitOptions options);
   ~MaterialSource();
   const KitOptions& options() const { return options_; }
@@ -85,7 +85,7 @@ class MaterialSource {
  private:
   StatusOr<std::shared_ptr<const std::string>> Download(const KitMaterial& material);
 
-  CatalogueClient& catalogue_;
+  CatalogueReader& catalogue_;
   KitOptions options_;
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -20,7 +20,7 @@ RoleTable NotificationRoles();
 
 class Notifier {
  public:
-  Notifier(Store& store, CatalogueClient& catalogue, MaterialSource& materials,
+  Notifier(Store& store, CatalogueReader& catalogue, MaterialSource& materials,
            const Templates& templates, const PageTokens& page_tokens, NotifierOptions options)
       : store_(store),
         catalogue_(catalogue),
@@ -55,7 +55,7 @@ class Notifier {
 
  private:
   Store& store_;
-  CatalogueClient& catalogue_;
+  CatalogueReader& catalogue_;
   MaterialSource& materials_;
   const Templates& templates_;
   const PageTokens& page_tokens_;

@@ -25,7 +25,12 @@ std::string KitKeyPrefix(const std::string& event_id, int64_t start_micros) {
 
 }  // namespace
 
-Planner::Planner(PgPool& pool, Store& store, CatalogueClient& catalogue, Notifier& notifier,
+bool Pointless(const std::string& kind, bool published, int64_t now_micros, int64_t start_micros) {
+  return !published || now_micros >= start_micros ||
+         (kind != "reminder_1h" && now_micros >= start_micros - kHour);
+}
+
+Planner::Planner(PgPool& pool, Store& store, CatalogueReader& catalogue, Notifier& notifier,
                  MaterialSource& materials, PlannerOptions options)
     : pool_(pool),
       store_(store),
@@ -154,9 +159,7 @@ Status Planner::SendDue() {
   }));
   Status result;
   for (const auto& d : due) {
-    // Too late, or superseded by the 1-hour reminder: closed without sending.
-    const bool pointless =
-        !d.published || d.now >= d.start || (d.kind != "reminder_1h" && d.now >= d.start - kHour);
+    const bool pointless = Pointless(d.kind, d.published, d.now, d.start);
     Status st;
     if (!pointless) {
       // The start time is part of the key: after a move the new reminder is a new message.

@@ -26,6 +26,10 @@ class PgPool;
 
 namespace ecd::notifications {
 
+// Whether a schedule that came due is closed without sending: the event is no longer published,
+// it has started, or (the kit, the 24-hour reminder) the 1-hour reminder supersedes it.
+bool Pointless(const std::string& kind, bool published, int64_t now_micros, int64_t start_micros);
+
 struct PlannerOptions {
   std::chrono::milliseconds poll{30000};
   std::chrono::milliseconds lease{10000};  // how long a claimed schedule is held
@@ -33,7 +37,7 @@ struct PlannerOptions {
 
 class Planner {
  public:
-  Planner(PgPool& pool, Store& store, CatalogueClient& catalogue, Notifier& notifier,
+  Planner(PgPool& pool, Store& store, CatalogueReader& catalogue, Notifier& notifier,
           MaterialSource& materials, PlannerOptions options);
   ~Planner();
   // The first pass at once, then one every `poll`.
@@ -55,7 +59,7 @@ class Planner {
 
   PgPool& pool_;
   Store& store_;
-  CatalogueClient& catalogue_;
+  CatalogueReader& catalogue_;
   Notifier& notifier_;
   MaterialSource& materials_;
   PlannerOptions options_;

@@ -21,7 +21,7 @@ RoleTable RegistrationRoles(bool integration_reads);
 
 struct RegistrationDeps {
   Repository& repo;
-  CatalogueClient& catalogue;
+  CatalogueReader& catalogue;
   QuotaCache* cache;  // null when Redis is not configured
   const ParticipantKeys& keys;
   const PageTokens& page_tokens;
