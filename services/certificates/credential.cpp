@@ -5,6 +5,7 @@
 
 #include "common/crypto.hpp"
 #include "common/time.hpp"
+#include "services/certificates/payload.hpp"
 
 namespace ecd::certificates {
 namespace {

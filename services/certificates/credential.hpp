@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "services/certificates/payload.hpp"
 #include "services/certificates/signing.hpp"
 
 namespace ecd::certificates {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "services/certificates/payload.hpp"
+
 namespace ecd::certificates {
 namespace {
 

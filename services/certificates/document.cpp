@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/time.hpp"
+#include "services/certificates/payload.hpp"
 
 namespace ecd::certificates {
 namespace {

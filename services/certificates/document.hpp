@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/status.hpp"
+#include "services/certificates/payload.hpp"
 #include "services/certificates/signing.hpp"
 
 namespace ecd::certificates {

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "services/certificates/payload.hpp"
 #include "services/certificates/sample_facts_test.hpp"
 
 namespace ecd::certificates {

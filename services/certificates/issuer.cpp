@@ -15,6 +15,7 @@
 #include "common/time.hpp"
 #include "ecd/registration/v1/registration.grpc.pb.h"
 #include "services/certificates/eligibility.hpp"
+#include "services/certificates/payload.hpp"
 
 namespace ecd::certificates {
 namespace {

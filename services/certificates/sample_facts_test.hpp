@@ -2,6 +2,7 @@
 // The certified facts the certificates tests start from (the third seeded webinar).
 #include <string>
 
+#include "services/certificates/payload.hpp"
 #include "services/certificates/signing.hpp"
 
 namespace ecd::certificates {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/crypto.hpp"
+#include "services/certificates/payload.hpp"
 #include "services/certificates/sample_facts_test.hpp"
 
 namespace ecd::certificates {

@@ -19,6 +19,7 @@
 #include "ecd/registration/v1/registration.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "services/certificates/payload.hpp"
 #include "services/certificates/signing.hpp"
 #include "tests/harness/grpc_client.hpp"
 #include "tests/harness/harness.hpp"
