@@ -16,91 +16,94 @@ namespace {
 
 namespace nv1 = ::ecd::notifications::v1;
 
-// Sleeps in small steps so that Stop() is prompt.
-void Pause(const std::atomic<bool>& stopping, std::chrono::milliseconds total) {
-  for (auto slept = std::chrono::milliseconds(0); slept < total && !stopping;
-       slept += std::chrono::milliseconds(50)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
 }  // namespace
 
+struct Relay::Impl {
+  std::unique_ptr<nv1::NotificationService::Stub> stub;
+  std::unique_ptr<pqxx::connection> conn;  // holds the lead (a session advisory lock)
+  bool leader = false;
+  std::chrono::milliseconds backoff{1000};
+  std::chrono::steady_clock::time_point not_before{};
+};
+
 Relay::Relay(std::string pg_url, Options options)
-    : pg_url_(std::move(pg_url)), options_(std::move(options)) {}
+    : impl_(std::make_unique<Impl>()),
+      pg_url_(std::move(pg_url)),
+      options_(std::move(options)),
+      task_("outbox relay", options_.poll, [this] { RunOnce(); }) {
+  impl_->stub = nv1::NotificationService::NewStub(PeerChannel(options_.notifications_address));
+}
 
 Relay::~Relay() { Stop(); }
 
 void Relay::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  task_.Start();
+  task_.Wake();
 }
 
-void Relay::Stop() {
-  stopping_ = true;
-  if (thread_.joinable()) thread_.join();
-}
+void Relay::Stop() { task_.Stop(); }
 
-void Relay::Loop() {
-  auto stub = nv1::NotificationService::NewStub(PeerChannel(options_.notifications_address));
-  auto backoff = std::chrono::milliseconds(1000);
-  while (!stopping_) {
-    try {
-      pqxx::connection conn(pg_url_);
-      bool leader = false;
-      while (!stopping_ && !leader) {
-        pqxx::nontransaction tx(conn);
-        leader = Exec(tx, sql::kRelayLeader)[0][0].as<bool>();
-        if (!leader) Pause(stopping_, std::chrono::milliseconds(1000));
-      }
-      if (leader) spdlog::info("outbox relay: this replica delivers");
-      while (!stopping_) {
-        pqxx::result rows;
-        {
-          pqxx::nontransaction tx(conn);
-          rows = Exec(tx, sql::kRelayPending, options_.batch);
-        }
-        if (rows.empty()) {
-          Pause(stopping_, options_.poll);
-          continue;
-        }
-        nv1::DeliverEventsRequest req;
-        for (const auto& r : rows) {
-          auto* ev = req.add_events();
-          ev->set_event_id(r[1].as<std::string>());
-          ev->set_kind(r[2].as<std::string>());
-          ev->mutable_registration()->ParseFromString(pqxx::binarystring(r[3]).str());
-          const int64_t micros = r[4].as<int64_t>();
-          ev->mutable_occur_time()->set_seconds(micros / 1000000);
-          ev->mutable_occur_time()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-          ev->set_secret(r[5].as<std::string>());
-          ev->set_traceparent(r[6].as<std::string>());
-        }
-        grpc::ClientContext ctx;
-        PreparePeerCall(&ctx, options_.token, std::chrono::seconds(30));
-        nv1::DeliverEventsResponse resp;
-        grpc::Status st = stub->DeliverEvents(&ctx, req, &resp);
-        if (!st.ok()) {
-          spdlog::warn("outbox relay: notifications answered {} ({}); retrying in {} ms",
-                       static_cast<int>(st.error_code()), st.error_message(), backoff.count());
-          Pause(stopping_, backoff);
-          backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
-          continue;
-        }
-        backoff = std::chrono::milliseconds(1000);
-        std::set<std::string> acked(resp.acknowledged_event_ids().begin(),
-                                    resp.acknowledged_event_ids().end());
-        std::vector<std::string> ids;
-        for (const auto& r : rows) {
-          if (!acked.count(r[1].as<std::string>())) break;  // keep the order: stop at a gap
-          ids.push_back(r[0].as<std::string>());
-        }
-        pqxx::nontransaction tx(conn);
-        Exec(tx, sql::kRelayDelivered, ToPgArray(ids));
-      }
-    } catch (const std::exception& e) {
-      spdlog::warn("outbox relay: {}", e.what());
-      Pause(stopping_, std::chrono::milliseconds(1000));
+void Relay::RunOnce() {
+  Impl& r = *impl_;
+  if (std::chrono::steady_clock::now() < r.not_before) return;  // backing off
+  try {
+    if (!r.conn || !r.conn->is_open()) {
+      r.conn = std::make_unique<pqxx::connection>(pg_url_);
+      r.leader = false;
     }
+    if (!r.leader) {
+      pqxx::nontransaction tx(*r.conn);
+      r.leader = Exec(tx, sql::kRelayLeader)[0][0].as<bool>();
+      if (!r.leader) return;  // another replica delivers; ask again next run
+      spdlog::info("outbox relay: this replica delivers");
+    }
+    for (;;) {
+      pqxx::result rows;
+      {
+        pqxx::nontransaction tx(*r.conn);
+        rows = Exec(tx, sql::kRelayPending, options_.batch);
+      }
+      if (rows.empty()) return;
+      nv1::DeliverEventsRequest req;
+      for (const auto& row : rows) {
+        auto* ev = req.add_events();
+        ev->set_event_id(row[1].as<std::string>());
+        ev->set_kind(row[2].as<std::string>());
+        ev->mutable_registration()->ParseFromString(pqxx::binarystring(row[3]).str());
+        const int64_t micros = row[4].as<int64_t>();
+        ev->mutable_occur_time()->set_seconds(micros / 1000000);
+        ev->mutable_occur_time()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+        ev->set_secret(row[5].as<std::string>());
+        ev->set_traceparent(row[6].as<std::string>());
+      }
+      grpc::ClientContext ctx;
+      PreparePeerCall(&ctx, options_.token, std::chrono::seconds(30));
+      nv1::DeliverEventsResponse resp;
+      grpc::Status st = r.stub->DeliverEvents(&ctx, req, &resp);
+      if (!st.ok()) {
+        spdlog::warn("outbox relay: notifications answered {} ({}); retrying in {} ms",
+                     static_cast<int>(st.error_code()), st.error_message(), r.backoff.count());
+        r.not_before = std::chrono::steady_clock::now() + r.backoff;
+        r.backoff = std::min(r.backoff * 2, std::chrono::milliseconds(30000));
+        return;
+      }
+      r.backoff = std::chrono::milliseconds(1000);
+      std::set<std::string> acked(resp.acknowledged_event_ids().begin(),
+                                  resp.acknowledged_event_ids().end());
+      std::vector<std::string> ids;
+      for (const auto& row : rows) {
+        if (!acked.count(row[1].as<std::string>())) break;  // keep the order: stop at a gap
+        ids.push_back(row[0].as<std::string>());
+      }
+      pqxx::nontransaction tx(*r.conn);
+      Exec(tx, sql::kRelayDelivered, ToPgArray(ids));
+      if (ids.size() < rows.size()) return;  // a gap: the rest next run
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("outbox relay: {}", e.what());
+    r.conn.reset();  // the lead goes with the connection
+    r.leader = false;
+    r.not_before = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
   }
 }
 

@@ -5,10 +5,12 @@
 // replicas (a session advisory lock elects it; if its process dies the lock goes with its
 // connection and another takes over). A crash between the call and the marking re-sends rows,
 // which notifications recognises by event id: at least once delivered, exactly once in effect.
-#include <atomic>
+// It runs as a PeriodicTask: each run delivers until the outbox is empty (or an error).
 #include <chrono>
+#include <memory>
 #include <string>
-#include <thread>
+
+#include "common/periodic_task.hpp"
 
 namespace ecd::registration {
 
@@ -26,11 +28,14 @@ class Relay {
   void Stop();
 
  private:
-  void Loop();
+  // One run: the connection and the lead if this replica lacks them, then batches until the
+  // outbox is empty. Errors drop the connection (and the lead) and set the backoff.
+  void RunOnce();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
   std::string pg_url_;
   Options options_;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  PeriodicTask task_;
 };
 
 }  // namespace ecd::registration
