@@ -2,363 +2,43 @@
 
 #include <cairo-pdf.h>
 #include <cairo.h>
-#include <fontconfig/fontconfig.h>
 #include <fribidi.h>
 #include <pango/pangocairo.h>
-#include <pango/pangofc-fontmap.h>
 #include <qrencode.h>
 
 #include <chrono>
-#include <cstdio>
-#include <filesystem>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <string_view>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "common/time.hpp"
+#include "services/certificates/document_fonts.hpp"
+#include "services/certificates/document_words.hpp"
 #include "services/certificates/payload.hpp"
 
 namespace ecd::certificates {
 namespace {
 
-// ---------------------------------------------------------------------------------------------
-// Words, in the participant's language.
-
-struct Words {
-  const char* title;
-  const char* certify;
-  const char* took_part;
-  const char* series;  // %s: the series title
-  const char* language;
-  const char* issuer;  // the issuer, when it is the usual one
-  const char* issued_on;
-  const char* serial;
-  const char* verification_code;
-  const char* key;
-  const char* name_proof;  // the salt of the name's commitment
-  const char* scan;
-  const char* funded;
-  const char* minute;
-  const char* minutes;
-};
-
-constexpr std::string_view kUsualIssuer = "Council of Europe, with EU Cyber Direct";
-
-const Words kEnglish = {
-    "Certificate of participation",
-    "This is to certify that",
-    "took part in the webinar",
-    "in the series “%s”",
-    "Language: ",
-    "Council of Europe, with EU Cyber Direct",
-    "Issued on ",
-    "Serial: ",
-    "Verification code: ",
-    "Signing key: ",
-    "Name proof: ",
-    "Scan to verify",
-    "This project is funded by the European Union.",
-    "minute",
-    "minutes",
-};
-
-const Words kFrench = {
-    "Certificat de participation",
-    "Le Conseil de l'Europe certifie que",
-    "a participé au webinaire",
-    "de la série « %s »",
-    "Langue : ",
-    "Conseil de l'Europe, avec EU Cyber Direct",
-    "Délivré le ",
-    "Numéro de série : ",
-    "Code de vérification : ",
-    "Clé de signature : ",
-    "Preuve du nom : ",
-    "Scannez pour vérifier",
-    "Ce projet est financé par l'Union européenne.",
-    "minute",
-    "minutes",
-};
-
-const Words kSpanish = {
-    "Certificado de participación",
-    "El Consejo de Europa certifica que",
-    "ha participado en el seminario web",
-    "de la serie «%s»",
-    "Idioma: ",
-    "Consejo de Europa, con EU Cyber Direct",
-    "Expedido el ",
-    "Número de serie: ",
-    "Código de verificación: ",
-    "Clave de firma: ",
-    "Prueba del nombre: ",
-    "Escanee para verificar",
-    "Este proyecto está financiado por la Unión Europea.",
-    "minuto",
-    "minutos",
-};
-
-const Words* WordsFor(const std::string& language) {
-  if (language == "en") return &kEnglish;
-  if (language == "fr") return &kFrench;
-  if (language == "es") return &kSpanish;
-  return nullptr;
-}
-
-// The event's language, named in the participant's language (en, fr, es).
-std::string LanguageName(const std::string& code, const std::string& in) {
-  struct Name {
-    const char* code;
-    const char* en;
-    const char* fr;
-    const char* es;
-  };
-  static const Name kNames[] = {
-      {"en", "English", "anglais", "inglés"},
-      {"fr", "French", "français", "francés"},
-      {"es", "Spanish", "espagnol", "español"},
-      {"pt", "Portuguese", "portugais", "portugués"},
-      {"ar", "Arabic", "arabe", "árabe"},
-      {"ru", "Russian", "russe", "ruso"},
-      {"de", "German", "allemand", "alemán"},
-      {"it", "Italian", "italien", "italiano"},
-      {"uk", "Ukrainian", "ukrainien", "ucraniano"},
-      {"tr", "Turkish", "turc", "turco"},
-      {"zh", "Chinese", "chinois", "chino"},
-  };
-  for (const Name& n : kNames) {
-    if (code == n.code) return in == "fr" ? n.fr : in == "es" ? n.es : n.en;
-  }
-  return code;
-}
+using document_detail::Cjk;
+using document_detail::CjkOf;
+using document_detail::FontSet;
+using document_detail::GPtr;
+using document_detail::kFamily;
+using document_detail::kUsualIssuer;
+using document_detail::LanguageName;
+using document_detail::NewContext;
+using document_detail::ParseDate;
+using document_detail::ParseTimestamp;
+using document_detail::TimeSlot;
+using document_detail::ToCivil;
+using document_detail::Words;
+using document_detail::WordsFor;
 
 // ---------------------------------------------------------------------------------------------
-// Dates and times.
-
-struct Civil {
-  int year, month, day, hour, minute;
-};
-
-Civil ToCivil(std::chrono::sys_seconds t) {
-  auto days = std::chrono::floor<std::chrono::days>(t);
-  std::chrono::year_month_day ymd(days);
-  std::chrono::hh_mm_ss hms(t - days);
-  return {static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month())),
-          static_cast<int>(static_cast<unsigned>(ymd.day())), static_cast<int>(hms.hours().count()),
-          static_cast<int>(hms.minutes().count())};
-}
-
-bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  *out = v;
-  return true;
-}
-
-std::optional<std::chrono::sys_days> ParseDate(std::string_view s) {
-  int y, m, d;
-  if (s.size() < 10 || !Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &m) || s[7] != '-' ||
-      !Digits(s, 8, 2, &d)) {
-    return std::nullopt;
-  }
-  std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
-  if (!ymd.ok()) return std::nullopt;
-  return std::chrono::sys_days(ymd);
-}
-
-// RFC 3339: "2020-07-09T08:00:00Z", with optional fractions and a numeric offset.
-std::optional<std::chrono::sys_seconds> ParseTimestamp(std::string_view s) {
-  auto date = ParseDate(s);
-  int hh, mm, ss;
-  if (!date || s.size() < 20 || (s[10] != 'T' && s[10] != 't') || !Digits(s, 11, 2, &hh) ||
-      s[13] != ':' || !Digits(s, 14, 2, &mm) || s[16] != ':' || !Digits(s, 17, 2, &ss) || hh > 23 ||
-      mm > 59 || ss > 60) {
-    return std::nullopt;
-  }
-  size_t pos = 19;
-  if (s[pos] == '.') {
-    ++pos;
-    size_t start = pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-    if (pos == start) return std::nullopt;
-  }
-  int offset_minutes = 0;
-  if (pos + 1 == s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    // UTC
-  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh, om;
-    if (!Digits(s, pos + 1, 2, &oh) || s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om) ||
-        oh > 23 || om > 59) {
-      return std::nullopt;
-    }
-    offset_minutes = (s[pos] == '+' ? 1 : -1) * (oh * 60 + om);
-  } else {
-    return std::nullopt;
-  }
-  return std::chrono::sys_seconds(*date) + std::chrono::hours(hh) + std::chrono::minutes(mm) +
-         std::chrono::seconds(ss) - std::chrono::minutes(offset_minutes);
-}
-
-std::string Clock(int hour, int minute) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%02d:%02d", hour, minute);
-  return buf;
-}
-
-// "on 9 July 2020, 08:00–09:45 UTC (100 minutes)", in the participant's language.
-std::string TimeSlot(const Civil& a, const Civil& b, int minutes, const std::string& language) {
-  const Words& w = *WordsFor(language);
-  const std::string duration =
-      "(" + std::to_string(minutes) + " " + (minutes == 1 ? w.minute : w.minutes) + ")";
-  const std::string da = ecd::DateInWords(a.year, a.month, a.day, language);
-  const std::string ta = Clock(a.hour, a.minute);
-  const std::string tb = Clock(b.hour, b.minute);
-  if (a.year == b.year && a.month == b.month && a.day == b.day) {
-    if (language == "fr") return "le " + da + ", de " + ta + " à " + tb + " UTC " + duration;
-    if (language == "es") return "el " + da + ", de " + ta + " a " + tb + " UTC " + duration;
-    return "on " + da + ", " + ta + "–" + tb + " UTC " + duration;
-  }
-  const std::string db = ecd::DateInWords(b.year, b.month, b.day, language);
-  if (language == "fr") {
-    return "du " + da + ", " + ta + ", au " + db + ", " + tb + " UTC " + duration;
-  }
-  if (language == "es") {
-    return "del " + da + ", " + ta + ", al " + db + ", " + tb + " UTC " + duration;
-  }
-  return "from " + da + ", " + ta + " to " + db + ", " + tb + " UTC " + duration;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fonts: a private fontconfig configuration that holds the document's font files and nothing
-// else, and the Pango font map built on it.
-
-// The family every text asks for. Whatever it lacks (Arabic, Chinese ...) comes from the other
-// files through fontconfig's fallback, and only from them.
-constexpr const char* kFamily = "Noto Sans";
-
-template <class T>
-struct GObjectUnref {
-  void operator()(T* p) const { g_object_unref(p); }
-};
-template <class T>
-using GPtr = std::unique_ptr<T, GObjectUnref<T>>;
-
-Status CheckFontFilesExist(const std::vector<std::string>& files) {
-  if (files.empty()) return Status::Internal("no font files");
-  for (const std::string& file : files) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(file, ec)) {
-      return Status::Internal("the font file " + file + " is missing");
-    }
-  }
-  return Status::Ok();
-}
-
-// Pango font maps, and the fonts, shapers and caches they hold, are not thread safe: each font
-// set has a mutex, held while anything is laid out or drawn with its font map, up to and
-// including the writing of the PDF (which subsets the fonts).
-class FontSet {
- public:
-  // The font set of `files`, loaded once per list and cached.
-  static StatusOr<std::shared_ptr<FontSet>> Get(const std::vector<std::string>& files);
-
-  explicit FontSet(GPtr<PangoFontMap> map) : map_(std::move(map)) {}
-  std::mutex& mutex() { return mutex_; }
-  PangoFontMap* map() const { return map_.get(); }
-
- private:
-  static StatusOr<GPtr<PangoFontMap>> Load(const std::vector<std::string>& files);
-
-  std::mutex mutex_;
-  GPtr<PangoFontMap> map_;
-};
-
-StatusOr<GPtr<PangoFontMap>> FontSet::Load(const std::vector<std::string>& files) {
-  // Pango and Cairo fall back to fontconfig's current configuration in places; left alone, that
-  // is the system's, which scans every font of the machine and, in a container whose user has no
-  // writable cache directory, prints "No writable cache directories" on stderr. An empty
-  // configuration stands in for it: only the fonts given here are ever used.
-  static std::once_flag empty_current;
-  std::call_once(empty_current, [] { FcConfigSetCurrent(FcConfigCreate()); });
-  std::unique_ptr<FcConfig, decltype(&FcConfigDestroy)> config(FcConfigCreate(), &FcConfigDestroy);
-  if (config == nullptr) return Status::Internal("fontconfig cannot create a configuration");
-  FcConfigSetRescanInterval(config.get(), 0);
-  for (const std::string& file : files) {
-    auto fonts = [&] {
-      const FcFontSet* set = FcConfigGetFonts(config.get(), FcSetApplication);
-      return set == nullptr ? 0 : set->nfont;
-    };
-    const int before = fonts();
-    // A file fontconfig cannot read adds no font, whether or not it says so.
-    if (!FcConfigAppFontAddFile(config.get(), reinterpret_cast<const FcChar8*>(file.c_str())) ||
-        fonts() == before) {
-      return Status::Internal("cannot use the font file " + file + ": not a font");
-    }
-  }
-  GPtr<PangoFontMap> map(pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT));
-  if (map == nullptr) return Status::Internal("Pango has no FreeType font map");
-  pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(map.get()), config.get());  // its own reference
-  return map;
-}
-
-StatusOr<std::shared_ptr<FontSet>> FontSet::Get(const std::vector<std::string>& files) {
-  // Checked every time: a font file that went away is an error, not a certificate in boxes.
-  ECD_RETURN_IF_ERROR(CheckFontFilesExist(files));
-  static std::mutex mutex;
-  // Never destroyed: renderings may still run while the process exits.
-  static auto* cache = new std::map<std::vector<std::string>, std::shared_ptr<FontSet>>();
-  std::lock_guard lock(mutex);
-  if (auto it = cache->find(files); it != cache->end()) return it->second;
-  auto map = Load(files);
-  if (!map.ok()) return map.status();
-  // A handful of lists at most (the default one, tests'); those in use live on while used.
-  if (cache->size() >= 8) cache->clear();
-  auto set = std::make_shared<FontSet>(std::move(*map));
-  cache->emplace(files, set);
-  return set;
-}
-
-GPtr<PangoContext> NewContext(PangoFontMap* map, const std::string& language) {
-  GPtr<PangoContext> context(pango_font_map_create_context(map));
-  pango_context_set_language(context.get(), pango_language_from_string(language.c_str()));
-  // Glyph positions in fractions of a point: the PDF is not a pixel grid.
-  pango_context_set_round_glyph_positions(context.get(), FALSE);
-  return context;
-}
-
-// Han characters look different in Chinese, Japanese and Korean, and one font file holds the
-// three (every face covering the same characters): the text's kana or hangul decide which face,
-// and its language; Han alone is taken as Chinese (simplified forms).
-struct Cjk {
-  const char* family;
-  const char* language;
-};
-std::optional<Cjk> CjkOf(const std::string& text) {
-  bool han = false;
-  for (const char* p = text.c_str(); *p != '\0'; p = g_utf8_next_char(p)) {
-    const gunichar c = g_utf8_get_char(p);
-    if ((c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF) ||
-        (c >= 0xFF66 && c <= 0xFF9F)) {
-      return Cjk{"Noto Sans CJK JP", "ja"};
-    }
-    if ((c >= 0x1100 && c <= 0x11FF) || (c >= 0x3130 && c <= 0x318F) ||
-        (c >= 0xAC00 && c <= 0xD7AF)) {
-      return Cjk{"Noto Sans CJK KR", "ko"};
-    }
-    han = han || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
-          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x3FFFF);
-  }
-  if (han) return Cjk{"Noto Sans CJK SC", "zh-cn"};
-  return std::nullopt;
-}
+// Text: layouts in the document's fonts, and the checks and forms of the texts printed.
 
 // One paragraph of `text` in Noto Sans, `size` points, its direction from its first strong
 // character (Pango's auto direction), wrapped at word boundaries to `wrap_width` if positive.
@@ -607,30 +287,6 @@ class Painter {
 };
 
 }  // namespace
-
-const std::vector<std::string>& DefaultFontFiles() {
-  static const std::vector<std::string> kFiles = [] {
-    std::vector<std::string> files;
-    const std::string truetype = "/usr/share/fonts/truetype/noto/";
-    // Noto Sans (Latin, Greek, Cyrillic) first: the family every text asks for.
-    for (const char* script :
-         {"",      "Arabic", "Hebrew",  "Devanagari", "Bengali",   "Gurmukhi", "Gujarati",
-          "Oriya", "Tamil",  "Telugu",  "Kannada",    "Malayalam", "Sinhala",  "Thai",
-          "Lao",   "Khmer",  "Myanmar", "Thaana",     "Georgian",  "Armenian", "Ethiopic"}) {
-      for (const char* weight : {"Regular", "Bold"}) {
-        files.push_back(truetype + "NotoSans" + script + "-" + weight + ".ttf");
-      }
-    }
-    // Tibetan has no sans serif in Debian's Noto.
-    files.push_back(truetype + "NotoSerifTibetan-Regular.ttf");
-    files.push_back(truetype + "NotoSerifTibetan-Bold.ttf");
-    // Chinese, Japanese, Korean: one collection per weight (the name is printed in bold).
-    files.push_back("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc");
-    files.push_back("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc");
-    return files;
-  }();
-  return kFiles;
-}
 
 StatusOr<int> UnknownGlyphs(const std::string& text, const DocumentOptions& options) {
   if (!IsUtf8(text)) return Status::InvalidArgument("text", "is not UTF-8");
