@@ -176,7 +176,7 @@ Status Registrations::RegisterOnce(const CallContext& c, const v1::RegisterReque
   const std::string event_id = IdOf(req.event());
 
   auto event = d_.catalogue.GetEvent(event_id);
-  Status open = CheckOpen(event, req);
+  Status open = CheckRegistrationOpen(event, req, d_.now_micros());
   if (!open.ok()) {
     // A retry is answered as the first time was, whatever changed since (the window may have
     // closed in between): only a refusal costs this extra look-up.
@@ -329,41 +329,6 @@ StatusOr<int> Registrations::ExpireHolds() {
   if (!changes.ok()) return changes.status();
   for (const auto& change : *changes) Remember(change.quotas);
   return static_cast<int>(changes->size());
-}
-
-Status Registrations::CheckOpen(const StatusOr<catalogue::v1::Event>& event,
-                                const v1::RegisterRequest& req) {
-  if (!event.ok()) {
-    if (event.status().code() == Code::kNotFound) {
-      return Status(Code::kNotFound, "EVENT_NOT_FOUND", req.event() + " not found")
-          .With("field", "event");
-    }
-    return event.status();
-  }
-  if (event->status() != cat::EVENT_STATUS_PUBLISHED) {
-    return Status::FailedPrecondition(
-        "EVENT_NOT_OPEN",
-        "the event is not open for registration (" + cat::EventStatus_Name(event->status()) + ")");
-  }
-  const int64_t now = d_.now_micros();
-  if (event->has_registration_open_time() && now < Micros(event->registration_open_time())) {
-    return Status::FailedPrecondition("REGISTRATION_NOT_OPEN_YET",
-                                      "registration has not opened yet");
-  }
-  const int64_t close = event->has_registration_close_time()
-                            ? Micros(event->registration_close_time())
-                            : Micros(event->start_time());
-  if (now >= close) {
-    return Status::FailedPrecondition("REGISTRATION_CLOSED", "registration is closed");
-  }
-  const auto& invited = event->invited_countries();
-  if (std::find(invited.begin(), invited.end(), req.participant().country_code()) ==
-      invited.end()) {
-    return Status::FailedPrecondition("COUNTRY_NOT_INVITED", req.participant().country_code() +
-                                                                 " is not invited to this event")
-        .With("field", "participant.country_code");
-  }
-  return Status::Ok();
 }
 
 Status Registrations::GetRegistration(const CallContext& c, const v1::GetRegistrationRequest& req,

@@ -101,8 +101,6 @@ class Registrations {
   // that does not exist, so that a key-less caller learns nothing).
   Status CheckKey(const CallContext& c, const std::string& id, const std::string& key,
                   const char* field);
-  // The event exists, is published, its window is open and the country is invited.
-  Status CheckOpen(const StatusOr<catalogue::v1::Event>& event, const v1::RegisterRequest& req);
 
   RegistrationDeps d_;
 };

@@ -1,5 +1,7 @@
 #include "services/registration/validation.hpp"
 
+#include <algorithm>
+
 #include "common/countries.hpp"
 #include "common/crypto.hpp"
 #include "common/email.hpp"
@@ -90,6 +92,40 @@ Status ValidateRegisterRequest(const v1::RegisterRequest& req) {
     bad("participant.privacy_consent", "consent to the privacy notice is required");
   }
   return v.status();
+}
+
+Status CheckRegistrationOpen(const StatusOr<catalogue::v1::Event>& event,
+                             const v1::RegisterRequest& req, int64_t now) {
+  if (!event.ok()) {
+    if (event.status().code() == Code::kNotFound) {
+      return Status(Code::kNotFound, "EVENT_NOT_FOUND", req.event() + " not found")
+          .With("field", "event");
+    }
+    return event.status();
+  }
+  if (event->status() != catalogue::v1::EVENT_STATUS_PUBLISHED) {
+    return Status::FailedPrecondition("EVENT_NOT_OPEN",
+                                      "the event is not open for registration (" +
+                                          catalogue::v1::EventStatus_Name(event->status()) + ")");
+  }
+  if (event->has_registration_open_time() && now < Micros(event->registration_open_time())) {
+    return Status::FailedPrecondition("REGISTRATION_NOT_OPEN_YET",
+                                      "registration has not opened yet");
+  }
+  const int64_t close = event->has_registration_close_time()
+                            ? Micros(event->registration_close_time())
+                            : Micros(event->start_time());
+  if (now >= close) {
+    return Status::FailedPrecondition("REGISTRATION_CLOSED", "registration is closed");
+  }
+  const auto& invited = event->invited_countries();
+  if (std::find(invited.begin(), invited.end(), req.participant().country_code()) ==
+      invited.end()) {
+    return Status::FailedPrecondition("COUNTRY_NOT_INVITED", req.participant().country_code() +
+                                                                 " is not invited to this event")
+        .With("field", "participant.country_code");
+  }
+  return Status::Ok();
 }
 
 }  // namespace ecd::registration

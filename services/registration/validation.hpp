@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "common/status.hpp"
+#include "ecd/catalogue/v1/catalogue.pb.h"
 #include "ecd/registration/v1/registration.pb.h"
 
 namespace ecd::registration {
@@ -21,5 +22,12 @@ StatusOr<std::string> ParseRegistrationName(std::string_view name, std::string_v
 v1::RegisterRequest NormaliseRegisterRequest(const v1::RegisterRequest& req);
 // The rules, on a normalised request.
 Status ValidateRegisterRequest(const v1::RegisterRequest& req);
+
+// Whether `event` (as the catalogue answered) takes this registration at `now`: published, its
+// registration window open, the participant's country invited. NOT_FOUND (EVENT_NOT_FOUND) or
+// FAILED_PRECONDITION with the reason (EVENT_NOT_OPEN, REGISTRATION_NOT_OPEN_YET,
+// REGISTRATION_CLOSED, COUNTRY_NOT_INVITED).
+Status CheckRegistrationOpen(const StatusOr<catalogue::v1::Event>& event,
+                             const v1::RegisterRequest& req, int64_t now);
 
 }  // namespace ecd::registration

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/time.hpp"
 #include "services/registration/registration.hpp"
 
 namespace ecd::registration {
@@ -116,6 +117,62 @@ TEST(ParticipantKeys, BoundToTheRegistrationAndItsHandOvers) {
   EXPECT_TRUE(tokens.Check("5eed0000-0000-4000-8000-000000000001", 1, next));
   EXPECT_FALSE(tokens.Check("5eed0000-0000-4000-8000-000000000001", 1, t));
   EXPECT_FALSE(tokens.Check("5eed0000-0000-4000-8000-000000000001", 0, t.substr(0, 20)));
+}
+
+catalogue::v1::Event OpenEvent(int64_t now) {
+  catalogue::v1::Event e;
+  e.set_name("events/5eed0000-0000-4000-8000-000000000012");
+  e.set_status(catalogue::v1::EVENT_STATUS_PUBLISHED);
+  SetMicros(now - 3'600'000'000LL, e.mutable_registration_open_time());
+  SetMicros(now + 3'600'000'000LL, e.mutable_registration_close_time());
+  SetMicros(now + 7'200'000'000LL, e.mutable_start_time());
+  e.add_invited_countries("NG");
+  e.add_invited_countries("SN");
+  return e;
+}
+
+Status Open(const StatusOr<catalogue::v1::Event>& e, int64_t now) {
+  return CheckRegistrationOpen(e, Valid(), now);
+}
+
+TEST(CheckRegistrationOpen, EveryReason) {
+  const int64_t now = 1'790'000'000'000'000LL;
+  EXPECT_TRUE(Open(OpenEvent(now), now).ok());
+
+  Status missing = Open(Status::NotFound("event"), now);
+  EXPECT_EQ(missing.code(), Code::kNotFound);
+  EXPECT_EQ(missing.reason(), "EVENT_NOT_FOUND");
+  EXPECT_EQ(missing.field(), "event");
+  // Any other failure of the catalogue passes through as it came.
+  EXPECT_EQ(Open(Status::Unavailable("CATALOGUE_UNAVAILABLE", "down"), now).code(),
+            Code::kUnavailable);
+
+  auto draft = OpenEvent(now);
+  draft.set_status(catalogue::v1::EVENT_STATUS_DRAFT);
+  EXPECT_EQ(Open(draft, now).reason(), "EVENT_NOT_OPEN");
+  auto cancelled = OpenEvent(now);
+  cancelled.set_status(catalogue::v1::EVENT_STATUS_CANCELLED);
+  EXPECT_EQ(Open(cancelled, now).reason(), "EVENT_NOT_OPEN");
+
+  // The window: [open, close); without a close time it closes at the start.
+  EXPECT_EQ(Open(OpenEvent(now), now - 3'600'000'001LL).reason(), "REGISTRATION_NOT_OPEN_YET");
+  EXPECT_TRUE(Open(OpenEvent(now), now - 3'600'000'000LL).ok());
+  EXPECT_EQ(Open(OpenEvent(now), now + 3'600'000'000LL).reason(), "REGISTRATION_CLOSED");
+  auto no_close = OpenEvent(now);
+  no_close.clear_registration_close_time();
+  EXPECT_TRUE(Open(no_close, now + 3'600'000'000LL).ok());
+  EXPECT_EQ(Open(no_close, now + 7'200'000'000LL).reason(), "REGISTRATION_CLOSED");
+  auto no_open = OpenEvent(now);
+  no_open.clear_registration_open_time();
+  EXPECT_TRUE(Open(no_open, now - 86'400'000'000LL).ok());
+
+  auto elsewhere = OpenEvent(now);
+  elsewhere.clear_invited_countries();
+  elsewhere.add_invited_countries("FR");
+  Status not_invited = Open(elsewhere, now);
+  EXPECT_EQ(not_invited.code(), Code::kFailedPrecondition);
+  EXPECT_EQ(not_invited.reason(), "COUNTRY_NOT_INVITED");
+  EXPECT_EQ(not_invited.field(), "participant.country_code");
 }
 
 TEST(RoleTable, EveryMethodListedAndLeastPrivilege) {
