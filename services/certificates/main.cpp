@@ -15,6 +15,7 @@
 #include "common/catalogue_client.hpp"
 #include "common/config.hpp"
 #include "common/migrations.hpp"
+#include "common/periodic_task.hpp"
 #include "common/pg.hpp"
 #include "common/server.hpp"
 #include "common/startup.hpp"
@@ -147,24 +148,18 @@ int main(int argc, char** argv) {
     spdlog::warn("ECD_NOTIFICATIONS_ADDRESS=off: certificates are not mailed");
   }
   // Follows the registration service's erasures (names leave the certificates).
-  std::atomic<bool> stopping{false};
-  std::thread eraser([&] {
-    while (!stopping) {
-      auto erased = issuer.FollowErasures();
-      if (!erased.ok()) {
-        spdlog::warn("erasure feed: {}", erased.status().ToString());
-      } else if (*erased > 0) {
-        spdlog::info("erased the participant's data from {} certificate(s)", *erased);
-      }
-      for (auto waited = std::chrono::milliseconds(0); waited < cc.erasure_poll && !stopping;
-           waited += std::chrono::milliseconds(50)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
+  ecd::PeriodicTask eraser("erasure feed", cc.erasure_poll, [&] {
+    auto erased = issuer.FollowErasures();
+    if (!erased.ok()) {
+      spdlog::warn("erasure feed: {}", erased.status().ToString());
+    } else if (*erased > 0) {
+      spdlog::info("erased the participant's data from {} certificate(s)", *erased);
     }
   });
+  eraser.Start();
+  eraser.Wake();  // once at start, as before
   int code = host.Run();
-  stopping = true;
-  eraser.join();
+  eraser.Stop();
   if (courier) courier->Stop();
   return code;
 }

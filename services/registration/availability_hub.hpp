@@ -1,14 +1,14 @@
 #pragma once
 // Tells WatchAvailability streams when an event's figures change, on whichever replica changed
 // them: every change does pg_notify('ecd_availability', event id) in its transaction, and each
-// process LISTENs on a connection of its own. After a lost connection every watcher is told
-// (a notification may have been missed while it was down).
-#include <atomic>
+// process LISTENs on a connection of its own (common/pg_listener). After a lost connection every
+// watcher is told (a notification may have been missed while it was down).
 #include <functional>
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
+
+#include "common/pg_listener.hpp"
 
 namespace ecd::registration {
 
@@ -26,13 +26,10 @@ class AvailabilityHub {
   void Unsubscribe(uint64_t handle);
 
  private:
-  void Loop();
   void Dispatch(const std::string& event_id);
   void DispatchAll();
 
-  std::string pg_url_;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  PgListener listener_;
   std::mutex mu_;
   uint64_t next_ = 1;
   struct Watcher {

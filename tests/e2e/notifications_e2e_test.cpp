@@ -253,6 +253,7 @@ class Stack {
 
   cat::CatalogueService::Stub& catalogue() { return *catalogue_stub_; }
   std::string catalogue_address() const { return catalogue_->address(); }
+  Subprocess& catalogue_process() { return catalogue_->process(); }
   std::string registration_address() const { return registration_->address(); }
   SmtpSink& smtp() { return smtp_; }
   RedisServer& redis() { return *redis_; }
@@ -1936,6 +1937,112 @@ TEST_F(NotificationsE2E, SlowMailServerNeverExhaustsThePool) {
               0);
   }
   close(tarpit);
+}
+
+// The catalogue frozen (SIGSTOP: connections open, nothing answers) for longer than its calls'
+// deadline and far longer than the pool's wait, while the planner asks it about an event every
+// 100 ms: no connection is held across those calls, so a pool of one connection keeps serving
+// every other call (the planner, the sender and four clients share it).
+TEST_F(NotificationsE2E, SlowCatalogueNeverExhaustsThePool) {
+  const std::string dir = TempDir();
+  ServiceProcess svc(ECD_NOTIFICATIONS_BIN,
+                     {{"ECD_PG_URL", NewDatabaseUrl("notifslowcat")},
+                      {"ECD_CATALOGUE_ADDRESS", s().catalogue_address()},
+                      {"ECD_SERVICE_TOKEN", TestTokens().service},
+                      {"ECD_SMTP_URL", "smtp://127.0.0.1:" + std::to_string(FreePort())},
+                      {"ECD_SENDER_POLL_MS", "50"},
+                      {"ECD_PLANNER_INTERVAL_MS", "100"},
+                      {"ECD_CATALOGUE_CACHE_MS", "0"},
+                      {"ECD_PG_POOL_SIZE", "1"},
+                      {"ECD_PG_ACQUIRE_TIMEOUT_MS", "300"},
+                      {"ECD_METRICS_ADDRESS", "127.0.0.1:0"},
+                      {"ECD_METRICS_PORT_FILE", dir + "/metrics"}});
+  ASSERT_TRUE(svc.WaitHealth("SERVING", std::chrono::seconds(30))) << svc.process().Log();
+  auto stub = nv1::NotificationService::NewStub(
+      grpc::CreateChannel(svc.address(), grpc::InsecureChannelCredentials()));
+  const std::string event = s().CreateEvent({"SN"}, 50);
+  nv1::DeliverEventsRequest req;
+  std::vector<std::string> registrations;
+  for (int i = 0; i < 10; ++i) {
+    auto* ev = req.add_events();
+    ev->set_event_id(NewUuid());
+    ev->set_kind("confirmed");
+    auto* r = ev->mutable_registration();
+    registrations.push_back("registrations/" + NewUuid());
+    r->set_name(registrations.back());
+    r->set_event(event);
+    r->set_status(reg::REGISTRATION_STATUS_CONFIRMED);
+    r->mutable_participant()->set_email("slowcat" + std::to_string(i) + "@justice.sn");
+    r->mutable_participant()->set_given_name("Aminata");
+    r->mutable_participant()->set_family_name("Diallo");
+    r->mutable_participant()->set_preferred_language("fr");
+    r->mutable_participant()->set_time_zone("Africa/Dakar");
+  }
+  nv1::DeliverEventsResponse delivered;
+  ASSERT_TRUE(stub->DeliverEvents(Ctx(TestTokens().service).get(), req, &delivered).ok());
+  nv1::ListMessagesRequest first;
+  first.set_registration(registrations[0]);
+  nv1::ListMessagesResponse firsts;
+  ASSERT_TRUE(stub->ListMessages(Ctx(TestTokens().admin).get(), first, &firsts).ok());
+  ASSERT_GE(firsts.messages_size(), 1);
+  const std::string message = firsts.messages(0).name();
+
+  s().catalogue_process().Signal(SIGSTOP);
+  struct Resume {
+    Subprocess& p;
+    ~Resume() { p.Signal(SIGCONT); }
+  } resume{s().catalogue_process()};
+  std::atomic<int> served{0}, refused{0};
+  std::string first_error;
+  std::mutex mu;
+  std::vector<std::thread> clients;
+  const auto until = Clock::now() + std::chrono::seconds(4);  // past the catalogue's 3 s deadline
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; Clock::now() < until; ++i) {
+        grpc::Status st;
+        if (i % 3 == 0) {
+          nv1::GetMessageRequest get;
+          get.set_name(message);
+          nv1::GetMessageResponse got;
+          st = stub->GetMessage(Ctx(TestTokens().admin).get(), get, &got);
+        } else {
+          nv1::ListMessagesRequest list;
+          if (i % 3 == 1) {
+            list.set_event(event);
+          } else {
+            list.set_registration(registrations[(c + i) % registrations.size()]);
+          }
+          list.set_page_size(5);
+          nv1::ListMessagesResponse listed;
+          st = stub->ListMessages(Ctx(TestTokens().admin).get(), list, &listed);
+        }
+        if (st.ok()) {
+          ++served;
+        } else {
+          ++refused;
+          std::lock_guard<std::mutex> lock(mu);
+          if (first_error.empty()) first_error = st.error_message();
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(refused.load(), 0) << first_error;
+  EXPECT_GT(served.load(), 20);
+  std::string port;
+  std::ifstream(dir + "/metrics") >> port;
+  auto page =
+      ecd::test::Run({"curl", "-sS", "--max-time", "10", "http://127.0.0.1:" + port + "/metrics"});
+  ASSERT_EQ(page.exit_code, 0) << page.err;
+  EXPECT_NE(page.out.find("ecd_pg_pool_exhausted_total 0"), std::string::npos) << page.out;
+  // The planner really was waiting on the frozen catalogue.
+  EXPECT_NE(page.out.find("grpc_client_handled_total{grpc_code=\"DEADLINE_EXCEEDED\",grpc_method="
+                          "\"GetEvent\",grpc_service=\"ecd.catalogue.v1.CatalogueService\"}"),
+            std::string::npos)
+      << page.out;
+  svc.process().Signal(SIGTERM);
+  EXPECT_EQ(svc.process().WaitExit(std::chrono::seconds(12)), 0) << svc.process().Log();
 }
 
 // 500 registrations written with the relay off; then a relay process is killed with SIGKILL at

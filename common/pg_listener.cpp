@@ -1,0 +1,94 @@
+#include "common/pg_listener.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <pqxx/pqxx>
+
+namespace ecd {
+namespace {
+
+class Receiver final : public pqxx::notification_receiver {
+ public:
+  Receiver(pqxx::connection_base& conn, const std::string& channel,
+           const std::function<void(const std::string&, const std::string&)>& fn)
+      : pqxx::notification_receiver(conn, channel), fn_(fn) {}
+  void operator()(const std::string& payload, int) override {
+    if (fn_) fn_(channel(), payload);
+  }
+
+ private:
+  const std::function<void(const std::string&, const std::string&)>& fn_;
+};
+
+}  // namespace
+
+PgListener::PgListener(std::string name, std::string pg_url, std::vector<std::string> channels,
+                       Handlers handlers, std::chrono::milliseconds probe)
+    : name_(std::move(name)),
+      pg_url_(std::move(pg_url)),
+      channels_(std::move(channels)),
+      handlers_(std::move(handlers)),
+      probe_(probe) {}
+
+PgListener::~PgListener() { Stop(); }
+
+void PgListener::Start() {
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void PgListener::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+bool PgListener::Pause(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, d, [this] { return stopping_.load(); });
+  return !stopping_;
+}
+
+void PgListener::Loop() {
+  bool again = false;
+  bool reported = false;  // the loss was logged (once per outage)
+  while (!stopping_) {
+    try {
+      pqxx::connection conn(pg_url_);
+      std::vector<std::unique_ptr<Receiver>> receivers;
+      for (const auto& channel : channels_) {
+        receivers.push_back(std::make_unique<Receiver>(conn, channel, handlers_.notify));
+      }
+      // LISTEN is sent when the first receiver of a channel registers; a no-op round trip makes
+      // sure it took effect before anyone re-reads.
+      pqxx::nontransaction(conn).exec("SELECT 1");
+      connected_ = true;
+      if (again) spdlog::info("{}: listening again", name_);
+      reported = false;
+      if (handlers_.connected) handlers_.connected(again);
+      auto probed = std::chrono::steady_clock::now();
+      while (!stopping_) {
+        conn.await_notification(0, 200000);
+        if (std::chrono::steady_clock::now() - probed >= probe_) {
+          pqxx::nontransaction(conn).exec("SELECT 1");
+          probed = std::chrono::steady_clock::now();
+        }
+      }
+      connected_ = false;
+    } catch (const std::exception& e) {
+      const bool was = connected_.exchange(false);
+      if (!reported) spdlog::warn("{}: lost the database: {}", name_, e.what());
+      reported = true;
+      again = true;
+      if (was && handlers_.lost) handlers_.lost();
+      Pause(std::chrono::seconds(1));
+    }
+  }
+}
+
+}  // namespace ecd
