@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <memory>
 #include <pqxx/pqxx>
 
@@ -21,12 +22,25 @@ class Receiver final : public pqxx::notification_receiver {
   const std::function<void(const std::string&, const std::string&)>& fn_;
 };
 
+// The listening session is named after the listener in pg_stat_activity (application_name), so
+// that an operator, or a test, can tell it from the pool's connections.
+std::string Named(const std::string& url, const std::string& name) {
+  std::string app = "ecd " + name;
+  for (char& c : app) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = c == ' ' ? '-' : '_';
+  }
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app;
+  }
+  return url + " application_name=" + app;
+}
+
 }  // namespace
 
 PgListener::PgListener(std::string name, std::string pg_url, std::vector<std::string> channels,
                        Handlers handlers, std::chrono::milliseconds probe)
     : name_(std::move(name)),
-      pg_url_(std::move(pg_url)),
+      pg_url_(Named(pg_url, name_)),
       channels_(std::move(channels)),
       handlers_(std::move(handlers)),
       probe_(probe) {}

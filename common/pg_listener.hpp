@@ -4,7 +4,8 @@
 // `again` true after a loss: notifications sent while it was down are gone, so whoever follows
 // them re-reads what they follow), `lost` when the connection breaks. Reconnects every second
 // until Stop(). The connection is also checked every few seconds, so that a silent loss is seen.
-// Handlers run on the listener's thread, one at a time.
+// Handlers run on the listener's thread, one at a time. The session shows in pg_stat_activity as
+// application_name 'ecd-<name>' (spaces as dashes).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>

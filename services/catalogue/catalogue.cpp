@@ -65,6 +65,7 @@ Status Catalogue::CreateSeries(const CallContext&, const v1::CreateSeriesRequest
   auto created =
       repo_.CreateSeries(s, NewUuid(), req.request_id(), Sha256Hex(s.SerializeAsString()));
   if (!created.ok()) return created.status();
+  cache_.Changed("series:" + IdOf(created->name()));
   *resp->mutable_series() = std::move(*created);
   return Status::Ok();
 }
@@ -73,7 +74,7 @@ Status Catalogue::GetSeries(const CallContext&, const v1::GetSeriesRequest& req,
                             v1::GetSeriesResponse* resp) {
   auto id = ParseResourceName(req.name(), "series", "name");
   if (!id.ok()) return id.status();
-  auto s = repo_.GetSeries(*id);
+  auto s = cache_.GetSeries(*id);
   if (!s.ok()) return s.status();
   *resp->mutable_series() = std::move(*s);
   return Status::Ok();
@@ -86,7 +87,7 @@ Status Catalogue::ListSeries(const CallContext&, const v1::ListSeriesRequest& re
   const ListPaging paging(tokens_, "CatalogueService/ListSeries", "");
   auto after = OpenPage(paging, req.page_token());
   if (!after.ok()) return after.status();
-  auto rows = repo_.ListSeries(*after, *size + 1);
+  auto rows = cache_.ListSeries(*after, *size + 1);
   if (!rows.ok()) return rows.status();
   for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
     *resp->add_series() = (*rows)[i];
@@ -114,12 +115,13 @@ Status Catalogue::CreateEvent(const CallContext&, const v1::CreateEventRequest& 
   auto created =
       repo_.CreateEvent(e, NewUuid(), req.request_id(), Sha256Hex(e.SerializeAsString()));
   if (!created.ok()) return created.status();
+  cache_.Changed("event:" + IdOf(created->name()));
   *resp->mutable_event() = std::move(*created);
   return Status::Ok();
 }
 
 StatusOr<v1::Event> Catalogue::VisibleEvent(const CallContext& c, const std::string& id) {
-  auto e = repo_.GetEvent(id);
+  auto e = cache_.GetEvent(id);
   if (!e.ok()) return e.status();
   if (!c.privileged() && e->status() == v1::EVENT_STATUS_DRAFT) {
     return Status::NotFound("events/" + id);
@@ -177,7 +179,7 @@ Status Catalogue::ListEvents(const CallContext& c, const v1::ListEventsRequest& 
   auto after = OpenPage(paging, req.page_token());
   if (!after.ok()) return after.status();
 
-  auto rows = repo_.ListEvents(f, *after, *size + 1);
+  auto rows = cache_.ListEvents(f, *after, *size + 1);
   if (!rows.ok()) return rows.status();
   for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
     auto* e = resp->add_events();
@@ -220,6 +222,7 @@ Status Catalogue::UpdateEvent(const CallContext&, const v1::UpdateEventRequest& 
     return ValidateEvent(e);
   });
   if (!updated.ok()) return updated.status();
+  cache_.Changed("event:" + *id);
   *resp->mutable_event() = std::move(*updated);
   return Status::Ok();
 }
@@ -228,7 +231,7 @@ StatusOr<v1::Event> Catalogue::Transition(const std::string& name, v1::EventStat
                                           std::initializer_list<v1::EventStatus> from) {
   auto id = ParseResourceName(name, "events", "name");
   if (!id.ok()) return id.status();
-  return repo_.UpdateEvent(*id, [&](v1::Event& e) -> Status {
+  auto updated = repo_.UpdateEvent(*id, [&](v1::Event& e) -> Status {
     if (std::find(from.begin(), from.end(), e.status()) == from.end()) {
       return Status::FailedPrecondition(
           "INVALID_STATUS_TRANSITION",
@@ -243,6 +246,8 @@ StatusOr<v1::Event> Catalogue::Transition(const std::string& name, v1::EventStat
     e.set_status(to);
     return Status::Ok();
   });
+  if (updated.ok()) cache_.Changed("event:" + *id);
+  return updated;
 }
 
 Status Catalogue::PublishEvent(const CallContext&, const v1::PublishEventRequest& req,
@@ -274,11 +279,13 @@ Status Catalogue::DeleteEvent(const CallContext&, const v1::DeleteEventRequest& 
                               v1::DeleteEventResponse*) {
   auto id = ParseResourceName(req.name(), "events", "name");
   if (!id.ok()) return id.status();
-  return repo_.DeleteDraft(*id);
+  ECD_RETURN_IF_ERROR(repo_.DeleteDraft(*id));
+  cache_.Changed("event:" + *id);
+  return Status::Ok();
 }
 
 Status Catalogue::CheckMaterialsVisible(const CallContext& c, const std::string& event_id) {
-  auto e = repo_.GetEvent(event_id);
+  auto e = cache_.GetEvent(event_id);
   if (!e.ok()) return e.status();
   if (!c.privileged() && e->status() == v1::EVENT_STATUS_DRAFT) {
     return Status::NotFound("events/" + event_id);
@@ -299,6 +306,7 @@ Status Catalogue::AddMaterial(const CallContext&, const v1::AddMaterialRequest& 
   m.set_sha256(req.content().empty() ? "" : Sha256Hex(req.content()));
   auto added = repo_.AddMaterial(*event_id, NewUuid(), m, req.content());
   if (!added.ok()) return added.status();
+  cache_.Changed("materials:" + *event_id);
   *resp->mutable_material() = std::move(*added);
   return Status::Ok();
 }
@@ -308,7 +316,7 @@ Status Catalogue::ListMaterials(const CallContext& c, const v1::ListMaterialsReq
   auto event_id = ParseResourceName(req.parent(), "events", "parent");
   if (!event_id.ok()) return event_id.status();
   ECD_RETURN_IF_ERROR(CheckMaterialsVisible(c, *event_id));
-  auto list = repo_.ListMaterials(*event_id);
+  auto list = cache_.ListMaterials(*event_id);
   if (!list.ok()) return list.status();
   for (auto& m : *list) *resp->add_materials() = std::move(m);
   return Status::Ok();
@@ -332,7 +340,9 @@ Status Catalogue::DeleteMaterial(const CallContext&, const v1::DeleteMaterialReq
                                  v1::DeleteMaterialResponse*) {
   auto ids = ParseMaterialName(req.name(), "name");
   if (!ids.ok()) return ids.status();
-  return repo_.DeleteMaterial(ids->first, ids->second);
+  ECD_RETURN_IF_ERROR(repo_.DeleteMaterial(ids->first, ids->second));
+  cache_.Changed("materials:" + ids->first);
+  return Status::Ok();
 }
 
 }  // namespace ecd::catalogue

@@ -9,6 +9,7 @@
 #include "common/page_token.hpp"
 #include "common/status.hpp"
 #include "ecd/catalogue/v1/catalogue.pb.h"
+#include "services/catalogue/cache.hpp"
 #include "services/catalogue/repository.hpp"
 
 namespace ecd::catalogue {
@@ -18,9 +19,12 @@ const RoleTable& CatalogueRoles();
 
 class Catalogue {
  public:
-  // `now`: the clock (microseconds since the epoch) that lifecycle rules are checked against.
-  Catalogue(Repository& repo, const PageTokens& tokens, std::function<int64_t()> now)
-      : repo_(repo), tokens_(tokens), now_(std::move(now)) {}
+  // Writes go to `repo`, reads to `cache` (memory while synchronised, `repo` otherwise); every
+  // write reloads what it changed into `cache` before it returns. `now`: the clock (microseconds
+  // since the epoch) that lifecycle rules are checked against.
+  Catalogue(Repository& repo, EventCache& cache, const PageTokens& tokens,
+            std::function<int64_t()> now)
+      : repo_(repo), cache_(cache), tokens_(tokens), now_(std::move(now)) {}
 
   Status CreateSeries(const CallContext& c, const v1::CreateSeriesRequest& req,
                       v1::CreateSeriesResponse* resp);
@@ -63,6 +67,7 @@ class Catalogue {
   Status CheckMaterialsVisible(const CallContext& c, const std::string& event_id);
 
   Repository& repo_;
+  EventCache& cache_;
   const PageTokens& tokens_;
   std::function<int64_t()> now_;
 };

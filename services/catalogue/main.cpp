@@ -10,10 +10,13 @@
 
 #include "common/config.hpp"
 #include "common/migrations.hpp"
+#include "common/periodic_task.hpp"
 #include "common/pg.hpp"
+#include "common/pg_listener.hpp"
 #include "common/server.hpp"
 #include "common/startup.hpp"
 #include "common/time.hpp"
+#include "services/catalogue/cache.hpp"
 #include "services/catalogue/catalogue.hpp"
 #include "services/catalogue/seed.hpp"
 #include "services/catalogue/service.hpp"
@@ -69,7 +72,28 @@ int main(int argc, char** argv) {
     spdlog::warn("ECD_PAGE_TOKEN_SECRET is not set: page tokens only work on this replica");
   }
   ecd::PageTokens page_tokens(config.page_token_secret);
-  ecd::catalogue::Catalogue catalogue(repo, page_tokens, ecd::NowMicros);
+  // Reads from memory, kept in step by the changes PostgreSQL announces (cache.hpp).
+  ecd::catalogue::EventCache cache(repo);
+  ecd::PgListener listener(
+      "catalogue listener", config.pg_url, {"ecd_catalogue"},
+      {[&cache](const std::string&, const std::string& change) { cache.Changed(change); },
+       [&cache](bool) {
+         if (auto st = cache.Resync(); !st.ok()) {
+           spdlog::warn("catalogue cache: full load failed: {}", st.ToString());
+         }
+       },
+       [&cache] { cache.Forget(); }});
+  listener.Start();
+  // A full load that failed, or a reload that did, is tried again while the listener is up.
+  ecd::PeriodicTask resync("catalogue cache resync", std::chrono::seconds(2), [&] {
+    if (listener.connected() && !cache.synchronised()) {
+      if (auto st = cache.Resync(); !st.ok()) {
+        spdlog::warn("catalogue cache: full load failed: {}", st.ToString());
+      }
+    }
+  });
+  resync.Start();
+  ecd::catalogue::Catalogue catalogue(repo, cache, page_tokens, ecd::NowMicros);
   ecd::Authenticator auth(std::move(start.tokens), ecd::catalogue::CatalogueRoles());
   ecd::ServiceHost host(config, ecd::catalogue::kServiceName);
   ecd::CallHandler calls(auth, host.workers(), "catalogue.ecd",
@@ -77,5 +101,9 @@ int main(int argc, char** argv) {
   ecd::catalogue::CatalogueServiceImpl service(catalogue, calls);
   host.AddService(&service);
   host.AddDependency({"postgresql", [&pool] { return pool.Probe(); }, true});
-  return host.Run();
+  host.AddDependency({"catalogue_cache", [&cache] { return cache.synchronised(); }, false});
+  const int code = host.Run();
+  resync.Stop();
+  listener.Stop();
+  return code;
 }

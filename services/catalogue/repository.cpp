@@ -309,6 +309,17 @@ StatusOr<std::vector<v1::Material>> Repository::ListMaterials(const std::string&
   return out;
 }
 
+StatusOr<std::map<std::string, std::vector<v1::Material>>> Repository::AllMaterials() {
+  std::map<std::string, std::vector<v1::Material>> out;
+  ECD_RETURN_IF_ERROR(pool_.Read([&](pqxx::transaction_base& tx) -> Status {
+    for (const auto& r : Exec(tx, sql::kAllMaterials)) {
+      out[r[1].as<std::string>()].push_back(MaterialFromRow(r));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
 StatusOr<StoredMaterial> Repository::GetMaterial(const std::string& event_id, const std::string& id,
                                                  bool with_content) {
   std::optional<StoredMaterial> out;

@@ -1,6 +1,7 @@
 #pragma once
 // The catalogue's storage: series, events with their agenda, materials, in schema `catalogue`.
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +63,8 @@ class Repository {
   StatusOr<v1::Material> AddMaterial(const std::string& event_id, const std::string& id,
                                      const v1::Material& material, const std::string& content);
   StatusOr<std::vector<v1::Material>> ListMaterials(const std::string& event_id);
+  // Every material's metadata, by event id (each event's in create order).
+  StatusOr<std::map<std::string, std::vector<v1::Material>>> AllMaterials();
   StatusOr<StoredMaterial> GetMaterial(const std::string& event_id, const std::string& id,
                                        bool with_content);
   // Deletes a draft: NOT_FOUND, or FAILED_PRECONDITION for an event that is no draft.

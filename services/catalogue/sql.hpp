@@ -132,6 +132,11 @@ inline constexpr SqlStatement kListMaterials = {
     "list_materials", "SELECT " ECD_MATERIAL_COLUMNS
                       " FROM catalogue.materials WHERE event_id = $1 ORDER BY create_time, id"};
 
+// Every material's metadata, for the in-memory copy (cache.hpp).
+inline constexpr SqlStatement kAllMaterials = {
+    "all_materials",
+    "SELECT " ECD_MATERIAL_COLUMNS " FROM catalogue.materials ORDER BY event_id, create_time, id"};
+
 #undef ECD_SERIES_COLUMNS
 #undef ECD_EVENT_COLUMNS
 #undef ECD_MATERIAL_COLUMNS

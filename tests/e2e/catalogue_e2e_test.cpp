@@ -7,7 +7,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
+#include <iostream>
+#include <pqxx/pqxx>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -776,6 +780,256 @@ TEST_F(CatalogueE2E, ACompletedEventOnlyTakesItsRecording) {
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(updated.event().title(), "Completed webinar");
   EXPECT_EQ(updated.event().recording().url(), "https://video.example.org/webinar-5");
+}
+
+}  // namespace
+}  // namespace ecd::test
+
+namespace ecd::test {
+namespace {
+
+// Two catalogue replicas over one database, each answering reads from memory (services/catalogue/
+// cache.hpp): a write on one is read back at once by the writer and within a bound by the other;
+// drafts, join URLs and a draft's materials never reach a frontend from memory; while the
+// listening sessions are cut again and again with pg_terminate_backend, reads stay correct, and
+// once they are back the memory holds every change made meanwhile.
+class CatalogueCache : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = NewDatabaseUrl("cache");
+    for (auto* p : {&a_, &b_}) {
+      *p = std::make_unique<ServiceProcess>(
+          ECD_CATALOGUE_BIN, std::map<std::string, std::string>{{"ECD_PG_URL", db_},
+                                                                {"ECD_HEALTH_INTERVAL_MS", "50"}});
+    }
+    for (auto* p : {&a_, &b_}) {
+      ASSERT_TRUE((*p)->WaitHealth("SERVING", std::chrono::seconds(30), "catalogue_cache"))
+          << (*p)->process().Log();
+    }
+    sa_ = StubFor(a_->address());
+    sb_ = StubFor(b_->address());
+  }
+
+  v1::Event Get(v1::CatalogueService::Stub& stub, const std::string& name, const std::string& token,
+                grpc::Status* status = nullptr) {
+    v1::GetEventRequest req;
+    req.set_name(name);
+    v1::GetEventResponse resp;
+    grpc::Status st = stub.GetEvent(Ctx(token).get(), req, &resp);
+    if (status != nullptr) *status = st;
+    return resp.event();
+  }
+
+  std::vector<v1::Event> List(v1::CatalogueService::Stub& stub, const std::string& token) {
+    std::vector<v1::Event> out;
+    v1::ListEventsRequest req;
+    req.set_page_size(3);  // several pages: the keyset paging from memory
+    for (;;) {
+      v1::ListEventsResponse resp;
+      auto st = stub.ListEvents(Ctx(token).get(), req, &resp);
+      EXPECT_TRUE(st.ok()) << st.error_message();
+      out.insert(out.end(), resp.events().begin(), resp.events().end());
+      if (!st.ok() || resp.next_page_token().empty()) return out;
+      req.set_page_token(resp.next_page_token());
+    }
+  }
+
+  // Polls until `pred` holds for B's answer; the time it took.
+  std::optional<std::chrono::milliseconds> Until(
+      const std::function<bool()>& pred, std::chrono::seconds limit = std::chrono::seconds(5)) {
+    const auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - start < limit) {
+      if (pred()) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - start);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return std::nullopt;
+  }
+
+  v1::Event Create(const std::string& title, int day) {
+    v1::CreateEventRequest req;
+    *req.mutable_event() = NewEvent(title);
+    *req.mutable_event()->mutable_start_time() =
+        T("2026-04-" + std::string(day < 10 ? "0" : "") + std::to_string(day) + "T08:00:00Z");
+    *req.mutable_event()->mutable_end_time() =
+        T("2026-04-" + std::string(day < 10 ? "0" : "") + std::to_string(day) + "T09:45:00Z");
+    v1::CreateEventResponse resp;
+    auto st = sa_->CreateEvent(Ctx(TestTokens().admin).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.event();
+  }
+
+  v1::Event Retitle(const std::string& name, const std::string& title) {
+    v1::UpdateEventRequest req;
+    req.mutable_event()->set_name(name);
+    req.mutable_event()->set_title(title);
+    req.mutable_update_mask()->add_paths("title");
+    v1::UpdateEventResponse resp;
+    auto st = sa_->UpdateEvent(Ctx(TestTokens().admin).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.event();
+  }
+
+  // What PostgreSQL holds: "id revision title" per event, in start order.
+  std::vector<std::string> Database() {
+    pqxx::connection conn(db_);
+    pqxx::nontransaction tx(conn);
+    std::vector<std::string> out;
+    for (const auto& r : tx.exec("SELECT 'events/' || id, revision, title FROM catalogue.events"
+                                 " ORDER BY start_time, id")) {
+      out.push_back(r[0].as<std::string>() + " " + r[1].as<std::string>() + " " +
+                    r[2].as<std::string>());
+    }
+    return out;
+  }
+  static std::vector<std::string> Lines(const std::vector<v1::Event>& events) {
+    std::vector<std::string> out;
+    for (const auto& e : events) {
+      out.push_back(e.name() + " " + std::to_string(e.revision()) + " " + e.title());
+    }
+    return out;
+  }
+
+  std::string db_;
+  std::unique_ptr<ServiceProcess> a_, b_;
+  std::unique_ptr<v1::CatalogueService::Stub> sa_, sb_;
+};
+
+TEST_F(CatalogueCache, AWriteOnOneReplicaIsReadOnTheOther) {
+  const v1::Event e = Create("Coherence", 1);
+  std::vector<int64_t> lags;
+  for (int i = 1; i <= 20; ++i) {
+    const std::string title = "Coherence " + std::to_string(i);
+    const v1::Event updated = Retitle(e.name(), title);
+    // The writer reads its own write at once.
+    EXPECT_EQ(Get(*sa_, e.name(), TestTokens().admin).title(), title);
+    auto lag = Until([&] {
+      const v1::Event seen = Get(*sb_, e.name(), TestTokens().admin);
+      EXPECT_LE(seen.revision(), updated.revision());
+      return seen.revision() == updated.revision() && seen.title() == title;
+    });
+    ASSERT_TRUE(lag.has_value()) << "replica B never saw revision " << updated.revision();
+    lags.push_back(lag->count());
+  }
+  std::sort(lags.begin(), lags.end());
+  std::cout << "[ measure  ] a write on A visible on B after (ms): median " << lags[lags.size() / 2]
+            << ", max " << lags.back() << " over " << lags.size() << " writes\n";
+  EXPECT_EQ(Lines(List(*sb_, TestTokens().admin)), Database());
+}
+
+TEST_F(CatalogueCache, DraftsJoinUrlsAndDraftMaterialsNeverReachAFrontend) {
+  const v1::Event published = Create("Published", 2);
+  v1::PublishEventRequest pub;
+  pub.set_name(published.name());
+  v1::PublishEventResponse done;
+  ASSERT_TRUE(sa_->PublishEvent(Ctx(TestTokens().admin).get(), pub, &done).ok());
+  const v1::Event draft = Create("Draft", 3);
+  for (const auto& name : {published.name(), draft.name()}) {
+    v1::AddMaterialRequest add;
+    add.set_parent(name);
+    add.mutable_material()->set_title("Agenda");
+    add.mutable_material()->set_kind(v1::MATERIAL_KIND_FACT_SHEET);
+    add.mutable_material()->set_filename("agenda.txt");
+    add.mutable_material()->set_content_type("text/plain");
+    add.set_content("08:00 Opening");
+    v1::AddMaterialResponse added;
+    auto st = sa_->AddMaterial(Ctx(TestTokens().admin).get(), add, &added);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  // B has both from memory: an admin sees them.
+  ASSERT_TRUE(Until([&] {
+    v1::ListMaterialsRequest req;
+    req.set_parent(draft.name());
+    v1::ListMaterialsResponse resp;
+    return sb_->ListMaterials(Ctx(TestTokens().admin).get(), req, &resp).ok() &&
+           resp.materials_size() == 1 &&
+           Get(*sb_, published.name(), TestTokens().admin).status() == v1::EVENT_STATUS_PUBLISHED;
+  }));
+  ASSERT_EQ(b_->HealthStatus("catalogue_cache"), "SERVING");
+  EXPECT_EQ(Get(*sb_, published.name(), TestTokens().admin).join_url(), "https://zoom.us/j/123456");
+  for (const std::string& token : {TestTokens().frontend, TestTokens().integration}) {
+    grpc::Status st;
+    EXPECT_TRUE(Get(*sb_, published.name(), token, &st).join_url().empty());
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    Get(*sb_, draft.name(), token, &st);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+    for (const auto& e : List(*sb_, token)) {
+      EXPECT_NE(e.name(), draft.name());
+      EXPECT_NE(e.status(), v1::EVENT_STATUS_DRAFT);
+      EXPECT_TRUE(e.join_url().empty());
+    }
+  }
+  v1::ListMaterialsRequest req;
+  req.set_parent(draft.name());
+  v1::ListMaterialsResponse resp;
+  EXPECT_EQ(sb_->ListMaterials(Ctx(TestTokens().frontend).get(), req, &resp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  req.set_parent(published.name());
+  ASSERT_TRUE(sb_->ListMaterials(Ctx(TestTokens().frontend).get(), req, &resp).ok());
+  EXPECT_EQ(resp.materials_size(), 1);
+}
+
+TEST_F(CatalogueCache, CutListenersReadCorrectlyAndCatchUpOnReturn) {
+  v1::Event kept = Create("Before the cut", 4);
+  const v1::Event doomed = Create("Deleted during the cut", 5);
+  ASSERT_TRUE(Until([&] { return Lines(List(*sb_, TestTokens().admin)) == Database(); }));
+  // For two seconds every listening session is terminated as soon as it shows.
+  std::atomic<bool> cutting{true};
+  std::atomic<int> cut{0};
+  std::thread cutter([&] {
+    pqxx::connection conn(db_);
+    pqxx::nontransaction tx(conn);
+    while (cutting) {
+      cut += tx.exec(
+                   "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE"
+                   " application_name = 'ecd-catalogue-listener'")[0][0]
+                 .as<int>();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Changes meanwhile: each is read correctly on B (from PostgreSQL while B's copy is dropped).
+  kept = Retitle(kept.name(), "Changed during the cut");
+  ASSERT_TRUE(Until([&] {
+    return Get(*sb_, kept.name(), TestTokens().admin).title() == "Changed during the cut";
+  }));
+  const v1::Event born = Create("Created during the cut", 6);
+  ASSERT_TRUE(Until([&] {
+    grpc::Status st;
+    Get(*sb_, born.name(), TestTokens().admin, &st);
+    return st.ok();
+  }));
+  v1::DeleteEventRequest del;
+  del.set_name(doomed.name());
+  v1::DeleteEventResponse deleted;
+  ASSERT_TRUE(sa_->DeleteEvent(Ctx(TestTokens().admin).get(), del, &deleted).ok());
+  ASSERT_TRUE(Until([&] {
+    grpc::Status st;
+    Get(*sb_, doomed.name(), TestTokens().admin, &st);
+    return st.error_code() == grpc::StatusCode::NOT_FOUND;
+  }));
+  EXPECT_EQ(Lines(List(*sb_, TestTokens().admin)), Database());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // A change in the last instant of the cut, when the listeners may be down.
+  kept = Retitle(kept.name(), "Changed at the end of the cut");
+  cutting = false;
+  cutter.join();
+  EXPECT_GE(cut.load(), 2) << "the listening sessions were never cut";
+  // Back: each replica loads everything again and answers from memory, with every change.
+  for (auto* p : {&a_, &b_}) {
+    ASSERT_TRUE((*p)->WaitHealth("SERVING", std::chrono::seconds(10), "catalogue_cache"));
+    EXPECT_NE((*p)->process().Log().find("catalogue listener: lost the database"),
+              std::string::npos);
+  }
+  EXPECT_EQ(Get(*sb_, kept.name(), TestTokens().admin).title(), "Changed at the end of the cut");
+  EXPECT_EQ(Lines(List(*sb_, TestTokens().admin)), Database());
+  EXPECT_EQ(Lines(List(*sa_, TestTokens().admin)), Database());
+  // And it follows changes again.
+  kept = Retitle(kept.name(), "After the cut");
+  EXPECT_TRUE(
+      Until([&] { return Get(*sb_, kept.name(), TestTokens().admin).title() == "After the cut"; }));
 }
 
 }  // namespace
