@@ -2,7 +2,7 @@
 // callback API, a few threads) over several connections, for a bounded time and a bounded number
 // of calls.
 // Prints one line per method: calls, throughput, p50 and p99 latency.
-//   ecd_load --address 127.0.0.1:50061 --token-file .local/admin.token
+//   ecd_load --address 127.0.0.1:50061[,127.0.0.1:50071,...] --token-file .local/admin.token
 //            --method health|get|list|register --concurrency 32 --seconds 10 [--max-calls N]
 //            [--events events/a,events/b --countries NG,GH,...]   (register: spread over these)
 #include <grpcpp/grpcpp.h>
@@ -83,6 +83,7 @@ Options Parse(int argc, char** argv) {
   if (o.method != "health" && o.method != "get" && o.method != "list" && o.method != "register") {
     throw std::invalid_argument("--method must be health, get, list or register");
   }
+  if (Split(o.address).empty()) throw std::invalid_argument("--address is empty");
   if (o.method == "register" && (o.events.empty() || o.countries.empty())) {
     throw std::invalid_argument("register needs --events and --countries");
   }
@@ -99,12 +100,15 @@ int main(int argc, char** argv) {
     std::cerr << "ecd_load: " << e.what() << "\n";
     return 2;
   }
+  // Several addresses (replicas): the connections are spread over them in turn.
+  const std::vector<std::string> addresses = Split(o.address);
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < o.connections; ++i) {
     grpc::ChannelArguments args;
     args.SetInt("ecd.bench.connection", i);  // distinct arguments: a connection each
     channels.push_back(
-        grpc::CreateCustomChannel(o.address, grpc::InsecureChannelCredentials(), args));
+        grpc::CreateCustomChannel(addresses[static_cast<size_t>(i) % addresses.size()],
+                                  grpc::InsecureChannelCredentials(), args));
   }
   // Many calls in flight with few threads: each of `concurrency` slots starts its next call from
   // the completion of the previous one (gRPC's callback API), so the generator's own CPU stays
