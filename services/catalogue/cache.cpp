@@ -14,7 +14,7 @@ namespace ecd::catalogue {
 
 namespace {
 
-using EventPtr = std::shared_ptr<const v1::Event>;
+using EventPtr = EventCache::EventPtr;
 using SeriesPtr = std::shared_ptr<const v1::Series>;
 
 // The sort keys of the repository's keyset paging: (start_time, id) and (create_time, id); ids
@@ -86,20 +86,27 @@ void EventCache::Install(std::shared_ptr<const Snapshot> next) {
 
 bool EventCache::synchronised() const { return Current() != nullptr; }
 
-StatusOr<v1::Event> EventCache::GetEvent(const std::string& id) {
+StatusOr<EventCache::EventPtr> EventCache::GetEvent(const std::string& id) {
   auto snap = Current();
-  if (!snap) return repo_.GetEvent(id);
+  if (!snap) {
+    ECD_ASSIGN_OR_RETURN(v1::Event e, repo_.GetEvent(id));
+    return std::make_shared<const v1::Event>(std::move(e));
+  }
   auto it = snap->events.find(id);
   if (it == snap->events.end()) return Status::NotFound("events/" + id);
-  return *it->second;
+  return it->second;
 }
 
-StatusOr<std::vector<v1::Event>> EventCache::ListEvents(const EventFilter& f,
-                                                        const std::optional<Cursor>& after,
-                                                        int limit) {
+StatusOr<std::vector<EventCache::EventPtr>> EventCache::ListEvents(
+    const EventFilter& f, const std::optional<Cursor>& after, int limit) {
+  std::vector<EventPtr> out;
   auto snap = Current();
-  if (!snap || !f.query.empty()) return repo_.ListEvents(f, after, limit);
-  std::vector<v1::Event> out;
+  if (!snap || !f.query.empty()) {
+    ECD_ASSIGN_OR_RETURN(std::vector<v1::Event> rows, repo_.ListEvents(f, after, limit));
+    out.reserve(rows.size());
+    for (auto& e : rows) out.push_back(std::make_shared<const v1::Event>(std::move(e)));
+    return out;
+  }
   auto it = snap->by_start.begin();
   if (after) {
     it = std::upper_bound(snap->by_start.begin(), snap->by_start.end(), *after,
@@ -118,7 +125,7 @@ StatusOr<std::vector<v1::Event>> EventCache::ListEvents(const EventFilter& f,
     if (f.start_from_micros && start < *f.start_from_micros) continue;
     if (f.start_to_micros && start >= *f.start_to_micros) continue;
     if (!f.include_drafts && e.status() == v1::EVENT_STATUS_DRAFT) continue;
-    out.push_back(e);
+    out.push_back(it->event);
   }
   return out;
 }

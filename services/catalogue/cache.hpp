@@ -31,9 +31,11 @@ class EventCache {
 
   // The reads, with the repository's meaning (order, keyset paging, NOT_FOUND). A filter with a
   // text query is answered by the repository (PostgreSQL's case-insensitive matching).
-  StatusOr<v1::Event> GetEvent(const std::string& id);
-  StatusOr<std::vector<v1::Event>> ListEvents(const EventFilter& filter,
-                                              const std::optional<Cursor>& after, int limit);
+  // Events are shared, read-only: the caller copies what it answers straight into its response.
+  using EventPtr = std::shared_ptr<const v1::Event>;
+  StatusOr<EventPtr> GetEvent(const std::string& id);
+  StatusOr<std::vector<EventPtr>> ListEvents(const EventFilter& filter,
+                                             const std::optional<Cursor>& after, int limit);
   StatusOr<v1::Series> GetSeries(const std::string& id);
   StatusOr<std::vector<v1::Series>> ListSeries(const std::optional<Cursor>& after, int limit);
   StatusOr<std::vector<v1::Material>> ListMaterials(const std::string& event_id);

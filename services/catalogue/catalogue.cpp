@@ -120,24 +120,21 @@ Status Catalogue::CreateEvent(const CallContext&, const v1::CreateEventRequest& 
   return Status::Ok();
 }
 
-StatusOr<v1::Event> Catalogue::VisibleEvent(const CallContext& c, const std::string& id) {
-  auto e = cache_.GetEvent(id);
-  if (!e.ok()) return e.status();
+Status Catalogue::VisibleEvent(const CallContext& c, const std::string& id, v1::Event* out) {
+  ECD_ASSIGN_OR_RETURN(const EventCache::EventPtr e, cache_.GetEvent(id));
   if (!c.privileged() && e->status() == v1::EVENT_STATUS_DRAFT) {
     return Status::NotFound("events/" + id);
   }
-  HideFor(c, &*e);
-  return e;
+  *out = *e;
+  HideFor(c, out);
+  return Status::Ok();
 }
 
 Status Catalogue::GetEvent(const CallContext& c, const v1::GetEventRequest& req,
                            v1::GetEventResponse* resp) {
   auto id = ParseResourceName(req.name(), "events", "name");
   if (!id.ok()) return id.status();
-  auto e = VisibleEvent(c, *id);
-  if (!e.ok()) return e.status();
-  *resp->mutable_event() = std::move(*e);
-  return Status::Ok();
+  return VisibleEvent(c, *id, resp->mutable_event());
 }
 
 Status Catalogue::ListEvents(const CallContext& c, const v1::ListEventsRequest& req,
@@ -183,7 +180,7 @@ Status Catalogue::ListEvents(const CallContext& c, const v1::ListEventsRequest& 
   if (!rows.ok()) return rows.status();
   for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
     auto* e = resp->add_events();
-    *e = std::move((*rows)[i]);
+    *e = *(*rows)[i];
     HideFor(c, e);
   }
   if (static_cast<int>(rows->size()) > *size) {
@@ -285,8 +282,7 @@ Status Catalogue::DeleteEvent(const CallContext&, const v1::DeleteEventRequest& 
 }
 
 Status Catalogue::CheckMaterialsVisible(const CallContext& c, const std::string& event_id) {
-  auto e = cache_.GetEvent(event_id);
-  if (!e.ok()) return e.status();
+  ECD_ASSIGN_OR_RETURN(const EventCache::EventPtr e, cache_.GetEvent(event_id));
   if (!c.privileged() && e->status() == v1::EVENT_STATUS_DRAFT) {
     return Status::NotFound("events/" + event_id);
   }

@@ -1,6 +1,7 @@
 #pragma once
 // The thin gRPC adapter: each method authorises through CallHandler, runs the Catalogue method on
 // a worker, and finishes the call.
+#include "common/arena_messages.hpp"
 #include "common/server.hpp"
 #include "ecd/catalogue/v1/catalogue.grpc.pb.h"
 #include "services/catalogue/catalogue.hpp"
@@ -12,7 +13,11 @@ inline constexpr char kServiceName[] = "ecd.catalogue.v1.CatalogueService";
 class CatalogueServiceImpl final : public v1::CatalogueService::CallbackService {
  public:
   CatalogueServiceImpl(Catalogue& catalogue, CallHandler& calls)
-      : catalogue_(catalogue), calls_(calls) {}
+      : catalogue_(catalogue), calls_(calls) {
+    // The reads frontends make on every page view build their answers on an arena.
+    SetMessageAllocatorFor_GetEvent(&get_event_messages_);
+    SetMessageAllocatorFor_ListEvents(&list_events_messages_);
+  }
 
   ECD_UNARY_METHOD(CreateSeries, catalogue_)
   ECD_UNARY_METHOD(GetSeries, catalogue_)
@@ -35,6 +40,8 @@ class CatalogueServiceImpl final : public v1::CatalogueService::CallbackService 
  private:
   Catalogue& catalogue_;
   CallHandler& calls_;
+  ArenaMessages<v1::GetEventRequest, v1::GetEventResponse> get_event_messages_;
+  ArenaMessages<v1::ListEventsRequest, v1::ListEventsResponse> list_events_messages_;
 };
 
 }  // namespace ecd::catalogue
