@@ -42,8 +42,10 @@ Sender::~Sender() { Stop(); }
 void Sender::Start() {
   if (options_.threads <= 0 || !senders_.empty()) return;
   for (int i = 0; i < options_.threads; ++i) {
-    senders_.push_back(std::make_unique<PeriodicTask>("sender " + std::to_string(i + 1),
-                                                      options_.poll, [this] { Drain(); }));
+    sessions_.push_back(std::make_unique<SmtpSession>(mailer_));
+    SmtpSession* smtp = sessions_.back().get();
+    senders_.push_back(std::make_unique<PeriodicTask>(
+        "sender " + std::to_string(i + 1), options_.poll, [this, smtp] { Drain(*smtp); }));
     senders_.back()->Start();
     senders_.back()->Wake();
   }
@@ -57,6 +59,7 @@ void Sender::Stop() {
   stopping_ = true;  // a drain in progress gives its remaining claims back
   for (auto& t : senders_) t->Stop();
   senders_.clear();
+  sessions_.clear();  // QUIT on each kept connection
   if (heartbeat_) heartbeat_->Stop();
   heartbeat_.reset();
 }
@@ -82,7 +85,7 @@ void Sender::Heartbeat() {
   if (!st.ok()) spdlog::warn("extending {} claim(s): {}", ids.size(), st.ToString());
 }
 
-void Sender::Drain() {
+void Sender::Drain(SmtpSession& smtp) {
   while (!stopping_) {
     auto claimed = store_.Claim(options_.batch, options_.lease.count(), id_);
     if (!claimed.ok() || claimed->empty()) {
@@ -110,9 +113,9 @@ void Sender::Drain() {
       SendResult r;
       if (files.ok()) {
         const auto start = std::chrono::steady_clock::now();
-        r = mailer_.Send(ToMail(m.id, m.kind, m.recipient, m.recipient_name, m.subject, m.body,
-                                m.icalendar, std::move(*files)),
-                         &stopping_);
+        r = smtp.Send(ToMail(m.id, m.kind, m.recipient, m.recipient_name, m.subject, m.body,
+                             m.icalendar, std::move(*files)),
+                      &stopping_);
         if (r.aborted) {  // shutting down: not an attempt; given back below
           unsent.push_back(m.id);
           continue;
