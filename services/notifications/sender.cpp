@@ -94,6 +94,7 @@ void Sender::Drain(SmtpSession& smtp) {
     }
     Hold(*claimed);
     std::vector<std::string> unsent;
+    std::vector<const ClaimedMessage*> sent;  // recorded together after the batch
     for (const auto& m : *claimed) {
       if (stopping_) {
         unsent.push_back(m.id);
@@ -130,25 +131,36 @@ void Sender::Drain(SmtpSession& smtp) {
       } else {
         r.error = "reading the message's files: " + files.status().ToString();
       }
-      Status st;
       if (r.ok) {
-        st = store_.MarkSent(m.id);
         spdlog::info("sent message {} ({}) after {} attempt(s)", m.id, m.kind, m.attempts + 1);
-        if (st.ok()) CountMessage(m.kind, "sent");
-      } else {
-        const int failures = m.attempts + 1;
-        const bool dead = r.permanent || failures >= options_.max_attempts;
-        const auto delay = Backoff(failures, options_.retry_base, options_.retry_max);
-        st = store_.MarkFailed(m.id, r.error, delay.count(), dead);
-        spdlog::warn("message {} ({}) attempt {} failed: {}{}", m.id, m.kind, failures, r.error,
-                     dead ? "; dead-lettered" : "");
-        if (st.ok()) {
-          CountMessage(m.kind, dead ? "dead" : "failed");
-          if (dead) DeadLetters().Inc();
-        }
+        sent.push_back(&m);  // still held (and its claim extended) until recorded below
+        continue;
       }
-      if (!st.ok()) spdlog::warn("recording message {}: {}", m.id, st.ToString());
+      const int failures = m.attempts + 1;
+      const bool dead = r.permanent || failures >= options_.max_attempts;
+      const auto delay = Backoff(failures, options_.retry_base, options_.retry_max);
+      Status st = store_.MarkFailed(m.id, r.error, delay.count(), dead);
+      spdlog::warn("message {} ({}) attempt {} failed: {}{}", m.id, m.kind, failures, r.error,
+                   dead ? "; dead-lettered" : "");
+      if (st.ok()) {
+        CountMessage(m.kind, dead ? "dead" : "failed");
+        if (dead) DeadLetters().Inc();
+      } else {
+        spdlog::warn("recording message {}: {}", m.id, st.ToString());
+      }
       Drop(m.id);
+    }
+    // Before anything is given back: a mail sent is never released as unsent.
+    if (!sent.empty()) {
+      std::vector<std::string> ids;
+      for (const auto* m : sent) ids.push_back(m->id);
+      Status st = store_.MarkSentMany(ids);
+      if (st.ok()) {
+        for (const auto* m : sent) CountMessage(m->kind, "sent");
+      } else {
+        spdlog::warn("recording {} sent message(s): {}", ids.size(), st.ToString());
+      }
+      for (const auto& id : ids) Drop(id);
     }
     // What this sender will not send now goes back at once rather than when the lease ends.
     if (!unsent.empty()) {

@@ -10,7 +10,10 @@
 // a message is still its own just before sending it, and gives back what it has not sent when it
 // stops.
 //
-// Each sending thread keeps its own SMTP connection (SmtpSession) from one mail to the next.
+// Each sending thread keeps its own SMTP connection (SmtpSession) from one mail to the next, and
+// records the mails of a claimed batch as sent in one transaction once the batch is through (a
+// failure is recorded at once). A crash between a mail and its record sends it again when the
+// claim runs out, with the same Message-ID: at most one batch per sending thread.
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -28,7 +31,7 @@ namespace ecd::notifications {
 
 struct SenderOptions {
   int threads = 2;  // sending threads, each with one SMTP connection
-  int batch = 10;
+  int batch = 10;   // messages claimed at once, and recorded as sent at once
   int max_attempts = 8;
   std::chrono::milliseconds retry_base{30000};
   std::chrono::milliseconds retry_max{3600000};

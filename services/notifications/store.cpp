@@ -254,10 +254,10 @@ Status Store::AddAttachmentInfo(std::vector<v1::Message>& messages) {
   });
 }
 
-Status Store::MarkSent(const std::string& id) {
+Status Store::MarkSentMany(const std::vector<std::string>& ids) {
+  if (ids.empty()) return Status::Ok();
   return pool_.Transact([&](pqxx::work& tx) -> Status {
-    auto r = Exec(tx, sql::kMarkSent, id);
-    if (!r.empty()) Exec(tx, sql::kRecordAttempt, id, r[0][0].as<int>(), true, "");
+    Exec(tx, sql::kMarkSentMany, ToPgArray(ids));
     return Status::Ok();
   });
 }
