@@ -110,7 +110,9 @@ void Sender::Drain(SmtpSession& smtp) {
       }
       // The message's log lines belong to the trace of what caused it (a registration call).
       ScopedTrace trace(ChildSpan(ParseTraceparent(m.traceparent)));
-      auto files = store_.Attachments(m.id);
+      // Most mails carry no file: those need no read.
+      auto files = m.has_attachments ? store_.Attachments(m.id)
+                                     : StatusOr<std::vector<Attachment>>(std::vector<Attachment>{});
       SendResult r;
       if (files.ok()) {
         const auto start = std::chrono::steady_clock::now();

@@ -135,7 +135,8 @@ inline constexpr SqlStatement kClaim = {
     " AND next_attempt_time <= now() AND (claimed_until IS NULL OR claimed_until < now())"
     " ORDER BY next_attempt_time LIMIT $1 FOR UPDATE SKIP LOCKED)"
     " RETURNING id::text, recipient, subject, body, icalendar, kind, attempts, recipient_name,"
-    " traceparent"};
+    " traceparent, EXISTS (SELECT 1 FROM notifications.message_attachments a"
+    " WHERE a.message_id = messages.id)"};
 // Still ours? A sender that lost its claim (it stalled beyond the lease and another sender took
 // the message) finds no row.
 inline constexpr SqlStatement kRenewClaim = {

@@ -70,6 +70,7 @@ struct ClaimedMessage {
   int attempts = 0;  // before this one
   std::string recipient_name;
   std::string traceparent;  // of what caused it ("" when unknown)
+  bool has_attachments = false;
 };
 
 // A participant of an event and where they stand with its information kit.
