@@ -76,3 +76,43 @@ ecd_redis_stop() {
 # ecd_token: a fresh random bearer token; ecd_sha256 TOKEN: its hash as configured.
 ecd_token() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 ecd_sha256() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+
+# ecd_postfix_tools: Postfix's smtp-sink (an SMTP server that accepts and discards) and
+# smtp-source (an SMTP load generator), for scripts/bench-mail. They come from Debian's postfix
+# package, downloaded and unpacked under .local/postfix rather than installed, so that no mail
+# system is configured on the machine. Defines ecd_smtp_sink and ecd_smtp_source (the binaries
+# look for Postfix's libraries in /usr/lib/postfix; these point them to the unpacked ones).
+ecd_postfix_tools() {
+  local dir=$ECD_ROOT/.local/postfix
+  if [[ ! -x $dir/usr/sbin/smtp-sink || ! -x $dir/usr/sbin/smtp-source ]]; then
+    ecd_log "unpacking smtp-sink and smtp-source from Debian's postfix package into $dir"
+    local tmp
+    mkdir -p "$ECD_ROOT/.local"
+    tmp=$(mktemp -d "$ECD_ROOT/.local/postfix-XXXXXX") || return 1
+    chmod 755 "$tmp"  # apt-get download writes as the _apt user where it can
+    if ! (cd "$tmp" && apt-get download postfix >/dev/null 2>&1); then
+      local sudo=""
+      [[ $(id -u) -ne 0 ]] && sudo="sudo"
+      $sudo apt-get update -qq
+      (cd "$tmp" && apt-get download postfix >/dev/null 2>&1) ||
+        { rm -rf "$tmp"; echo "apt-get download postfix failed" >&2; return 1; }
+    fi
+    { dpkg-deb -x "$tmp"/postfix_*.deb "$tmp/root" && rm -rf "$dir" &&
+      mkdir -p "$dir/usr/sbin" "$dir/usr/lib" &&
+      cp "$tmp/root/usr/sbin/smtp-sink" "$tmp/root/usr/sbin/smtp-source" "$dir/usr/sbin/" &&
+      cp -r "$tmp/root/usr/lib/postfix" "$dir/usr/lib/"; } ||
+      { rm -rf "$tmp"; echo "unpacking postfix failed" >&2; return 1; }
+    rm -rf "$tmp"
+  fi
+  ECD_POSTFIX_DIR=$dir
+}
+ecd_smtp_sink() {
+  # As root it must be told whom to run as.
+  local user=()
+  [[ $(id -u) -eq 0 ]] && user=(-u nobody)
+  LD_LIBRARY_PATH=$ECD_POSTFIX_DIR/usr/lib/postfix "$ECD_POSTFIX_DIR/usr/sbin/smtp-sink" \
+    "${user[@]}" "$@"
+}
+ecd_smtp_source() {
+  LD_LIBRARY_PATH=$ECD_POSTFIX_DIR/usr/lib/postfix "$ECD_POSTFIX_DIR/usr/sbin/smtp-source" "$@"
+}

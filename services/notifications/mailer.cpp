@@ -113,63 +113,110 @@ int AbortWhenAsked(void* abort, curl_off_t, curl_off_t, curl_off_t, curl_off_t) 
 }  // namespace
 
 SendResult Mailer::Send(const OutgoingMail& mail, const std::atomic<bool>* abort) const {
-  SendResult result;
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) {
-    result.error = "curl_easy_init failed";
-    return result;
-  }
-  const std::string message = Build(mail);
-  CURL* c = curl.get();
+  SmtpSession session(*this);
+  return session.Send(mail, abort);
+}
+
+// The easy handle and what it points to between transfers (libcurl keeps pointers to the
+// recipient list and the error buffer).
+struct SmtpSession::Handle {
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl{curl_easy_init(), curl_easy_cleanup};
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> rcpt{nullptr, curl_slist_free_all};
+  std::string from;
   char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_URL, config_.url.c_str());
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+};
+
+SmtpSession::SmtpSession(const Mailer& mailer) : mailer_(mailer) {}
+
+SmtpSession::~SmtpSession() {
+  // Ending the session says QUIT on a kept connection and waits for the answer (up to 120 s by
+  // default): a relay that no longer answers must not hold up a shutdown.
+  if (handle_) curl_easy_setopt(handle_->curl.get(), CURLOPT_SERVER_RESPONSE_TIMEOUT, 1L);
+}
+
+SendResult SmtpSession::Send(const OutgoingMail& mail, const std::atomic<bool>* abort) {
+  const std::string message = mailer_.Build(mail);
+  const std::string recipient = "<" + OneLine(mail.to_address) + ">";
+  bool reused = false;
+  SendResult result = Perform(message, recipient, abort, &reused);
+  // A mail does not pay for the state of a connection it did not open: the server may have
+  // closed it, or refuse to go on with it, and a new connection settles which.
+  if (!result.ok && !result.aborted && reused) {
+    result = Perform(message, recipient, abort, &reused);
+  }
+  return result;
+}
+
+SendResult SmtpSession::Perform(const std::string& message, const std::string& recipient,
+                                const std::atomic<bool>* abort, bool* reused) {
+  SendResult result;
+  *reused = false;
+  const SmtpConfig& config = mailer_.config();
   // The timeout bounds each wait; a large message gets time to travel at 100 kB/s or faster.
-  const long timeout_ms = static_cast<long>(config_.timeout.count());
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  const long timeout_ms = static_cast<long>(config.timeout.count());
+  if (!handle_) {
+    auto h = std::make_unique<Handle>();
+    if (!h->curl) {
+      result.error = "curl_easy_init failed";
+      return result;
+    }
+    CURL* c = h->curl.get();
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+    curl_easy_setopt(c, CURLOPT_URL, config.url.c_str());
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    if (config.starttls) curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+    if (!config.user.empty()) {
+      curl_easy_setopt(c, CURLOPT_USERNAME, config.user.c_str());
+      curl_easy_setopt(c, CURLOPT_PASSWORD, config.password.c_str());
+    }
+    h->from = "<" + config.from_address + ">";
+    curl_easy_setopt(c, CURLOPT_MAIL_FROM, h->from.c_str());
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadUpload);
+    handle_ = std::move(h);
+  }
+  CURL* c = handle_->curl.get();
+  handle_->errbuf[0] = 0;
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
                    timeout_ms + static_cast<long>(message.size() / 100));  // 100 bytes per ms
-  if (config_.starttls) curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
-  if (!config_.user.empty()) {
-    curl_easy_setopt(c, CURLOPT_USERNAME, config_.user.c_str());
-    curl_easy_setopt(c, CURLOPT_PASSWORD, config_.password.c_str());
-  }
-  const std::string from = "<" + config_.from_address + ">";
-  curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> rcpt(
-      curl_slist_append(nullptr, ("<" + OneLine(mail.to_address) + ">").c_str()),
-      curl_slist_free_all);
-  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
+  handle_->rcpt.reset(curl_slist_append(nullptr, recipient.c_str()));
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, handle_->rcpt.get());
   Upload upload{&message};
-  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadUpload);
   curl_easy_setopt(c, CURLOPT_READDATA, &upload);
   curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
-
   if (abort != nullptr) {
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, AbortWhenAsked);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(abort));
+  } else {
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 1L);
   }
-  CURLcode rc = curl_easy_perform(c);
-  if (rc == CURLE_ABORTED_BY_CALLBACK) {
-    result.aborted = true;
-    result.error = "stopped";
-    return result;
-  }
-  long response = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response);
+
+  const CURLcode rc = curl_easy_perform(c);
+  long connects = 0;
+  curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+  connections_ += connects;
+  *reused = connects == 0;
   if (rc == CURLE_OK) {
     result.ok = true;
     return result;
   }
-  result.error =
-      std::string(curl_easy_strerror(rc)) + (errbuf[0] ? std::string(": ") + errbuf : "");
-  if (response >= 500 && response < 600) {
-    result.permanent = true;
-    result.error += " (SMTP " + std::to_string(response) + ")";
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    result.aborted = true;
+    result.error = "stopped";
+  } else {
+    long response = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response);
+    result.error = std::string(curl_easy_strerror(rc)) +
+                   (handle_->errbuf[0] ? std::string(": ") + handle_->errbuf : "");
+    if (response >= 500 && response < 600) {
+      result.permanent = true;
+      result.error += " (SMTP " + std::to_string(response) + ")";
+    }
   }
+  // Whatever state the exchange left the connection in, the next mail starts on a new one.
+  handle_.reset();
   return result;
 }
 

@@ -42,8 +42,10 @@ Sender::~Sender() { Stop(); }
 void Sender::Start() {
   if (options_.threads <= 0 || !senders_.empty()) return;
   for (int i = 0; i < options_.threads; ++i) {
-    senders_.push_back(std::make_unique<PeriodicTask>("sender " + std::to_string(i + 1),
-                                                      options_.poll, [this] { Drain(); }));
+    sessions_.push_back(std::make_unique<SmtpSession>(mailer_));
+    SmtpSession* smtp = sessions_.back().get();
+    senders_.push_back(std::make_unique<PeriodicTask>(
+        "sender " + std::to_string(i + 1), options_.poll, [this, smtp] { Drain(*smtp); }));
     senders_.back()->Start();
     senders_.back()->Wake();
   }
@@ -57,6 +59,7 @@ void Sender::Stop() {
   stopping_ = true;  // a drain in progress gives its remaining claims back
   for (auto& t : senders_) t->Stop();
   senders_.clear();
+  sessions_.clear();  // QUIT on each kept connection
   if (heartbeat_) heartbeat_->Stop();
   heartbeat_.reset();
 }
@@ -82,7 +85,7 @@ void Sender::Heartbeat() {
   if (!st.ok()) spdlog::warn("extending {} claim(s): {}", ids.size(), st.ToString());
 }
 
-void Sender::Drain() {
+void Sender::Drain(SmtpSession& smtp) {
   while (!stopping_) {
     auto claimed = store_.Claim(options_.batch, options_.lease.count(), id_);
     if (!claimed.ok() || claimed->empty()) {
@@ -91,6 +94,7 @@ void Sender::Drain() {
     }
     Hold(*claimed);
     std::vector<std::string> unsent;
+    std::vector<const ClaimedMessage*> sent;  // recorded together after the batch
     for (const auto& m : *claimed) {
       if (stopping_) {
         unsent.push_back(m.id);
@@ -106,13 +110,15 @@ void Sender::Drain() {
       }
       // The message's log lines belong to the trace of what caused it (a registration call).
       ScopedTrace trace(ChildSpan(ParseTraceparent(m.traceparent)));
-      auto files = store_.Attachments(m.id);
+      // Most mails carry no file: those need no read.
+      auto files = m.has_attachments ? store_.Attachments(m.id)
+                                     : StatusOr<std::vector<Attachment>>(std::vector<Attachment>{});
       SendResult r;
       if (files.ok()) {
         const auto start = std::chrono::steady_clock::now();
-        r = mailer_.Send(ToMail(m.id, m.kind, m.recipient, m.recipient_name, m.subject, m.body,
-                                m.icalendar, std::move(*files)),
-                         &stopping_);
+        r = smtp.Send(ToMail(m.id, m.kind, m.recipient, m.recipient_name, m.subject, m.body,
+                             m.icalendar, std::move(*files)),
+                      &stopping_);
         if (r.aborted) {  // shutting down: not an attempt; given back below
           unsent.push_back(m.id);
           continue;
@@ -127,25 +133,36 @@ void Sender::Drain() {
       } else {
         r.error = "reading the message's files: " + files.status().ToString();
       }
-      Status st;
       if (r.ok) {
-        st = store_.MarkSent(m.id);
         spdlog::info("sent message {} ({}) after {} attempt(s)", m.id, m.kind, m.attempts + 1);
-        if (st.ok()) CountMessage(m.kind, "sent");
-      } else {
-        const int failures = m.attempts + 1;
-        const bool dead = r.permanent || failures >= options_.max_attempts;
-        const auto delay = Backoff(failures, options_.retry_base, options_.retry_max);
-        st = store_.MarkFailed(m.id, r.error, delay.count(), dead);
-        spdlog::warn("message {} ({}) attempt {} failed: {}{}", m.id, m.kind, failures, r.error,
-                     dead ? "; dead-lettered" : "");
-        if (st.ok()) {
-          CountMessage(m.kind, dead ? "dead" : "failed");
-          if (dead) DeadLetters().Inc();
-        }
+        sent.push_back(&m);  // still held (and its claim extended) until recorded below
+        continue;
       }
-      if (!st.ok()) spdlog::warn("recording message {}: {}", m.id, st.ToString());
+      const int failures = m.attempts + 1;
+      const bool dead = r.permanent || failures >= options_.max_attempts;
+      const auto delay = Backoff(failures, options_.retry_base, options_.retry_max);
+      Status st = store_.MarkFailed(m.id, r.error, delay.count(), dead);
+      spdlog::warn("message {} ({}) attempt {} failed: {}{}", m.id, m.kind, failures, r.error,
+                   dead ? "; dead-lettered" : "");
+      if (st.ok()) {
+        CountMessage(m.kind, dead ? "dead" : "failed");
+        if (dead) DeadLetters().Inc();
+      } else {
+        spdlog::warn("recording message {}: {}", m.id, st.ToString());
+      }
       Drop(m.id);
+    }
+    // Before anything is given back: a mail sent is never released as unsent.
+    if (!sent.empty()) {
+      std::vector<std::string> ids;
+      for (const auto* m : sent) ids.push_back(m->id);
+      Status st = store_.MarkSentMany(ids);
+      if (st.ok()) {
+        for (const auto* m : sent) CountMessage(m->kind, "sent");
+      } else {
+        spdlog::warn("recording {} sent message(s): {}", ids.size(), st.ToString());
+      }
+      for (const auto& id : ids) Drop(id);
     }
     // What this sender will not send now goes back at once rather than when the lease ends.
     if (!unsent.empty()) {

@@ -9,6 +9,11 @@
 // the lease while it works on them (a slow SMTP server does not make it lose them), checks that
 // a message is still its own just before sending it, and gives back what it has not sent when it
 // stops.
+//
+// Each sending thread keeps its own SMTP connection (SmtpSession) from one mail to the next, and
+// records the mails of a claimed batch as sent in one transaction once the batch is through (a
+// failure is recorded at once). A crash between a mail and its record sends it again when the
+// claim runs out, with the same Message-ID: at most one batch per sending thread.
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -25,8 +30,8 @@
 namespace ecd::notifications {
 
 struct SenderOptions {
-  int threads = 2;
-  int batch = 10;
+  int threads = 2;  // sending threads, each with one SMTP connection
+  int batch = 10;   // messages claimed at once, and recorded as sent at once
   int max_attempts = 8;
   std::chrono::milliseconds retry_base{30000};
   std::chrono::milliseconds retry_max{3600000};
@@ -48,8 +53,8 @@ class Sender {
 
  private:
   static CounterHandle DeadLetters();
-  // Claims and sends until nothing is due (one run of a sending task).
-  void Drain();
+  // Claims and sends until nothing is due (one run of a sending task), over `smtp`.
+  void Drain(SmtpSession& smtp);
   // Extends the claims this process holds (the heartbeat task).
   void Heartbeat();
   void Hold(const std::vector<ClaimedMessage>& claimed);
@@ -60,6 +65,7 @@ class Sender {
   SenderOptions options_;
   std::string id_;  // whose claims these are: one per process
   std::atomic<bool> stopping_{false};
+  std::vector<std::unique_ptr<SmtpSession>> sessions_;  // one per sending task
   std::vector<std::unique_ptr<PeriodicTask>> senders_;
   std::unique_ptr<PeriodicTask> heartbeat_;
   std::mutex mu_;

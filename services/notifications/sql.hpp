@@ -135,7 +135,8 @@ inline constexpr SqlStatement kClaim = {
     " AND next_attempt_time <= now() AND (claimed_until IS NULL OR claimed_until < now())"
     " ORDER BY next_attempt_time LIMIT $1 FOR UPDATE SKIP LOCKED)"
     " RETURNING id::text, recipient, subject, body, icalendar, kind, attempts, recipient_name,"
-    " traceparent"};
+    " traceparent, EXISTS (SELECT 1 FROM notifications.message_attachments a"
+    " WHERE a.message_id = messages.id)"};
 // Still ours? A sender that lost its claim (it stalled beyond the lease and another sender took
 // the message) finds no row.
 inline constexpr SqlStatement kRenewClaim = {
@@ -154,11 +155,19 @@ inline constexpr SqlStatement kReleaseClaims = {
     "release_claims",
     "UPDATE notifications.messages SET claimed_until = NULL WHERE id = ANY($1::uuid[])"
     " AND claimed_by = $2 AND state = " ECD_SQL_PENDING};
-inline constexpr SqlStatement kMarkSent = {
-    "mark_sent", "UPDATE notifications.messages SET state = " ECD_SQL_SENT
-                 ", attempts = attempts + 1, sent_time = now(),"
-                 " claimed_until = NULL, last_error = '' WHERE id = $1 AND state = " ECD_SQL_PENDING
-                 " RETURNING attempts"};
+// $1: message ids (uuid[]) just sent: each still pending is marked sent and its attempt recorded.
+// The rows are locked in id order, so that two batches never wait for each other in a cycle.
+inline constexpr SqlStatement kMarkSentMany = {
+    "mark_sent_many",
+    "WITH locked AS (SELECT id FROM notifications.messages WHERE id = ANY($1::uuid[])"
+    " AND state = " ECD_SQL_PENDING
+    " ORDER BY id FOR UPDATE), sent AS ("
+    "UPDATE notifications.messages m SET state = " ECD_SQL_SENT
+    ", attempts = m.attempts + 1, sent_time = now(), claimed_until = NULL, last_error = ''"
+    " FROM locked WHERE m.id = locked.id AND m.state = " ECD_SQL_PENDING
+    " RETURNING m.id, m.attempts)"
+    " INSERT INTO notifications.attempts (message_id, attempt, ok, error)"
+    " SELECT id, attempts, true, '' FROM sent ON CONFLICT DO NOTHING"};
 // $3: seconds until the retry; $4: give up (dead) now.
 inline constexpr SqlStatement kMarkFailed = {
     "mark_failed",

@@ -175,10 +175,10 @@ StatusOr<std::vector<ClaimedMessage>> Store::Claim(int limit, int64_t lease_ms,
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
     out.clear();
     for (const auto& r : Exec(tx, sql::kClaim, limit, lease_ms, owner)) {
-      out.push_back(ClaimedMessage{r[0].as<std::string>(), r[1].as<std::string>(),
-                                   r[2].as<std::string>(), r[3].as<std::string>(),
-                                   r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<int>(),
-                                   r[7].as<std::string>(), r[8].as<std::string>()});
+      out.push_back(ClaimedMessage{
+          r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
+          r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<int>(),
+          r[7].as<std::string>(), r[8].as<std::string>(), r[9].as<bool>()});
     }
     return Status::Ok();
   });
@@ -188,7 +188,9 @@ StatusOr<std::vector<ClaimedMessage>> Store::Claim(int limit, int64_t lease_ms,
 
 StatusOr<bool> Store::Renew(const std::string& id, const std::string& owner, int64_t lease_ms) {
   bool held = false;
-  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
+  // One statement, before every mail: it commits on its own, without the round trips of BEGIN
+  // and COMMIT.
+  Status st = pool_.Read([&](pqxx::transaction_base& tx) -> Status {
     held = !Exec(tx, sql::kRenewClaim, id, owner, lease_ms).empty();
     return Status::Ok();
   });
@@ -254,10 +256,10 @@ Status Store::AddAttachmentInfo(std::vector<v1::Message>& messages) {
   });
 }
 
-Status Store::MarkSent(const std::string& id) {
+Status Store::MarkSentMany(const std::vector<std::string>& ids) {
+  if (ids.empty()) return Status::Ok();
   return pool_.Transact([&](pqxx::work& tx) -> Status {
-    auto r = Exec(tx, sql::kMarkSent, id);
-    if (!r.empty()) Exec(tx, sql::kRecordAttempt, id, r[0][0].as<int>(), true, "");
+    Exec(tx, sql::kMarkSentMany, ToPgArray(ids));
     return Status::Ok();
   });
 }

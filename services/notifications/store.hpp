@@ -70,6 +70,7 @@ struct ClaimedMessage {
   int attempts = 0;  // before this one
   std::string recipient_name;
   std::string traceparent;  // of what caused it ("" when unknown)
+  bool has_attachments = false;
 };
 
 // A participant of an event and where they stand with its information kit.
@@ -112,7 +113,9 @@ class Store {
 
   // Messages waiting to be sent and the age in seconds of the oldest (metrics).
   StatusOr<std::pair<int64_t, double>> QueueStats();
-  Status MarkSent(const std::string& id);
+  // Records the messages `ids` as sent, each with its attempt, in one transaction (those still
+  // pending: a message cancelled by an erasure meanwhile stays cancelled).
+  Status MarkSentMany(const std::vector<std::string>& ids);
   // `retry_in_ms` until the next attempt; `dead` gives up now.
   Status MarkFailed(const std::string& id, const std::string& error, int64_t retry_in_ms,
                     bool dead);

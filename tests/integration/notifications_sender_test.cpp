@@ -1,0 +1,174 @@
+// The notifications sender against the real PostgreSQL (a fresh database migrated with the
+// service's own migrations) and an SMTP server in the test's process that counts connections:
+// every message of a batch is sent once and recorded as sent once, with its attempt, over one
+// connection per sending thread.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/crypto.hpp"
+#include "common/migrations.hpp"
+#include "common/pg.hpp"
+#include "services/notifications/mailer.hpp"
+#include "services/notifications/sender.hpp"
+#include "services/notifications/store.hpp"
+#include "tests/harness/fake_smtp.hpp"
+#include "tests/harness/harness.hpp"
+
+namespace ecd::notifications {
+const std::vector<ecd::Migration>& Migrations();
+}  // namespace ecd::notifications
+
+namespace ecd::notifications {
+namespace {
+
+class SenderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = test::NewDatabaseUrl("sender");
+    PgPool::Options o;
+    o.url = url_;
+    o.size = 4;
+    pool_ = std::make_unique<PgPool>(o);
+    auto report = RunMigrations(*pool_, "notifications", Migrations());
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    store_ = std::make_unique<Store>(*pool_);
+  }
+
+  // Queues `n` confirmations; their ids in order.
+  std::vector<std::string> Queue(int n) {
+    std::vector<NewMessage> messages;
+    const std::string event = NewUuid();
+    for (int i = 0; i < n; ++i) {
+      NewMessage m;
+      m.dedupe_key = "confirmed/" + NewUuid();
+      m.event_id = event;
+      m.kind = "confirmed";
+      m.language = "fr";
+      m.recipient = "p" + std::to_string(i) + "@justice.sn";
+      m.recipient_name = "Awa Diop";
+      m.subject = "Inscription confirmée";
+      m.body = "Bonjour,\nvotre inscription est confirmée.\n";
+      messages.push_back(m);
+    }
+    auto queued = store_->Queue(messages);
+    EXPECT_TRUE(queued.ok()) << queued.status().ToString();
+    std::vector<std::string> ids;
+    pqxx::connection conn(url_);
+    pqxx::nontransaction tx(conn);
+    for (const auto& r : tx.exec("SELECT id::text FROM notifications.messages WHERE event_id = '" +
+                                 event + "' ORDER BY recipient")) {
+      ids.push_back(r[0].as<std::string>());
+    }
+    return ids;
+  }
+
+  int64_t Count(const std::string& statement) {
+    pqxx::connection conn(url_);
+    pqxx::nontransaction tx(conn);
+    return tx.exec(statement)[0][0].as<int64_t>();
+  }
+
+  // state, attempts, and the attempts recorded (all ok, numbered from 1) of each message.
+  struct Row {
+    int state = 0;
+    int attempts = 0;
+    int attempt_rows = 0;
+    int ok_rows = 0;
+  };
+  std::map<std::string, Row> Rows() {
+    std::map<std::string, Row> out;
+    pqxx::connection conn(url_);
+    pqxx::nontransaction tx(conn);
+    for (const auto& r : tx.exec("SELECT m.id::text, m.state, m.attempts, count(a.attempt),"
+                                 " count(a.attempt) FILTER (WHERE a.ok AND a.attempt = 1)"
+                                 " FROM notifications.messages m LEFT JOIN notifications.attempts a"
+                                 " ON a.message_id = m.id GROUP BY m.id, m.state, m.attempts")) {
+      out[r[0].as<std::string>()] = {r[1].as<int>(), r[2].as<int>(), r[3].as<int>(),
+                                     r[4].as<int>()};
+    }
+    return out;
+  }
+
+  std::string url_;
+  std::unique_ptr<PgPool> pool_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SenderTest, EveryMessageOfEveryBatchIsSentAndRecordedOnce) {
+  constexpr int kMessages = 45;  // batches of 10, the last one short
+  const auto ids = Queue(kMessages);
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kMessages));
+  test::FakeSmtpServer smtp;
+  SmtpConfig config;
+  config.url = smtp.url();
+  Mailer mailer(config);
+  SenderOptions options;
+  options.threads = 2;
+  options.batch = 10;
+  options.poll = std::chrono::milliseconds(20);
+  Sender sender(*store_, mailer, options);
+  sender.Start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline &&
+         Count("SELECT count(*) FROM notifications.messages WHERE state = 2") < kMessages) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  sender.Stop();
+
+  auto rows = Rows();
+  ASSERT_EQ(rows.size(), static_cast<size_t>(kMessages));
+  for (const auto& id : ids) {
+    const Row& r = rows[id];
+    EXPECT_EQ(r.state, 2) << id;  // sent
+    EXPECT_EQ(r.attempts, 1) << id;
+    EXPECT_EQ(r.attempt_rows, 1) << id;
+    EXPECT_EQ(r.ok_rows, 1) << id;
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM notifications.messages WHERE state = 2 AND"
+                  " (sent_time IS NULL OR claimed_until IS NOT NULL OR last_error <> '')"),
+            0);
+  // Each mail reached the server once, under its message's Message-ID.
+  std::map<std::string, int> seen;
+  for (const auto& m : smtp.message_ids()) ++seen[m];
+  ASSERT_EQ(seen.size(), static_cast<size_t>(kMessages));
+  for (const auto& id : ids) EXPECT_EQ(seen["<" + id + "@events.ecd>"], 1) << id;
+  // One connection per sending thread, kept for all its mails.
+  EXPECT_LE(smtp.connections(), options.threads);
+}
+
+// Recording a batch again changes nothing, and a message cancelled meanwhile (an erasure) stays
+// cancelled, without an attempt.
+TEST_F(SenderTest, RecordingABatchAsSentIsIdempotentAndLeavesCancelledMessagesAlone) {
+  const auto ids = Queue(5);
+  auto claimed = store_->Claim(10, 10000, "test-sender");
+  ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+  ASSERT_EQ(claimed->size(), 5u);
+  {
+    pqxx::connection conn(url_);
+    pqxx::nontransaction tx(conn);
+    tx.exec("UPDATE notifications.messages SET state = 4 WHERE id = '" + ids[4] + "'");
+  }
+  ASSERT_TRUE(store_->MarkSentMany(ids).ok());
+  ASSERT_TRUE(store_->MarkSentMany(ids).ok());
+  auto rows = Rows();
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(rows[ids[i]].state, 2) << i;
+    EXPECT_EQ(rows[ids[i]].attempts, 1) << i;
+    EXPECT_EQ(rows[ids[i]].attempt_rows, 1) << i;
+    EXPECT_EQ(rows[ids[i]].ok_rows, 1) << i;
+  }
+  EXPECT_EQ(rows[ids[4]].state, 4);
+  EXPECT_EQ(rows[ids[4]].attempts, 0);
+  EXPECT_EQ(rows[ids[4]].attempt_rows, 0);
+  EXPECT_TRUE(store_->MarkSentMany({}).ok());
+}
+
+}  // namespace
+}  // namespace ecd::notifications
