@@ -11,11 +11,10 @@ namespace ecd {
 
 StatusOr<MigrationReport> RunMigrations(PgPool& pool, const std::string& schema,
                                         const std::vector<Migration>& migrations) {
-  auto lease = pool.Acquire();
-  if (!lease.ok()) return lease.status();
+  ECD_ASSIGN_OR_RETURN(auto lease, pool.Acquire());
   MigrationReport report;
   try {
-    pqxx::connection& conn = **lease;
+    pqxx::connection& conn = *lease;
     const std::string lock_key = "ecd.migrations." + schema;
     {
       pqxx::nontransaction tx(conn);
@@ -64,7 +63,7 @@ StatusOr<MigrationReport> RunMigrations(PgPool& pool, const std::string& schema,
       spdlog::info("applied migration {}.{}", schema, m.name);
     }
   } catch (const pqxx::broken_connection& e) {
-    lease->Discard();
+    lease.Discard();
     return MapPgException(e);
   } catch (const std::exception& e) {
     spdlog::error("migration of schema {} failed: {}", schema, e.what());

@@ -15,14 +15,13 @@ ListPaging::ListPaging(const PageTokens& tokens, std::string_view list, std::str
 
 StatusOr<std::optional<PageCursor>> ListPaging::Open(std::string_view page_token) const {
   if (page_token.empty()) return std::optional<PageCursor>();
-  auto cursor = tokens_.Open(page_token, key_);
-  if (!cursor.ok()) return cursor.status();
-  const size_t colon = cursor->find(':');
+  ECD_ASSIGN_OR_RETURN(auto cursor, tokens_.Open(page_token, key_));
+  const size_t colon = cursor.find(':');
   PageCursor out;
   if (colon == std::string::npos) return Status::InvalidArgument("page_token", "malformed");
-  const char* begin = cursor->data();
+  const char* begin = cursor.data();
   const auto [end, ec] = std::from_chars(begin, begin + colon, out.micros);
-  out.id = cursor->substr(colon + 1);
+  out.id = cursor.substr(colon + 1);
   if (ec != std::errc() || end != begin + colon || !IsUuid(out.id)) {
     return Status::InvalidArgument("page_token", "malformed");
   }

@@ -128,9 +128,8 @@ StatusOr<CallContext> CallHandler::BeginCall(grpc::CallbackServerContext* ctx,
   auto it = md.find("authorization");
   std::optional<std::string_view> authz;
   if (it != md.end()) authz = std::string_view(it->second.data(), it->second.size());
-  auto role = auth_.Authorise(authz, method);
-  if (!role.ok()) return role.status();
-  call.role = *role;
+  ECD_ASSIGN_OR_RETURN(auto role, auth_.Authorise(authz, method));
+  call.role = role;
   return call;
 }
 

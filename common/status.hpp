@@ -122,11 +122,11 @@ class StatusOr {
 
 // `lhs` takes the value of the StatusOr `expr`, or the function returns its status:
 //   ECD_ASSIGN_OR_RETURN(auto event, catalogue.GetEvent(id));
-#define ECD_ASSIGN_OR_RETURN(lhs, expr) \
-  ECD_ASSIGN_OR_RETURN_IMPL_(ECD_CONCAT_(ecd_statusor_, __LINE__), lhs, expr)
-#define ECD_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                               \
-  if (!tmp.ok()) return tmp.status();              \
+#define ECD_ASSIGN_OR_RETURN(lhs, ...) \
+  ECD_ASSIGN_OR_RETURN_IMPL_(ECD_CONCAT_(ecd_statusor_, __LINE__), lhs, __VA_ARGS__)
+#define ECD_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, ...) \
+  auto tmp = (__VA_ARGS__);                       \
+  if (!tmp.ok()) return tmp.status();             \
   lhs = std::move(*tmp)
 #define ECD_CONCAT_(a, b) ECD_CONCAT_IMPL_(a, b)
 #define ECD_CONCAT_IMPL_(a, b) a##b

@@ -21,10 +21,9 @@ constexpr Role kAdmin = Role::kAdmin, kFrontend = Role::kFrontend,
                kIntegration = Role::kIntegration, kService = Role::kService;
 
 StatusOr<std::optional<Cursor>> OpenPage(const ListPaging& paging, const std::string& token) {
-  auto cursor = paging.Open(token);
-  if (!cursor.ok()) return cursor.status();
-  if (!cursor->has_value()) return std::optional<Cursor>();
-  return std::optional<Cursor>(Cursor{(*cursor)->micros, (*cursor)->id});
+  ECD_ASSIGN_OR_RETURN(auto cursor, paging.Open(token));
+  if (!cursor.has_value()) return std::optional<Cursor>();
+  return std::optional<Cursor>(Cursor{cursor->micros, cursor->id});
 }
 
 void HideFor(const CallContext& c, v1::Event* e) {
@@ -72,28 +71,23 @@ Status Catalogue::CreateSeries(const CallContext&, const v1::CreateSeriesRequest
 
 Status Catalogue::GetSeries(const CallContext&, const v1::GetSeriesRequest& req,
                             v1::GetSeriesResponse* resp) {
-  auto id = ParseResourceName(req.name(), "series", "name");
-  if (!id.ok()) return id.status();
-  auto s = cache_.GetSeries(*id);
-  if (!s.ok()) return s.status();
-  *resp->mutable_series() = std::move(*s);
+  ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(req.name(), "series", "name"));
+  ECD_ASSIGN_OR_RETURN(auto s, cache_.GetSeries(id));
+  *resp->mutable_series() = std::move(s);
   return Status::Ok();
 }
 
 Status Catalogue::ListSeries(const CallContext&, const v1::ListSeriesRequest& req,
                              v1::ListSeriesResponse* resp) {
-  auto size = CheckPageSize(req.page_size());
-  if (!size.ok()) return size.status();
+  ECD_ASSIGN_OR_RETURN(auto size, CheckPageSize(req.page_size()));
   const ListPaging paging(tokens_, "CatalogueService/ListSeries", "");
-  auto after = OpenPage(paging, req.page_token());
-  if (!after.ok()) return after.status();
-  auto rows = cache_.ListSeries(*after, *size + 1);
-  if (!rows.ok()) return rows.status();
-  for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
-    *resp->add_series() = (*rows)[i];
+  ECD_ASSIGN_OR_RETURN(auto after, OpenPage(paging, req.page_token()));
+  ECD_ASSIGN_OR_RETURN(auto rows, cache_.ListSeries(after, size + 1));
+  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
+    *resp->add_series() = (rows)[i];
   }
-  if (static_cast<int>(rows->size()) > *size) {
-    const auto& last = resp->series(*size - 1);
+  if (static_cast<int>(rows.size()) > size) {
+    const auto& last = resp->series(size - 1);
     resp->set_next_page_token(paging.Seal(Micros(last.create_time()), IdOf(last.name())));
   }
   return Status::Ok();
@@ -132,20 +126,17 @@ Status Catalogue::VisibleEvent(const CallContext& c, const std::string& id, v1::
 
 Status Catalogue::GetEvent(const CallContext& c, const v1::GetEventRequest& req,
                            v1::GetEventResponse* resp) {
-  auto id = ParseResourceName(req.name(), "events", "name");
-  if (!id.ok()) return id.status();
-  return VisibleEvent(c, *id, resp->mutable_event());
+  ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(req.name(), "events", "name"));
+  return VisibleEvent(c, id, resp->mutable_event());
 }
 
 Status Catalogue::ListEvents(const CallContext& c, const v1::ListEventsRequest& req,
                              v1::ListEventsResponse* resp) {
-  auto size = CheckPageSize(req.page_size());
-  if (!size.ok()) return size.status();
+  ECD_ASSIGN_OR_RETURN(auto size, CheckPageSize(req.page_size()));
   EventFilter f;
   if (!req.series().empty()) {
-    auto id = ParseResourceName(req.series(), "series", "series");
-    if (!id.ok()) return id.status();
-    f.series_id = *id;
+    ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(req.series(), "series", "series"));
+    f.series_id = id;
   }
   if (!v1::Region_IsValid(req.region())) {
     return Status::InvalidArgument("region", "must be one of the Region values");
@@ -173,18 +164,16 @@ Status Catalogue::ListEvents(const CallContext& c, const v1::ListEventsRequest& 
   const std::string filter_key =
       key.SerializeAsString() + (f.include_drafts ? "|drafts" : "|published");
   const ListPaging paging(tokens_, "CatalogueService/ListEvents", filter_key);
-  auto after = OpenPage(paging, req.page_token());
-  if (!after.ok()) return after.status();
+  ECD_ASSIGN_OR_RETURN(auto after, OpenPage(paging, req.page_token()));
 
-  auto rows = cache_.ListEvents(f, *after, *size + 1);
-  if (!rows.ok()) return rows.status();
-  for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
+  ECD_ASSIGN_OR_RETURN(auto rows, cache_.ListEvents(f, after, size + 1));
+  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
     auto* e = resp->add_events();
-    *e = *(*rows)[i];
+    *e = *(rows)[i];
     HideFor(c, e);
   }
-  if (static_cast<int>(rows->size()) > *size) {
-    const auto& last = resp->events(*size - 1);
+  if (static_cast<int>(rows.size()) > size) {
+    const auto& last = resp->events(size - 1);
     resp->set_next_page_token(paging.Seal(Micros(last.start_time()), IdOf(last.name())));
   }
   return Status::Ok();
@@ -192,20 +181,19 @@ Status Catalogue::ListEvents(const CallContext& c, const v1::ListEventsRequest& 
 
 Status Catalogue::UpdateEvent(const CallContext&, const v1::UpdateEventRequest& req,
                               v1::UpdateEventResponse* resp) {
-  auto id = ParseResourceName(req.event().name(), "events", "event.name");
-  if (!id.ok()) return id.status();
+  ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(req.event().name(), "events", "event.name"));
   // Check the mask before touching the database, so bad input never waits for a lock.
-  auto paths = CheckMask({req.update_mask().paths().begin(), req.update_mask().paths().end()},
-                         UpdatablePaths());
-  if (!paths.ok()) return paths.status();
+  ECD_ASSIGN_OR_RETURN(
+      auto paths, CheckMask({req.update_mask().paths().begin(), req.update_mask().paths().end()},
+                            UpdatablePaths()));
   v1::Event patch = req.event();
   NormaliseStrings(&patch);
   // Once it is over (completed or cancelled), only what makes sense after it may change: the
   // recording (its materials have their own calls).
-  const bool only_recording = std::all_of(paths->begin(), paths->end(), [](const std::string& p) {
+  const bool only_recording = std::all_of(paths.begin(), paths.end(), [](const std::string& p) {
     return p.rfind("recording", 0) == 0;
   });
-  auto updated = repo_.UpdateEvent(*id, [&](v1::Event& e) -> Status {
+  auto updated = repo_.UpdateEvent(id, [&](v1::Event& e) -> Status {
     if ((e.status() == v1::EVENT_STATUS_CANCELLED || e.status() == v1::EVENT_STATUS_COMPLETED) &&
         !only_recording) {
       return EventRefusal(
@@ -214,21 +202,20 @@ Status Catalogue::UpdateEvent(const CallContext&, const v1::UpdateEventRequest& 
               std::string(e.status() == v1::EVENT_STATUS_COMPLETED ? "completed" : "cancelled") +
               ": only its recording (recording.state, recording.url) can change");
     }
-    ECD_RETURN_IF_ERROR(ApplyUpdateMask(patch, *paths, &e));
+    ECD_RETURN_IF_ERROR(ApplyUpdateMask(patch, paths, &e));
     ApplyEventDefaults(&e);
     return ValidateEvent(e);
   });
   if (!updated.ok()) return updated.status();
-  cache_.Changed("event:" + *id);
+  cache_.Changed("event:" + id);
   *resp->mutable_event() = std::move(*updated);
   return Status::Ok();
 }
 
 StatusOr<v1::Event> Catalogue::Transition(const std::string& name, v1::EventStatus to,
                                           std::initializer_list<v1::EventStatus> from) {
-  auto id = ParseResourceName(name, "events", "name");
-  if (!id.ok()) return id.status();
-  auto updated = repo_.UpdateEvent(*id, [&](v1::Event& e) -> Status {
+  ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(name, "events", "name"));
+  auto updated = repo_.UpdateEvent(id, [&](v1::Event& e) -> Status {
     if (std::find(from.begin(), from.end(), e.status()) == from.end()) {
       return Status::FailedPrecondition(
           "INVALID_STATUS_TRANSITION",
@@ -243,41 +230,39 @@ StatusOr<v1::Event> Catalogue::Transition(const std::string& name, v1::EventStat
     e.set_status(to);
     return Status::Ok();
   });
-  if (updated.ok()) cache_.Changed("event:" + *id);
+  if (updated.ok()) cache_.Changed("event:" + id);
   return updated;
 }
 
 Status Catalogue::PublishEvent(const CallContext&, const v1::PublishEventRequest& req,
                                v1::PublishEventResponse* resp) {
-  auto e = Transition(req.name(), v1::EVENT_STATUS_PUBLISHED, {v1::EVENT_STATUS_DRAFT});
-  if (!e.ok()) return e.status();
-  *resp->mutable_event() = std::move(*e);
+  ECD_ASSIGN_OR_RETURN(
+      auto e, Transition(req.name(), v1::EVENT_STATUS_PUBLISHED, {v1::EVENT_STATUS_DRAFT}));
+  *resp->mutable_event() = std::move(e);
   return Status::Ok();
 }
 
 Status Catalogue::CancelEvent(const CallContext&, const v1::CancelEventRequest& req,
                               v1::CancelEventResponse* resp) {
-  auto e = Transition(req.name(), v1::EVENT_STATUS_CANCELLED,
-                      {v1::EVENT_STATUS_DRAFT, v1::EVENT_STATUS_PUBLISHED});
-  if (!e.ok()) return e.status();
-  *resp->mutable_event() = std::move(*e);
+  ECD_ASSIGN_OR_RETURN(auto e, Transition(req.name(), v1::EVENT_STATUS_CANCELLED,
+                                          {v1::EVENT_STATUS_DRAFT, v1::EVENT_STATUS_PUBLISHED}));
+  *resp->mutable_event() = std::move(e);
   return Status::Ok();
 }
 
 Status Catalogue::CompleteEvent(const CallContext&, const v1::CompleteEventRequest& req,
                                 v1::CompleteEventResponse* resp) {
-  auto e = Transition(req.name(), v1::EVENT_STATUS_COMPLETED, {v1::EVENT_STATUS_PUBLISHED});
-  if (!e.ok()) return e.status();
-  *resp->mutable_event() = std::move(*e);
+  ECD_ASSIGN_OR_RETURN(
+      auto e, Transition(req.name(), v1::EVENT_STATUS_COMPLETED, {v1::EVENT_STATUS_PUBLISHED}));
+  *resp->mutable_event() = std::move(e);
   return Status::Ok();
 }
 
 Status Catalogue::DeleteEvent(const CallContext&, const v1::DeleteEventRequest& req,
                               v1::DeleteEventResponse*) {
-  auto id = ParseResourceName(req.name(), "events", "name");
-  if (!id.ok()) return id.status();
-  ECD_RETURN_IF_ERROR(repo_.DeleteDraft(*id));
-  cache_.Changed("event:" + *id);
+  ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(req.name(), "events", "name"));
+  ECD_RETURN_IF_ERROR(repo_.DeleteDraft(id));
+  cache_.Changed("event:" + id);
   return Status::Ok();
 }
 
@@ -291,8 +276,7 @@ Status Catalogue::CheckMaterialsVisible(const CallContext& c, const std::string&
 
 Status Catalogue::AddMaterial(const CallContext&, const v1::AddMaterialRequest& req,
                               v1::AddMaterialResponse* resp) {
-  auto event_id = ParseResourceName(req.parent(), "events", "parent");
-  if (!event_id.ok()) return event_id.status();
+  ECD_ASSIGN_OR_RETURN(auto event_id, ParseResourceName(req.parent(), "events", "parent"));
   v1::Material m = req.material();
   NormaliseStrings(&m);
   ECD_RETURN_IF_ERROR(ValidateMaterial(m, req.content()));
@@ -300,30 +284,26 @@ Status Catalogue::AddMaterial(const CallContext&, const v1::AddMaterialRequest& 
   m.clear_create_time();
   m.set_size_bytes(static_cast<int64_t>(req.content().size()));
   m.set_sha256(req.content().empty() ? "" : Sha256Hex(req.content()));
-  auto added = repo_.AddMaterial(*event_id, NewUuid(), m, req.content());
-  if (!added.ok()) return added.status();
-  cache_.Changed("materials:" + *event_id);
-  *resp->mutable_material() = std::move(*added);
+  ECD_ASSIGN_OR_RETURN(auto added, repo_.AddMaterial(event_id, NewUuid(), m, req.content()));
+  cache_.Changed("materials:" + event_id);
+  *resp->mutable_material() = std::move(added);
   return Status::Ok();
 }
 
 Status Catalogue::ListMaterials(const CallContext& c, const v1::ListMaterialsRequest& req,
                                 v1::ListMaterialsResponse* resp) {
-  auto event_id = ParseResourceName(req.parent(), "events", "parent");
-  if (!event_id.ok()) return event_id.status();
-  ECD_RETURN_IF_ERROR(CheckMaterialsVisible(c, *event_id));
-  auto list = cache_.ListMaterials(*event_id);
-  if (!list.ok()) return list.status();
-  for (auto& m : *list) *resp->add_materials() = std::move(m);
+  ECD_ASSIGN_OR_RETURN(auto event_id, ParseResourceName(req.parent(), "events", "parent"));
+  ECD_RETURN_IF_ERROR(CheckMaterialsVisible(c, event_id));
+  ECD_ASSIGN_OR_RETURN(auto list, cache_.ListMaterials(event_id));
+  for (auto& m : list) *resp->add_materials() = std::move(m);
   return Status::Ok();
 }
 
 StatusOr<StoredMaterial> Catalogue::DownloadMaterial(const CallContext& c,
                                                      const v1::DownloadMaterialRequest& req) {
-  auto ids = ParseMaterialName(req.name(), "name");
-  if (!ids.ok()) return ids.status();
-  ECD_RETURN_IF_ERROR(CheckMaterialsVisible(c, ids->first));
-  auto m = repo_.GetMaterial(ids->first, ids->second, true);
+  ECD_ASSIGN_OR_RETURN(auto ids, ParseMaterialName(req.name(), "name"));
+  ECD_RETURN_IF_ERROR(CheckMaterialsVisible(c, ids.first));
+  auto m = repo_.GetMaterial(ids.first, ids.second, true);
   if (!m.ok()) return m.status();
   if (!m->material.external_uri().empty()) {
     return Status::FailedPrecondition("MATERIAL_IS_EXTERNAL",
@@ -334,10 +314,9 @@ StatusOr<StoredMaterial> Catalogue::DownloadMaterial(const CallContext& c,
 
 Status Catalogue::DeleteMaterial(const CallContext&, const v1::DeleteMaterialRequest& req,
                                  v1::DeleteMaterialResponse*) {
-  auto ids = ParseMaterialName(req.name(), "name");
-  if (!ids.ok()) return ids.status();
-  ECD_RETURN_IF_ERROR(repo_.DeleteMaterial(ids->first, ids->second));
-  cache_.Changed("materials:" + ids->first);
+  ECD_ASSIGN_OR_RETURN(auto ids, ParseMaterialName(req.name(), "name"));
+  ECD_RETURN_IF_ERROR(repo_.DeleteMaterial(ids.first, ids.second));
+  cache_.Changed("materials:" + ids.first);
   return Status::Ok();
 }
 

@@ -150,10 +150,10 @@ StatusOr<v1::Series> Repository::CreateSeries(const v1::Series& s, const std::st
                                               const std::string& request_hash) {
   v1::Series out;
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
-    auto prior = PriorRequest(tx, sql::kSeriesByRequestId, request_id, request_hash);
-    if (!prior.ok()) return prior.status();
-    std::string use_id = prior->value_or(id);
-    if (!prior->has_value()) {
+    ECD_ASSIGN_OR_RETURN(auto prior,
+                         PriorRequest(tx, sql::kSeriesByRequestId, request_id, request_hash));
+    std::string use_id = prior.value_or(id);
+    if (!prior.has_value()) {
       Exec(tx, sql::kInsertSeries, use_id, s.title(), s.description(),
            ToPgArray(List(s.organisers())), s.funding_notice(), ToPgArray(List(s.topics())),
            request_id, request_hash);
@@ -201,10 +201,10 @@ StatusOr<v1::Event> Repository::CreateEvent(const v1::Event& e, const std::strin
                                             const std::string& request_hash) {
   std::optional<v1::Event> out;
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
-    auto prior = PriorRequest(tx, sql::kEventByRequestId, request_id, request_hash);
-    if (!prior.ok()) return prior.status();
-    std::string use_id = prior->value_or(id);
-    if (!prior->has_value()) {
+    ECD_ASSIGN_OR_RETURN(auto prior,
+                         PriorRequest(tx, sql::kEventByRequestId, request_id, request_hash));
+    std::string use_id = prior.value_or(id);
+    if (!prior.has_value()) {
       if (!e.series().empty()) {
         auto found = Exec(tx, sql::kSeriesExists, IdOfSeries(e.series()));
         if (found.empty()) return Status::NotFound(e.series());

@@ -111,8 +111,7 @@ StatusOr<SeedReport> Seed(Repository& repo) {
   if (existing.ok()) {
     ++report.unchanged;
   } else if (existing.status().code() == Code::kNotFound) {
-    auto created = repo.CreateSeries(d.series, d.series_id, "", "");
-    if (!created.ok()) return created.status();
+    ECD_ASSIGN_OR_RETURN(auto created, repo.CreateSeries(d.series, d.series_id, "", ""));
     ++report.created;
   } else {
     return existing.status();
@@ -125,8 +124,7 @@ StatusOr<SeedReport> Seed(Repository& repo) {
       continue;
     }
     if (found.status().code() != Code::kNotFound) return found.status();
-    auto created = repo.CreateEvent(e, id, "", "");
-    if (!created.ok()) return created.status();
+    ECD_ASSIGN_OR_RETURN(auto created, repo.CreateEvent(e, id, "", ""));
     ++report.created;
   }
   return report;

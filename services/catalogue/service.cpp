@@ -9,11 +9,10 @@ grpc::ServerWriteReactor<v1::DownloadMaterialResponse>* CatalogueServiceImpl::Do
   return new DownloadReactor<v1::DownloadMaterialResponse>(
       ctx, calls_, "DownloadMaterial",
       [this, req](const CallContext& c) -> StatusOr<Blob<v1::DownloadMaterialResponse>> {
-        auto m = catalogue_.DownloadMaterial(c, *req);
-        if (!m.ok()) return m.status();
+        ECD_ASSIGN_OR_RETURN(auto m, catalogue_.DownloadMaterial(c, *req));
         Blob<v1::DownloadMaterialResponse> blob;
-        *blob.first.mutable_material() = std::move(m->material);
-        blob.bytes = std::move(m->content);
+        *blob.first.mutable_material() = std::move(m.material);
+        blob.bytes = std::move(m.content);
         return blob;
       },
       [](v1::DownloadMaterialResponse* msg, std::string chunk) {

@@ -290,12 +290,11 @@ class Painter {
 
 StatusOr<int> UnknownGlyphs(const std::string& text, const DocumentOptions& options) {
   if (!IsUtf8(text)) return Status::InvalidArgument("text", "is not UTF-8");
-  auto fonts = FontSet::Get(options.font_files.empty() ? DefaultFontFiles() : options.font_files);
-  if (!fonts.ok()) return fonts.status();
-  std::lock_guard lock((*fonts)->mutex());
-  auto context =
-      NewContext((*fonts)->map(),
-                 WordsFor(options.language) != nullptr ? options.language : std::string("en"));
+  ECD_ASSIGN_OR_RETURN(auto fonts, FontSet::Get(options.font_files.empty() ? DefaultFontFiles()
+                                                                           : options.font_files));
+  std::lock_guard lock(fonts->mutex());
+  auto context = NewContext(
+      fonts->map(), WordsFor(options.language) != nullptr ? options.language : std::string("en"));
   return UnknownGlyphsOfName(context.get(), text);
 }
 
@@ -339,10 +338,10 @@ StatusOr<std::string> RenderCertificatePdf(const CertifiedFacts& facts, const Ho
   QrPtr qr(QRcode_encodeString(qr_text.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1));
   if (!qr) return Status::InvalidArgument("qr_text", "too long for a QR code");
 
-  auto fonts = FontSet::Get(options.font_files.empty() ? DefaultFontFiles() : options.font_files);
-  if (!fonts.ok()) return fonts.status();
-  std::lock_guard lock((*fonts)->mutex());
-  auto context = NewContext((*fonts)->map(), lang);
+  ECD_ASSIGN_OR_RETURN(auto fonts, FontSet::Get(options.font_files.empty() ? DefaultFontFiles()
+                                                                           : options.font_files));
+  std::lock_guard lock(fonts->mutex());
+  auto context = NewContext(fonts->map(), lang);
 
   // Nothing is drawn for a name the fonts cannot draw: no certificate with boxes in the name.
   if (const int unknown = UnknownGlyphsOfName(context.get(), holder.name); unknown > 0) {

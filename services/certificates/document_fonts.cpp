@@ -69,11 +69,10 @@ StatusOr<std::shared_ptr<FontSet>> FontSet::Get(const std::vector<std::string>& 
   static auto* cache = new std::map<std::vector<std::string>, std::shared_ptr<FontSet>>();
   std::lock_guard lock(mutex);
   if (auto it = cache->find(files); it != cache->end()) return it->second;
-  auto map = Load(files);
-  if (!map.ok()) return map.status();
+  ECD_ASSIGN_OR_RETURN(auto map, Load(files));
   // A handful of lists at most (the default one, tests'); those in use live on while used.
   if (cache->size() >= 8) cache->clear();
-  auto set = std::make_shared<FontSet>(std::move(*map));
+  auto set = std::make_shared<FontSet>(std::move(map));
   cache->emplace(files, set);
   return set;
 }

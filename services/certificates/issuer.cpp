@@ -101,14 +101,13 @@ RoleTable CertificateRoles() {
 }
 
 StatusOr<int> Issuer::FollowErasures() {
-  auto token = store_.ErasureResumeToken();
-  if (!token.ok()) return token.status();
-  auto feed = registrations_.Erasures(*token);
+  ECD_ASSIGN_OR_RETURN(auto token, store_.ErasureResumeToken());
+  auto feed = registrations_.Erasures(token);
   if (!feed.ok() && feed.status().code() == Code::kInvalidArgument) {
     feed = registrations_.Erasures("");  // a token from another key: start again (idempotent)
   }
   if (!feed.ok()) return feed.status();
-  if (feed->first.empty() && feed->second == *token) return 0;
+  if (feed->first.empty() && feed->second == token) return 0;
   return store_.Erase(
       feed->first,
       [](const std::string& payload) {
@@ -131,60 +130,56 @@ Status Issuer::CheckHolder(const CallContext& c, const std::string& registration
 Status Issuer::RequestCertificate(const CallContext& caller,
                                   const v1::RequestCertificateRequest& req,
                                   v1::RequestCertificateResponse* resp) {
-  auto reg_id = ParseResourceName(req.registration(), "registrations", "registration");
-  if (!reg_id.ok()) return reg_id.status();
+  ECD_ASSIGN_OR_RETURN(auto reg_id,
+                       ParseResourceName(req.registration(), "registrations", "registration"));
   // Only the registration's holder (or admin): a certificate names its holder.
-  ECD_RETURN_IF_ERROR(CheckHolder(caller, *reg_id, req.participant_key()));
-  auto existing = store_.Find("registration", *reg_id);
-  if (!existing.ok()) return existing.status();
-  if (existing->has_value()) {  // one certificate per registration
-    *resp->mutable_certificate() = ToProto(**existing);
-    return Credential(**existing, req.view(), resp->mutable_verifiable_credential());
+  ECD_RETURN_IF_ERROR(CheckHolder(caller, reg_id, req.participant_key()));
+  ECD_ASSIGN_OR_RETURN(auto existing, store_.Find("registration", reg_id));
+  if (existing.has_value()) {  // one certificate per registration
+    *resp->mutable_certificate() = ToProto(*existing);
+    return Credential(*existing, req.view(), resp->mutable_verifiable_credential());
   }
-  auto registration = registrations_.Get(*reg_id);
-  if (!registration.ok()) return registration.status();
-  if (registration->erased()) {
+  ECD_ASSIGN_OR_RETURN(auto registration, registrations_.Get(reg_id));
+  if (registration.erased()) {
     return Status::FailedPrecondition("PERSONAL_DATA_ERASED",
                                       "the participant's personal data were erased");
   }
-  const std::string event_id = IdOf(registration->event());
-  auto event = catalogue_.GetEvent(event_id);
-  if (!event.ok()) return event.status();
-  ECD_RETURN_IF_ERROR(CheckEligibility(*event, *registration, NowMicros()));
-  const int duration = event->duration_minutes();
+  const std::string event_id = IdOf(registration.event());
+  ECD_ASSIGN_OR_RETURN(auto event, catalogue_.GetEvent(event_id));
+  ECD_RETURN_IF_ERROR(CheckEligibility(event, registration, NowMicros()));
+  const int duration = event.duration_minutes();
   std::string series_title;
-  if (!event->series().empty()) {
-    auto series = catalogue_.GetSeries(IdOf(event->series()));
-    if (!series.ok()) return series.status();
-    series_title = series->title();
+  if (!event.series().empty()) {
+    ECD_ASSIGN_OR_RETURN(auto series, catalogue_.GetSeries(IdOf(event.series())));
+    series_title = series.title();
   }
   CertifiedFacts facts;
-  const std::string start = TimeUtil::ToString(event->start_time());
+  const std::string start = TimeUtil::ToString(event.start_time());
   facts.serial = "ECD-" + start.substr(0, 4) + "-" + start.substr(5, 2) + start.substr(8, 2) + "-" +
                  Code(4) + "-" + Code(4);
   facts.verification_code = Code(16);
   // The name as its owner wants it printed, composed (NFC): the same name typed in two Unicode
   // forms commits to the same bytes. Only its salted commitment is signed.
-  const auto& who = registration->participant();
+  const auto& who = registration.participant();
   const std::string printed_name =
       Nfc(who.certificate_name().empty() ? who.given_name() + " " + who.family_name()
                                          : who.certificate_name());
   const std::string salt = RandomBytes(16);
   facts.version = 2;
   facts.name_commitment = NameCommitment(salt, printed_name);
-  facts.event_title = event->title();
+  facts.event_title = event.title();
   facts.series_title = series_title;
   facts.event_start = start;
-  facts.event_end = TimeUtil::ToString(event->end_time());
+  facts.event_end = TimeUtil::ToString(event.end_time());
   facts.duration_minutes = duration;
-  facts.language = event->language_code();
+  facts.language = event.language_code();
   facts.issuer = options_.issuer;
   facts.issue_date = Today();
   facts.key_id = keys_.signing_key_id();
   const std::string payload = CanonicalPayload(facts);
 
   DocumentOptions doc;
-  doc.language = registration->participant().preferred_language();
+  doc.language = registration.participant().preferred_language();
   if (doc.language != "fr" && doc.language != "es") doc.language = "en";
   const Holder holder{printed_name, Base64UrlEncode(salt)};
   // The QR code carries the verification code, and after '#' (never sent to a web server) the
@@ -208,7 +203,7 @@ Status Issuer::RequestCertificate(const CallContext& caller,
 
   StoredCertificate c;
   c.id = NewUuid();
-  c.registration_id = *reg_id;
+  c.registration_id = reg_id;
   c.event_id = event_id;
   c.serial = facts.serial;
   c.verification_code = facts.verification_code;
@@ -247,42 +242,36 @@ Status Issuer::Credential(const StoredCertificate& c, v1::CertificateView view,
 
 Status Issuer::GetCertificate(const CallContext&, const v1::GetCertificateRequest& req,
                               v1::GetCertificateResponse* resp) {
-  auto id = ParseResourceName(req.name(), "certificates", "name");
-  if (!id.ok()) return id.status();
-  auto c = store_.Find("id", *id);
-  if (!c.ok()) return c.status();
-  if (!c->has_value()) return Status::NotFound(req.name());
+  ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(req.name(), "certificates", "name"));
+  ECD_ASSIGN_OR_RETURN(auto c, store_.Find("id", id));
+  if (!c.has_value()) return Status::NotFound(req.name());
   Counter("ecd_certificates_revoked_total", "Revocations recorded (a repeated one counts again).")
       .Inc();
-  *resp->mutable_certificate() = ToProto(**c);
-  return Credential(**c, req.view(), resp->mutable_verifiable_credential());
+  *resp->mutable_certificate() = ToProto(*c);
+  return Credential(*c, req.view(), resp->mutable_verifiable_credential());
 }
 
 Status Issuer::ListCertificates(const CallContext&, const v1::ListCertificatesRequest& req,
                                 v1::ListCertificatesResponse* resp) {
-  auto size = CheckPageSize(req.page_size());
-  if (!size.ok()) return size.status();
+  ECD_ASSIGN_OR_RETURN(auto size, CheckPageSize(req.page_size()));
   std::string event_id;
   if (!req.event().empty()) {
-    auto id = ParseResourceName(req.event(), "events", "event");
-    if (!id.ok()) return id.status();
-    event_id = *id;
+    ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(req.event(), "events", "event"));
+    event_id = id;
   }
   const ListPaging paging(page_tokens_, "CertificateService/ListCertificates", req.event());
-  auto cursor = paging.Open(req.page_token());
-  if (!cursor.ok()) return cursor.status();
+  ECD_ASSIGN_OR_RETURN(auto cursor, paging.Open(req.page_token()));
   std::string after_micros, after_id;
-  if (cursor->has_value()) {
-    after_micros = std::to_string((*cursor)->micros);
-    after_id = (*cursor)->id;
+  if (cursor.has_value()) {
+    after_micros = std::to_string(cursor->micros);
+    after_id = cursor->id;
   }
-  auto rows = store_.List(event_id, after_micros, after_id, *size + 1);
-  if (!rows.ok()) return rows.status();
-  for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
-    *resp->add_certificates() = ToProto((*rows)[i]);
+  ECD_ASSIGN_OR_RETURN(auto rows, store_.List(event_id, after_micros, after_id, size + 1));
+  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
+    *resp->add_certificates() = ToProto((rows)[i]);
   }
-  if (static_cast<int>(rows->size()) > *size) {
-    const auto& last = (*rows)[*size - 1];
+  if (static_cast<int>(rows.size()) > size) {
+    const auto& last = (rows)[size - 1];
     resp->set_next_page_token(paging.Seal(last.issue_micros, last.id));
   }
   return Status::Ok();
@@ -314,9 +303,8 @@ Status Issuer::Verify(const CallContext&, const v1::VerifyCertificateRequest& re
         return Status::InvalidArgument(by_serial ? "serial" : "verification_code",
                                        "must be 1 to 64 characters");
       }
-      auto c = store_.Find(by_serial ? "serial" : "code", value);
-      if (!c.ok()) return c.status();
-      found = *c;
+      ECD_ASSIGN_OR_RETURN(auto c, store_.Find(by_serial ? "serial" : "code", value));
+      found = c;
       if (!found) {
         resp->set_result(v1::VERIFICATION_RESULT_UNKNOWN);
         return Status::Ok();
@@ -341,9 +329,8 @@ Status Issuer::Verify(const CallContext&, const v1::VerifyCertificateRequest& re
         resp->set_result(v1::VERIFICATION_RESULT_INVALID_SIGNATURE);
         return Status::Ok();
       }
-      auto c = store_.Find("serial", facts->serial);
-      if (!c.ok()) return c.status();
-      found = *c;
+      ECD_ASSIGN_OR_RETURN(auto c, store_.Find("serial", facts->serial));
+      found = c;
       // Erased certificates keep only the payload's hash: it must be this payload's.
       const bool same = found && (found->erased ? found->payload_sha256 == Sha256Hex(s.payload())
                                                 : found->payload == s.payload());
@@ -386,17 +373,15 @@ Status Issuer::Verify(const CallContext&, const v1::VerifyCertificateRequest& re
 
 Status Issuer::RevokeCertificate(const CallContext&, const v1::RevokeCertificateRequest& req,
                                  v1::RevokeCertificateResponse* resp) {
-  auto id = ParseResourceName(req.name(), "certificates", "name");
-  if (!id.ok()) return id.status();
+  ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(req.name(), "certificates", "name"));
   if (req.reason().empty() || req.reason().size() > 1000) {
     return Status::InvalidArgument("reason", "is required (up to 1000 characters)");
   }
-  auto c = store_.Revoke(*id, req.reason());
-  if (!c.ok()) return c.status();
-  if (!c->has_value()) return Status::NotFound(req.name());
+  ECD_ASSIGN_OR_RETURN(auto c, store_.Revoke(id, req.reason()));
+  if (!c.has_value()) return Status::NotFound(req.name());
   Counter("ecd_certificates_revoked_total", "Revocations recorded (a repeated one counts again).")
       .Inc();
-  *resp->mutable_certificate() = ToProto(**c);
+  *resp->mutable_certificate() = ToProto(*c);
   return Status::Ok();
 }
 
@@ -420,14 +405,12 @@ Status Issuer::ListSigningKeys(const CallContext&, const v1::ListSigningKeysRequ
 
 StatusOr<std::pair<v1::Certificate, std::string>> Issuer::Document(
     const CallContext& caller, const std::string& name, const std::string& participant_key) {
-  auto id = ParseResourceName(name, "certificates", "name");
-  if (!id.ok()) return id.status();
+  ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(name, "certificates", "name"));
   if (caller.role == Role::kFrontend && participant_key.empty()) {
     return Status::InvalidArgument("participant_key", "is required");
   }
-  auto c = store_.Find("id", *id, /*with_pdf=*/true);
-  if (!c.ok()) return c.status();
-  if (!c->has_value()) {
+  ECD_ASSIGN_OR_RETURN(auto c, store_.Find("id", id, /*with_pdf=*/true));
+  if (!c.has_value()) {
     // Unknown to a key holder looks like a wrong key: nothing to learn by guessing names.
     if (caller.role == Role::kFrontend) {
       return Status(Code::kPermissionDenied, "INVALID_PARTICIPANT_KEY",
@@ -436,12 +419,12 @@ StatusOr<std::pair<v1::Certificate, std::string>> Issuer::Document(
     }
     return Status::NotFound(name);
   }
-  ECD_RETURN_IF_ERROR(CheckHolder(caller, (*c)->registration_id, participant_key));
-  if ((*c)->erased) {
+  ECD_RETURN_IF_ERROR(CheckHolder(caller, c->registration_id, participant_key));
+  if (c->erased) {
     return Status::FailedPrecondition("PERSONAL_DATA_ERASED",
                                       "the participant's data were erased; the PDF with them");
   }
-  return std::make_pair(ToProto(**c), std::move((*c)->pdf));
+  return std::make_pair(ToProto(*c), std::move(c->pdf));
 }
 
 }  // namespace ecd::certificates

@@ -10,11 +10,10 @@ CertificateServiceImpl::DownloadCertificate(grpc::CallbackServerContext* ctx,
   return new DownloadReactor<v1::DownloadCertificateResponse>(
       ctx, calls_, "DownloadCertificate",
       [this, req](const CallContext& c) -> StatusOr<Blob<v1::DownloadCertificateResponse>> {
-        auto doc = issuer_.Document(c, req->name(), req->participant_key());
-        if (!doc.ok()) return doc.status();
+        ECD_ASSIGN_OR_RETURN(auto doc, issuer_.Document(c, req->name(), req->participant_key()));
         Blob<v1::DownloadCertificateResponse> blob;
-        *blob.first.mutable_certificate() = std::move(doc->first);
-        blob.bytes = std::move(doc->second);
+        *blob.first.mutable_certificate() = std::move(doc.first);
+        blob.bytes = std::move(doc.second);
         return blob;
       },
       [](v1::DownloadCertificateResponse* msg, std::string chunk) {

@@ -110,8 +110,7 @@ StatusOr<NewMessage> BuildMessage(const Templates& templates, const NotifierOpti
     ctx.attached_materials = x.kit->attached;
     ctx.linked_materials = x.kit->linked;
   }
-  auto rendered = templates.Render(kind, ctx);
-  if (!rendered.ok()) return rendered.status();
+  ECD_ASSIGN_OR_RETURN(auto rendered, templates.Render(kind, ctx));
   NewMessage m;
   m.dedupe_key = dedupe_key;
   m.registration_id = p.registration_id;
@@ -123,8 +122,8 @@ StatusOr<NewMessage> BuildMessage(const Templates& templates, const NotifierOpti
   if (!ctx.family_name.empty()) {
     m.recipient_name += (m.recipient_name.empty() ? "" : " ") + ctx.family_name;
   }
-  m.subject = rendered->subject;
-  m.body = rendered->text;
+  m.subject = rendered.subject;
+  m.body = rendered.text;
   if (kit && x.kit != nullptr) {
     m.attachments = x.kit->files;
     m.kit_items = x.kit->items;
@@ -146,7 +145,7 @@ StatusOr<NewMessage> BuildMessage(const Templates& templates, const NotifierOpti
     inv.end_micros = ctx.end_micros;
     inv.stamp_micros = Micros(event.update_time());
     inv.summary = event.title();
-    inv.description = rendered->text;
+    inv.description = rendered.text;
     inv.url = event.join_url();
     m.icalendar = BuildICalendar(inv);
   }

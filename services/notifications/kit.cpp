@@ -104,10 +104,9 @@ MaterialSource::MaterialSource(CatalogueReader& catalogue,
 MaterialSource::~MaterialSource() = default;
 
 StatusOr<std::vector<KitMaterial>> MaterialSource::List(const std::string& event_id) {
-  auto listed = catalogue_.ListMaterials(event_id);
-  if (!listed.ok()) return listed.status();
+  ECD_ASSIGN_OR_RETURN(auto listed, catalogue_.ListMaterials(event_id));
   std::vector<KitMaterial> out;
-  for (const auto& m : *listed) {
+  for (const auto& m : listed) {
     KitMaterial k;
     k.name = m.name();
     k.title = m.title();
@@ -129,9 +128,8 @@ Status MaterialSource::Fetch(std::vector<KitMaterial>& materials,
       continue;
     }
     if (wanted && !wanted(m)) continue;
-    auto bytes = Download(m);
-    if (!bytes.ok()) return bytes.status();
-    m.content = *bytes;
+    ECD_ASSIGN_OR_RETURN(auto bytes, Download(m));
+    m.content = bytes;
   }
   return Status::Ok();
 }

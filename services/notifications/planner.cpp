@@ -62,37 +62,32 @@ Status Planner::RunOnce() {
 
 Status Planner::Announce(const std::string& event_id, const std::string& kind,
                          const std::string& dedupe_prefix) {
-  auto people = store_.ConfirmedOf(event_id);
-  if (!people.ok()) return people.status();
-  if (people->empty()) return Status::Ok();
-  auto event = catalogue_.GetEvent(event_id);
-  if (!event.ok()) return event.status();
+  ECD_ASSIGN_OR_RETURN(auto people, store_.ConfirmedOf(event_id));
+  if (people.empty()) return Status::Ok();
+  ECD_ASSIGN_OR_RETURN(auto event, catalogue_.GetEvent(event_id));
   // The kit is planned once for everyone: its documents are fetched once.
   std::optional<KitPlan> kit;
   ComposeExtras extras;
   if (kind == "info_kit") {
-    auto materials = materials_.List(event_id);
-    if (!materials.ok()) return materials.status();
-    ECD_RETURN_IF_ERROR(materials_.Fetch(*materials));
-    kit = PlanKit(*materials, materials_.options());
+    ECD_ASSIGN_OR_RETURN(auto materials, materials_.List(event_id));
+    ECD_RETURN_IF_ERROR(materials_.Fetch(materials));
+    kit = PlanKit(materials, materials_.options());
     extras.kit = &*kit;
   }
   std::vector<NewMessage> messages;
-  for (const auto& p : *people) {
-    auto m = notifier_.Compose(*event, kind, p, dedupe_prefix + ":" + p.registration_id, extras);
-    if (!m.ok()) return m.status();
-    messages.push_back(std::move(*m));
+  for (const auto& p : people) {
+    ECD_ASSIGN_OR_RETURN(
+        auto m, notifier_.Compose(event, kind, p, dedupe_prefix + ":" + p.registration_id, extras));
+    messages.push_back(std::move(m));
   }
-  auto queued = store_.Queue(messages);
-  if (!queued.ok()) return queued.status();
-  if (*queued > 0) spdlog::info("planner: {} {} message(s) for event {}", *queued, kind, event_id);
+  ECD_ASSIGN_OR_RETURN(auto queued, store_.Queue(messages));
+  if (queued > 0) spdlog::info("planner: {} {} message(s) for event {}", queued, kind, event_id);
   return Status::Ok();
 }
 
 Status Planner::Follow(const std::string& event_id) {
-  auto event = catalogue_.GetEvent(event_id);
-  if (!event.ok()) return event.status();
-  const int64_t start = Micros(event->start_time()), end = Micros(event->end_time());
+  ECD_ASSIGN_OR_RETURN(auto event, catalogue_.GetEvent(event_id));
+  const int64_t start = Micros(event.start_time()), end = Micros(event.end_time());
   struct Seen {
     int64_t revision, start, end;
     int status, recording;
@@ -107,8 +102,8 @@ Status Planner::Follow(const std::string& event_id) {
     }
     return Status::Ok();
   }));
-  if (seen && seen->revision == event->revision()) return Status::Ok();
-  const bool cancelled = event->status() == cat::EVENT_STATUS_CANCELLED;
+  if (seen && seen->revision == event.revision()) return Status::Ok();
+  const bool cancelled = event.status() == cat::EVENT_STATUS_CANCELLED;
   // Messages first: each has a dedupe key, so a crash before the row below is saved only makes
   // the next pass find (and skip) them again.
   if (seen) {
@@ -118,9 +113,9 @@ Status Planner::Follow(const std::string& event_id) {
     } else if (moved && !cancelled) {
       ECD_RETURN_IF_ERROR(
           Announce(event_id, "event_changed",
-                   "event_changed:" + event_id + ":" + std::to_string(event->revision())));
+                   "event_changed:" + event_id + ":" + std::to_string(event.revision())));
     }
-    if (event->recording().state() == cat::RECORDING_STATE_PUBLISHED &&
+    if (event.recording().state() == cat::RECORDING_STATE_PUBLISHED &&
         seen->recording != cat::RECORDING_STATE_PUBLISHED) {
       ECD_RETURN_IF_ERROR(
           Announce(event_id, "recording_published", "recording_published:" + event_id));
@@ -131,12 +126,12 @@ Status Planner::Follow(const std::string& event_id) {
       Exec(tx, sql::kCloseSchedules, event_id);
     } else {
       Exec(tx, sql::kPlanSchedule, event_id, "info_kit",
-           start - int64_t{event->info_kit_lead_hours()} * kHour);
+           start - int64_t{event.info_kit_lead_hours()} * kHour);
       Exec(tx, sql::kPlanSchedule, event_id, "reminder_24h", start - 24 * kHour);
       Exec(tx, sql::kPlanSchedule, event_id, "reminder_1h", start - kHour);
     }
-    Exec(tx, sql::kSaveWatched, event_id, event->revision(), start, end,
-         static_cast<int>(event->status()), static_cast<int>(event->recording().state()));
+    Exec(tx, sql::kSaveWatched, event_id, event.revision(), start, end,
+         static_cast<int>(event.status()), static_cast<int>(event.recording().state()));
     return Status::Ok();
   });
 }
@@ -210,16 +205,14 @@ Status Planner::FollowUpKits() {
 
 Status Planner::FollowUpKit(const std::string& event_id, int64_t start) {
   const std::string kit_prefix = KitKeyPrefix(event_id, start);
-  auto recipients = store_.KitRecipients(event_id);
-  if (!recipients.ok()) return recipients.status();
-  if (recipients->empty()) return Status::Ok();
-  auto materials = materials_.List(event_id);
-  if (!materials.ok()) return materials.status();
+  ECD_ASSIGN_OR_RETURN(auto recipients, store_.KitRecipients(event_id));
+  if (recipients.empty()) return Status::Ok();
+  ECD_ASSIGN_OR_RETURN(auto materials, materials_.List(event_id));
 
   // Who lacks the kit, and what is new to each of those who received it.
   std::set<std::string> lacking;                     // registrations without a kit
-  std::map<std::string, std::vector<size_t>> fresh;  // registration -> indexes in *materials
-  for (const auto& r : *recipients) {
+  std::map<std::string, std::vector<size_t>> fresh;  // registration -> indexes in materials
+  for (const auto& r : recipients) {
     if (r.kit_state == 0) {
       lacking.insert(r.registration_id);
       continue;
@@ -231,8 +224,8 @@ Status Planner::FollowUpKit(const std::string& event_id, int64_t start) {
       given.emplace(item.material, item.version);
       exact = exact || item.material == kKitMarker;
     }
-    for (size_t i = 0; i < materials->size(); ++i) {
-      const auto& m = (*materials)[i];
+    for (size_t i = 0; i < materials.size(); ++i) {
+      const auto& m = (materials)[i];
       const bool is_new =
           given.count({m.name, m.version()}) == 0 && (exact || m.create_micros > r.kit_micros);
       if (is_new) fresh[r.registration_id].push_back(i);
@@ -243,18 +236,16 @@ Status Planner::FollowUpKit(const std::string& event_id, int64_t start) {
 
   std::set<std::string> wanted;
   for (const auto& [reg, indexes] : fresh) {
-    for (size_t i : indexes) wanted.insert((*materials)[i].name);
+    for (size_t i : indexes) wanted.insert((materials)[i].name);
   }
   ECD_RETURN_IF_ERROR(materials_.Fetch(
-      *materials, [&](const KitMaterial& m) { return late || wanted.count(m.name) > 0; }));
-  auto event = catalogue_.GetEvent(event_id);
-  if (!event.ok()) return event.status();
-  auto people = store_.ConfirmedOf(event_id);
-  if (!people.ok()) return people.status();
+      materials, [&](const KitMaterial& m) { return late || wanted.count(m.name) > 0; }));
+  ECD_ASSIGN_OR_RETURN(auto event, catalogue_.GetEvent(event_id));
+  ECD_ASSIGN_OR_RETURN(auto people, store_.ConfirmedOf(event_id));
 
   std::vector<NewMessage> messages;
-  const KitPlan whole = PlanKit(*materials, materials_.options());
-  for (const auto& p : *people) {
+  const KitPlan whole = PlanKit(materials, materials_.options());
+  for (const auto& p : people) {
     ComposeExtras extras;
     std::string kind, key;
     KitPlan update;
@@ -267,8 +258,8 @@ Status Planner::FollowUpKit(const std::string& event_id, int64_t start) {
       std::vector<KitMaterial> subset;
       std::string versions;
       for (size_t i : it->second) {
-        subset.push_back((*materials)[i]);
-        versions += (*materials)[i].name + "@" + (*materials)[i].version() + "\n";
+        subset.push_back((materials)[i]);
+        versions += (materials)[i].name + "@" + (materials)[i].version() + "\n";
       }
       update = PlanKit(subset, materials_.options());
       kind = "info_kit_update";
@@ -279,14 +270,12 @@ Status Planner::FollowUpKit(const std::string& event_id, int64_t start) {
     } else {
       continue;
     }
-    auto m = notifier_.Compose(*event, kind, p, key, extras);
-    if (!m.ok()) return m.status();
-    messages.push_back(std::move(*m));
+    ECD_ASSIGN_OR_RETURN(auto m, notifier_.Compose(event, kind, p, key, extras));
+    messages.push_back(std::move(m));
   }
-  auto queued = store_.Queue(messages);
-  if (!queued.ok()) return queued.status();
-  if (*queued > 0) {
-    spdlog::info("planner: {} late kit(s) and kit update(s) for event {}", *queued, event_id);
+  ECD_ASSIGN_OR_RETURN(auto queued, store_.Queue(messages));
+  if (queued > 0) {
+    spdlog::info("planner: {} late kit(s) and kit update(s) for event {}", queued, event_id);
   }
   return Status::Ok();
 }

@@ -86,13 +86,12 @@ StatusOr<std::map<std::string, QuotaState>> QuotaCache::Load(
   for (const auto& c : countries) keys.push_back(Key(event_id, c));
   std::map<std::string, QuotaState> out;
   if (keys.empty()) return out;
-  auto r = redis_.Eval(kLoad, keys, {});
-  if (!r.ok()) return r.status();
-  if (r->type != RedisReply::Type::kArray || r->elements.size() != keys.size()) {
+  ECD_ASSIGN_OR_RETURN(auto r, redis_.Eval(kLoad, keys, {}));
+  if (r.type != RedisReply::Type::kArray || r.elements.size() != keys.size()) {
     return Status::Unavailable("REDIS_UNAVAILABLE", "unexpected reply from Redis");
   }
   for (size_t i = 0; i < countries.size(); ++i) {
-    const auto& e = r->elements[i].elements;
+    const auto& e = r.elements[i].elements;
     if (e.size() != 4) continue;
     try {
       QuotaState q;

@@ -113,17 +113,15 @@ void CountOutcome(const Status& s, const v1::RegisterResponse& resp) {
 }  // namespace
 
 Status Registrations::PublishMetrics() {
-  auto backlog = d_.repo.OutboxBacklog();
-  if (!backlog.ok()) return backlog.status();
+  ECD_ASSIGN_OR_RETURN(auto backlog, d_.repo.OutboxBacklog());
   Gauge("ecd_outbox_pending", "Outbox events not yet taken by the notifications service.")
-      .Set(static_cast<double>(backlog->first));
+      .Set(static_cast<double>(backlog.first));
   Gauge("ecd_outbox_oldest_age_seconds", "Age of the oldest outbox event not yet delivered.")
-      .Set(backlog->second);
+      .Set(backlog.second);
 
-  auto quotas = d_.repo.RecentQuotas();
-  if (!quotas.ok()) return quotas.status();
+  ECD_ASSIGN_OR_RETURN(auto quotas, d_.repo.RecentQuotas());
   std::map<std::string, std::vector<std::string>> countries;  // by event
-  for (const auto& q : *quotas) {
+  for (const auto& q : quotas) {
     const MetricLabels labels = {{"event", q.event_id}, {"country", q.country}};
     Gauge("ecd_quota_seats_taken", "Seats taken (confirmed, pending approval, held) per country.",
           labels)
@@ -141,7 +139,7 @@ Status Registrations::PublishMetrics() {
   for (const auto& [event_id, list] : countries) {
     auto cached = d_.cache->Load(event_id, list);
     if (!cached.ok()) return Status::Ok();  // Redis down: ecd_redis_up says so
-    for (const auto& q : *quotas) {
+    for (const auto& q : quotas) {
       if (q.event_id != event_id) continue;
       auto it = cached->find(q.country);
       if (it == cached->end()) continue;
@@ -180,11 +178,10 @@ Status Registrations::RegisterOnce(const CallContext& c, const v1::RegisterReque
   if (!open.ok()) {
     // A retry is answered as the first time was, whatever changed since (the window may have
     // closed in between): only a refusal costs this extra look-up.
-    auto prior = d_.repo.FindRequest(req.request_id(), hash);
-    if (!prior.ok()) return prior.status();
-    if (!prior->has_value()) return open;
-    *resp->mutable_registration() = **prior;
-    resp->set_participant_key(d_.keys.Mint(IdOf((*prior)->name())));
+    ECD_ASSIGN_OR_RETURN(auto prior, d_.repo.FindRequest(req.request_id(), hash));
+    if (!prior.has_value()) return open;
+    *resp->mutable_registration() = *prior;
+    resp->set_participant_key(d_.keys.Mint(IdOf(prior->name())));
     resp->set_cancellation_token(resp->participant_key());
     return Status::Ok();
   }
@@ -196,11 +193,11 @@ Status Registrations::RegisterOnce(const CallContext& c, const v1::RegisterReque
       event->approval_mode() == cat::APPROVAL_MODE_MANUAL,
       c.role == Role::kFrontend && event->email_verification() != cat::EMAIL_VERIFICATION_OFF,
       d_.hold_micros};
-  auto change = d_.repo.Register(rules, normalised.participant(), req.request_id(), hash);
-  if (!change.ok()) return change.status();
-  Remember(change->quotas);
-  *resp->mutable_registration() = change->registration;
-  resp->set_participant_key(d_.keys.Mint(IdOf(change->registration.name())));
+  ECD_ASSIGN_OR_RETURN(auto change,
+                       d_.repo.Register(rules, normalised.participant(), req.request_id(), hash));
+  Remember(change.quotas);
+  *resp->mutable_registration() = change.registration;
+  resp->set_participant_key(d_.keys.Mint(IdOf(change.registration.name())));
   resp->set_cancellation_token(resp->participant_key());
   return Status::Ok();
 }
@@ -228,45 +225,41 @@ Status Registrations::CheckKey(const CallContext& c, const std::string& id, cons
 Status Registrations::VerifyRegistration(const CallContext&,
                                          const v1::VerifyRegistrationRequest& req,
                                          v1::VerifyRegistrationResponse* resp) {
-  auto id = ParseRegistrationName(req.name(), "name");
-  if (!id.ok()) return id.status();
+  ECD_ASSIGN_OR_RETURN(auto id, ParseRegistrationName(req.name(), "name"));
   if (req.code().size() != 6 || req.code().find_first_not_of("0123456789") != std::string::npos) {
     return Status::InvalidArgument("code", "must be the 6 digits mailed to the address");
   }
-  auto change = d_.repo.Verify(*id, req.code());
-  if (!change.ok()) return change.status();
-  Remember(change->quotas);
-  *resp->mutable_registration() = change->registration;
+  ECD_ASSIGN_OR_RETURN(auto change, d_.repo.Verify(id, req.code()));
+  Remember(change.quotas);
+  *resp->mutable_registration() = change.registration;
   return Status::Ok();
 }
 
 Status Registrations::UpdateRegistration(const CallContext& c,
                                          const v1::UpdateRegistrationRequest& req,
                                          v1::UpdateRegistrationResponse* resp) {
-  auto id = ParseRegistrationName(req.registration().name(), "registration.name");
-  if (!id.ok()) return id.status();
-  ECD_RETURN_IF_ERROR(CheckKey(c, *id, req.participant_key(), "participant_key"));
+  ECD_ASSIGN_OR_RETURN(auto id,
+                       ParseRegistrationName(req.registration().name(), "registration.name"));
+  ECD_RETURN_IF_ERROR(CheckKey(c, id, req.participant_key(), "participant_key"));
   static const std::vector<std::string> kUpdatable = {
       "given_name", "family_name",        "certificate_name", "organisation",
       "job_title",  "preferred_language", "time_zone",        "email"};
-  auto mask = CheckMask({req.update_mask().paths().begin(), req.update_mask().paths().end()},
-                        kUpdatable, "participant.");
-  if (!mask.ok()) return mask.status();
-  const std::set<std::string> paths(mask->begin(), mask->end());
+  ECD_ASSIGN_OR_RETURN(
+      auto mask, CheckMask({req.update_mask().paths().begin(), req.update_mask().paths().end()},
+                           kUpdatable, "participant."));
+  const std::set<std::string> paths(mask.begin(), mask.end());
   int version = 0;
-  auto current = d_.repo.Get(*id, &version);
-  if (!current.ok()) return current.status();
-  if (current->erased()) {
+  ECD_ASSIGN_OR_RETURN(auto current, d_.repo.Get(id, &version));
+  if (current.erased()) {
     return Status::FailedPrecondition("PERSONAL_DATA_ERASED", "this registration was erased");
   }
-  auto event = EventOfRegistration(*id);
-  if (!event.ok()) return event.status();
-  ECD_RETURN_IF_ERROR(RequireActive(*event, d_.now_micros(), "changing a registration"));
+  ECD_ASSIGN_OR_RETURN(auto event, EventOfRegistration(id));
+  ECD_RETURN_IF_ERROR(RequireActive(event, d_.now_micros(), "changing a registration"));
   // The participant as it would be, normalised and checked by the same rules as Register.
   v1::RegisterRequest as_register;
-  as_register.set_event(current->event());
+  as_register.set_event(current.event());
   as_register.set_request_id("update");
-  *as_register.mutable_participant() = current->participant();
+  *as_register.mutable_participant() = current.participant();
   const auto& patch = req.registration().participant();
   auto* next = as_register.mutable_participant();
   for (const auto& path : paths) {
@@ -288,31 +281,30 @@ Status Registrations::UpdateRegistration(const CallContext& c,
     return named.status();
   }
   if (paths.count("email") != 0 &&
-      as_register.participant().email() != NormaliseEmail(current->participant().email())) {
+      as_register.participant().email() != NormaliseEmail(current.participant().email())) {
     // A hand-over: the colleague (same country) verifies their address; the seat stays.
-    auto change = d_.repo.HandOver(*id, as_register.participant(), d_.hold_micros);
-    if (!change.ok()) return change.status();
-    *resp->mutable_registration() = change->registration;
+    ECD_ASSIGN_OR_RETURN(auto change,
+                         d_.repo.HandOver(id, as_register.participant(), d_.hold_micros));
+    *resp->mutable_registration() = change.registration;
     return Status::Ok();
   }
   const auto& p = as_register.participant();
-  auto change = d_.repo.Correct(
-      *id, Correction{p.given_name(), p.family_name(), p.certificate_name(), p.organisation(),
-                      p.job_title(), p.preferred_language(), p.time_zone()});
-  if (!change.ok()) return change.status();
-  *resp->mutable_registration() = change->registration;
+  ECD_ASSIGN_OR_RETURN(
+      auto change,
+      d_.repo.Correct(
+          id, Correction{p.given_name(), p.family_name(), p.certificate_name(), p.organisation(),
+                         p.job_title(), p.preferred_language(), p.time_zone()}));
+  *resp->mutable_registration() = change.registration;
   return Status::Ok();
 }
 
 Status Registrations::ResendParticipantKey(const CallContext&,
                                            const v1::ResendParticipantKeyRequest& req,
                                            v1::ResendParticipantKeyResponse*) {
-  auto id = ParseEventName(req.event(), "event");
-  if (!id.ok()) return id.status();
-  auto email = CanonicalEmail(req.email(), "email");
-  if (!email.ok()) return email.status();
+  ECD_ASSIGN_OR_RETURN(auto id, ParseEventName(req.event(), "event"));
+  ECD_ASSIGN_OR_RETURN(auto email, CanonicalEmail(req.email(), "email"));
   // The same answer whether or not the address is registered: only its mailbox learns.
-  return d_.repo.ResendKey(*id, *email);
+  return d_.repo.ResendKey(id, email);
 }
 
 StatusOr<int> Registrations::ExpireHolds() {
@@ -333,26 +325,22 @@ StatusOr<int> Registrations::ExpireHolds() {
 
 Status Registrations::GetRegistration(const CallContext& c, const v1::GetRegistrationRequest& req,
                                       v1::GetRegistrationResponse* resp) {
-  auto id = ParseRegistrationName(req.name(), "name");
-  if (!id.ok()) return id.status();
-  ECD_RETURN_IF_ERROR(CheckKey(c, *id, req.participant_key(), "participant_key"));
-  auto reg = d_.repo.Get(*id);
-  if (!reg.ok()) return reg.status();
-  *resp->mutable_registration() = std::move(*reg);
+  ECD_ASSIGN_OR_RETURN(auto id, ParseRegistrationName(req.name(), "name"));
+  ECD_RETURN_IF_ERROR(CheckKey(c, id, req.participant_key(), "participant_key"));
+  ECD_ASSIGN_OR_RETURN(auto reg, d_.repo.Get(id));
+  *resp->mutable_registration() = std::move(reg);
   return Status::Ok();
 }
 
 Status Registrations::ListRegistrations(const CallContext& c,
                                         const v1::ListRegistrationsRequest& req,
                                         v1::ListRegistrationsResponse* resp) {
-  auto size = CheckPageSize(req.page_size());
-  if (!size.ok()) return size.status();
+  ECD_ASSIGN_OR_RETURN(auto size, CheckPageSize(req.page_size()));
   ListFilter f;
   if (!req.event().empty()) {
     // An event the catalogue does not know is NOT_FOUND, not an empty list.
-    auto id = VisibleEvent(c, req.event());
-    if (!id.ok()) return id.status();
-    f.event_id = *id;
+    ECD_ASSIGN_OR_RETURN(auto id, VisibleEvent(c, req.event()));
+    f.event_id = id;
   }
   if (!req.country_code().empty() && !IsIsoCountry(req.country_code())) {
     return Status::InvalidArgument("country_code", "must be an ISO 3166-1 alpha-2 code");
@@ -367,17 +355,15 @@ Status Registrations::ListRegistrations(const CallContext& c,
   key.clear_page_token();
   const std::string filter_key = key.SerializeAsString();
   const ListPaging paging(d_.page_tokens, "RegistrationService/ListRegistrations", filter_key);
-  auto cursor = paging.Open(req.page_token());
-  if (!cursor.ok()) return cursor.status();
+  ECD_ASSIGN_OR_RETURN(auto cursor, paging.Open(req.page_token()));
   std::optional<Cursor> after;
-  if (cursor->has_value()) after = Cursor{(*cursor)->micros, (*cursor)->id};
-  auto rows = d_.repo.List(f, after, *size + 1);
-  if (!rows.ok()) return rows.status();
-  for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
-    *resp->add_registrations() = (*rows)[i];
+  if (cursor.has_value()) after = Cursor{cursor->micros, cursor->id};
+  ECD_ASSIGN_OR_RETURN(auto rows, d_.repo.List(f, after, size + 1));
+  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
+    *resp->add_registrations() = (rows)[i];
   }
-  if (static_cast<int>(rows->size()) > *size) {
-    const auto& last = resp->registrations(*size - 1);
+  if (static_cast<int>(rows.size()) > size) {
+    const auto& last = resp->registrations(size - 1);
     resp->set_next_page_token(paging.Seal(Micros(last.create_time()), IdOf(last.name())));
   }
   return Status::Ok();
@@ -386,85 +372,72 @@ Status Registrations::ListRegistrations(const CallContext& c,
 Status Registrations::CancelRegistration(const CallContext& c,
                                          const v1::CancelRegistrationRequest& req,
                                          v1::CancelRegistrationResponse* resp) {
-  auto id = ParseRegistrationName(req.name(), "name");
-  if (!id.ok()) return id.status();
+  ECD_ASSIGN_OR_RETURN(auto id, ParseRegistrationName(req.name(), "name"));
   // The participant key, or the cancellation token it generalises (the same value).
   const bool legacy = req.participant_key().empty() && !req.cancellation_token().empty();
-  ECD_RETURN_IF_ERROR(CheckKey(c, *id, legacy ? req.cancellation_token() : req.participant_key(),
+  ECD_RETURN_IF_ERROR(CheckKey(c, id, legacy ? req.cancellation_token() : req.participant_key(),
                                legacy ? "cancellation_token" : "participant_key"));
   // Once the event is over, a freed seat goes to nobody: promotions have stopped.
-  auto event = EventOfRegistration(*id);
-  if (!event.ok()) return event.status();
-  auto change = d_.repo.Cancel(*id, event->status() == cat::EVENT_STATUS_PUBLISHED);
-  if (!change.ok()) return change.status();
-  Remember(change->quotas);
-  *resp->mutable_registration() = change->registration;
+  ECD_ASSIGN_OR_RETURN(auto event, EventOfRegistration(id));
+  ECD_ASSIGN_OR_RETURN(auto change,
+                       d_.repo.Cancel(id, event.status() == cat::EVENT_STATUS_PUBLISHED));
+  Remember(change.quotas);
+  *resp->mutable_registration() = change.registration;
   return Status::Ok();
 }
 
 Status Registrations::ApproveRegistration(const CallContext&,
                                           const v1::ApproveRegistrationRequest& req,
                                           v1::ApproveRegistrationResponse* resp) {
-  auto id = ParseRegistrationName(req.name(), "name");
-  if (!id.ok()) return id.status();
-  auto event = EventOfRegistration(*id);
-  if (!event.ok()) return event.status();
-  ECD_RETURN_IF_ERROR(RequireActive(*event, d_.now_micros(), "approving a registration"));
-  auto change = d_.repo.Approve(*id);
-  if (!change.ok()) return change.status();
-  *resp->mutable_registration() = change->registration;
+  ECD_ASSIGN_OR_RETURN(auto id, ParseRegistrationName(req.name(), "name"));
+  ECD_ASSIGN_OR_RETURN(auto event, EventOfRegistration(id));
+  ECD_RETURN_IF_ERROR(RequireActive(event, d_.now_micros(), "approving a registration"));
+  ECD_ASSIGN_OR_RETURN(auto change, d_.repo.Approve(id));
+  *resp->mutable_registration() = change.registration;
   return Status::Ok();
 }
 
 Status Registrations::RejectRegistration(const CallContext&,
                                          const v1::RejectRegistrationRequest& req,
                                          v1::RejectRegistrationResponse* resp) {
-  auto id = ParseRegistrationName(req.name(), "name");
-  if (!id.ok()) return id.status();
+  ECD_ASSIGN_OR_RETURN(auto id, ParseRegistrationName(req.name(), "name"));
   std::string reason = req.reason();
   if (IsValidUtf8(reason)) reason = Nfc(reason);
   ECD_RETURN_IF_ERROR(CheckText(reason, "reason", {TextKind::kMultiLine, 1000, false}));
-  auto event = EventOfRegistration(*id);
-  if (!event.ok()) return event.status();
-  ECD_RETURN_IF_ERROR(RequireActive(*event, d_.now_micros(), "rejecting a registration"));
-  auto change = d_.repo.Reject(*id, reason);
-  if (!change.ok()) return change.status();
-  Remember(change->quotas);
-  *resp->mutable_registration() = change->registration;
+  ECD_ASSIGN_OR_RETURN(auto event, EventOfRegistration(id));
+  ECD_RETURN_IF_ERROR(RequireActive(event, d_.now_micros(), "rejecting a registration"));
+  ECD_ASSIGN_OR_RETURN(auto change, d_.repo.Reject(id, reason));
+  Remember(change.quotas);
+  *resp->mutable_registration() = change.registration;
   return Status::Ok();
 }
 
 StatusOr<std::string> Registrations::VisibleEvent(const CallContext& c,
                                                   const std::string& event_name) {
-  auto id = ParseEventName(event_name, "event");
-  if (!id.ok()) return id.status();
-  auto event = d_.catalogue.GetEvent(*id);
-  if (!event.ok()) return event.status();
-  if (!c.privileged() && event->status() == cat::EVENT_STATUS_DRAFT) {
+  ECD_ASSIGN_OR_RETURN(auto id, ParseEventName(event_name, "event"));
+  ECD_ASSIGN_OR_RETURN(auto event, d_.catalogue.GetEvent(id));
+  if (!c.privileged() && event.status() == cat::EVENT_STATUS_DRAFT) {
     return Status::NotFound(event_name);
   }
-  return *id;
+  return id;
 }
 
 Status Registrations::GetAvailability(const CallContext& c, const v1::GetAvailabilityRequest& req,
                                       v1::GetAvailabilityResponse* resp) {
-  auto id = VisibleEvent(c, req.event());
-  if (!id.ok()) return id.status();
-  auto event = d_.catalogue.GetEvent(*id);
-  if (!event.ok()) return event.status();
-  std::vector<std::string> countries(event->invited_countries().begin(),
-                                     event->invited_countries().end());
+  ECD_ASSIGN_OR_RETURN(auto id, VisibleEvent(c, req.event()));
+  ECD_ASSIGN_OR_RETURN(auto event, d_.catalogue.GetEvent(id));
+  std::vector<std::string> countries(event.invited_countries().begin(),
+                                     event.invited_countries().end());
   std::sort(countries.begin(), countries.end());
   std::map<std::string, QuotaState> known;
   if (d_.cache != nullptr) {
-    auto cached = d_.cache->Load(*id, countries);
+    auto cached = d_.cache->Load(id, countries);
     if (cached.ok()) known = std::move(*cached);
   }
   if (known.size() < countries.size()) {
     // Missing, flushed or Redis down: PostgreSQL has the figures; Redis gets them back.
-    auto stored = d_.repo.QuotasOfEvent(*id);
-    if (!stored.ok()) return stored.status();
-    for (const auto& q : *stored) {
+    ECD_ASSIGN_OR_RETURN(auto stored, d_.repo.QuotasOfEvent(id));
+    for (const auto& q : stored) {
       if (known.count(q.country) == 0) {
         known[q.country] = q;
         if (d_.cache != nullptr) d_.cache->Store(q);
@@ -477,7 +450,7 @@ Status Registrations::GetAvailability(const CallContext& c, const v1::GetAvailab
     a->set_country_code(country);
     auto it = known.find(country);
     if (it == known.end()) {
-      a->set_limit(event->participants_per_country());
+      a->set_limit(event.participants_per_country());
     } else {
       a->set_limit(it->second.limit);
       a->set_taken(it->second.taken);
@@ -500,14 +473,12 @@ Status Registrations::ImportAttendance(const CallContext& c, const v1::ImportAtt
                                    "Europe/Brussels (got \"" +
                                        Escaped(req.time_zone(), 64) + "\")");
   }
-  auto id = VisibleEvent(c, req.event());
-  if (!id.ok()) return id.status();
-  auto event = d_.catalogue.GetEvent(*id);
-  if (!event.ok()) return event.status();
+  ECD_ASSIGN_OR_RETURN(auto id, VisibleEvent(c, req.event()));
+  ECD_ASSIGN_OR_RETURN(auto event, d_.catalogue.GetEvent(id));
   const int64_t now = d_.now_micros();
-  ECD_RETURN_IF_ERROR(RequireHeld(*event, now, "importing attendance"));
-  ECD_RETURN_IF_ERROR(RequireStarted(*event, now, "importing attendance"));
-  const int64_t slot_start = Micros(event->start_time()), slot_end = Micros(event->end_time());
+  ECD_RETURN_IF_ERROR(RequireHeld(event, now, "importing attendance"));
+  ECD_RETURN_IF_ERROR(RequireStarted(event, now, "importing attendance"));
+  const int64_t slot_start = Micros(event.start_time()), slot_end = Micros(event.end_time());
 
   ParsedReport report =
       ParseZoomReport(req.report_csv(), ReportOptions{*zone, slot_start, slot_end});
@@ -517,11 +488,10 @@ Status Registrations::ImportAttendance(const CallContext& c, const v1::ImportAtt
         .With("first_line", Escaped(report.first_line, 200));
   }
   const Attendance attendance = MinutesInSlot(report, slot_start, slot_end);
-  auto registered = d_.repo.RegisteredEmails(*id);
-  if (!registered.ok()) return registered.status();
+  ECD_ASSIGN_OR_RETURN(auto registered, d_.repo.RegisteredEmails(id));
   std::map<std::string, int> matched_minutes;
   for (const auto& [email, minutes] : attendance.minutes_by_email) {
-    if (registered->count(email) != 0) matched_minutes.emplace(email, minutes);
+    if (registered.count(email) != 0) matched_minutes.emplace(email, minutes);
   }
   if (matched_minutes.empty()) {
     // Nothing to record: say what the file held and what it was expected to hold (admin only).
@@ -544,12 +514,11 @@ Status Registrations::ImportAttendance(const CallContext& c, const v1::ImportAtt
         .With("report_format", ReportFormatName(report.format))
         .With("rows", std::to_string(report.data_rows))
         .With("report_emails", list(seen.begin(), seen.end()))
-        .With("registered_emails", list(registered->begin(), registered->end()))
-        .With("registered_count", std::to_string(registered->size()));
+        .With("registered_emails", list(registered.begin(), registered.end()))
+        .With("registered_count", std::to_string(registered.size()));
   }
-  auto matched = d_.repo.RecordAttendance(*id, matched_minutes);
-  if (!matched.ok()) return matched.status();
-  for (const auto& m : *matched) {
+  ECD_ASSIGN_OR_RETURN(auto matched, d_.repo.RecordAttendance(id, matched_minutes));
+  for (const auto& m : matched) {
     auto* a = resp->add_attendance();
     a->set_registration("registrations/" + m.registration_id);
     a->set_email(m.email);
@@ -597,38 +566,33 @@ Status Registrations::ImportAttendance(const CallContext& c, const v1::ImportAtt
 
 Status Registrations::ErasePersonalData(const CallContext&, const v1::ErasePersonalDataRequest& req,
                                         v1::ErasePersonalDataResponse* resp) {
-  auto canonical = CanonicalEmail(req.email(), "email");
-  if (!canonical.ok()) return canonical.status();
-  const std::string email = *canonical;
-  auto events = d_.repo.EventsOfEmail(email);
-  if (!events.ok()) return events.status();
+  ECD_ASSIGN_OR_RETURN(auto canonical, CanonicalEmail(req.email(), "email"));
+  const std::string email = canonical;
+  ECD_ASSIGN_OR_RETURN(auto events, d_.repo.EventsOfEmail(email));
   std::set<std::string> closed;  // no promotion there
-  for (const auto& event_id : *events) {
+  for (const auto& event_id : events) {
     auto event = d_.catalogue.GetEvent(event_id);
     if (!event.ok() && event.status().code() != Code::kNotFound) return event.status();
     if (!event.ok() || event->status() != cat::EVENT_STATUS_PUBLISHED) closed.insert(event_id);
   }
-  auto result = d_.repo.Erase(email, closed);
-  if (!result.ok()) return result.status();
-  Remember(result->quotas);
-  resp->set_erased(result->erased);
-  resp->set_cancelled(result->cancelled);
-  resp->set_other_registrations(result->others);
+  ECD_ASSIGN_OR_RETURN(auto result, d_.repo.Erase(email, closed));
+  Remember(result.quotas);
+  resp->set_erased(result.erased);
+  resp->set_cancelled(result.cancelled);
+  resp->set_other_registrations(result.others);
   return Status::Ok();
 }
 
 Status Registrations::ListErasures(const CallContext&, const v1::ListErasuresRequest& req,
                                    v1::ListErasuresResponse* resp) {
-  auto size = CheckPageSize(req.page_size(), 100, 1000);
-  if (!size.ok()) return size.status();
+  ECD_ASSIGN_OR_RETURN(auto size, CheckPageSize(req.page_size(), 100, 1000));
   const ListPaging paging(d_.page_tokens, "RegistrationService/ListErasures", "");
   auto cursor = paging.Open(req.page_token());
   if (!cursor.ok()) return cursor.status();
   std::optional<Cursor> after;
   if (cursor->has_value()) after = Cursor{(*cursor)->micros, (*cursor)->id};
-  auto rows = d_.repo.Erasures(after, *size);
-  if (!rows.ok()) return rows.status();
-  for (const auto& [id, cursor] : *rows) {
+  ECD_ASSIGN_OR_RETURN(auto rows, d_.repo.Erasures(after, size));
+  for (const auto& [id, cursor] : rows) {
     resp->add_registrations("registrations/" + id);
     after = cursor;
   }
@@ -698,26 +662,25 @@ Status Registrations::SetCountrySeats(const CallContext&, const v1::SetCountrySe
   auto id = ParseEventName(req.event(), "event");
   v.Add(id.status());
   ECD_RETURN_IF_ERROR(v.status());
-  auto event = d_.catalogue.GetEvent(*id);
-  if (!event.ok()) return event.status();
-  if (event->status() == cat::EVENT_STATUS_DRAFT) return Status::NotFound(req.event());
-  ECD_RETURN_IF_ERROR(RequireActive(*event, d_.now_micros(), "changing seats"));
-  const auto& invited = event->invited_countries();
+  ECD_ASSIGN_OR_RETURN(auto event, d_.catalogue.GetEvent(*id));
+  if (event.status() == cat::EVENT_STATUS_DRAFT) return Status::NotFound(req.event());
+  ECD_RETURN_IF_ERROR(RequireActive(event, d_.now_micros(), "changing seats"));
+  const auto& invited = event.invited_countries();
   if (std::find(invited.begin(), invited.end(), req.country_code()) == invited.end()) {
     return Status::FailedPrecondition("COUNTRY_NOT_INVITED",
                                       req.country_code() + " is not invited to this event")
         .With("field", "country_code");
   }
-  EventRules rules{*id, event->participants_per_country(),
-                   event->approval_mode() == cat::APPROVAL_MODE_MANUAL};
+  EventRules rules{*id, event.participants_per_country(),
+                   event.approval_mode() == cat::APPROVAL_MODE_MANUAL};
   std::vector<std::string> promoted;
-  auto change = d_.repo.SetSeats(rules, req.country_code(), req.seats(), true, &promoted);
-  if (!change.ok()) return change.status();
-  Remember(change->quotas);
+  ECD_ASSIGN_OR_RETURN(auto change,
+                       d_.repo.SetSeats(rules, req.country_code(), req.seats(), true, &promoted));
+  Remember(change.quotas);
   auto* a = resp->mutable_availability();
   a->set_country_code(req.country_code());
-  if (!change->quotas.empty()) {
-    const QuotaState& q = change->quotas.back();
+  if (!change.quotas.empty()) {
+    const QuotaState& q = change.quotas.back();
     a->set_limit(q.limit);
     a->set_taken(q.taken);
     a->set_waitlisted(q.waitlisted);
@@ -760,8 +723,7 @@ const std::vector<std::string> kFigureNames = {
 StatusOr<v1::EventReport> Registrations::EventReport(const cat::Event& event,
                                                      std::map<int, int>* affiliations) {
   const std::string event_id = IdOf(event.name());
-  auto data = d_.repo.Report(event_id);
-  if (!data.ok()) return data.status();
+  ECD_ASSIGN_OR_RETURN(auto data, d_.repo.Report(event_id));
   v1::EventReport r;
   r.set_event(event.name());
   r.set_title(event.title());
@@ -775,9 +737,9 @@ StatusOr<v1::EventReport> Registrations::EventReport(const cat::Event& event,
   for (const auto& c : event.invited_countries()) {
     countries[c].set_seats(event.participants_per_country());
   }
-  for (const auto& q : data->quotas) countries[q.country].set_seats(q.limit);
+  for (const auto& q : data.quotas) countries[q.country].set_seats(q.limit);
   int buckets[4] = {0, 0, 0, 0};  // <25 %, <50 %, <75 %, >= 75 % of the duration
-  for (const auto& row : data->rows) {
+  for (const auto& row : data.rows) {
     auto& f = countries[row.country];
     const bool place = row.status == 1 || row.status == 2 || row.status == 3;
     if (place && !row.verified) {
@@ -840,71 +802,64 @@ StatusOr<v1::EventReport> Registrations::EventReport(const cat::Event& event,
     }
   }
   if (affiliations != nullptr) {
-    for (const auto& [a, n] : data->confirmed_by_affiliation) (*affiliations)[a] += n;
+    for (const auto& [a, n] : data.confirmed_by_affiliation) (*affiliations)[a] += n;
   }
   return r;
 }
 
 Status Registrations::GetEventReport(const CallContext& c, const v1::GetEventReportRequest& req,
                                      v1::GetEventReportResponse* resp) {
-  auto id = VisibleEvent(c, req.event());
-  if (!id.ok()) return id.status();
-  auto event = d_.catalogue.GetEvent(*id);
-  if (!event.ok()) return event.status();
-  auto report = EventReport(*event, nullptr);
-  if (!report.ok()) return report.status();
+  ECD_ASSIGN_OR_RETURN(auto id, VisibleEvent(c, req.event()));
+  ECD_ASSIGN_OR_RETURN(auto event, d_.catalogue.GetEvent(id));
+  ECD_ASSIGN_OR_RETURN(auto report, EventReport(event, nullptr));
   if (req.format() == v1::EXPORT_FORMAT_CSV) {
     std::vector<std::string> header = {"country"};
     header.insert(header.end(), kFigureNames.begin(), kFigureNames.end());
     std::string csv = std::string(kUtf8Bom) + CsvRow(header);
-    for (const auto& f : report->countries()) {
+    for (const auto& f : report.countries()) {
       auto cells = FigureCells(f);
       cells.insert(cells.begin(), f.country_code());
       csv += CsvRow(cells);
     }
-    auto totals = FigureCells(report->totals());
+    auto totals = FigureCells(report.totals());
     totals.insert(totals.begin(), "TOTAL");
     csv += CsvRow(totals) + CsvRow({}) + CsvRow({"figure", "value"});
-    csv += CsvRow({"event", report->event()}) + CsvRow({"title", report->title()});
-    csv += CsvRow({"threshold_minutes", std::to_string(report->threshold_minutes())});
+    csv += CsvRow({"event", report.event()}) + CsvRow({"title", report.title()});
+    csv += CsvRow({"threshold_minutes", std::to_string(report.threshold_minutes())});
     csv +=
-        CsvRow({"attended_enough_per_mille", std::to_string(report->attended_enough_per_mille())});
-    if (report->certificates_counted()) {
-      csv += CsvRow({"certificates_issued", std::to_string(report->certificates_issued())});
-      csv += CsvRow({"certificates_revoked", std::to_string(report->certificates_revoked())});
+        CsvRow({"attended_enough_per_mille", std::to_string(report.attended_enough_per_mille())});
+    if (report.certificates_counted()) {
+      csv += CsvRow({"certificates_issued", std::to_string(report.certificates_issued())});
+      csv += CsvRow({"certificates_revoked", std::to_string(report.certificates_revoked())});
     }
-    for (const auto& [state, n] : report->messages_by_state()) {
+    for (const auto& [state, n] : report.messages_by_state()) {
       csv += CsvRow({"messages " + state, std::to_string(n)});
     }
     resp->set_csv(csv);
   }
-  *resp->mutable_report() = std::move(*report);
+  *resp->mutable_report() = std::move(report);
   return Status::Ok();
 }
 
 Status Registrations::GetSeriesReport(const CallContext&, const v1::GetSeriesReportRequest& req,
                                       v1::GetSeriesReportResponse* resp) {
-  auto id = ParseResourceName(req.series(), "series", "series");
-  if (!id.ok()) return id.status();
-  auto series = d_.catalogue.GetSeries(*id);
-  if (!series.ok()) return series.status();
-  auto events = d_.catalogue.EventsOfSeries(*id);
-  if (!events.ok()) return events.status();
+  ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(req.series(), "series", "series"));
+  ECD_ASSIGN_OR_RETURN(auto series, d_.catalogue.GetSeries(id));
+  ECD_ASSIGN_OR_RETURN(auto events, d_.catalogue.EventsOfSeries(id));
   v1::SeriesReport& r = *resp->mutable_report();
   r.set_series(req.series());
   std::map<int, int> affiliations;
   std::map<std::string, int> regions;
   std::set<std::string> reached;
-  for (const auto& event : *events) {
+  for (const auto& event : events) {
     if (event.status() == cat::EVENT_STATUS_DRAFT) continue;
-    auto report = EventReport(event, &affiliations);
-    if (!report.ok()) return report.status();
-    AddFigures(report->totals(), r.mutable_totals());
-    regions[cat::Region_Name(event.region())] += report->totals().confirmed();
-    for (const auto& f : report->countries()) {
+    ECD_ASSIGN_OR_RETURN(auto report, EventReport(event, &affiliations));
+    AddFigures(report.totals(), r.mutable_totals());
+    regions[cat::Region_Name(event.region())] += report.totals().confirmed();
+    for (const auto& f : report.countries()) {
       if (f.confirmed() > 0) reached.insert(f.country_code());
     }
-    *r.add_events() = std::move(*report);
+    *r.add_events() = std::move(report);
   }
   for (const auto& c : reached) r.add_countries_reached(c);
   for (const auto& [name, n] : regions) {
@@ -981,11 +936,10 @@ std::string Registrations::CsvRowOf(const v1::Registration& r) {
 }
 
 StatusOr<catalogue::v1::Event> Registrations::EventOfRegistration(const std::string& id) {
-  auto reg = d_.repo.Get(id);
-  if (!reg.ok()) return reg.status();
-  auto event = d_.catalogue.GetEvent(IdOf(reg->event()));
+  ECD_ASSIGN_OR_RETURN(auto reg, d_.repo.Get(id));
+  auto event = d_.catalogue.GetEvent(IdOf(reg.event()));
   if (!event.ok() && event.status().code() == Code::kNotFound) {
-    return Status::FailedPrecondition("EVENT_NOT_FOUND", reg->event() + " no longer exists");
+    return Status::FailedPrecondition("EVENT_NOT_FOUND", reg.event() + " no longer exists");
   }
   return event;
 }

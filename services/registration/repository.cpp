@@ -303,19 +303,18 @@ Status Transition(PgPool& pool, const std::string& id, const char* kind, Decide 
     const std::string country = where[0][1].as<std::string>();
     auto lock = LockQuota(tx, event_id, country);
     const int status = Exec(tx, sql::kLockRegistration, id).at(0)[0].as<int>();
-    auto next = decide(status);
-    if (!next.ok()) return next.status();
-    if (*next == status) {  // nothing to do (a repeated cancel, say)
+    ECD_ASSIGN_OR_RETURN(auto next, decide(status));
+    if (next == status) {  // nothing to do (a repeated cancel, say)
       change->registration = Read(tx, id);
       return Status::Ok();
     }
-    Exec(tx, sql::kSetStatus, id, *next);
-    if (*next == kRejected) Exec(tx, sql::kSetRejectionReason, id, reason);
+    Exec(tx, sql::kSetStatus, id, next);
+    if (next == kRejected) Exec(tx, sql::kSetRejectionReason, id, reason);
     change->registration = Read(tx, id);
     Outbox(tx, kind, change->registration);
-    if (HoldsSeat(status) && !HoldsSeat(*next)) {
+    if (HoldsSeat(status) && !HoldsSeat(next)) {
       FreeSeatAndPromote(tx, event_id, country, lock->manual, promote, change);
-    } else if (status == kWaitlisted && *next != kWaitlisted) {
+    } else if (status == kWaitlisted && next != kWaitlisted) {
       change->quotas.push_back(
           QuotaFromRow(Exec(tx, sql::kLeaveWaitlist, event_id, country).at(0)));
     }

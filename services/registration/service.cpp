@@ -194,13 +194,12 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportRegistrati
     bool queued = calls_.workers().TrySubmit([this, first] {
       Status s = calls_.Guard([&]() -> Status {
         if (first) {
-          auto id = registrations_.VisibleEvent(call_, event_);
-          if (!id.ok()) return id.status();
-          event_id_ = *id;
+          ECD_ASSIGN_OR_RETURN(auto id, registrations_.VisibleEvent(call_, event_));
+          event_id_ = id;
         }
-        auto page = registrations_.ExportPage(event_id_, cursor_, kExportPageSize);
-        if (!page.ok()) return page.status();
-        page_ = std::move(*page);
+        ECD_ASSIGN_OR_RETURN(auto page,
+                             registrations_.ExportPage(event_id_, cursor_, kExportPageSize));
+        page_ = std::move(page);
         index_ = 0;
         last_page_ = static_cast<int>(page_.size()) < kExportPageSize;
         if (!page_.empty()) {
