@@ -1830,6 +1830,47 @@ TEST_F(NotificationsE2E, ErasureReachesFormerHoldersAndColleaguesOffered) {
 // its wait short. No connection is held across the exchange: the planner keeps planning, and
 // calls keep being served, none refused for want of a connection (ecd_pg_pool_exhausted_total
 // stays 0 on the service's own metrics).
+// Four clients call `call(client, i)` again and again for `during`; how many calls were served,
+// how many refused, and the first refusal's message.
+struct Served {
+  int served = 0, refused = 0;
+  std::string first_error;
+};
+Served CallAtOnce(std::chrono::seconds during,
+                  const std::function<grpc::Status(int client, int i)>& call) {
+  std::atomic<int> served{0}, refused{0};
+  std::string first_error;
+  std::mutex mu;
+  std::vector<std::thread> clients;
+  const auto until = Clock::now() + during;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; Clock::now() < until; ++i) {
+        const grpc::Status st = call(c, i);
+        if (st.ok()) {
+          ++served;
+        } else {
+          ++refused;
+          std::lock_guard<std::mutex> lock(mu);
+          if (first_error.empty()) first_error = st.error_message();
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  return {served.load(), refused.load(), first_error};
+}
+
+// Every metric line of the process whose metrics port is written in `port_file`.
+std::string MetricsPage(const std::string& port_file) {
+  std::string port;
+  std::ifstream(port_file) >> port;
+  auto page =
+      ecd::test::Run({"curl", "-sS", "--max-time", "10", "http://127.0.0.1:" + port + "/metrics"});
+  EXPECT_EQ(page.exit_code, 0) << page.err;
+  return page.out;
+}
+
 TEST_F(NotificationsE2E, SlowMailServerNeverExhaustsThePool) {
   const int tarpit = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -1882,47 +1923,21 @@ TEST_F(NotificationsE2E, SlowMailServerNeverExhaustsThePool) {
   // Every sender is now stuck in a greeting that never comes.
   std::this_thread::sleep_for(std::chrono::seconds(1));
   // Calls from several clients at once for three seconds: each is served.
-  std::atomic<int> served{0}, refused{0};
-  std::string first_error;
-  std::mutex mu;
-  std::vector<std::thread> clients;
-  const auto until = Clock::now() + std::chrono::seconds(3);
-  for (int c = 0; c < 4; ++c) {
-    clients.emplace_back([&, c] {
-      for (int i = 0; Clock::now() < until; ++i) {
-        grpc::Status st;
-        if (i % 3 == 0) {
-          st = deliver(1000 * (c + 1) + i, 1);
-        } else {
-          nv1::ListMessagesRequest list;
-          list.set_event(event);
-          list.set_page_size(10);
-          nv1::ListMessagesResponse listed;
-          st = stub->ListMessages(Ctx(TestTokens().admin).get(), list, &listed);
-        }
-        if (st.ok()) {
-          ++served;
-        } else {
-          ++refused;
-          std::lock_guard<std::mutex> lock(mu);
-          if (first_error.empty()) first_error = st.error_message();
-        }
-      }
-    });
-  }
-  for (auto& t : clients) t.join();
-  EXPECT_EQ(refused.load(), 0) << first_error;
-  EXPECT_GT(served.load(), 20);
-  std::string port;
-  std::ifstream(dir + "/metrics") >> port;
-  auto page =
-      ecd::test::Run({"curl", "-sS", "--max-time", "10", "http://127.0.0.1:" + port + "/metrics"});
-  ASSERT_EQ(page.exit_code, 0) << page.err;
-  EXPECT_NE(page.out.find("ecd_pg_pool_exhausted_total 0"), std::string::npos) << page.out;
-  EXPECT_NE(page.out.find("ecd_pg_pool_size 2"), std::string::npos);
+  const Served calls = CallAtOnce(std::chrono::seconds(3), [&](int c, int i) {
+    if (i % 3 == 0) return deliver(1000 * (c + 1) + i, 1);
+    nv1::ListMessagesRequest list;
+    list.set_event(event);
+    list.set_page_size(10);
+    nv1::ListMessagesResponse listed;
+    return stub->ListMessages(Ctx(TestTokens().admin).get(), list, &listed);
+  });
+  EXPECT_EQ(calls.refused, 0) << calls.first_error;
+  EXPECT_GT(calls.served, 20);
+  const std::string page = MetricsPage(dir + "/metrics");
+  EXPECT_NE(page.find("ecd_pg_pool_exhausted_total 0"), std::string::npos) << page;
+  EXPECT_NE(page.find("ecd_pg_pool_size 2"), std::string::npos);
   // The senders really were stuck: nothing was sent.
-  EXPECT_EQ(page.out.find("ecd_messages_total{kind=\"confirmed\",state=\"sent\"}"),
-            std::string::npos);
+  EXPECT_EQ(page.find("ecd_messages_total{kind=\"confirmed\",state=\"sent\"}"), std::string::npos);
   // SIGTERM while every sender waits on the mail server: the exchanges are abandoned, the
   // process exits within its shutdown deadline (10 s; the SMTP timeout is 60 s), and the messages
   // it held go back unsent, with no attempt counted.
@@ -1992,55 +2007,33 @@ TEST_F(NotificationsE2E, SlowCatalogueNeverExhaustsThePool) {
     Subprocess& p;
     ~Resume() { p.Signal(SIGCONT); }
   } resume{s().catalogue_process()};
-  std::atomic<int> served{0}, refused{0};
-  std::string first_error;
-  std::mutex mu;
-  std::vector<std::thread> clients;
-  const auto until = Clock::now() + std::chrono::seconds(4);  // past the catalogue's 3 s deadline
-  for (int c = 0; c < 4; ++c) {
-    clients.emplace_back([&, c] {
-      for (int i = 0; Clock::now() < until; ++i) {
-        grpc::Status st;
-        if (i % 3 == 0) {
-          nv1::GetMessageRequest get;
-          get.set_name(message);
-          nv1::GetMessageResponse got;
-          st = stub->GetMessage(Ctx(TestTokens().admin).get(), get, &got);
-        } else {
-          nv1::ListMessagesRequest list;
-          if (i % 3 == 1) {
-            list.set_event(event);
-          } else {
-            list.set_registration(registrations[(c + i) % registrations.size()]);
-          }
-          list.set_page_size(5);
-          nv1::ListMessagesResponse listed;
-          st = stub->ListMessages(Ctx(TestTokens().admin).get(), list, &listed);
-        }
-        if (st.ok()) {
-          ++served;
-        } else {
-          ++refused;
-          std::lock_guard<std::mutex> lock(mu);
-          if (first_error.empty()) first_error = st.error_message();
-        }
-      }
-    });
-  }
-  for (auto& t : clients) t.join();
-  EXPECT_EQ(refused.load(), 0) << first_error;
-  EXPECT_GT(served.load(), 20);
-  std::string port;
-  std::ifstream(dir + "/metrics") >> port;
-  auto page =
-      ecd::test::Run({"curl", "-sS", "--max-time", "10", "http://127.0.0.1:" + port + "/metrics"});
-  ASSERT_EQ(page.exit_code, 0) << page.err;
-  EXPECT_NE(page.out.find("ecd_pg_pool_exhausted_total 0"), std::string::npos) << page.out;
+  // Past the catalogue's 3 s deadline.
+  const Served calls = CallAtOnce(std::chrono::seconds(4), [&](int c, int i) {
+    if (i % 3 == 0) {
+      nv1::GetMessageRequest get;
+      get.set_name(message);
+      nv1::GetMessageResponse got;
+      return stub->GetMessage(Ctx(TestTokens().admin).get(), get, &got);
+    }
+    nv1::ListMessagesRequest list;
+    if (i % 3 == 1) {
+      list.set_event(event);
+    } else {
+      list.set_registration(registrations[(c + i) % registrations.size()]);
+    }
+    list.set_page_size(5);
+    nv1::ListMessagesResponse listed;
+    return stub->ListMessages(Ctx(TestTokens().admin).get(), list, &listed);
+  });
+  EXPECT_EQ(calls.refused, 0) << calls.first_error;
+  EXPECT_GT(calls.served, 20);
+  const std::string page = MetricsPage(dir + "/metrics");
+  EXPECT_NE(page.find("ecd_pg_pool_exhausted_total 0"), std::string::npos) << page;
   // The planner really was waiting on the frozen catalogue.
-  EXPECT_NE(page.out.find("grpc_client_handled_total{grpc_code=\"DEADLINE_EXCEEDED\",grpc_method="
-                          "\"GetEvent\",grpc_service=\"ecd.catalogue.v1.CatalogueService\"}"),
+  EXPECT_NE(page.find("grpc_client_handled_total{grpc_code=\"DEADLINE_EXCEEDED\",grpc_method="
+                      "\"GetEvent\",grpc_service=\"ecd.catalogue.v1.CatalogueService\"}"),
             std::string::npos)
-      << page.out;
+      << page;
   svc.process().Signal(SIGTERM);
   EXPECT_EQ(svc.process().WaitExit(std::chrono::seconds(12)), 0) << svc.process().Log();
 }
