@@ -4,7 +4,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <stdexcept>
 
 namespace ecd {
@@ -34,16 +36,26 @@ std::string DigestHex(const EVP_MD* md, std::string_view data) {
   return Hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
 
+// SHA-256 fetched from the provider once: EVP_sha256() makes OpenSSL 3 look the implementation up
+// again on every digest and every HMAC (a lock and a hash-table search each time).
+const EVP_MD* Sha256() {
+  static const EVP_MD* md = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched != nullptr ? fetched : EVP_sha256();
+  }();
+  return md;
+}
+
 }  // namespace
 
-std::string Sha256Hex(std::string_view data) { return DigestHex(EVP_sha256(), data); }
-std::string Sha256Raw(std::string_view data) { return Digest(EVP_sha256(), data); }
+std::string Sha256Hex(std::string_view data) { return DigestHex(Sha256(), data); }
+std::string Sha256Raw(std::string_view data) { return Digest(Sha256(), data); }
 std::string Sha1Hex(std::string_view data) { return DigestHex(EVP_sha1(), data); }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char buf[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+  if (HMAC(Sha256(), key.data(), static_cast<int>(key.size()),
            reinterpret_cast<const unsigned char*>(data.data()), data.size(), buf,
            &len) == nullptr) {
     throw std::runtime_error("HMAC failed");
@@ -108,10 +120,31 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 }
 
 std::string RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
-    throw std::runtime_error("RAND_bytes failed");
+  // OpenSSL's generator, drawn 4 KiB at a time per thread: each RAND_bytes call has a fixed cost
+  // (locks, the provider's look-up) that dominated the 16 bytes of an id.
+  constexpr size_t kChunk = 4096;
+  thread_local unsigned char pool[kChunk];
+  thread_local size_t left = 0;
+  thread_local pid_t owner = 0;
+  if (const pid_t pid = getpid(); pid != owner) {  // a forked child draws its own
+    owner = pid;
+    left = 0;
   }
+  std::string out(n, '\0');
+  if (n > kChunk / 4) {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+      throw std::runtime_error("RAND_bytes failed");
+    }
+    return out;
+  }
+  if (left < n) {
+    if (RAND_bytes(pool, static_cast<int>(kChunk)) != 1)
+      throw std::runtime_error("RAND_bytes failed");
+    left = kChunk;
+  }
+  std::memcpy(out.data(), pool + (kChunk - left), n);
+  OPENSSL_cleanse(pool + (kChunk - left), n);  // served bytes do not stay behind
+  left -= n;
   return out;
 }
 

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
 namespace ecd {
 namespace {
 
@@ -32,6 +37,37 @@ TEST(Crypto, Uuid) {
   EXPECT_FALSE(IsUuid("5EED0000-0000-4000-8000-000000000001"));
   EXPECT_FALSE(IsUuid("5eed0000-0000-4000-8000-00000000000"));
   EXPECT_FALSE(IsUuid("5eed0000x0000-4000-8000-000000000001"));
+}
+
+TEST(Crypto, HmacSha256Rfc4231) {
+  // RFC 4231, test case 2.
+  const std::string mac = HmacSha256("Jefe", "what do ya want for nothing?");
+  std::string hex;
+  for (unsigned char c : mac) {
+    static const char* kDigits = "0123456789abcdef";
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 15];
+  }
+  EXPECT_EQ(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(Crypto, RandomBytesNeverRepeatAcrossRefillsThreadsAndSizes) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 2000; ++i) {  // several refills of the per-thread pool
+    const std::string b = RandomBytes(16);
+    ASSERT_EQ(b.size(), 16u);
+    EXPECT_TRUE(seen.insert(b).second);
+  }
+  std::vector<std::string> other(500);
+  std::thread t([&] {
+    for (auto& b : other) b = RandomBytes(16);
+  });
+  t.join();
+  for (const auto& b : other) EXPECT_TRUE(seen.insert(b).second);
+  const std::string big = RandomBytes(5000);  // straight from OpenSSL
+  EXPECT_EQ(big.size(), 5000u);
+  EXPECT_NE(big.substr(0, 16), big.substr(16, 16));
+  EXPECT_EQ(RandomBytes(0), "");
 }
 
 TEST(Crypto, ConstantTimeEquals) {
