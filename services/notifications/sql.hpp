@@ -29,6 +29,10 @@ inline constexpr SqlStatement kAccept = {
     "accept",
     "INSERT INTO notifications.inbox (event_id, kind, registration_id) VALUES ($1, $2, $3)"
     " ON CONFLICT (event_id) DO NOTHING RETURNING 1"};
+// $1: event ids (text[]); those accepted before.
+inline constexpr SqlStatement kInboxSeen = {
+    "inbox_seen",
+    "SELECT event_id::text FROM notifications.inbox WHERE event_id = ANY($1::uuid[])"};
 // The participant as the relay describes them now. An erased participant stays erased: no row
 // comes back then (and nothing changes).
 inline constexpr SqlStatement kUpsertParticipant = {

@@ -105,56 +105,97 @@ StatusOr<std::pair<int64_t, double>> Store::QueueStats() {
   return out;
 }
 
+namespace {
+
+// Store::Accept in the caller's transaction; `stored` as for Insert.
+bool AcceptIn(pqxx::transaction_base& tx, const std::string& event_id, const std::string& kind,
+              const Participant& p, bool keep_copy, const std::vector<NewMessage>& messages,
+              std::set<std::string>* stored) {
+  if (Exec(tx, sql::kAccept, event_id, kind, p.registration_id).empty()) return false;
+  if (p.erased || !p.forget_address.empty()) {
+    std::vector<std::string> ids;
+    if (p.erased) {
+      std::string email;
+      for (const auto& r : Exec(tx, sql::kParticipantEmail, p.registration_id)) {
+        email = r[0].as<std::string>();
+      }
+      Exec(tx, sql::kEraseParticipant, p.registration_id, p.event_id, p.status, p.language);
+      for (const auto& r : Exec(tx, sql::kMessagesOfPerson, p.registration_id, email)) {
+        ids.push_back(r[0].as<std::string>());
+      }
+    } else {
+      for (const auto& r :
+           Exec(tx, sql::kMessagesOfFormerPerson, p.registration_id, p.forget_address)) {
+        ids.push_back(r[0].as<std::string>());
+      }
+    }
+    if (!ids.empty()) {
+      const std::string array = ToPgArray(ids);
+      Exec(tx, sql::kForgetMessages, array);
+      Exec(tx, sql::kForgetAttempts, array);
+      std::vector<std::string> digests;
+      for (const auto& r : Exec(tx, sql::kForgetAttachments, array)) {
+        digests.push_back(r[0].as<std::string>());
+      }
+      if (!digests.empty()) Exec(tx, sql::kDropUnusedBlobs, ToPgArray(digests));
+    }
+    if (p.erased) Exec(tx, sql::kForgetKitItems, p.registration_id);
+    return true;  // nothing goes to an erased person
+  }
+  const bool erased_before =
+      keep_copy ? Exec(tx, sql::kUpsertParticipant, p.registration_id, p.event_id, p.status,
+                       p.email, p.given_name, p.family_name, p.language, p.time_zone)
+                      .empty()
+                : !Exec(tx, sql::kIsErased, p.registration_id).empty();
+  if (erased_before) return true;
+  int inserted = 0;
+  for (const auto& m : messages) Insert(tx, m, &inserted, stored);
+  return true;
+}
+
+}  // namespace
+
 StatusOr<bool> Store::Accept(const std::string& event_id, const std::string& kind,
                              const Participant& p, bool keep_copy,
                              const std::vector<NewMessage>& messages) {
   bool fresh = false;
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
-    fresh = !Exec(tx, sql::kAccept, event_id, kind, p.registration_id).empty();
-    if (!fresh) return Status::Ok();
-    if (p.erased || !p.forget_address.empty()) {
-      std::vector<std::string> ids;
-      if (p.erased) {
-        std::string email;
-        for (const auto& r : Exec(tx, sql::kParticipantEmail, p.registration_id)) {
-          email = r[0].as<std::string>();
-        }
-        Exec(tx, sql::kEraseParticipant, p.registration_id, p.event_id, p.status, p.language);
-        for (const auto& r : Exec(tx, sql::kMessagesOfPerson, p.registration_id, email)) {
-          ids.push_back(r[0].as<std::string>());
-        }
-      } else {
-        for (const auto& r :
-             Exec(tx, sql::kMessagesOfFormerPerson, p.registration_id, p.forget_address)) {
-          ids.push_back(r[0].as<std::string>());
-        }
-      }
-      if (!ids.empty()) {
-        const std::string array = ToPgArray(ids);
-        Exec(tx, sql::kForgetMessages, array);
-        Exec(tx, sql::kForgetAttempts, array);
-        std::vector<std::string> digests;
-        for (const auto& r : Exec(tx, sql::kForgetAttachments, array)) {
-          digests.push_back(r[0].as<std::string>());
-        }
-        if (!digests.empty()) Exec(tx, sql::kDropUnusedBlobs, ToPgArray(digests));
-      }
-      if (p.erased) Exec(tx, sql::kForgetKitItems, p.registration_id);
-      return Status::Ok();  // nothing goes to an erased person
-    }
-    const bool erased_before =
-        keep_copy ? Exec(tx, sql::kUpsertParticipant, p.registration_id, p.event_id, p.status,
-                         p.email, p.given_name, p.family_name, p.language, p.time_zone)
-                        .empty()
-                  : !Exec(tx, sql::kIsErased, p.registration_id).empty();
-    if (erased_before) return Status::Ok();
-    int inserted = 0;
     std::set<std::string> stored;
-    for (const auto& m : messages) Insert(tx, m, &inserted, &stored);
+    fresh = AcceptIn(tx, event_id, kind, p, keep_copy, messages, &stored);
     return Status::Ok();
   });
   if (!st.ok()) return st;
   return fresh;
+}
+
+Store::Inbox::Inbox(pqxx::transaction_base& tx) : tx_(tx) {}
+
+std::set<std::string> Store::Inbox::Seen(const std::vector<std::string>& event_ids) {
+  std::set<std::string> out;
+  if (event_ids.empty()) return out;
+  for (const auto& r : Exec(tx_, sql::kInboxSeen, ToPgArray(event_ids))) {
+    out.insert(r[0].as<std::string>());
+  }
+  return out;
+}
+
+std::optional<Participant> Store::Inbox::GetParticipant(const std::string& registration_id) {
+  auto rows = Exec(tx_, sql::kGetParticipant, registration_id);
+  if (rows.empty()) return std::nullopt;
+  return ParticipantFromRow(rows[0]);
+}
+
+bool Store::Inbox::Accept(const std::string& event_id, const std::string& kind,
+                          const Participant& participant, bool keep_copy,
+                          const std::vector<NewMessage>& messages) {
+  return AcceptIn(tx_, event_id, kind, participant, keep_copy, messages, &stored_);
+}
+
+Status Store::AcceptMany(const std::function<Status(Inbox&)>& fn) {
+  return pool_.Transact([&](pqxx::work& tx) -> Status {
+    Inbox inbox(tx);
+    return fn(inbox);
+  });
 }
 
 StatusOr<int> Store::Queue(const std::vector<NewMessage>& messages) {
