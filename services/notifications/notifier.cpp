@@ -204,15 +204,26 @@ Status Notifier::DeliverEvents(const CallContext&, const v1::DeliverEventsReques
   std::vector<Outcome> outcomes;
   Status stopped;
   Status st = store_.AcceptMany([&](Store::Inbox& inbox) -> Status {
-    outcomes.clear();
+    outcomes.assign(changes.size(), Outcome{});
+    size_t reached = changes.size();
     stopped = Status::Ok();
+    std::vector<std::vector<NewMessage>> messages(changes.size());
+    // Consecutive plain events (Store::Inbox::IsPlain) are written together, before anything
+    // that reads what they write or does more.
+    std::vector<Store::Inbox::Plain> run;
+    std::vector<size_t> run_index;
+    std::set<std::string> run_ids;
+    const auto flush = [&] {
+      const std::vector<bool> fresh = inbox.AcceptPlain(run);
+      for (size_t k = 0; k < run.size(); ++k) outcomes[run_index[k]].fresh = fresh[k];
+      run.clear();
+      run_index.clear();
+      run_ids.clear();
+    };
     const std::set<std::string> seen = inbox.Seen(event_ids);
-    for (int i = 0; i < req.events_size(); ++i) {
-      const auto& ev = req.events(i);
-      if (seen.count(ev.event_id())) {  // accepted before: acknowledged, nothing done again
-        outcomes.push_back({});
-        continue;
-      }
+    for (size_t i = 0; i < changes.size(); ++i) {
+      const auto& ev = req.events(static_cast<int>(i));
+      if (seen.count(ev.event_id())) continue;  // accepted before: acknowledged, nothing done again
       const Change& c = changes[i];
       ScopedTrace trace(c.trace);
       const Participant& p = c.p;
@@ -220,6 +231,7 @@ Status Notifier::DeliverEvents(const CallContext&, const v1::DeliverEventsReques
       bool keep_copy = c.keep_copy;
       ComposeExtras extras = c.extras;
       if (kind == "expired" || kind == "handover_verify") {
+        flush();  // what the events before it stored
         const std::optional<Participant> stored = inbox.GetParticipant(p.registration_id);
         if (kind == "expired" && !stored.has_value()) {
           // Never heard of before its hold ran out: the decoy that answered a second
@@ -232,24 +244,38 @@ Status Notifier::DeliverEvents(const CallContext&, const v1::DeliverEventsReques
           extras.previous_holder = FullName(*stored);
         }
       }
-      std::vector<NewMessage> messages;
       if (!kind.empty() && !p.email.empty()) {
         const auto webinar = webinars.find(p.event_id);  // asked above: kinds only get cleared
         if (webinar == webinars.end()) return Status::Internal("webinar not looked up");
         if (!webinar->second.ok()) {
           stopped = webinar->second.status();
+          reached = i;
           break;
         }
         auto m = Compose(*webinar->second, kind, p, ev.event_id() + ":" + kind, extras);
         if (!m.ok()) {
           stopped = m.status();
+          reached = i;
           break;
         }
-        messages.push_back(std::move(*m));
+        messages[i].push_back(std::move(*m));
       }
-      const bool fresh = inbox.Accept(ev.event_id(), ev.kind(), p, keep_copy, messages);
-      outcomes.push_back({fresh, messages.empty() ? "no mail" : "queued " + kind});
+      outcomes[i].what = messages[i].empty() ? "no mail" : "queued " + kind;
+      if (Store::Inbox::IsPlain(p, keep_copy, messages[i])) {
+        if (!run_ids.insert(ev.event_id()).second) {  // the same id twice: the second after
+          flush();
+          run_ids.insert(ev.event_id());
+        }
+        run.push_back({&ev.event_id(), &ev.kind(), &p,
+                       messages[i].empty() ? nullptr : &messages[i][0], CurrentTraceparent()});
+        run_index.push_back(i);
+      } else {
+        flush();
+        outcomes[i].fresh = inbox.Accept(ev.event_id(), ev.kind(), p, keep_copy, messages[i]);
+      }
     }
+    flush();
+    outcomes.resize(reached);
     return Status::Ok();
   });
   if (!st.ok()) return st;

@@ -114,6 +114,19 @@ class Store {
     bool Accept(const std::string& event_id, const std::string& kind,
                 const Participant& participant, bool keep_copy,
                 const std::vector<NewMessage>& messages);
+    // A run of consecutive events that erase nobody, keep the participant's copy and carry at
+    // most one message without files or kit items, with distinct ids: what Accept does for each
+    // in turn, in three statements. Returns, for each, whether it was accepted now.
+    struct Plain {
+      const std::string* event_id;
+      const std::string* kind;
+      const Participant* participant;
+      const NewMessage* message;  // null for none
+      std::string traceparent;    // the message's
+    };
+    static bool IsPlain(const Participant& participant, bool keep_copy,
+                        const std::vector<NewMessage>& messages);
+    std::vector<bool> AcceptPlain(const std::vector<Plain>& run);
 
    private:
     pqxx::transaction_base& tx_;

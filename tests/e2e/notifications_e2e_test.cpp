@@ -2162,9 +2162,9 @@ std::vector<std::vector<nv1::OutboxEvent>> DependentChanges(const std::string& e
                                                             const std::string& tag) {
   const std::string a = "registrations/" + NewUuid(), b = "registrations/" + NewUuid(),
                     c = "registrations/" + NewUuid(), d = "registrations/" + NewUuid(),
-                    e = "registrations/" + NewUuid();
+                    e = "registrations/" + NewUuid(), f = "registrations/" + NewUuid();
   const std::string holder = tag + ".holder@justice.sn", colleague = tag + ".kwame@justice.sn";
-  std::vector<std::vector<nv1::OutboxEvent>> out(5);
+  std::vector<std::vector<nv1::OutboxEvent>> out(6);
   // a: confirmed, then a colleague is offered the seat (handover_verify names the holder).
   out[0].push_back(Change("confirmed", a, event, holder, "Zoë", "Ñúñez-Çelik", "fr", "KEY-A"));
   out[0].push_back(
@@ -2178,6 +2178,8 @@ std::vector<std::vector<nv1::OutboxEvent>> DependentChanges(const std::string& e
   erased.mutable_registration()->set_erased(true);
   erased.mutable_registration()->set_status(reg::REGISTRATION_STATUS_CANCELLED);
   out[1].push_back(erased);
+  // (A change that still names them after the erasure: nothing is stored or sent.)
+  out[1].push_back(Change("cancelled", b, event, tag + ".b@justice.sn", "Awa", "Ba", "en", "K-B"));
   // c: a decoy's hold runs out (never stored: nobody is told).
   out[2].push_back(Change("expired", c, event, tag + ".c@justice.sn", "Ali", "Sy", "en"));
   // d: a code, then its hold runs out (stored by the first: told).
@@ -2191,6 +2193,10 @@ std::vector<std::vector<nv1::OutboxEvent>> DependentChanges(const std::string& e
   nv1::OutboxEvent forget = Change("person_erased", e, event, "", "", "", "fr");
   forget.set_secret(tag + ".e2@justice.sn");
   out[4].push_back(forget);
+  // f: registered, corrected, confirmed: the copy is the last one, the confirmation names it.
+  out[5].push_back(Change("registered", f, event, tag + ".f@justice.sn", "Old", "Name", "en"));
+  out[5].push_back(Change("updated", f, event, tag + ".f@justice.sn", "Mid", "Name", "es"));
+  out[5].push_back(Change("confirmed", f, event, tag + ".f@justice.sn", "New", "Name", "fr", "K"));
   return out;
 }
 
@@ -2247,6 +2253,12 @@ TEST_F(NotificationsE2E, BatchedChangesThatDependOnEachOtherActAsOneCallEach) {
   const auto e = n.Messages(batched[4][0].registration().name());
   ASSERT_EQ(e.size(), 2u);
   EXPECT_EQ(e[1], "handover_verify|4|fr|||||f|") << "blanked with its recipient";
+  const std::string f = batched[5][0].registration().name();
+  EXPECT_EQ(n.Participant(f), "1|" + tag + ".f@justice.sn|New|Name|fr|Africa/Dakar|f|");
+  const auto confirmed = n.Messages(f);
+  ASSERT_EQ(confirmed.size(), 1u);
+  EXPECT_EQ(confirmed[0].rfind("confirmed|1|fr|" + tag + ".f@justice.sn|New Name|", 0), 0u)
+      << confirmed[0];
 }
 
 TEST_F(NotificationsE2E, ABatchDeliveredAgainQueuesNothingNew) {
