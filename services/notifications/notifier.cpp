@@ -4,7 +4,9 @@
 
 #include <cctype>
 #include <chrono>
+#include <map>
 #include <optional>
+#include <set>
 
 #include "common/crypto.hpp"
 #include "common/paging.hpp"
@@ -125,14 +127,25 @@ Status Notifier::DeliverEvents(const CallContext&, const v1::DeliverEventsReques
         ParseResourceName(ev.registration().event(), "events", field + ".registration.event");
     if (!event_id.ok()) return event_id.status();
   }
-  // In order: a registration's changes arrive in the order they happened.
-  for (const auto& ev : req.events()) {
+  // What each event says, before the transaction.
+  struct Change {
+    TraceContext trace;
+    Participant p;
+    std::string kind;  // of the message it asks for ("" for none)
+    bool keep_copy = true;
+    ComposeExtras extras;
+  };
+  std::vector<Change> changes(req.events_size());
+  std::vector<std::string> event_ids;
+  for (int i = 0; i < req.events_size(); ++i) {
+    const auto& ev = req.events(i);
+    Change& c = changes[i];
     // The event continues the trace of the call that caused it (a bad one starts a new trace).
     std::optional<TraceContext> cause;
     if (ev.traceparent().size() <= 64) cause = ParseTraceparent(ev.traceparent());
-    ScopedTrace trace(ChildSpan(cause));
+    c.trace = ChildSpan(cause);
     const auto& r = ev.registration();
-    Participant p;
+    Participant& p = c.p;
     p.registration_id = IdOf(r.name());
     p.event_id = IdOf(r.event());
     p.status = r.status();
@@ -142,53 +155,141 @@ Status Notifier::DeliverEvents(const CallContext&, const v1::DeliverEventsReques
     p.language = r.participant().preferred_language();
     p.time_zone = r.participant().time_zone();
     p.erased = r.erased() || ev.kind() == "erased";
-    std::string kind = p.erased ? "" : MessageKindFor(ev.kind(), r.status());
-    bool keep_copy = KeepsParticipantCopy(ev.kind());
+    c.kind = p.erased ? "" : MessageKindFor(ev.kind(), r.status());
+    c.keep_copy = KeepsParticipantCopy(ev.kind());
     if (ev.kind() == "person_erased") {
       // Someone else than the holder, named in the registration's history, was erased: the
       // address comes as the secret.
       p.forget_address = ev.secret();
-      kind.clear();
-      keep_copy = false;
+      c.kind.clear();
+      c.keep_copy = false;
     } else if (!p.erased && p.email.empty()) {
       // An event scrubbed of a person after it was written: nobody to tell, nothing to keep.
-      kind.clear();
-      keep_copy = false;
+      c.kind.clear();
+      c.keep_copy = false;
     }
-    ComposeExtras extras;
-    extras.waitlist_position = r.waitlist_position();
-    extras.secret = ev.secret();
-    if (r.has_hold_expire_time()) extras.hold_expire_micros = Micros(r.hold_expire_time());
-    if (kind == "rejected") extras.text = r.rejection_reason();
-    if (kind == "expired" || kind == "handover_verify") {
-      auto stored = store_.GetParticipant(p.registration_id);
-      if (!stored.ok()) return stored.status();
-      if (kind == "expired" && !stored->has_value()) {
-        // Never heard of before its hold ran out: the decoy that answered a second registration
-        // of an address. It told nobody anything, and its end is news to nobody.
-        kind.clear();
-        keep_copy = false;
+    c.extras.waitlist_position = r.waitlist_position();
+    c.extras.secret = ev.secret();
+    if (r.has_hold_expire_time()) c.extras.hold_expire_micros = Micros(r.hold_expire_time());
+    if (c.kind == "rejected") c.extras.text = r.rejection_reason();
+    event_ids.push_back(ev.event_id());
+  }
+  // The webinars the messages are about, asked of the catalogue (its cache) before the
+  // transaction, so that no connection waits on it. Once it is unreachable, the others are not
+  // asked: their events wait for the relay's next try like the one that needed it first.
+  std::map<std::string, StatusOr<cat::Event>> webinars;
+  Status unreachable;
+  for (const auto& c : changes) {
+    if (c.kind.empty() || c.p.email.empty() || webinars.count(c.p.event_id)) continue;
+    if (!unreachable.ok()) {
+      webinars.emplace(c.p.event_id, unreachable);
+      continue;
+    }
+    ScopedTrace trace(c.trace);
+    auto event = catalogue_.GetEvent(c.p.event_id);
+    if (!event.ok() && (event.status().code() == Code::kUnavailable ||
+                        event.status().code() == Code::kDeadlineExceeded)) {
+      unreachable = event.status();
+    }
+    webinars.emplace(c.p.event_id, std::move(event));
+  }
+
+  // In order, in one transaction: a registration's changes arrive in the order they happened,
+  // and each sees what the ones before it stored. An event that cannot be composed stops the
+  // batch there: those before it are committed, and the relay retries from it later.
+  struct Outcome {
+    bool fresh = false;
+    std::string what;
+  };
+  std::vector<Outcome> outcomes;
+  Status stopped;
+  Status st = store_.AcceptMany([&](Store::Inbox& inbox) -> Status {
+    outcomes.assign(changes.size(), Outcome{});
+    size_t reached = changes.size();
+    stopped = Status::Ok();
+    std::vector<std::vector<NewMessage>> messages(changes.size());
+    // Consecutive plain events (Store::Inbox::IsPlain) are written together, before anything
+    // that reads what they write or does more.
+    std::vector<Store::Inbox::Plain> run;
+    std::vector<size_t> run_index;
+    std::set<std::string> run_ids;
+    const auto flush = [&] {
+      const std::vector<bool> fresh = inbox.AcceptPlain(run);
+      for (size_t k = 0; k < run.size(); ++k) outcomes[run_index[k]].fresh = fresh[k];
+      run.clear();
+      run_index.clear();
+      run_ids.clear();
+    };
+    const std::set<std::string> seen = inbox.Seen(event_ids);
+    for (size_t i = 0; i < changes.size(); ++i) {
+      const auto& ev = req.events(static_cast<int>(i));
+      if (seen.count(ev.event_id())) continue;  // accepted before: acknowledged, nothing done again
+      const Change& c = changes[i];
+      ScopedTrace trace(c.trace);
+      const Participant& p = c.p;
+      std::string kind = c.kind;
+      bool keep_copy = c.keep_copy;
+      ComposeExtras extras = c.extras;
+      if (kind == "expired" || kind == "handover_verify") {
+        flush();  // what the events before it stored
+        const std::optional<Participant> stored = inbox.GetParticipant(p.registration_id);
+        if (kind == "expired" && !stored.has_value()) {
+          // Never heard of before its hold ran out: the decoy that answered a second
+          // registration of an address. It told nobody anything, and its end is news to nobody.
+          kind.clear();
+          keep_copy = false;
+        }
+        if (kind == "handover_verify" && stored.has_value()) {
+          // Who hands the place over: the holder, whose copy this service still keeps.
+          extras.previous_holder = FullName(*stored);
+        }
       }
-      if (kind == "handover_verify" && stored->has_value()) {
-        // Who hands the place over: the holder, whose copy this service still keeps.
-        extras.previous_holder = FullName(**stored);
+      if (!kind.empty() && !p.email.empty()) {
+        const auto webinar = webinars.find(p.event_id);  // asked above: kinds only get cleared
+        if (webinar == webinars.end()) return Status::Internal("webinar not looked up");
+        if (!webinar->second.ok()) {
+          stopped = webinar->second.status();
+          reached = i;
+          break;
+        }
+        auto m = Compose(*webinar->second, kind, p, ev.event_id() + ":" + kind, extras);
+        if (!m.ok()) {
+          stopped = m.status();
+          reached = i;
+          break;
+        }
+        messages[i].push_back(std::move(*m));
+      }
+      outcomes[i].what = messages[i].empty() ? "no mail" : "queued " + kind;
+      if (Store::Inbox::IsPlain(p, keep_copy, messages[i])) {
+        if (!run_ids.insert(ev.event_id()).second) {  // the same id twice: the second after
+          flush();
+          run_ids.insert(ev.event_id());
+        }
+        run.push_back({&ev.event_id(), &ev.kind(), &p,
+                       messages[i].empty() ? nullptr : &messages[i][0], CurrentTraceparent()});
+        run_index.push_back(i);
+      } else {
+        flush();
+        outcomes[i].fresh = inbox.Accept(ev.event_id(), ev.kind(), p, keep_copy, messages[i]);
       }
     }
-    std::vector<NewMessage> messages;
-    if (!kind.empty() && !p.email.empty()) {
-      auto m = Compose(kind, p, ev.event_id() + ":" + kind, extras);
-      if (!m.ok()) return m.status();  // the relay retries the rest later
-      messages.push_back(std::move(*m));
-    }
-    auto accepted = store_.Accept(ev.event_id(), ev.kind(), p, keep_copy, messages);
-    if (!accepted.ok()) return accepted.status();
-    if (*accepted) {
+    flush();
+    outcomes.resize(reached);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  // Committed: acknowledged, and logged in each event's trace.
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    const auto& ev = req.events(static_cast<int>(i));
+    if (outcomes[i].fresh) {
+      ScopedTrace trace(changes[i].trace);
       spdlog::info("event {} ({}) for registrations/{}: {}", ev.event_id(), ev.kind(),
-                   p.registration_id, messages.empty() ? "no mail" : "queued " + kind);
+                   changes[i].p.registration_id, outcomes[i].what);
     }
     resp->add_acknowledged_event_ids(ev.event_id());
   }
-  return Status::Ok();
+  return stopped;  // the relay retries the rest later
 }
 
 Status Notifier::ListMessages(const CallContext&, const v1::ListMessagesRequest& req,

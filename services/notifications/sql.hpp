@@ -29,6 +29,37 @@ inline constexpr SqlStatement kAccept = {
     "accept",
     "INSERT INTO notifications.inbox (event_id, kind, registration_id) VALUES ($1, $2, $3)"
     " ON CONFLICT (event_id) DO NOTHING RETURNING 1"};
+// Many relayed events at once (distinct ids): $1 event ids, $2 kinds, $3 registration ids; those
+// accepted now come back.
+inline constexpr SqlStatement kAcceptMany = {
+    "accept_many",
+    "INSERT INTO notifications.inbox (event_id, kind, registration_id) SELECT * FROM"
+    " unnest($1::uuid[], $2::text[], $3::uuid[]) ON CONFLICT (event_id) DO NOTHING"
+    " RETURNING event_id::text"};
+// kUpsertParticipant for many registrations (distinct): those not erased come back.
+inline constexpr SqlStatement kUpsertParticipants = {
+    "upsert_participants",
+    "INSERT INTO notifications.participants AS p (registration_id, event_id, status, email,"
+    " given_name, family_name, language, time_zone) SELECT * FROM unnest($1::uuid[], $2::uuid[],"
+    " $3::smallint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
+    " ON CONFLICT (registration_id) DO UPDATE SET status = EXCLUDED.status,"
+    " email = EXCLUDED.email, given_name = EXCLUDED.given_name,"
+    " family_name = EXCLUDED.family_name, language = EXCLUDED.language,"
+    " time_zone = EXCLUDED.time_zone, update_time = now() WHERE NOT p.erased"
+    " RETURNING registration_id::text"};
+// kInsertMessage for many messages without files (distinct dedupe keys, registration ids set):
+// the kinds of those queued now come back.
+inline constexpr SqlStatement kInsertMessages = {
+    "insert_messages",
+    "INSERT INTO notifications.messages (id, dedupe_key, registration_id, event_id, kind,"
+    " language, recipient, recipient_name, subject, body, icalendar, traceparent) SELECT * FROM"
+    " unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[],"
+    " $8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) ON CONFLICT (dedupe_key)"
+    " DO NOTHING RETURNING kind"};
+// $1: event ids (text[]); those accepted before.
+inline constexpr SqlStatement kInboxSeen = {
+    "inbox_seen",
+    "SELECT event_id::text FROM notifications.inbox WHERE event_id = ANY($1::uuid[])"};
 // The participant as the relay describes them now. An erased participant stays erased: no row
 // comes back then (and nothing changes).
 inline constexpr SqlStatement kUpsertParticipant = {

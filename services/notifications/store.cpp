@@ -105,56 +105,177 @@ StatusOr<std::pair<int64_t, double>> Store::QueueStats() {
   return out;
 }
 
+namespace {
+
+// Store::Accept in the caller's transaction; `stored` as for Insert.
+bool AcceptIn(pqxx::transaction_base& tx, const std::string& event_id, const std::string& kind,
+              const Participant& p, bool keep_copy, const std::vector<NewMessage>& messages,
+              std::set<std::string>* stored) {
+  if (Exec(tx, sql::kAccept, event_id, kind, p.registration_id).empty()) return false;
+  if (p.erased || !p.forget_address.empty()) {
+    std::vector<std::string> ids;
+    if (p.erased) {
+      std::string email;
+      for (const auto& r : Exec(tx, sql::kParticipantEmail, p.registration_id)) {
+        email = r[0].as<std::string>();
+      }
+      Exec(tx, sql::kEraseParticipant, p.registration_id, p.event_id, p.status, p.language);
+      for (const auto& r : Exec(tx, sql::kMessagesOfPerson, p.registration_id, email)) {
+        ids.push_back(r[0].as<std::string>());
+      }
+    } else {
+      for (const auto& r :
+           Exec(tx, sql::kMessagesOfFormerPerson, p.registration_id, p.forget_address)) {
+        ids.push_back(r[0].as<std::string>());
+      }
+    }
+    if (!ids.empty()) {
+      const std::string array = ToPgArray(ids);
+      Exec(tx, sql::kForgetMessages, array);
+      Exec(tx, sql::kForgetAttempts, array);
+      std::vector<std::string> digests;
+      for (const auto& r : Exec(tx, sql::kForgetAttachments, array)) {
+        digests.push_back(r[0].as<std::string>());
+      }
+      if (!digests.empty()) Exec(tx, sql::kDropUnusedBlobs, ToPgArray(digests));
+    }
+    if (p.erased) Exec(tx, sql::kForgetKitItems, p.registration_id);
+    return true;  // nothing goes to an erased person
+  }
+  const bool erased_before =
+      keep_copy ? Exec(tx, sql::kUpsertParticipant, p.registration_id, p.event_id, p.status,
+                       p.email, p.given_name, p.family_name, p.language, p.time_zone)
+                      .empty()
+                : !Exec(tx, sql::kIsErased, p.registration_id).empty();
+  if (erased_before) return true;
+  int inserted = 0;
+  for (const auto& m : messages) Insert(tx, m, &inserted, stored);
+  return true;
+}
+
+}  // namespace
+
 StatusOr<bool> Store::Accept(const std::string& event_id, const std::string& kind,
                              const Participant& p, bool keep_copy,
                              const std::vector<NewMessage>& messages) {
   bool fresh = false;
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
-    fresh = !Exec(tx, sql::kAccept, event_id, kind, p.registration_id).empty();
-    if (!fresh) return Status::Ok();
-    if (p.erased || !p.forget_address.empty()) {
-      std::vector<std::string> ids;
-      if (p.erased) {
-        std::string email;
-        for (const auto& r : Exec(tx, sql::kParticipantEmail, p.registration_id)) {
-          email = r[0].as<std::string>();
-        }
-        Exec(tx, sql::kEraseParticipant, p.registration_id, p.event_id, p.status, p.language);
-        for (const auto& r : Exec(tx, sql::kMessagesOfPerson, p.registration_id, email)) {
-          ids.push_back(r[0].as<std::string>());
-        }
-      } else {
-        for (const auto& r :
-             Exec(tx, sql::kMessagesOfFormerPerson, p.registration_id, p.forget_address)) {
-          ids.push_back(r[0].as<std::string>());
-        }
-      }
-      if (!ids.empty()) {
-        const std::string array = ToPgArray(ids);
-        Exec(tx, sql::kForgetMessages, array);
-        Exec(tx, sql::kForgetAttempts, array);
-        std::vector<std::string> digests;
-        for (const auto& r : Exec(tx, sql::kForgetAttachments, array)) {
-          digests.push_back(r[0].as<std::string>());
-        }
-        if (!digests.empty()) Exec(tx, sql::kDropUnusedBlobs, ToPgArray(digests));
-      }
-      if (p.erased) Exec(tx, sql::kForgetKitItems, p.registration_id);
-      return Status::Ok();  // nothing goes to an erased person
-    }
-    const bool erased_before =
-        keep_copy ? Exec(tx, sql::kUpsertParticipant, p.registration_id, p.event_id, p.status,
-                         p.email, p.given_name, p.family_name, p.language, p.time_zone)
-                        .empty()
-                  : !Exec(tx, sql::kIsErased, p.registration_id).empty();
-    if (erased_before) return Status::Ok();
-    int inserted = 0;
     std::set<std::string> stored;
-    for (const auto& m : messages) Insert(tx, m, &inserted, &stored);
+    fresh = AcceptIn(tx, event_id, kind, p, keep_copy, messages, &stored);
     return Status::Ok();
   });
   if (!st.ok()) return st;
   return fresh;
+}
+
+Store::Inbox::Inbox(pqxx::transaction_base& tx) : tx_(tx) {}
+
+std::set<std::string> Store::Inbox::Seen(const std::vector<std::string>& event_ids) {
+  std::set<std::string> out;
+  if (event_ids.empty()) return out;
+  for (const auto& r : Exec(tx_, sql::kInboxSeen, ToPgArray(event_ids))) {
+    out.insert(r[0].as<std::string>());
+  }
+  return out;
+}
+
+std::optional<Participant> Store::Inbox::GetParticipant(const std::string& registration_id) {
+  auto rows = Exec(tx_, sql::kGetParticipant, registration_id);
+  if (rows.empty()) return std::nullopt;
+  return ParticipantFromRow(rows[0]);
+}
+
+bool Store::Inbox::Accept(const std::string& event_id, const std::string& kind,
+                          const Participant& participant, bool keep_copy,
+                          const std::vector<NewMessage>& messages) {
+  return AcceptIn(tx_, event_id, kind, participant, keep_copy, messages, &stored_);
+}
+
+bool Store::Inbox::IsPlain(const Participant& p, bool keep_copy,
+                           const std::vector<NewMessage>& messages) {
+  if (p.erased || !p.forget_address.empty() || !keep_copy || messages.size() > 1) return false;
+  for (const auto& m : messages) {
+    if (!m.attachments.empty() || !m.kit_items.empty() || m.registration_id.empty()) return false;
+  }
+  return true;
+}
+
+std::vector<bool> Store::Inbox::AcceptPlain(const std::vector<Plain>& run) {
+  std::vector<bool> fresh(run.size(), false);
+  if (run.empty()) return fresh;
+  std::vector<std::string> ids, kinds, registrations;
+  for (const auto& e : run) {
+    ids.push_back(*e.event_id);
+    kinds.push_back(*e.kind);
+    registrations.push_back(e.participant->registration_id);
+  }
+  std::set<std::string> accepted;
+  for (const auto& r :
+       Exec(tx_, sql::kAcceptMany, ToPgArray(ids), ToPgArray(kinds), ToPgArray(registrations))) {
+    accepted.insert(r[0].as<std::string>());
+  }
+  // Each registration's copy as its last event accepted now describes it (one after the other,
+  // the earlier ones' would be overwritten; nothing in the run erases anyone, so whether the
+  // copy was erased is the same for all of them).
+  std::map<std::string, size_t> last;
+  for (size_t i = 0; i < run.size(); ++i) {
+    fresh[i] = accepted.count(*run[i].event_id) > 0;
+    if (fresh[i]) last[run[i].participant->registration_id] = i;
+  }
+  if (last.empty()) return fresh;
+  std::vector<std::string> reg, event, status, email, given, family, language, zone;
+  for (const auto& [registration, i] : last) {
+    const Participant& p = *run[i].participant;
+    reg.push_back(p.registration_id);
+    event.push_back(p.event_id);
+    status.push_back(std::to_string(p.status));
+    email.push_back(p.email);
+    given.push_back(p.given_name);
+    family.push_back(p.family_name);
+    language.push_back(p.language);
+    zone.push_back(p.time_zone);
+  }
+  std::set<std::string> kept;
+  for (const auto& r : Exec(tx_, sql::kUpsertParticipants, ToPgArray(reg), ToPgArray(event),
+                            ToPgArray(status), ToPgArray(email), ToPgArray(given),
+                            ToPgArray(family), ToPgArray(language), ToPgArray(zone))) {
+    kept.insert(r[0].as<std::string>());
+  }
+  // The messages of the events accepted now, unless their participant was erased before.
+  std::vector<std::string> mid, key, mreg, mevent, kind, mlanguage, recipient, name, subject, body,
+      ical, trace;
+  for (size_t i = 0; i < run.size(); ++i) {
+    const NewMessage* m = run[i].message;
+    if (!fresh[i] || m == nullptr || !kept.count(run[i].participant->registration_id)) continue;
+    mid.push_back(NewUuid());
+    key.push_back(m->dedupe_key);
+    mreg.push_back(m->registration_id);
+    mevent.push_back(m->event_id);
+    kind.push_back(m->kind);
+    mlanguage.push_back(m->language);
+    recipient.push_back(m->recipient);
+    name.push_back(m->recipient_name);
+    subject.push_back(m->subject);
+    body.push_back(m->body);
+    ical.push_back(m->icalendar);
+    trace.push_back(run[i].traceparent);
+  }
+  if (mid.empty()) return fresh;
+  for (const auto& r :
+       Exec(tx_, sql::kInsertMessages, ToPgArray(mid), ToPgArray(key), ToPgArray(mreg),
+            ToPgArray(mevent), ToPgArray(kind), ToPgArray(mlanguage), ToPgArray(recipient),
+            ToPgArray(name), ToPgArray(subject), ToPgArray(body), ToPgArray(ical),
+            ToPgArray(trace))) {
+    AfterCommit([kind = r[0].as<std::string>()] { CountMessage(kind, "queued"); });
+  }
+  return fresh;
+}
+
+Status Store::AcceptMany(const std::function<Status(Inbox&)>& fn) {
+  return pool_.Transact([&](pqxx::work& tx) -> Status {
+    Inbox inbox(tx);
+    return fn(inbox);
+  });
 }
 
 StatusOr<int> Store::Queue(const std::vector<NewMessage>& messages) {

@@ -1,7 +1,9 @@
 #pragma once
 // The notifications service's storage: the inbox (each relayed event accepted once), the
 // participants, the messages and their attempts.
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,9 @@
 #include "ecd/notifications/v1/notifications.pb.h"
 #include "services/notifications/mime.hpp"
 
+namespace pqxx {
+class transaction_base;
+}
 namespace ecd {
 class PgPool;
 }
@@ -95,6 +100,41 @@ class Store {
   StatusOr<bool> Accept(const std::string& event_id, const std::string& kind,
                         const Participant& participant, bool keep_copy,
                         const std::vector<NewMessage>& messages);
+  // Many relayed events in one transaction (DeliverEvents): what Accept does for each, in the
+  // order they are given, each seeing what the ones before it wrote. Database errors throw (the
+  // whole transaction then rolls back, and AcceptMany answers with their status).
+  class Inbox {
+   public:
+    explicit Inbox(pqxx::transaction_base& tx);
+    // Which of `event_ids` were accepted before (by a committed transaction, or this one).
+    std::set<std::string> Seen(const std::vector<std::string>& event_ids);
+    // The stored participant as this transaction sees it (GetParticipant).
+    std::optional<Participant> GetParticipant(const std::string& registration_id);
+    // As Store::Accept.
+    bool Accept(const std::string& event_id, const std::string& kind,
+                const Participant& participant, bool keep_copy,
+                const std::vector<NewMessage>& messages);
+    // A run of consecutive events that erase nobody, keep the participant's copy and carry at
+    // most one message without files or kit items, with distinct ids: what Accept does for each
+    // in turn, in three statements. Returns, for each, whether it was accepted now.
+    struct Plain {
+      const std::string* event_id;
+      const std::string* kind;
+      const Participant* participant;
+      const NewMessage* message;  // null for none
+      std::string traceparent;    // the message's
+    };
+    static bool IsPlain(const Participant& participant, bool keep_copy,
+                        const std::vector<NewMessage>& messages);
+    std::vector<bool> AcceptPlain(const std::vector<Plain>& run);
+
+   private:
+    pqxx::transaction_base& tx_;
+    std::set<std::string> stored_;  // digests whose bytes this transaction made sure of
+  };
+  // Runs fn in one transaction, committed when it returns OK (then the metrics of what it queued
+  // count); retried from the start on a serialization failure or a deadlock.
+  Status AcceptMany(const std::function<Status(Inbox&)>& fn);
   // Queues messages (announcements, resends); ones whose dedupe key exists are skipped, with
   // their files and kit items.
   StatusOr<int> Queue(const std::vector<NewMessage>& messages);

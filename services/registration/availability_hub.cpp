@@ -42,10 +42,16 @@ void AvailabilityHub::Unsubscribe(uint64_t handle) {
   watchers_.erase(handle);
 }
 
+void AvailabilityHub::OnEveryChange(Callback fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  every_change_ = std::move(fn);
+}
+
 void AvailabilityHub::Dispatch(const std::string& event_id) {
   std::vector<Callback> calls;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (every_change_) calls.push_back(every_change_);
     for (auto& [h, w] : watchers_) {
       if (w.event_id == event_id) calls.push_back(w.on_change);
     }
@@ -57,6 +63,7 @@ void AvailabilityHub::DispatchAll() {
   std::vector<Callback> calls;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (every_change_) calls.push_back(every_change_);
     for (auto& [h, w] : watchers_) calls.push_back(w.on_change);
   }
   for (auto& call : calls) call();

@@ -24,6 +24,9 @@ class AvailabilityHub {
   // Returns a handle for Unsubscribe. on_change may be called from the listener thread.
   uint64_t Subscribe(const std::string& event_id, Callback on_change, Callback on_close);
   void Unsubscribe(uint64_t handle);
+  // `fn` is called (from the listener thread) at every change of any event, and after a lost
+  // connection; null stops it. The outbox relay wakes on it: each change writes outbox rows.
+  void OnEveryChange(Callback fn);
 
  private:
   void Dispatch(const std::string& event_id);
@@ -38,6 +41,7 @@ class AvailabilityHub {
     Callback on_close;
   };
   std::map<uint64_t, Watcher> watchers_;
+  Callback every_change_;
 };
 
 }  // namespace ecd::registration

@@ -141,6 +141,9 @@ int main(int argc, char** argv) {
         config.pg_url, ecd::registration::Relay::Options{rc.notifications_address,
                                                          rc.catalogue.token, rc.relay_batch});
     relay->Start();
+    // Every change writes outbox rows and notifies: delivered at once rather than at the next
+    // poll.
+    hub.OnEveryChange([r = relay.get()] { r->Wake(); });
   } else {
     spdlog::warn("ECD_NOTIFICATIONS_ADDRESS=off: the outbox is not relayed");
   }
@@ -172,6 +175,7 @@ int main(int argc, char** argv) {
   watcher.Stop();
   sweeper.Stop();
   purger.Stop();
+  hub.OnEveryChange(nullptr);
   if (relay) relay->Stop();
   return code;
 }

@@ -24,6 +24,7 @@ struct Relay::Impl {
   bool leader = false;
   std::chrono::milliseconds backoff{1000};
   std::chrono::steady_clock::time_point not_before{};
+  std::chrono::steady_clock::time_point next_lead_try{};  // a follower's next bid for the lead
 };
 
 Relay::Relay(std::string pg_url, Options options)
@@ -43,6 +44,8 @@ void Relay::Start() {
 
 void Relay::Stop() { task_.Stop(); }
 
+void Relay::Wake() { task_.Wake(); }
+
 void Relay::RunOnce() {
   Impl& r = *impl_;
   if (std::chrono::steady_clock::now() < r.not_before) return;  // backing off
@@ -52,6 +55,9 @@ void Relay::RunOnce() {
       r.leader = false;
     }
     if (!r.leader) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now < r.next_lead_try) return;  // woken by a change: the lead is asked for per poll
+      r.next_lead_try = now + options_.poll;
       pqxx::nontransaction tx(*r.conn);
       r.leader = Exec(tx, sql::kRelayLeader)[0][0].as<bool>();
       if (!r.leader) return;  // another replica delivers; ask again next run

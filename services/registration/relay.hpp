@@ -5,7 +5,9 @@
 // replicas (a session advisory lock elects it; if its process dies the lock goes with its
 // connection and another takes over). A crash between the call and the marking re-sends rows,
 // which notifications recognises by event id: at least once delivered, exactly once in effect.
-// It runs as a PeriodicTask: each run delivers until the outbox is empty (or an error).
+// It runs as a PeriodicTask: each run delivers until the outbox is empty (or an error), every
+// `poll` and whenever Wake() says a change was written. A replica that does not hold the lead asks
+// for it at most once per `poll`.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -26,6 +28,8 @@ class Relay {
   ~Relay();
   void Start();
   void Stop();
+  // Runs as soon as the current run (if any) ends: something was written to the outbox.
+  void Wake();
 
  private:
   // One run: the connection and the lead if this replica lacks them, then batches until the

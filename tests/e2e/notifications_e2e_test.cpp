@@ -2038,6 +2038,311 @@ TEST_F(NotificationsE2E, SlowCatalogueNeverExhaustsThePool) {
   EXPECT_EQ(svc.process().WaitExit(std::chrono::seconds(12)), 0) << svc.process().Log();
 }
 
+// DeliverEvents in batches: a notifications process of its own, with no sender (the messages stay
+// as they were queued) and no catalogue cache (every composition asks the catalogue).
+class BatchedDelivery {
+ public:
+  explicit BatchedDelivery(Stack& stack)
+      : db_(NewDatabaseUrl("notifbatch")),
+        svc_(ECD_NOTIFICATIONS_BIN,
+             {{"ECD_PG_URL", db_},
+              {"ECD_CATALOGUE_ADDRESS", stack.catalogue_address()},
+              {"ECD_SERVICE_TOKEN", TestTokens().service},
+              {"ECD_SMTP_URL", "smtp://127.0.0.1:" + std::to_string(stack.smtp().port())},
+              {"ECD_SENDER_THREADS", "0"},
+              {"ECD_CATALOGUE_CACHE_MS", "0"}}) {
+    if (!svc_.WaitHealth("SERVING", std::chrono::seconds(30))) {
+      throw std::runtime_error("notifications did not start: " + svc_.process().Log());
+    }
+    stub_ = nv1::NotificationService::NewStub(
+        grpc::CreateChannel(svc_.address(), grpc::InsecureChannelCredentials()));
+  }
+  grpc::Status Deliver(const std::vector<nv1::OutboxEvent>& events,
+                       nv1::DeliverEventsResponse* resp = nullptr) {
+    nv1::DeliverEventsRequest req;
+    for (const auto& e : events) *req.add_events() = e;
+    nv1::DeliverEventsResponse ignored;
+    return stub_->DeliverEvents(Ctx(TestTokens().service).get(), req, resp ? resp : &ignored);
+  }
+  // One line per message about `registration` (its id replaced by "REG", `tag` by "TAG"), sorted.
+  std::vector<std::string> Messages(const std::string& registration, const std::string& tag = "") {
+    pqxx::connection conn(db_);
+    pqxx::nontransaction tx(conn);
+    std::vector<std::string> out;
+    const std::string id = IdOf(registration);
+    for (const auto& r :
+         tx.exec_params("SELECT kind, state, language, recipient, recipient_name, subject, body,"
+                        " icalendar <> '' FROM notifications.messages WHERE registration_id = $1"
+                        " AND kind NOT LIKE 'info_kit%' AND kind NOT LIKE 'reminder%'",
+                        id)) {
+      std::string line;
+      for (const auto& f : r) line += f.as<std::string>() + "|";
+      out.push_back(Replaced(Replaced(line, id, "REG"), tag, "TAG"));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  // The stored participant ("" when none), `tag` replaced by "TAG".
+  std::string Participant(const std::string& registration, const std::string& tag = "") {
+    pqxx::connection conn(db_);
+    pqxx::nontransaction tx(conn);
+    std::string out;
+    for (const auto& r : tx.exec_params(
+             "SELECT status, email, given_name, family_name, language, time_zone, erased FROM"
+             " notifications.participants WHERE registration_id = $1",
+             IdOf(registration))) {
+      for (const auto& f : r) out += f.as<std::string>() + "|";
+    }
+    return Replaced(out, tag, "TAG");
+  }
+  // Which of `events` were accepted.
+  std::set<std::string> Accepted(const std::vector<nv1::OutboxEvent>& events) {
+    pqxx::connection conn(db_);
+    pqxx::nontransaction tx(conn);
+    std::set<std::string> out;
+    for (const auto& e : events) {
+      if (!tx.exec_params("SELECT 1 FROM notifications.inbox WHERE event_id = $1", e.event_id())
+               .empty()) {
+        out.insert(e.event_id());
+      }
+    }
+    return out;
+  }
+  int Count(const std::string& table) {
+    pqxx::connection conn(db_);
+    pqxx::nontransaction tx(conn);
+    return tx.exec("SELECT count(*) FROM notifications." + table)[0][0].as<int>();
+  }
+
+ private:
+  static std::string Replaced(std::string text, const std::string& what, const std::string& by) {
+    if (what.empty()) return text;
+    for (size_t at; (at = text.find(what)) != std::string::npos;) text.replace(at, what.size(), by);
+    return text;
+  }
+  std::string db_;
+  ServiceProcess svc_;
+  std::unique_ptr<nv1::NotificationService::Stub> stub_;
+};
+
+// A relayed change as the registration service's relay sends it.
+nv1::OutboxEvent Change(const std::string& kind, const std::string& registration,
+                        const std::string& event, const std::string& email,
+                        const std::string& given, const std::string& family,
+                        const std::string& language, const std::string& secret = "") {
+  nv1::OutboxEvent ev;
+  ev.set_event_id(NewUuid());
+  ev.set_kind(kind);
+  ev.set_secret(secret);
+  auto* r = ev.mutable_registration();
+  r->set_name(registration);
+  r->set_event(event);
+  r->set_status(reg::REGISTRATION_STATUS_CONFIRMED);
+  r->mutable_participant()->set_email(email);
+  r->mutable_participant()->set_given_name(given);
+  r->mutable_participant()->set_family_name(family);
+  r->mutable_participant()->set_preferred_language(language);
+  r->mutable_participant()->set_time_zone("Africa/Dakar");
+  r->mutable_hold_expire_time()->set_seconds(1893456000);  // 2030-01-01T00:00:00Z
+  return ev;
+}
+
+// Registrations whose later changes depend on what their earlier ones stored (the hand-over names
+// the holder stored by the confirmation; an expiry tells only someone known; an erasure blanks
+// the confirmation queued just before): one call with every change gives exactly what one call
+// per change gives.
+std::vector<std::vector<nv1::OutboxEvent>> DependentChanges(const std::string& event,
+                                                            const std::string& tag) {
+  const std::string a = "registrations/" + NewUuid(), b = "registrations/" + NewUuid(),
+                    c = "registrations/" + NewUuid(), d = "registrations/" + NewUuid(),
+                    e = "registrations/" + NewUuid(), f = "registrations/" + NewUuid();
+  const std::string holder = tag + ".holder@justice.sn", colleague = tag + ".kwame@justice.sn";
+  std::vector<std::vector<nv1::OutboxEvent>> out(6);
+  // a: confirmed, then a colleague is offered the seat (handover_verify names the holder).
+  out[0].push_back(Change("confirmed", a, event, holder, "Zoë", "Ñúñez-Çelik", "fr", "KEY-A"));
+  out[0].push_back(
+      Change("handover_verify", a, event, colleague, "Kwame", "Mensah", "es", "123456"));
+  out[0].push_back(
+      Change("handover_requested", a, event, holder, "Zoë", "Ñúñez-Çelik", "fr", "KEY-A"));
+  // b: confirmed, then erased.
+  out[1].push_back(
+      Change("confirmed", b, event, tag + ".b@justice.sn", "Awa", "Ba", "en", "KEY-B"));
+  nv1::OutboxEvent erased = Change("erased", b, event, "", "", "", "en");
+  erased.mutable_registration()->set_erased(true);
+  erased.mutable_registration()->set_status(reg::REGISTRATION_STATUS_CANCELLED);
+  out[1].push_back(erased);
+  // (A change that still names them after the erasure: nothing is stored or sent.)
+  out[1].push_back(Change("cancelled", b, event, tag + ".b@justice.sn", "Awa", "Ba", "en", "K-B"));
+  // c: a decoy's hold runs out (never stored: nobody is told).
+  out[2].push_back(Change("expired", c, event, tag + ".c@justice.sn", "Ali", "Sy", "en"));
+  // d: a code, then its hold runs out (stored by the first: told).
+  out[3].push_back(
+      Change("verify_email", d, event, tag + ".d@justice.sn", "Ada", "Fall", "es", "654321"));
+  out[3].push_back(Change("expired", d, event, tag + ".d@justice.sn", "Ada", "Fall", "es"));
+  // e: a hand-over offered, then the colleague offered it is erased.
+  out[4].push_back(Change("confirmed", e, event, tag + ".e@justice.sn", "Omar", "Ka", "fr", "K-E"));
+  out[4].push_back(
+      Change("handover_verify", e, event, tag + ".e2@justice.sn", "Fatou", "Sow", "fr", "111111"));
+  nv1::OutboxEvent forget = Change("person_erased", e, event, "", "", "", "fr");
+  forget.set_secret(tag + ".e2@justice.sn");
+  out[4].push_back(forget);
+  // f: registered, corrected, confirmed: the copy is the last one, the confirmation names it.
+  out[5].push_back(Change("registered", f, event, tag + ".f@justice.sn", "Old", "Name", "en"));
+  out[5].push_back(Change("updated", f, event, tag + ".f@justice.sn", "Mid", "Name", "es"));
+  out[5].push_back(Change("confirmed", f, event, tag + ".f@justice.sn", "New", "Name", "fr", "K"));
+  return out;
+}
+
+TEST_F(NotificationsE2E, BatchedChangesThatDependOnEachOtherActAsOneCallEach) {
+  BatchedDelivery n(s());
+  const std::string event = s().CreateEvent({"SN"}, 10);
+  const std::string tag = Lower(Tag()), other_tag = Lower(Tag());
+  const auto batched = DependentChanges(event, tag), single = DependentChanges(event, other_tag);
+  // Every registration's changes in one call, interleaved, each registration's in its order.
+  std::vector<nv1::OutboxEvent> all;
+  for (size_t i = 0; i < 3; ++i) {
+    for (const auto& changes : batched) {
+      if (i < changes.size()) all.push_back(changes[i]);
+    }
+  }
+  nv1::DeliverEventsResponse resp;
+  auto st = n.Deliver(all, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(resp.acknowledged_event_ids_size(), static_cast<int>(all.size()));
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(resp.acknowledged_event_ids(static_cast<int>(i)), all[i].event_id());
+  }
+  for (const auto& changes : single) {
+    for (const auto& change : changes) {
+      st = n.Deliver({change});
+      ASSERT_TRUE(st.ok()) << st.error_message();
+    }
+  }
+  for (size_t r = 0; r < batched.size(); ++r) {
+    const std::string one = batched[r][0].registration().name();
+    const std::string other = single[r][0].registration().name();
+    EXPECT_EQ(n.Messages(one, tag), n.Messages(other, other_tag)) << "registration " << r;
+    EXPECT_EQ(n.Participant(one, tag), n.Participant(other, other_tag)) << "registration " << r;
+  }
+  // What those are.
+  const auto a = n.Messages(batched[0][0].registration().name());
+  ASSERT_EQ(a.size(), 3u);
+  bool named_holder = false;
+  for (const auto& m : a) {
+    if (m.rfind("handover_verify|", 0) == 0) {
+      named_holder = m.find("Zoë Ñúñez-Çelik le cede su plaza") != npos;
+    }
+  }
+  EXPECT_TRUE(named_holder) << a[1];
+  const auto b = n.Messages(batched[1][0].registration().name());
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0], "confirmed|4|en|||||f|") << "cancelled and blanked by the erasure";
+  EXPECT_NE(n.Participant(batched[1][0].registration().name()).find("|t|"), npos);
+  EXPECT_TRUE(n.Messages(batched[2][0].registration().name()).empty());
+  EXPECT_EQ(n.Participant(batched[2][0].registration().name()), "");
+  const auto d = n.Messages(batched[3][0].registration().name());
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].rfind("expired|1|es|" + tag + ".d@justice.sn|", 0), 0u) << d[0];
+  const auto e = n.Messages(batched[4][0].registration().name());
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[1], "handover_verify|4|fr|||||f|") << "blanked with its recipient";
+  const std::string f = batched[5][0].registration().name();
+  EXPECT_EQ(n.Participant(f), "1|" + tag + ".f@justice.sn|New|Name|fr|Africa/Dakar|f|");
+  const auto confirmed = n.Messages(f);
+  ASSERT_EQ(confirmed.size(), 1u);
+  EXPECT_EQ(confirmed[0].rfind("confirmed|1|fr|" + tag + ".f@justice.sn|New Name|", 0), 0u)
+      << confirmed[0];
+}
+
+TEST_F(NotificationsE2E, ABatchDeliveredAgainQueuesNothingNew) {
+  BatchedDelivery n(s());
+  const std::string event = s().CreateEvent({"SN"}, 10);
+  std::vector<nv1::OutboxEvent> all;
+  for (const auto& changes : DependentChanges(event, Lower(Tag()))) {
+    all.insert(all.end(), changes.begin(), changes.end());
+  }
+  ASSERT_TRUE(n.Deliver(all).ok());
+  std::map<std::string, std::vector<std::string>> before;
+  for (const auto& e : all) before[e.registration().name()] = n.Messages(e.registration().name());
+  const int messages = n.Count("messages"), inbox = n.Count("inbox");
+  EXPECT_EQ(inbox, static_cast<int>(all.size()));
+  nv1::DeliverEventsResponse resp;
+  auto st = n.Deliver(all, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(resp.acknowledged_event_ids_size(), static_cast<int>(all.size()));
+  EXPECT_EQ(n.Count("messages"), messages);
+  EXPECT_EQ(n.Count("inbox"), inbox);
+  for (const auto& [registration, messages_before] : before) {
+    EXPECT_EQ(n.Messages(registration), messages_before) << registration;
+  }
+  // Half of it again with new changes after: only the new ones count.
+  std::vector<nv1::OutboxEvent> half(all.begin(), all.begin() + all.size() / 2);
+  const std::string late = "registrations/" + NewUuid();
+  half.push_back(Change("confirmed", late, event, "late@justice.sn", "Léa", "Diop", "fr", "K"));
+  ASSERT_TRUE(n.Deliver(half, &resp).ok());
+  EXPECT_EQ(resp.acknowledged_event_ids_size(), static_cast<int>(half.size()));
+  EXPECT_EQ(n.Count("messages"), messages + 1);
+  EXPECT_EQ(n.Count("inbox"), inbox + 1);
+}
+
+// A change that cannot be composed (its webinar unknown to the catalogue, or the catalogue not
+// answering) ends the call with its error: the changes before it are accepted, it and those after
+// it are not (the relay delivers them again).
+TEST_F(NotificationsE2E, ABatchStopsAtAChangeItCannotCompose) {
+  BatchedDelivery n(s());
+  const std::string event = s().CreateEvent({"SN"}, 10);
+  const std::string nowhere = "events/" + NewUuid();
+  std::vector<nv1::OutboxEvent> batch;
+  std::vector<std::string> registrations;
+  for (int i = 0; i < 4; ++i) {
+    registrations.push_back("registrations/" + NewUuid());
+    batch.push_back(Change("confirmed", registrations.back(), i == 2 ? nowhere : event,
+                           "stop" + std::to_string(i) + "@justice.sn", "Aminata", "Diallo", "fr",
+                           "KEY"));
+  }
+  auto st = n.Deliver(batch);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+  EXPECT_EQ(n.Accepted(batch), (std::set<std::string>{batch[0].event_id(), batch[1].event_id()}));
+  EXPECT_EQ(n.Messages(registrations[0]).size(), 1u);
+  EXPECT_EQ(n.Messages(registrations[1]).size(), 1u);
+  EXPECT_TRUE(n.Messages(registrations[2]).empty());
+  EXPECT_TRUE(n.Messages(registrations[3]).empty());
+  EXPECT_EQ(n.Participant(registrations[3]), "");
+  // Delivered again without the one that cannot be: the fourth follows, the first two once.
+  nv1::DeliverEventsResponse resp;
+  st = n.Deliver({batch[0], batch[1], batch[3]}, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(resp.acknowledged_event_ids_size(), 3);
+  for (int i : {0, 1, 3}) EXPECT_EQ(n.Messages(registrations[i]).size(), 1u) << i;
+
+  // The catalogue frozen: a change that needs no mail is accepted; the confirmation after it,
+  // which needs the webinar, is not, until the catalogue answers again.
+  const std::string frozen = "registrations/" + NewUuid();
+  std::vector<nv1::OutboxEvent> pair = {
+      Change("registered", frozen, event, "frozen@justice.sn", "Aminata", "Diallo", "fr"),
+      Change("confirmed", frozen, event, "frozen@justice.sn", "Aminata", "Diallo", "fr", "KEY")};
+  s().catalogue_process().Signal(SIGSTOP);
+  {
+    struct Resume {
+      Subprocess& p;
+      ~Resume() { p.Signal(SIGCONT); }
+    } resume{s().catalogue_process()};
+    st = n.Deliver(pair);
+  }
+  EXPECT_FALSE(st.ok());
+  EXPECT_TRUE(st.error_code() == grpc::StatusCode::UNAVAILABLE ||
+              st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+      << st.error_code() << " " << st.error_message();
+  EXPECT_EQ(n.Accepted(pair), (std::set<std::string>{pair[0].event_id()}));
+  EXPECT_NE(n.Participant(frozen), "") << "the first change's copy is kept";
+  EXPECT_TRUE(n.Messages(frozen).empty());
+  st = n.Deliver(pair, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(resp.acknowledged_event_ids_size(), 2);
+  ASSERT_EQ(n.Messages(frozen).size(), 1u);
+  EXPECT_EQ(n.Messages(frozen)[0].rfind("confirmed|1|fr|frozen@justice.sn|", 0), 0u);
+}
+
 // 500 registrations written with the relay off; then a relay process is killed with SIGKILL at
 // random points and restarted until the outbox is drained, with two notification processes
 // sending: every message arrives, none twice.
