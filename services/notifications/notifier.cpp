@@ -91,19 +91,17 @@ v1::MessageKind KindValue(const std::string& name) {
 
 StatusOr<NewMessage> Notifier::Compose(const std::string& kind, const Participant& p,
                                        const std::string& dedupe_key, const ComposeExtras& extras) {
-  auto event = catalogue_.GetEvent(p.event_id);
-  if (!event.ok()) return event.status();
-  return Compose(*event, kind, p, dedupe_key, extras);
+  ECD_ASSIGN_OR_RETURN(auto event, catalogue_.GetEvent(p.event_id));
+  return Compose(event, kind, p, dedupe_key, extras);
 }
 
 StatusOr<NewMessage> Notifier::Compose(const cat::Event& event, const std::string& kind,
                                        const Participant& p, const std::string& dedupe_key,
                                        const ComposeExtras& extras) {
   if ((kind == "info_kit" || kind == "info_kit_update") && extras.kit == nullptr) {
-    auto materials = materials_.List(p.event_id);
-    if (!materials.ok()) return materials.status();
-    ECD_RETURN_IF_ERROR(materials_.Fetch(*materials));
-    const KitPlan plan = PlanKit(*materials, materials_.options());
+    ECD_ASSIGN_OR_RETURN(auto materials, materials_.List(p.event_id));
+    ECD_RETURN_IF_ERROR(materials_.Fetch(materials));
+    const KitPlan plan = PlanKit(materials, materials_.options());
     ComposeExtras with_kit = extras;
     with_kit.kit = &plan;
     return BuildMessage(templates_, options_, kind, p, event, dedupe_key, with_kit);
@@ -294,18 +292,16 @@ Status Notifier::DeliverEvents(const CallContext&, const v1::DeliverEventsReques
 
 Status Notifier::ListMessages(const CallContext&, const v1::ListMessagesRequest& req,
                               v1::ListMessagesResponse* resp) {
-  auto size = CheckPageSize(req.page_size());
-  if (!size.ok()) return size.status();
+  ECD_ASSIGN_OR_RETURN(auto size, CheckPageSize(req.page_size()));
   std::string event_id, registration_id;
   if (!req.event().empty()) {
-    auto id = ParseResourceName(req.event(), "events", "event");
-    if (!id.ok()) return id.status();
-    event_id = *id;
+    ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(req.event(), "events", "event"));
+    event_id = id;
   }
   if (!req.registration().empty()) {
-    auto id = ParseResourceName(req.registration(), "registrations", "registration");
-    if (!id.ok()) return id.status();
-    registration_id = *id;
+    ECD_ASSIGN_OR_RETURN(auto id,
+                         ParseResourceName(req.registration(), "registrations", "registration"));
+    registration_id = id;
   }
   if (!v1::MessageState_IsValid(req.state())) {
     return Status::InvalidArgument("state", "must be one of the MessageState values");
@@ -313,19 +309,16 @@ Status Notifier::ListMessages(const CallContext&, const v1::ListMessagesRequest&
   // A filter that names nothing this service or the catalogue knows is a mistake, not an empty
   // list.
   if (!registration_id.empty()) {
-    auto known = store_.RegistrationKnown(registration_id);
-    if (!known.ok()) return known.status();
-    if (!*known) {
+    ECD_ASSIGN_OR_RETURN(auto known, store_.RegistrationKnown(registration_id));
+    if (!known) {
       return Status::NotFound(req.registration())
           .With("detail", "no change or message about this registration reached this service");
     }
   }
   if (!event_id.empty()) {
-    auto known = store_.EventKnown(event_id);
-    if (!known.ok()) return known.status();
-    if (!*known) {
-      auto event = catalogue_.GetEvent(event_id);
-      if (!event.ok()) return event.status();
+    ECD_ASSIGN_OR_RETURN(auto known, store_.EventKnown(event_id));
+    if (!known) {
+      ECD_ASSIGN_OR_RETURN(auto event, catalogue_.GetEvent(event_id));
     }
   }
   v1::ListMessagesRequest key = req;
@@ -334,13 +327,13 @@ Status Notifier::ListMessages(const CallContext&, const v1::ListMessagesRequest&
   const ListPaging paging(page_tokens_, "NotificationService/ListMessages",
                           key.SerializeAsString());
   ECD_ASSIGN_OR_RETURN(const std::optional<PageCursor> after, paging.Open(req.page_token()));
-  auto rows = store_.List(event_id, registration_id, req.state(), after, *size + 1);
-  if (!rows.ok()) return rows.status();
-  for (int i = 0; i < static_cast<int>(rows->size()) && i < *size; ++i) {
-    *resp->add_messages() = (*rows)[i];
+  ECD_ASSIGN_OR_RETURN(auto rows,
+                       store_.List(event_id, registration_id, req.state(), after, size + 1));
+  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
+    *resp->add_messages() = (rows)[i];
   }
-  if (static_cast<int>(rows->size()) > *size) {
-    const auto& last = resp->messages(*size - 1);
+  if (static_cast<int>(rows.size()) > size) {
+    const auto& last = resp->messages(size - 1);
     resp->set_next_page_token(paging.Seal(Micros(last.create_time()), IdOf(last.name())));
   }
   return Status::Ok();
@@ -348,41 +341,35 @@ Status Notifier::ListMessages(const CallContext&, const v1::ListMessagesRequest&
 
 Status Notifier::GetMessage(const CallContext&, const v1::GetMessageRequest& req,
                             v1::GetMessageResponse* resp) {
-  auto id = ParseResourceName(req.name(), "messages", "name");
-  if (!id.ok()) return id.status();
-  auto m = store_.Get(*id);
-  if (!m.ok()) return m.status();
-  *resp->mutable_message() = std::move(*m);
+  ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(req.name(), "messages", "name"));
+  ECD_ASSIGN_OR_RETURN(auto m, store_.Get(id));
+  *resp->mutable_message() = std::move(m);
   return Status::Ok();
 }
 
 Status Notifier::ResendMessage(const CallContext&, const v1::ResendMessageRequest& req,
                                v1::ResendMessageResponse* resp) {
-  auto id = ParseResourceName(req.name(), "messages", "name");
-  if (!id.ok()) return id.status();
-  auto m = store_.Get(*id);
-  if (!m.ok()) return m.status();
-  if (m->recipient().empty()) {
+  ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(req.name(), "messages", "name"));
+  ECD_ASSIGN_OR_RETURN(auto m, store_.Get(id));
+  if (m.recipient().empty()) {
     return Status::FailedPrecondition("PERSONAL_DATA_ERASED", "the recipient's data were erased");
   }
   NewMessage copy;
   copy.dedupe_key = "resend:" + NewUuid();
-  copy.registration_id = m->registration().empty() ? "" : IdOf(m->registration());
-  copy.event_id = IdOf(m->event());
-  copy.kind = m->kind();
-  copy.language = m->language();
-  copy.recipient = m->recipient();
-  copy.subject = m->subject();
-  copy.body = m->body();
-  copy.icalendar = m->icalendar();
-  auto files = store_.Attachments(*id);  // the same files (kept once, by digest)
+  copy.registration_id = m.registration().empty() ? "" : IdOf(m.registration());
+  copy.event_id = IdOf(m.event());
+  copy.kind = m.kind();
+  copy.language = m.language();
+  copy.recipient = m.recipient();
+  copy.subject = m.subject();
+  copy.body = m.body();
+  copy.icalendar = m.icalendar();
+  auto files = store_.Attachments(id);  // the same files (kept once, by digest)
   if (!files.ok()) return files.status();
   copy.attachments = std::move(*files);
-  auto queued = store_.Queue({copy});
-  if (!queued.ok()) return queued.status();
-  auto list = store_.List("", copy.registration_id, 0, std::nullopt, 1000);
-  if (!list.ok()) return list.status();
-  for (const auto& candidate : *list) {
+  ECD_RETURN_IF_ERROR(store_.Queue({copy}).status());
+  ECD_ASSIGN_OR_RETURN(auto list, store_.List("", copy.registration_id, 0, std::nullopt, 1000));
+  for (const auto& candidate : list) {
     if (candidate.kind() == copy.kind && candidate.state() == v1::MESSAGE_STATE_PENDING) {
       *resp->mutable_message() = candidate;
     }
@@ -392,8 +379,8 @@ Status Notifier::ResendMessage(const CallContext&, const v1::ResendMessageReques
 
 Status Notifier::PreviewMessage(const CallContext&, const v1::PreviewMessageRequest& req,
                                 v1::PreviewMessageResponse* resp) {
-  auto id = ParseResourceName(req.registration(), "registrations", "registration");
-  if (!id.ok()) return id.status();
+  ECD_ASSIGN_OR_RETURN(auto id,
+                       ParseResourceName(req.registration(), "registrations", "registration"));
   const auto& kinds = Templates::Kinds();
   std::string kind;
   if (req.message_kind() != v1::MESSAGE_KIND_UNSPECIFIED) {
@@ -426,10 +413,9 @@ Status Notifier::PreviewMessage(const CallContext&, const v1::PreviewMessageRequ
           .With("valid", valid);
     }
   }
-  auto p = store_.GetParticipant(*id);
-  if (!p.ok()) return p.status();
-  if (!p->has_value()) return Status::NotFound(req.registration());
-  if ((*p)->erased) {
+  ECD_ASSIGN_OR_RETURN(auto p, store_.GetParticipant(id));
+  if (!p.has_value()) return Status::NotFound(req.registration());
+  if (p->erased) {
     return Status::FailedPrecondition("PERSONAL_DATA_ERASED", "the participant's data were erased");
   }
   ComposeExtras extras;
@@ -447,20 +433,18 @@ Status Notifier::PreviewMessage(const CallContext&, const v1::PreviewMessageRequ
         std::chrono::duration_cast<std::chrono::microseconds>(in_30_minutes.time_since_epoch())
             .count();
   }
-  if (kind == "handover_verify") extras.previous_holder = FullName(**p);
-  auto m = Compose(kind, **p, "preview", extras);
-  if (!m.ok()) return m.status();
-  resp->set_subject(m->subject);
-  resp->set_body(m->body);
-  resp->set_icalendar(m->icalendar);
-  SetAttachmentInfo(m->attachments, resp->mutable_attachments());
+  if (kind == "handover_verify") extras.previous_holder = FullName(*p);
+  ECD_ASSIGN_OR_RETURN(auto m, Compose(kind, *p, "preview", extras));
+  resp->set_subject(m.subject);
+  resp->set_body(m.body);
+  resp->set_icalendar(m.icalendar);
+  SetAttachmentInfo(m.attachments, resp->mutable_attachments());
   return Status::Ok();
 }
 
 Status Notifier::SendAnnouncement(const CallContext&, const v1::SendAnnouncementRequest& req,
                                   v1::SendAnnouncementResponse* resp) {
-  auto event_id = ParseResourceName(req.event(), "events", "event");
-  if (!event_id.ok()) return event_id.status();
+  ECD_ASSIGN_OR_RETURN(auto event_id, ParseResourceName(req.event(), "events", "event"));
   if (req.text().empty() || req.text().size() > 10000) {
     return Status::InvalidArgument("text", "must be 1 to 10000 characters");
   }
@@ -468,52 +452,47 @@ Status Notifier::SendAnnouncement(const CallContext&, const v1::SendAnnouncement
     return Status::InvalidArgument("request_id", "is required (up to 128 characters)");
   }
   // An event that does not exist is NOT_FOUND, not an announcement to nobody.
-  auto event = catalogue_.GetEvent(*event_id);
-  if (!event.ok()) return event.status();
-  auto people = store_.ConfirmedOf(*event_id);
-  if (!people.ok()) return people.status();
+  ECD_ASSIGN_OR_RETURN(auto event, catalogue_.GetEvent(event_id));
+  ECD_ASSIGN_OR_RETURN(auto people, store_.ConfirmedOf(event_id));
   std::vector<NewMessage> messages;
-  for (const auto& p : *people) {
+  for (const auto& p : people) {
     ComposeExtras extras;
     extras.text = req.text();
-    auto m = Compose(*event, "announcement", p,
-                     "announcement:" + req.request_id() + ":" + p.registration_id, extras);
-    if (!m.ok()) return m.status();
-    messages.push_back(std::move(*m));
+    ECD_ASSIGN_OR_RETURN(
+        auto m, Compose(event, "announcement", p,
+                        "announcement:" + req.request_id() + ":" + p.registration_id, extras));
+    messages.push_back(std::move(m));
   }
-  auto queued = store_.Queue(messages);
-  if (!queued.ok()) return queued.status();
-  resp->set_recipients(static_cast<int32_t>(people->size()));
+  ECD_RETURN_IF_ERROR(store_.Queue(messages).status());
+  resp->set_recipients(static_cast<int32_t>(people.size()));
   return Status::Ok();
 }
 
 Status Notifier::SendCertificate(const CallContext&, const v1::SendCertificateRequest& req,
                                  v1::SendCertificateResponse* resp) {
-  auto cert_id = ParseResourceName(req.certificate(), "certificates", "certificate");
-  if (!cert_id.ok()) return cert_id.status();
-  auto reg_id = ParseResourceName(req.registration(), "registrations", "registration");
-  if (!reg_id.ok()) return reg_id.status();
+  ECD_ASSIGN_OR_RETURN(auto cert_id,
+                       ParseResourceName(req.certificate(), "certificates", "certificate"));
+  ECD_ASSIGN_OR_RETURN(auto reg_id,
+                       ParseResourceName(req.registration(), "registrations", "registration"));
   if (req.pdf().empty() || req.pdf().size() > (5u << 20)) {
     return Status::InvalidArgument("pdf", "must be 1 byte to 5 MiB");
   }
   if (req.serial().empty() || req.serial().size() > 64) {
     return Status::InvalidArgument("serial", "must be 1 to 64 characters");
   }
-  const std::string key = "certificate:" + *cert_id;
-  auto existing = store_.FindByDedupeKey(key);
-  if (!existing.ok()) return existing.status();
-  if (existing->has_value()) {  // sent (or being sent) already
-    *resp->mutable_message() = **existing;
+  const std::string key = "certificate:" + cert_id;
+  ECD_ASSIGN_OR_RETURN(auto existing, store_.FindByDedupeKey(key));
+  if (existing.has_value()) {  // sent (or being sent) already
+    *resp->mutable_message() = *existing;
     return Status::Ok();
   }
-  auto p = store_.GetParticipant(*reg_id);
-  if (!p.ok()) return p.status();
-  if (!p->has_value()) {
+  ECD_ASSIGN_OR_RETURN(auto p, store_.GetParticipant(reg_id));
+  if (!p.has_value()) {
     // The relay has not told us about this participant yet: the caller tries again later.
     return Status::Unavailable("PARTICIPANT_NOT_YET_KNOWN",
                                req.registration() + " is not known here yet");
   }
-  if ((*p)->erased) {
+  if (p->erased) {
     return Status::FailedPrecondition("PERSONAL_DATA_ERASED", "the participant's data were erased");
   }
   ComposeExtras extras;
@@ -525,13 +504,10 @@ Status Notifier::SendCertificate(const CallContext&, const v1::SendCertificateRe
   pdf.content = std::make_shared<const std::string>(req.pdf());
   pdf.sha256 = Sha256Hex(req.pdf());
   extras.files.push_back(std::move(pdf));
-  auto m = Compose("certificate_issued", **p, key, extras);
-  if (!m.ok()) return m.status();
-  auto queued = store_.Queue({*m});
-  if (!queued.ok()) return queued.status();
-  auto stored = store_.FindByDedupeKey(key);
-  if (!stored.ok()) return stored.status();
-  if (stored->has_value()) *resp->mutable_message() = **stored;
+  ECD_ASSIGN_OR_RETURN(auto m, Compose("certificate_issued", *p, key, extras));
+  ECD_RETURN_IF_ERROR(store_.Queue({m}).status());
+  ECD_ASSIGN_OR_RETURN(auto stored, store_.FindByDedupeKey(key));
+  if (stored.has_value()) *resp->mutable_message() = *stored;
   return Status::Ok();
 }
 
