@@ -62,6 +62,25 @@ class CallHandler {
     return reactor;
   }
 
+  // Like Unary, but when `in_place` (the answer will not block: a read from memory) `fn` runs on
+  // gRPC's own thread, saving the hand-over to a worker and back.
+  template <class Fn>
+  grpc::ServerUnaryReactor* UnaryInPlace(grpc::CallbackServerContext* ctx, std::string_view method,
+                                         bool in_place, Fn&& fn) {
+    if (!in_place) return Unary(ctx, method, std::forward<Fn>(fn));
+    auto* reactor = ctx->DefaultReactor();
+    auto start = std::chrono::steady_clock::now();
+    auto call = BeginCall(ctx, method, "unary");
+    if (!call.ok()) {
+      Finish(reactor, method, call.status(), start, RequestId(ctx), "-");
+      return reactor;
+    }
+    ScopedTrace trace(call->trace);
+    Status s = Guard([&] { return fn(*call); });
+    Finish(reactor, method, s, start, call->request_id, RoleName(call->role));
+    return reactor;
+  }
+
   // For streaming reactors: authorise and name the call (and count it: every Begin ends in a Log).
   StatusOr<CallContext> Begin(grpc::CallbackServerContext* ctx, std::string_view method) {
     return BeginCall(ctx, method, "server_stream");

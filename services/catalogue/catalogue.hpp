@@ -26,6 +26,9 @@ class Catalogue {
             std::function<int64_t()> now)
       : repo_(repo), cache_(cache), tokens_(tokens), now_(std::move(now)) {}
 
+  // Whether reads are answered from memory now (they do not wait on the database).
+  bool ReadsFromMemory() const { return cache_.synchronised(); }
+
   Status CreateSeries(const CallContext& c, const v1::CreateSeriesRequest& req,
                       v1::CreateSeriesResponse* resp);
   Status GetSeries(const CallContext& c, const v1::GetSeriesRequest& req,

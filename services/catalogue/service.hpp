@@ -10,6 +10,17 @@ namespace ecd::catalogue {
 
 inline constexpr char kServiceName[] = "ecd.catalogue.v1.CatalogueService";
 
+// A unary method whose answer comes from memory while `in_place` holds.
+#define ECD_MEMORY_READ(Method, in_place)                                                      \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,                           \
+                                   const v1::Method##Request* req, v1::Method##Response* resp) \
+      override {                                                                               \
+    return calls_.UnaryInPlace(ctx, #Method, (in_place),                                       \
+                               [this, req, resp](const ::ecd::CallContext& c) {                \
+                                 return catalogue_.Method(c, *req, resp);                      \
+                               });                                                             \
+  }
+
 class CatalogueServiceImpl final : public v1::CatalogueService::CallbackService {
  public:
   CatalogueServiceImpl(Catalogue& catalogue, CallHandler& calls)
@@ -20,11 +31,12 @@ class CatalogueServiceImpl final : public v1::CatalogueService::CallbackService 
   }
 
   ECD_UNARY_METHOD(CreateSeries, catalogue_)
-  ECD_UNARY_METHOD(GetSeries, catalogue_)
-  ECD_UNARY_METHOD(ListSeries, catalogue_)
   ECD_UNARY_METHOD(CreateEvent, catalogue_)
-  ECD_UNARY_METHOD(GetEvent, catalogue_)
-  ECD_UNARY_METHOD(ListEvents, catalogue_)
+  // Reads answered from memory run on gRPC's thread (a text query goes to PostgreSQL: a worker).
+  ECD_MEMORY_READ(GetSeries, catalogue_.ReadsFromMemory())
+  ECD_MEMORY_READ(ListSeries, catalogue_.ReadsFromMemory())
+  ECD_MEMORY_READ(GetEvent, catalogue_.ReadsFromMemory())
+  ECD_MEMORY_READ(ListEvents, catalogue_.ReadsFromMemory() && req->query().empty())
   ECD_UNARY_METHOD(UpdateEvent, catalogue_)
   ECD_UNARY_METHOD(PublishEvent, catalogue_)
   ECD_UNARY_METHOD(CancelEvent, catalogue_)
