@@ -20,7 +20,7 @@ using SeriesPtr = std::shared_ptr<const v1::Series>;
 // The sort keys of the repository's keyset paging: (start_time, id) and (create_time, id); ids
 // are canonical lowercase UUIDs, whose text order is PostgreSQL's uuid order.
 std::tuple<int64_t, const std::string&> EventKey(const EventPtr& e, const std::string& id) {
-  return {Micros(e->start_time()), id};
+  return {Micros(e->event.start_time()), id};
 }
 
 GaugeHandle SynchronisedGauge() {
@@ -37,6 +37,17 @@ CounterHandle Reloads(const std::string& what) {
 }
 
 }  // namespace
+
+EventCache::CachedEvent::CachedEvent(v1::Event e) : event(std::move(e)) {
+  full = event.SerializeAsString();
+  if (event.join_url().empty()) {
+    visible = full;
+  } else {
+    v1::Event hidden = event;
+    hidden.clear_join_url();
+    visible = hidden.SerializeAsString();
+  }
+}
 
 struct EventCache::Snapshot {
   struct Entry {
@@ -90,7 +101,7 @@ StatusOr<EventCache::EventPtr> EventCache::GetEvent(const std::string& id) {
   auto snap = Current();
   if (!snap) {
     ECD_ASSIGN_OR_RETURN(v1::Event e, repo_.GetEvent(id));
-    return std::make_shared<const v1::Event>(std::move(e));
+    return std::make_shared<const CachedEvent>(std::move(e));
   }
   auto it = snap->events.find(id);
   if (it == snap->events.end()) return Status::NotFound("events/" + id);
@@ -104,7 +115,7 @@ StatusOr<std::vector<EventCache::EventPtr>> EventCache::ListEvents(
   if (!snap || !f.query.empty()) {
     ECD_ASSIGN_OR_RETURN(std::vector<v1::Event> rows, repo_.ListEvents(f, after, limit));
     out.reserve(rows.size());
-    for (auto& e : rows) out.push_back(std::make_shared<const v1::Event>(std::move(e)));
+    for (auto& e : rows) out.push_back(std::make_shared<const CachedEvent>(std::move(e)));
     return out;
   }
   auto it = snap->by_start.begin();
@@ -116,7 +127,7 @@ StatusOr<std::vector<EventCache::EventPtr>> EventCache::ListEvents(
                           });
   }
   for (; it != snap->by_start.end() && static_cast<int>(out.size()) < limit; ++it) {
-    const v1::Event& e = *it->event;
+    const v1::Event& e = it->event->event;
     const int64_t start = Micros(e.start_time());
     if (!f.series_id.empty() && IdOf(e.series()) != f.series_id) continue;
     if (f.region != 0 && e.region() != f.region) continue;
@@ -178,7 +189,7 @@ Status EventCache::Resync() {
   }
   for (auto& e : *events) {
     std::string id = IdOf(e.name());
-    next->events.emplace(std::move(id), std::make_shared<const v1::Event>(std::move(e)));
+    next->events.emplace(std::move(id), std::make_shared<const CachedEvent>(std::move(e)));
   }
   for (auto& s : *series) {
     std::string id = IdOf(s.name());
@@ -210,7 +221,7 @@ void EventCache::Changed(const std::string& change) {
   if (kind == "event" && !id.empty()) {
     auto e = repo_.GetEvent(id);
     if (e.ok()) {
-      next->events[id] = std::make_shared<const v1::Event>(std::move(*e));
+      next->events[id] = std::make_shared<const CachedEvent>(std::move(*e));
     } else if (e.status().code() == Code::kNotFound) {
       next->events.erase(id);
       next->materials.erase(id);  // deleted with it

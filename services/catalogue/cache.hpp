@@ -31,8 +31,16 @@ class EventCache {
 
   // The reads, with the repository's meaning (order, keyset paging, NOT_FOUND). A filter with a
   // text query is answered by the repository (PostgreSQL's case-insensitive matching).
-  // Events are shared, read-only: the caller copies what it answers straight into its response.
-  using EventPtr = std::shared_ptr<const v1::Event>;
+  // Events are shared, read-only, each with its wire form for both audiences: a privileged
+  // caller's (everything) and everyone else's (no join URL), so that an answer is built by copying
+  // bytes rather than messages.
+  struct CachedEvent {
+    explicit CachedEvent(v1::Event e);
+    v1::Event event;
+    std::string full;     // event, serialised
+    std::string visible;  // event without its join URL, serialised
+  };
+  using EventPtr = std::shared_ptr<const CachedEvent>;
   StatusOr<EventPtr> GetEvent(const std::string& id);
   StatusOr<std::vector<EventPtr>> ListEvents(const EventFilter& filter,
                                              const std::optional<Cursor>& after, int limit);

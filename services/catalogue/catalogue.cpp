@@ -26,8 +26,10 @@ StatusOr<std::optional<Cursor>> OpenPage(const ListPaging& paging, const std::st
   return std::optional<Cursor>(Cursor{cursor->micros, cursor->id});
 }
 
-void HideFor(const CallContext& c, v1::Event* e) {
-  if (!c.privileged()) e->clear_join_url();
+// Adds `bytes` (a serialised message) as field `number` of `msg` without parsing them: kept as an
+// unknown field, they go on the wire as they are, exactly as the field itself would.
+void AddSerialised(google::protobuf::Message* msg, int number, const std::string& bytes) {
+  msg->GetReflection()->MutableUnknownFields(msg)->AddLengthDelimited(number, bytes);
 }
 
 }  // namespace
@@ -114,20 +116,23 @@ Status Catalogue::CreateEvent(const CallContext&, const v1::CreateEventRequest& 
   return Status::Ok();
 }
 
-Status Catalogue::VisibleEvent(const CallContext& c, const std::string& id, v1::Event* out) {
-  ECD_ASSIGN_OR_RETURN(const EventCache::EventPtr e, cache_.GetEvent(id));
-  if (!c.privileged() && e->status() == v1::EVENT_STATUS_DRAFT) {
+StatusOr<EventCache::EventPtr> Catalogue::VisibleEvent(const CallContext& c,
+                                                       const std::string& id) {
+  ECD_ASSIGN_OR_RETURN(EventCache::EventPtr e, cache_.GetEvent(id));
+  if (!c.privileged() && e->event.status() == v1::EVENT_STATUS_DRAFT) {
     return Status::NotFound("events/" + id);
   }
-  *out = *e;
-  HideFor(c, out);
-  return Status::Ok();
+  return e;
 }
 
 Status Catalogue::GetEvent(const CallContext& c, const v1::GetEventRequest& req,
                            v1::GetEventResponse* resp) {
   ECD_ASSIGN_OR_RETURN(auto id, ParseResourceName(req.name(), "events", "name"));
-  return VisibleEvent(c, id, resp->mutable_event());
+  ECD_ASSIGN_OR_RETURN(const EventCache::EventPtr e, VisibleEvent(c, id));
+  // GetEventResponse.event is field 1.
+  AddSerialised(resp, v1::GetEventResponse::kEventFieldNumber,
+                c.privileged() ? e->full : e->visible);
+  return Status::Ok();
 }
 
 Status Catalogue::ListEvents(const CallContext& c, const v1::ListEventsRequest& req,
@@ -168,12 +173,11 @@ Status Catalogue::ListEvents(const CallContext& c, const v1::ListEventsRequest& 
 
   ECD_ASSIGN_OR_RETURN(auto rows, cache_.ListEvents(f, after, size + 1));
   for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
-    auto* e = resp->add_events();
-    *e = *(rows)[i];
-    HideFor(c, e);
+    AddSerialised(resp, v1::ListEventsResponse::kEventsFieldNumber,
+                  c.privileged() ? rows[i]->full : rows[i]->visible);
   }
   if (static_cast<int>(rows.size()) > size) {
-    const auto& last = resp->events(size - 1);
+    const v1::Event& last = rows[size - 1]->event;
     resp->set_next_page_token(paging.Seal(Micros(last.start_time()), IdOf(last.name())));
   }
   return Status::Ok();
@@ -268,7 +272,7 @@ Status Catalogue::DeleteEvent(const CallContext&, const v1::DeleteEventRequest& 
 
 Status Catalogue::CheckMaterialsVisible(const CallContext& c, const std::string& event_id) {
   ECD_ASSIGN_OR_RETURN(const EventCache::EventPtr e, cache_.GetEvent(event_id));
-  if (!c.privileged() && e->status() == v1::EVENT_STATUS_DRAFT) {
+  if (!c.privileged() && e->event.status() == v1::EVENT_STATUS_DRAFT) {
     return Status::NotFound("events/" + event_id);
   }
   return Status::Ok();

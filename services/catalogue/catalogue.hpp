@@ -61,9 +61,9 @@ class Catalogue {
                         v1::DeleteMaterialResponse* resp);
 
  private:
-  // The event as this caller may see it, copied into `out`: NOT_FOUND for a draft unless
-  // privileged, join URL cleared unless privileged.
-  Status VisibleEvent(const CallContext& c, const std::string& id, v1::Event* out);
+  // The event if this caller may see it (NOT_FOUND for a draft unless privileged); a caller that
+  // is not privileged is answered its `visible` form (no join URL).
+  StatusOr<EventCache::EventPtr> VisibleEvent(const CallContext& c, const std::string& id);
   StatusOr<v1::Event> Transition(const std::string& name, v1::EventStatus to,
                                  std::initializer_list<v1::EventStatus> from);
   // Materials: admin and service always; frontend only for a published (non-draft) event.
