@@ -108,6 +108,9 @@ void InitLogging(const std::string& service, const std::string& format, const st
 
 void LogCall(std::string_view method, std::string_view code, std::chrono::microseconds duration,
              std::string_view request_id, std::string_view role, std::string_view message) {
+  // Below the level, nothing is built (escaping the request id and the message costs a little on
+  // every call).
+  if (!spdlog::default_logger_raw()->should_log(spdlog::level::info)) return;
   double ms = static_cast<double>(duration.count()) / 1000.0;
   if (g_json) {
     spdlog::info(
