@@ -42,24 +42,7 @@ class CallHandler {
   template <class Fn>
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, std::string_view method,
                                   Fn&& fn) {
-    auto* reactor = ctx->DefaultReactor();
-    auto start = std::chrono::steady_clock::now();
-    auto call = BeginCall(ctx, method, "unary");
-    if (!call.ok()) {
-      Finish(reactor, method, call.status(), start, RequestId(ctx), "-");
-      return reactor;
-    }
-    bool queued = workers_.TrySubmit(
-        [this, reactor, method, start, call = *call, fn = std::forward<Fn>(fn)]() mutable {
-          // The call's trace is the worker's while it works: log lines and outgoing calls carry it.
-          ScopedTrace trace(call.trace);
-          Status s = Guard([&] { return fn(call); });
-          Finish(reactor, method, s, start, call.request_id, RoleName(call.role));
-        });
-    if (!queued) {
-      Finish(reactor, method, Overloaded(), start, call->request_id, RoleName(call->role));
-    }
-    return reactor;
+    return UnaryInPlace(ctx, method, false, std::forward<Fn>(fn));
   }
 
   // Like Unary, but when `in_place` (the answer will not block: a read from memory) `fn` runs on
@@ -67,7 +50,6 @@ class CallHandler {
   template <class Fn>
   grpc::ServerUnaryReactor* UnaryInPlace(grpc::CallbackServerContext* ctx, std::string_view method,
                                          bool in_place, Fn&& fn) {
-    if (!in_place) return Unary(ctx, method, std::forward<Fn>(fn));
     auto* reactor = ctx->DefaultReactor();
     auto start = std::chrono::steady_clock::now();
     auto call = BeginCall(ctx, method, "unary");
@@ -75,9 +57,17 @@ class CallHandler {
       Finish(reactor, method, call.status(), start, RequestId(ctx), "-");
       return reactor;
     }
-    ScopedTrace trace(call->trace);
-    Status s = Guard([&] { return fn(*call); });
-    Finish(reactor, method, s, start, call->request_id, RoleName(call->role));
+    auto work = [this, reactor, method, start, call = *call, fn = std::forward<Fn>(fn)]() mutable {
+      // The call's trace is the thread's while it works: log lines and outgoing calls carry it.
+      ScopedTrace trace(call.trace);
+      Status s = Guard([&] { return fn(call); });
+      Finish(reactor, method, s, start, call.request_id, RoleName(call.role));
+    };
+    if (in_place) {
+      work();
+    } else if (!workers_.TrySubmit(std::move(work))) {
+      Finish(reactor, method, Overloaded(), start, call->request_id, RoleName(call->role));
+    }
     return reactor;
   }
 
