@@ -46,4 +46,8 @@ void NormaliseStrings(google::protobuf::Message* message);
 // start a line of its own or recolour a terminal.
 std::string Escaped(std::string_view text, size_t max_chars = 80);
 
+// `text` percent-encoded for a URL's path or query: every byte but RFC 3986's unreserved
+// characters (letters, digits, - . _ ~) as %XX.
+std::string PercentEncode(std::string_view text);
+
 }  // namespace ecd

@@ -82,5 +82,14 @@ TEST(Escaped, CutsOnCharacterBoundaries) {
   EXPECT_EQ(Escaped("abcd", 3), "abc\u2026");
 }
 
+TEST(PercentEncode, KeepsOnlyUnreservedCharacters) {
+  EXPECT_EQ(PercentEncode("A-z_0.9~"), "A-z_0.9~");
+  EXPECT_EQ(PercentEncode("a b/c?d=e&f"), "a%20b%2Fc%3Fd%3De%26f");
+  EXPECT_EQ(PercentEncode("Fiche pays — Sénégal.pdf"),
+            "Fiche%20pays%20%E2%80%94%20S%C3%A9n%C3%A9gal.pdf");
+  EXPECT_EQ(PercentEncode("دليل"), "%D8%AF%D9%84%D9%8A%D9%84");
+  EXPECT_EQ(PercentEncode(""), "");
+}
+
 }  // namespace
 }  // namespace ecd

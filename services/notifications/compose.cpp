@@ -3,6 +3,7 @@
 #include <cctype>
 #include <utility>
 
+#include "common/text.hpp"
 #include "common/time.hpp"
 #include "services/notifications/ical.hpp"
 
@@ -12,21 +13,6 @@ namespace {
 namespace cat = ::ecd::catalogue::v1;
 
 constexpr int kConfirmed = 1;  // ecd.registration.v1.REGISTRATION_STATUS_CONFIRMED
-
-std::string PercentEncode(const std::string& s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 std::string Fill(std::string url, const std::string& registration_id, const std::string& name,
                  const std::string& value) {

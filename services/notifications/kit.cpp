@@ -8,27 +8,13 @@
 #include "common/crypto.hpp"
 #include "common/peer_call.hpp"
 #include "common/server.hpp"
+#include "common/text.hpp"
 #include "ecd/catalogue/v1/catalogue.grpc.pb.h"
 
 namespace ecd::notifications {
 namespace {
 
 namespace cat = ::ecd::catalogue::v1;
-
-std::string PercentEncodePath(const std::string& s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 void ReplaceAll(std::string& s, const std::string& from, const std::string& to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
@@ -52,7 +38,7 @@ std::string MaterialUrl(const std::string& url_template, const KitMaterial& m) {
   ReplaceAll(url, "{event}", event);
   ReplaceAll(url, "{material}", material);
   ReplaceAll(url, "{name}", m.name);
-  ReplaceAll(url, "{filename}", PercentEncodePath(m.filename));
+  ReplaceAll(url, "{filename}", PercentEncode(m.filename));
   return url;
 }
 

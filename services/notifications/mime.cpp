@@ -70,7 +70,8 @@ bool AttrChar(unsigned char c) {
          std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
-std::string PercentEncode(std::string_view s) {
+// RFC 2231's extended value: attr-chars as they are, every other byte as %XX.
+std::string Rfc2231Encode(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
     if (AttrChar(c)) {
@@ -258,7 +259,7 @@ std::string Parameter(std::string_view name, std::string_view value) {
   // 16 bytes are at most 48 characters encoded: every line stays within 76.
   for (const auto piece : SplitUtf8(value, 16)) {
     out += ";\r\n " + n + "*" + std::to_string(index) + "*=" + (index == 0 ? "UTF-8''" : "") +
-           PercentEncode(piece);
+           Rfc2231Encode(piece);
     ++index;
   }
   return out;

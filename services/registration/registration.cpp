@@ -600,12 +600,33 @@ Status Registrations::ListErasures(const CallContext&, const v1::ListErasuresReq
   return Status::Ok();
 }
 
+namespace {
+
+// A batch names 1 to 100 registrations.
+Status CheckBatch(int names) {
+  if (names == 0 || names > 100) {
+    return Status::InvalidArgument("names", "give 1 to 100 registrations");
+  }
+  return Status::Ok();
+}
+
+// One registration's answer within a batch: the registration, or why it was refused.
+void Record(const Status& st, const v1::Registration& registration, v1::BatchResult* result) {
+  if (st.ok()) {
+    *result->mutable_registration() = registration;
+  } else {
+    result->set_error_code(static_cast<int>(st.code()));
+    result->set_error_reason(st.reason());
+    result->set_error_message(st.message());
+  }
+}
+
+}  // namespace
+
 Status Registrations::BatchApproveRegistrations(const CallContext& c,
                                                 const v1::BatchApproveRegistrationsRequest& req,
                                                 v1::BatchApproveRegistrationsResponse* resp) {
-  if (req.names_size() == 0 || req.names_size() > 100) {
-    return Status::InvalidArgument("names", "give 1 to 100 registrations");
-  }
+  ECD_RETURN_IF_ERROR(CheckBatch(req.names_size()));
   for (int i = 0; i < req.names_size(); ++i) {
     auto* result = resp->add_results();
     result->set_name(req.names(i));
@@ -613,13 +634,7 @@ Status Registrations::BatchApproveRegistrations(const CallContext& c,
     one.set_name(req.names(i));
     v1::ApproveRegistrationResponse done;
     Status st = ApproveRegistration(c, one, &done);
-    if (st.ok()) {
-      *result->mutable_registration() = done.registration();
-    } else {
-      result->set_error_code(static_cast<int>(st.code()));
-      result->set_error_reason(st.reason());
-      result->set_error_message(st.message());
-    }
+    Record(st, done.registration(), result);
   }
   return Status::Ok();
 }
@@ -627,9 +642,7 @@ Status Registrations::BatchApproveRegistrations(const CallContext& c,
 Status Registrations::BatchRejectRegistrations(const CallContext& c,
                                                const v1::BatchRejectRegistrationsRequest& req,
                                                v1::BatchRejectRegistrationsResponse* resp) {
-  if (req.names_size() == 0 || req.names_size() > 100) {
-    return Status::InvalidArgument("names", "give 1 to 100 registrations");
-  }
+  ECD_RETURN_IF_ERROR(CheckBatch(req.names_size()));
   for (int i = 0; i < req.names_size(); ++i) {
     auto* result = resp->add_results();
     result->set_name(req.names(i));
@@ -639,13 +652,7 @@ Status Registrations::BatchRejectRegistrations(const CallContext& c,
     v1::RejectRegistrationResponse done;
     Status st = RejectRegistration(c, one, &done);
     if (st.code() == Code::kInvalidArgument && st.field() == "reason") return st;  // for all
-    if (st.ok()) {
-      *result->mutable_registration() = done.registration();
-    } else {
-      result->set_error_code(static_cast<int>(st.code()));
-      result->set_error_reason(st.reason());
-      result->set_error_message(st.message());
-    }
+    Record(st, done.registration(), result);
   }
   return Status::Ok();
 }
