@@ -271,11 +271,7 @@ Status Catalogue::DeleteEvent(const CallContext&, const v1::DeleteEventRequest& 
 }
 
 Status Catalogue::CheckMaterialsVisible(const CallContext& c, const std::string& event_id) {
-  ECD_ASSIGN_OR_RETURN(const EventCache::EventPtr e, cache_.GetEvent(event_id));
-  if (!c.privileged() && e->event.status() == v1::EVENT_STATUS_DRAFT) {
-    return Status::NotFound("events/" + event_id);
-  }
-  return Status::Ok();
+  return VisibleEvent(c, event_id).status();
 }
 
 Status Catalogue::AddMaterial(const CallContext&, const v1::AddMaterialRequest& req,
