@@ -263,6 +263,22 @@ class Stack {
   std::string notifications_address() const { return notifications_->address(); }
   // Stops the suite's own registration process, and with it its relay.
   void StopMainRegistration() { registration_.reset(); }
+  // A certificates service on this suite's database and services, signing with a key it writes
+  // into `dir`; its courier and its erasure feed run every 200 ms.
+  std::unique_ptr<ServiceProcess> StartCertificates(const std::string& dir) {
+    std::ofstream(dir + "/key.pem") << ecd::certificates::Keyring::GeneratePrivateKeyPem();
+    return std::make_unique<ServiceProcess>(
+        ECD_CERTIFICATES_BIN,
+        std::map<std::string, std::string>{{"ECD_PG_URL", db_},
+                                           {"ECD_CATALOGUE_ADDRESS", catalogue_->address()},
+                                           {"ECD_REGISTRATION_ADDRESS", registration_->address()},
+                                           {"ECD_NOTIFICATIONS_ADDRESS", notifications_->address()},
+                                           {"ECD_COURIER_INTERVAL_MS", "200"},
+                                           {"ECD_ERASURE_INTERVAL_MS", "200"},
+                                           {"ECD_CATALOGUE_CACHE_MS", "0"},
+                                           {"ECD_SERVICE_TOKEN", TestTokens().service},
+                                           {"ECD_SIGNING_KEY_FILE", dir + "/key.pem"}});
+  }
 
  private:
   SmtpSink smtp_;
@@ -860,17 +876,8 @@ TEST_F(NotificationsE2E, SenderKilledWhileHoldingClaimsIsTakenOverWithinTheLease
 // A certificate is mailed to the participant with its PDF attached, once.
 TEST_F(NotificationsE2E, CertificateArrivesWithThePdfAttached) {
   std::string dir = TempDir();
-  std::ofstream(dir + "/key.pem") << ecd::certificates::Keyring::GeneratePrivateKeyPem();
-  ServiceProcess certs(ECD_CERTIFICATES_BIN,
-                       {{"ECD_PG_URL", s().db()},
-                        {"ECD_CATALOGUE_ADDRESS", s().catalogue_address()},
-                        {"ECD_REGISTRATION_ADDRESS", s().registration_address()},
-                        {"ECD_NOTIFICATIONS_ADDRESS", s().notifications_address()},
-                        {"ECD_COURIER_INTERVAL_MS", "200"},
-                        {"ECD_CATALOGUE_CACHE_MS", "0"},
-                        {"ECD_SERVICE_TOKEN", TestTokens().service},
-                        {"ECD_SIGNING_KEY_FILE", dir + "/key.pem"}});
-  ASSERT_TRUE(certs.WaitHealth("SERVING", std::chrono::seconds(30))) << certs.process().Log();
+  auto certs = s().StartCertificates(dir);
+  ASSERT_TRUE(certs->WaitHealth("SERVING", std::chrono::seconds(30))) << certs->process().Log();
   const std::string event = s().CreateEvent({"SN"}, 4, std::chrono::hours(48));
   auto r = s().Register(s().registration(), event, "certified@justice.sn", "es");
   // The webinar took place (attendance and completion need it to be over).
@@ -890,7 +897,7 @@ TEST_F(NotificationsE2E, CertificateArrivesWithThePdfAttached) {
   ASSERT_TRUE(
       s().catalogue().CompleteEvent(Ctx(TestTokens().admin).get(), complete, &completed).ok());
   auto stub = ecd::certificates::v1::CertificateService::NewStub(
-      grpc::CreateChannel(certs.address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(certs->address(), grpc::InsecureChannelCredentials()));
   ecd::certificates::v1::RequestCertificateRequest req;
   req.set_registration(r.registration().name());
   req.set_participant_key(r.participant_key());
@@ -1593,18 +1600,8 @@ std::string Tag() {
 // table is covered without editing this test) holds their address, names or organisation.
 TEST_F(NotificationsE2E, ErasureLeavesNothingOfThePersonInAnySchema) {
   std::string dir = TempDir();
-  std::ofstream(dir + "/key.pem") << ecd::certificates::Keyring::GeneratePrivateKeyPem();
-  ServiceProcess certs(ECD_CERTIFICATES_BIN,
-                       {{"ECD_PG_URL", s().db()},
-                        {"ECD_CATALOGUE_ADDRESS", s().catalogue_address()},
-                        {"ECD_REGISTRATION_ADDRESS", s().registration_address()},
-                        {"ECD_NOTIFICATIONS_ADDRESS", s().notifications_address()},
-                        {"ECD_COURIER_INTERVAL_MS", "200"},
-                        {"ECD_ERASURE_INTERVAL_MS", "200"},
-                        {"ECD_CATALOGUE_CACHE_MS", "0"},
-                        {"ECD_SERVICE_TOKEN", TestTokens().service},
-                        {"ECD_SIGNING_KEY_FILE", dir + "/key.pem"}});
-  ASSERT_TRUE(certs.WaitHealth("SERVING", std::chrono::seconds(30))) << certs.process().Log();
+  auto certs = s().StartCertificates(dir);
+  ASSERT_TRUE(certs->WaitHealth("SERVING", std::chrono::seconds(30))) << certs->process().Log();
   // Names nobody else in this suite has.
   std::string tag;
   std::mt19937 rng(std::random_device{}());
@@ -1653,7 +1650,7 @@ TEST_F(NotificationsE2E, ErasureLeavesNothingOfThePersonInAnySchema) {
   ASSERT_TRUE(
       s().catalogue().CompleteEvent(Ctx(TestTokens().admin).get(), complete, &completed).ok());
   auto stub = ecd::certificates::v1::CertificateService::NewStub(
-      grpc::CreateChannel(certs.address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(certs->address(), grpc::InsecureChannelCredentials()));
   ecd::certificates::v1::RequestCertificateRequest req;
   req.set_registration(name);
   req.set_participant_key(key);
