@@ -324,6 +324,26 @@ std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
+// Adds to `req` the relay's "confirmed" change for a new registration to `event` of a participant
+// in Dakar; returns the registration's name.
+std::string AddConfirmed(nv1::DeliverEventsRequest* req, const std::string& event,
+                         const std::string& email, const std::string& given,
+                         const std::string& family, const std::string& language) {
+  auto* ev = req->add_events();
+  ev->set_event_id(NewUuid());
+  ev->set_kind("confirmed");
+  auto* r = ev->mutable_registration();
+  r->set_name("registrations/" + NewUuid());
+  r->set_event(event);
+  r->set_status(reg::REGISTRATION_STATUS_CONFIRMED);
+  r->mutable_participant()->set_email(email);
+  r->mutable_participant()->set_given_name(given);
+  r->mutable_participant()->set_family_name(family);
+  r->mutable_participant()->set_preferred_language(language);
+  r->mutable_participant()->set_time_zone("Africa/Dakar");
+  return r->name();
+}
+
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -807,18 +827,8 @@ TEST_F(NotificationsE2E, SenderKilledWhileHoldingClaimsIsTakenOverWithinTheLease
   // The relay's call, made here: six confirmed participants, six confirmations to send.
   nv1::DeliverEventsRequest deliver;
   for (int i = 0; i < kMessages; ++i) {
-    auto* ev = deliver.add_events();
-    ev->set_event_id(NewUuid());
-    ev->set_kind("confirmed");
-    auto* r = ev->mutable_registration();
-    r->set_name("registrations/" + NewUuid());
-    r->set_event(event);
-    r->set_status(reg::REGISTRATION_STATUS_CONFIRMED);
-    r->mutable_participant()->set_email("kill" + std::to_string(i) + "@justice.sn");
-    r->mutable_participant()->set_given_name("Awa");
-    r->mutable_participant()->set_family_name("Diop");
-    r->mutable_participant()->set_preferred_language(i % 2 ? "fr" : "en");
-    r->mutable_participant()->set_time_zone("Africa/Dakar");
+    AddConfirmed(&deliver, event, "kill" + std::to_string(i) + "@justice.sn", "Awa", "Diop",
+                 i % 2 ? "fr" : "en");
   }
   auto doomed_stub = nv1::NotificationService::NewStub(
       grpc::CreateChannel(doomed->address(), grpc::InsecureChannelCredentials()));
@@ -1900,18 +1910,7 @@ TEST_F(NotificationsE2E, SlowMailServerNeverExhaustsThePool) {
   auto deliver = [&](int from, int n) {
     nv1::DeliverEventsRequest req;
     for (int i = from; i < from + n; ++i) {
-      auto* ev = req.add_events();
-      ev->set_event_id(NewUuid());
-      ev->set_kind("confirmed");
-      auto* r = ev->mutable_registration();
-      r->set_name("registrations/" + NewUuid());
-      r->set_event(event);
-      r->set_status(reg::REGISTRATION_STATUS_CONFIRMED);
-      r->mutable_participant()->set_email("slow" + std::to_string(i) + "@justice.sn");
-      r->mutable_participant()->set_given_name("Mariama");
-      r->mutable_participant()->set_family_name("Bâ");
-      r->mutable_participant()->set_preferred_language("fr");
-      r->mutable_participant()->set_time_zone("Africa/Dakar");
+      AddConfirmed(&req, event, "slow" + std::to_string(i) + "@justice.sn", "Mariama", "Bâ", "fr");
     }
     nv1::DeliverEventsResponse resp;
     return stub->DeliverEvents(Ctx(TestTokens().service).get(), req, &resp);
@@ -1976,19 +1975,8 @@ TEST_F(NotificationsE2E, SlowCatalogueNeverExhaustsThePool) {
   nv1::DeliverEventsRequest req;
   std::vector<std::string> registrations;
   for (int i = 0; i < 10; ++i) {
-    auto* ev = req.add_events();
-    ev->set_event_id(NewUuid());
-    ev->set_kind("confirmed");
-    auto* r = ev->mutable_registration();
-    registrations.push_back("registrations/" + NewUuid());
-    r->set_name(registrations.back());
-    r->set_event(event);
-    r->set_status(reg::REGISTRATION_STATUS_CONFIRMED);
-    r->mutable_participant()->set_email("slowcat" + std::to_string(i) + "@justice.sn");
-    r->mutable_participant()->set_given_name("Aminata");
-    r->mutable_participant()->set_family_name("Diallo");
-    r->mutable_participant()->set_preferred_language("fr");
-    r->mutable_participant()->set_time_zone("Africa/Dakar");
+    registrations.push_back(AddConfirmed(&req, event, "slowcat" + std::to_string(i) + "@justice.sn",
+                                         "Aminata", "Diallo", "fr"));
   }
   nv1::DeliverEventsResponse delivered;
   ASSERT_TRUE(stub->DeliverEvents(Ctx(TestTokens().service).get(), req, &delivered).ok());
