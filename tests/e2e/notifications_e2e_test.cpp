@@ -1987,11 +1987,7 @@ TEST_F(NotificationsE2E, SlowCatalogueNeverExhaustsThePool) {
   ASSERT_GE(firsts.messages_size(), 1);
   const std::string message = firsts.messages(0).name();
 
-  s().catalogue_process().Signal(SIGSTOP);
-  struct Resume {
-    Subprocess& p;
-    ~Resume() { p.Signal(SIGCONT); }
-  } resume{s().catalogue_process()};
+  Subprocess::Frozen frozen_catalogue(s().catalogue_process());
   // Past the catalogue's 3 s deadline.
   const Served calls = CallAtOnce(std::chrono::seconds(4), [&](int c, int i) {
     if (i % 3 == 0) {
@@ -2306,12 +2302,8 @@ TEST_F(NotificationsE2E, ABatchStopsAtAChangeItCannotCompose) {
   std::vector<nv1::OutboxEvent> pair = {
       Change("registered", frozen, event, "frozen@justice.sn", "Aminata", "Diallo", "fr"),
       Change("confirmed", frozen, event, "frozen@justice.sn", "Aminata", "Diallo", "fr", "KEY")};
-  s().catalogue_process().Signal(SIGSTOP);
   {
-    struct Resume {
-      Subprocess& p;
-      ~Resume() { p.Signal(SIGCONT); }
-    } resume{s().catalogue_process()};
+    Subprocess::Frozen frozen_catalogue(s().catalogue_process());
     st = n.Deliver(pair);
   }
   EXPECT_FALSE(st.ok());

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <pqxx/pqxx>
 #include <random>
@@ -180,6 +181,41 @@ Subprocess::~Subprocess() {
 void Subprocess::Signal(int sig) {
   if (pid_ > 0 && !exit_) kill(pid_, sig);
 }
+
+namespace {
+
+// Whether every thread of `pid` is stopped ('T' in /proc/<pid>/task/<tid>/stat).
+bool AllThreadsStopped(pid_t pid) {
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  bool any = false;
+  for (const auto& task : std::filesystem::directory_iterator(dir, ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string line;
+    std::getline(in, line);
+    const size_t close = line.rfind(')');  // the command name may hold spaces
+    if (close == std::string::npos || close + 2 >= line.size()) return false;
+    const char state = line[close + 2];
+    if (state != 'T' && state != 't') return false;
+    any = true;
+  }
+  return any && !ec;
+}
+
+}  // namespace
+
+Subprocess::Frozen::Frozen(Subprocess& p) : p_(p) {
+  p_.Signal(SIGSTOP);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!AllThreadsStopped(p_.pid())) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("process " + std::to_string(p_.pid()) + " did not stop");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+Subprocess::Frozen::~Frozen() { p_.Signal(SIGCONT); }
 
 std::optional<int> Subprocess::WaitExit(std::chrono::milliseconds timeout) {
   if (exit_) return exit_;

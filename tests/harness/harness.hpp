@@ -38,6 +38,20 @@ class Subprocess {
   Subprocess& operator=(const Subprocess&) = delete;
   pid_t pid() const { return pid_; }
   void Signal(int sig);
+
+  // While it lives, the process is stopped (SIGSTOP: its connections stay open, nothing answers);
+  // SIGCONT when it goes. Made once every thread of the process shows as stopped, so that
+  // nothing sent afterwards can be answered.
+  class Frozen {
+   public:
+    explicit Frozen(Subprocess& p);
+    ~Frozen();
+    Frozen(const Frozen&) = delete;
+    Frozen& operator=(const Frozen&) = delete;
+
+   private:
+    Subprocess& p_;
+  };
   // The exit status (WEXITSTATUS, or 128+signal) once it exits within `timeout`.
   std::optional<int> WaitExit(std::chrono::milliseconds timeout);
   bool Running();
