@@ -8,6 +8,29 @@
 
 namespace ecd {
 
+Status StatusOfSqlState(const std::string& state, const std::string& message) {
+  if (state == "23505") return Status::AlreadyExists("ALREADY_EXISTS", "already exists");
+  if (state == "23503") {
+    return Status::FailedPrecondition("REFERENCED_RESOURCE_MISSING",
+                                      "a referenced resource does not exist");
+  }
+  if (state == "23514" || state == "23502" || state == "23P01") {
+    return Status::FailedPrecondition("CONSTRAINT_VIOLATED",
+                                      "the change would break a rule of the data");
+  }
+  if (state == "40001" || state == "40P01") {
+    return {Code::kAborted, "CONCURRENT_UPDATE", "concurrent update, try again"};
+  }
+  if (state == "57014") {
+    return {Code::kDeadlineExceeded, "STATEMENT_TIMEOUT", "the database took too long"};
+  }
+  if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03") {
+    return Status::Unavailable("DATABASE_UNAVAILABLE", "database unavailable");
+  }
+  spdlog::error("database error sqlstate={} : {}", state, message);
+  return Status::Internal("database error");
+}
+
 Status MapPgException(const std::exception& e) {
   if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
     return Status::Unavailable("DATABASE_UNAVAILABLE", "database connection lost");
@@ -20,27 +43,7 @@ Status MapPgException(const std::exception& e) {
     return {Code::kAborted, "CONCURRENT_UPDATE", "concurrent update, try again"};
   }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
-    const std::string state = sql->sqlstate();
-    if (state == "23505") return Status::AlreadyExists("ALREADY_EXISTS", "already exists");
-    if (state == "23503") {
-      return Status::FailedPrecondition("REFERENCED_RESOURCE_MISSING",
-                                        "a referenced resource does not exist");
-    }
-    if (state == "23514" || state == "23502" || state == "23P01") {
-      return Status::FailedPrecondition("CONSTRAINT_VIOLATED",
-                                        "the change would break a rule of the data");
-    }
-    if (state == "40001" || state == "40P01") {
-      return {Code::kAborted, "CONCURRENT_UPDATE", "concurrent update, try again"};
-    }
-    if (state == "57014") {
-      return {Code::kDeadlineExceeded, "STATEMENT_TIMEOUT", "the database took too long"};
-    }
-    if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03") {
-      return Status::Unavailable("DATABASE_UNAVAILABLE", "database unavailable");
-    }
-    spdlog::error("database error sqlstate={} : {}", state, sql->what());
-    return Status::Internal("database error");
+    return StatusOfSqlState(sql->sqlstate(), sql->what());
   }
   if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
     return Status::Unavailable("DATABASE_UNAVAILABLE", "commit outcome unknown");
@@ -196,6 +199,26 @@ std::string ToPgArray(const std::vector<std::string>& items) {
     for (char c : items[i]) {
       if (c == '"' || c == '\\') out += '\\';
       out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+std::string ToPgByteaArray(const std::vector<std::string>& items) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  size_t size = 2;
+  for (const auto& item : items) size += item.size() * 2 + 6;
+  std::string out;
+  out.reserve(size);
+  out += '{';
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += "\"\\\\x";  // "\\x: the array's quoting of bytea's \x
+    for (unsigned char c : items[i]) {
+      out += kDigits[c >> 4];
+      out += kDigits[c & 15];
     }
     out += '"';
   }

@@ -20,6 +20,9 @@
 namespace ecd {
 
 Status MapPgException(const std::exception& e);
+// The same mapping for an SQLSTATE reported by the database itself (a PL/pgSQL function that
+// caught an error in a subtransaction and returned its SQLSTATE and message).
+Status StatusOfSqlState(const std::string& state, const std::string& message);
 
 // SQL for a timestamptz column as microseconds since the epoch (bigint; exact, negative before
 // 1970), the form common/time.hpp converts to and from protobuf Timestamps.
@@ -155,5 +158,7 @@ class PgPool {
 // PostgreSQL array literal for text[] parameters ('{"a","b"}'), and its parser.
 std::string ToPgArray(const std::vector<std::string>& items);
 std::vector<std::string> FromPgArray(const pqxx::field& field);
+// The same for bytea[] parameters (each item in bytea's hex form).
+std::string ToPgByteaArray(const std::vector<std::string>& items);
 
 }  // namespace ecd

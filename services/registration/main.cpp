@@ -41,6 +41,8 @@ struct RegistrationConfig {
   int relay_batch = 200;
   int64_t hold_micros = 0;
   std::chrono::milliseconds hold_sweep{5000};
+  ecd::registration::RegisterGrouping grouping;
+  bool workers_set = false;
 };
 
 RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
@@ -74,6 +76,10 @@ RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
   }
   c.relay_batch = static_cast<int>(env.Int("ECD_RELAY_BATCH", 200, 1, 500));
   c.idempotency_hours = static_cast<int>(env.Int("ECD_IDEMPOTENCY_RETENTION_HOURS", 48, 24, 8760));
+  // Register calls committed together: how many groups at once, and how large at most.
+  c.grouping.groups = static_cast<int>(env.Int("ECD_REGISTER_GROUPS", 2, 1, 64));
+  c.grouping.size = static_cast<int>(env.Int("ECD_REGISTER_GROUP_SIZE", 32, 1, 60));
+  c.workers_set = !env.String("ECD_WORKERS", "").empty();
   return c;
 }
 
@@ -89,6 +95,9 @@ int main(int argc, char** argv) {
           [&](ecd::Env& env) { rc = LoadRegistrationConfig(env); }, &start)) {
     return *exit;
   }
+  // A Register call waits for its group on a worker thread: by default there are enough of them
+  // for the groups to fill.
+  if (!rc.workers_set) start.config.workers = 4 * start.config.pg_pool_size;
   const ecd::CommonConfig& config = start.config;
   const bool migrate_only = start.mode == "--migrate";
 
@@ -115,7 +124,7 @@ int main(int argc, char** argv) {
     spdlog::warn("ECD_PAGE_TOKEN_SECRET is not set: page tokens only work on this replica");
   }
   ecd::registration::ParticipantKeys keys(rc.cancel_token_secret);
-  ecd::registration::Repository repo(pool, keys);
+  ecd::registration::Repository repo(pool, keys, rc.grouping);
   ecd::CatalogueClient catalogue(rc.catalogue);
   ecd::PageTokens page_tokens(config.page_token_secret);
   // Reports count certificates and messages by asking their services.

@@ -1,5 +1,6 @@
 #include "services/registration/repository.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 #include <tuple>
@@ -21,6 +22,9 @@ constexpr int kWaitlisted = v1::REGISTRATION_STATUS_WAITLISTED;
 constexpr int kCancelled = v1::REGISTRATION_STATUS_CANCELLED;
 constexpr int kRejected = v1::REGISTRATION_STATUS_REJECTED;
 constexpr int kExpired = v1::REGISTRATION_STATUS_EXPIRED;
+// Registrations committed together at most (PostgreSQL keeps 64 subtransactions of a transaction
+// in shared memory; past that every other session's snapshot pays).
+constexpr int kMaxRegisterGroup = 60;
 // Wrong codes a hold accepts before it refuses every code.
 constexpr int kMaxVerificationAttempts = 10;
 
@@ -174,7 +178,20 @@ void NotifyAvailability(pqxx::transaction_base& tx, const std::string& event_id)
 
 }  // namespace
 
-Repository::Repository(PgPool& pool, const ParticipantKeys& keys) : pool_(pool), keys_(keys) {}
+Repository::Repository(PgPool& pool, const ParticipantKeys& keys, RegisterGrouping grouping)
+    : pool_(pool),
+      keys_(keys),
+      registers_(grouping.groups, std::min(grouping.size, kMaxRegisterGroup),
+                 [this](const std::vector<PendingRegister*>& group) {
+                   static const HistogramHandle sizes =
+                       Histogram("ecd_register_group_size",
+                                 "Register calls committed together (one transaction).", {},
+                                 {1, 2, 4, 8, 16, 32});
+                   sizes.Observe(static_cast<double>(group.size()));
+                   RegisterGroup(group);
+                 }) {}
+
+Repository::~Repository() = default;
 
 StatusOr<std::optional<v1::Registration>> Repository::FindRequest(const std::string& request_id,
                                                                   const std::string& request_hash) {
@@ -197,95 +214,202 @@ StatusOr<std::optional<v1::Registration>> Repository::FindRequest(const std::str
   return out;
 }
 
+// One Register call waiting in a group: what it asks, and its answer.
+struct Repository::PendingRegister {
+  const EventRules* event;
+  const v1::Participant* participant;
+  const std::string* request_id;
+  const std::string* request_hash;
+  std::optional<TraceContext> trace;  // the call's, for its outbox rows
+  std::string id, code;               // minted once, kept across attempts
+  Status status;
+  Change change;
+};
+
 StatusOr<Change> Repository::Register(const EventRules& event, const v1::Participant& p,
                                       const std::string& request_id,
                                       const std::string& request_hash) {
-  Change change;
-  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
-    change = Change();
-    // The key first: a concurrent retry waits here for this transaction, then reads its answer.
-    if (Exec(tx, sql::kClaimRequest, request_id, request_hash).empty()) {
-      auto rows = Exec(tx, sql::kGetRequest, request_id);
-      if (rows.empty() || rows[0][1].is_null()) {
-        return {Code::kAborted, "CONCURRENT_UPDATE", "request in progress, retry"};
-      }
-      if (rows[0][0].as<std::string>() != request_hash) {
-        return Status::FailedPrecondition("REQUEST_ID_REUSED",
-                                          "request_id was already used for a different request");
-      }
-      change.registration.ParseFromString(pqxx::binarystring(rows[0][1]).str());
-      change.replayed = true;
-      return Status::Ok();
-    }
-    const std::string& country = p.country_code();
-    Exec(tx, sql::kUpsertQuota, event.id, country, event.seat_limit, event.manual_approval);
-    // A second registration of a verified-by-mail event's address: a decoy hold, answered like
-    // any other, that no code verifies; the address is told it is registered already.
-    std::string existing;
-    if (event.verify_email) {
-      auto found = Exec(tx, sql::kActiveByEmail, event.id, p.email());
-      if (!found.empty()) existing = found[0][0].as<std::string>();
-    }
-    int status = event.manual_approval ? kPending : kConfirmed;
-    int64_t seq = 0;
-    int position = 0;
-    auto seat = Exec(tx, sql::kTakeSeat, event.id, country);
-    if (!seat.empty()) {
-      change.quotas.push_back(QuotaFromRow(seat[0]));
-    } else {
-      status = kWaitlisted;
-      auto joined = Exec(tx, sql::kJoinWaitlist, event.id, country).at(0);
-      seq = joined[0].as<int64_t>();
-      change.quotas.push_back(QuotaFromRow(joined, 1));
-      // Everyone still waiting joined before: the newcomer is last in line.
-      position = change.quotas.back().waitlisted;
-    }
-    const std::string id = NewUuid();
-    const bool decoy = !existing.empty();
-    const std::string code = event.verify_email ? NewCode() : "";
-    // A second active registration of the email fails here, on the unique index.
-    auto row = Exec(tx, sql::kInsertRegistration, id, event.id, country, p.email(),
-                    decoy ? "decoy:" + id : p.email(), p.given_name(), p.family_name(),
-                    p.organisation(), static_cast<int>(p.affiliation()), p.job_title(),
-                    p.preferred_language(), p.time_zone(), p.privacy_consent(),
-                    p.recording_consent(), status, seq, p.certificate_name(), !event.verify_email,
-                    event.hold_micros, decoy || code.empty() ? "" : CodeHash(id, code), decoy)
-                   .at(0);
-    v1::Registration& reg = change.registration;
-    reg.set_name("registrations/" + id);
-    reg.set_event("events/" + event.id);
-    *reg.mutable_participant() = p;
-    reg.set_status(event.verify_email ? v1::REGISTRATION_STATUS_PENDING_VERIFICATION
-                                      : static_cast<v1::RegistrationStatus>(status));
-    reg.set_waitlist_position(position);
-    SetMicros(row[0].as<int64_t>(), reg.mutable_create_time());
-    SetMicros(row[1].as<int64_t>(), reg.mutable_update_time());
-    if (row[2].as<int64_t>() != 0) SetMicros(row[2].as<int64_t>(), reg.mutable_hold_expire_time());
-    const std::string payload = reg.SerializeAsString();
-    if (decoy) {
-      int version = 0;
-      const v1::Registration mine = Read(tx, existing);
-      for (const auto& r : Exec(tx, sql::kGetRegistration, existing)) version = KeyVersionOfRow(r);
-      Outbox(tx, "already_registered", mine, keys_.Mint(existing, version));
-    } else {
-      // The registration, then what the participant hears: where they stand, or the code.
-      const std::string kind = event.verify_email ? "verify_email" : StatusKind(status);
-      CountChange("registered");
-      CountChange(kind);
-      Exec(tx, sql::kInsertOutboxPair, NewUuid(), NewUuid(), id, "registered", kind,
-           pqxx::binarystring(payload.data(), payload.size()), code, CurrentTraceparent());
-    }
-    Exec(tx, sql::kStoreResponseAndNotify, request_id,
-         pqxx::binarystring(payload.data(), payload.size()), event.id, id);
-    return Status::Ok();
-  });
-  // Only the one-email-per-event index can still collide (two countries racing).
-  if (st.code() == Code::kAlreadyExists && st.reason() == "ALREADY_EXISTS") {
+  PendingRegister item{&event, &p, &request_id, &request_hash};
+  if (const TraceContext* trace = CurrentTrace()) item.trace = *trace;
+  item.id = NewUuid();
+  if (event.verify_email) item.code = NewCode();
+  registers_.Submit(item);
+  if (!item.status.ok()) return item.status;
+  return std::move(item.change);
+}
+
+namespace {
+
+// The answer of one registration of a group that the database reported as failed.
+Status RegisterFailure(const std::string& outcome, const std::string& sqlstate,
+                       const std::string& message) {
+  if (outcome == "reused") {
+    return Status::FailedPrecondition("REQUEST_ID_REUSED",
+                                      "request_id was already used for a different request");
+  }
+  if (outcome == "in_progress") {
+    return {Code::kAborted, "CONCURRENT_UPDATE", "request in progress, retry"};
+  }
+  // Only the one-email-per-event index can collide (two countries racing, or a second
+  // registration of an address without e-mail verification).
+  if (sqlstate == "23505") {
     return Status::AlreadyExists("ALREADY_REGISTERED",
                                  "this email is already registered for the event");
   }
-  if (!st.ok()) return st;
-  return change;
+  return StatusOfSqlState(sqlstate, message);
+}
+
+}  // namespace
+
+// Runs a group's registrations in one transaction: one round trip for every decision (each in a
+// subtransaction of its own), the decoys' look-ups, then one round trip for the outbox rows, the
+// kept answers and the notifications. A registration the database refused gets its own answer;
+// the others commit. Registrations refused for a concurrent update are run again (at most three
+// times in all); when the transaction itself fails, each registration of a larger group runs
+// alone, so that nobody's answer depends on another's.
+void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
+  std::vector<PendingRegister*> todo = group;
+  // Quota rows locked in one order by every group: no deadlock between groups.
+  std::stable_sort(todo.begin(), todo.end(),
+                   [](const PendingRegister* a, const PendingRegister* b) {
+                     return std::tie(a->event->id, a->participant->country_code()) <
+                            std::tie(b->event->id, b->participant->country_code());
+                   });
+  for (int attempt = 1; attempt <= 3 && !todo.empty(); ++attempt) {
+    Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
+      const size_t n = todo.size();
+      std::vector<std::string> request_ids, hashes, ids, events, countries, limits, manuals,
+          verifies, holds, emails, given, family, organisations, affiliations, titles, languages,
+          zones, privacy, recording, certificate_names, code_hashes;
+      for (PendingRegister* r : todo) {
+        const v1::Participant& p = *r->participant;
+        r->status = Status::Ok();
+        r->change = Change();
+        request_ids.push_back(*r->request_id);
+        hashes.push_back(*r->request_hash);
+        ids.push_back(r->id);
+        events.push_back(r->event->id);
+        countries.push_back(p.country_code());
+        limits.push_back(std::to_string(r->event->seat_limit));
+        manuals.push_back(r->event->manual_approval ? "t" : "f");
+        verifies.push_back(r->event->verify_email ? "t" : "f");
+        holds.push_back(std::to_string(r->event->hold_micros));
+        emails.push_back(p.email());
+        given.push_back(p.given_name());
+        family.push_back(p.family_name());
+        organisations.push_back(p.organisation());
+        affiliations.push_back(std::to_string(static_cast<int>(p.affiliation())));
+        titles.push_back(p.job_title());
+        languages.push_back(p.preferred_language());
+        zones.push_back(p.time_zone());
+        privacy.push_back(p.privacy_consent() ? "t" : "f");
+        recording.push_back(p.recording_consent() ? "t" : "f");
+        certificate_names.push_back(p.certificate_name());
+        code_hashes.push_back(r->code.empty() ? "" : CodeHash(r->id, r->code));
+      }
+      auto rows =
+          Exec(tx, sql::kRegisterGroup, ToPgArray(request_ids), ToPgArray(hashes), ToPgArray(ids),
+               ToPgArray(events), ToPgArray(countries), ToPgArray(limits), ToPgArray(manuals),
+               ToPgArray(verifies), ToPgArray(holds), ToPgArray(emails), ToPgArray(given),
+               ToPgArray(family), ToPgArray(organisations), ToPgArray(affiliations),
+               ToPgArray(titles), ToPgArray(languages), ToPgArray(zones), ToPgArray(privacy),
+               ToPgArray(recording), ToPgArray(certificate_names), ToPgArray(code_hashes));
+      if (rows.size() != n) return Status::Internal("register_group answered a different group");
+      // What the finishing statement writes.
+      std::vector<std::string> outbox_ids, outbox_regs, kinds, payloads, secrets, traces;
+      std::vector<std::string> kept_requests, kept_answers, kept_regs;
+      std::set<std::string> notified;
+      for (size_t i = 0; i < n; ++i) {
+        PendingRegister& r = *todo[i];
+        const pqxx::row row = rows[i];
+        const std::string outcome = row[0].as<std::string>();
+        if (outcome == "replayed") {
+          r.change.registration.ParseFromString(pqxx::binarystring(row[12]).str());
+          r.change.replayed = true;
+          continue;
+        }
+        if (outcome != "ok") {
+          r.status = RegisterFailure(outcome, row[14].is_null() ? "" : row[14].as<std::string>(),
+                                     row[15].is_null() ? "" : row[15].as<std::string>());
+          continue;
+        }
+        const EventRules& event = *r.event;
+        const int status = row[1].as<int>();
+        QuotaState q;
+        q.event_id = row[6].as<std::string>();
+        q.country = row[7].as<std::string>();
+        q.limit = row[8].as<int>();
+        q.taken = row[9].as<int>();
+        q.waitlisted = row[10].as<int>();
+        q.version = row[11].as<int64_t>();
+        r.change.quotas.push_back(q);
+        v1::Registration& reg = r.change.registration;
+        reg.set_name("registrations/" + r.id);
+        reg.set_event("events/" + event.id);
+        *reg.mutable_participant() = *r.participant;
+        reg.set_status(event.verify_email ? v1::REGISTRATION_STATUS_PENDING_VERIFICATION
+                                          : static_cast<v1::RegistrationStatus>(status));
+        reg.set_waitlist_position(row[2].as<int>());
+        SetMicros(row[3].as<int64_t>(), reg.mutable_create_time());
+        SetMicros(row[4].as<int64_t>(), reg.mutable_update_time());
+        if (row[5].as<int64_t>() != 0)
+          SetMicros(row[5].as<int64_t>(), reg.mutable_hold_expire_time());
+        const std::string payload = reg.SerializeAsString();
+        const std::string traceparent = r.trace ? Traceparent(*r.trace) : "";
+        if (!row[13].is_null()) {
+          // A decoy: the address's active registration hears that it is registered already.
+          const std::string existing = row[13].as<std::string>();
+          int version = 0;
+          const v1::Registration mine = Read(tx, existing);
+          for (const auto& e : Exec(tx, sql::kGetRegistration, existing)) {
+            version = KeyVersionOfRow(e);
+          }
+          std::optional<ScopedTrace> scope;
+          if (r.trace) scope.emplace(*r.trace);
+          Outbox(tx, "already_registered", mine, keys_.Mint(existing, version));
+        } else {
+          // The registration, then what the participant hears: where they stand, or the code.
+          const std::string kind = event.verify_email ? "verify_email" : StatusKind(status);
+          CountChange("registered");
+          CountChange(kind);
+          for (const std::string& k : {std::string("registered"), kind}) {
+            outbox_ids.push_back(NewUuid());
+            outbox_regs.push_back(r.id);
+            kinds.push_back(k);
+            payloads.push_back(payload);
+            secrets.push_back(k == "registered" ? "" : r.code);
+            traces.push_back(traceparent);
+          }
+        }
+        kept_requests.push_back(*r.request_id);
+        kept_answers.push_back(payload);
+        kept_regs.push_back(r.id);
+        notified.insert(event.id);
+      }
+      if (!kept_requests.empty()) {
+        Exec(tx, sql::kFinishRegisterGroup, ToPgArray(outbox_ids), ToPgArray(outbox_regs),
+             ToPgArray(kinds), ToPgByteaArray(payloads), ToPgArray(secrets), ToPgArray(traces),
+             ToPgArray(kept_requests), ToPgByteaArray(kept_answers), ToPgArray(kept_regs),
+             ToPgArray({notified.begin(), notified.end()}));
+      }
+      return Status::Ok();
+    });
+    if (!st.ok()) {
+      if (todo.size() > 1) {
+        for (PendingRegister* r : todo) RegisterGroup({r});
+        return;
+      }
+      // Only the one-email-per-event index can collide (two countries racing).
+      todo[0]->status =
+          st.code() == Code::kAlreadyExists ? RegisterFailure("error", "23505", "") : st;
+      return;
+    }
+    std::vector<PendingRegister*> again;
+    for (PendingRegister* r : todo) {
+      if (r->status.code() == Code::kAborted && attempt < 3) again.push_back(r);
+    }
+    todo = std::move(again);
+  }
 }
 
 namespace {

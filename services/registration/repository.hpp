@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/group_commit.hpp"
 #include "common/status.hpp"
 #include "ecd/registration/v1/registration.pb.h"
 #include "services/registration/quota_state.hpp"
@@ -86,21 +87,33 @@ struct EraseResult {
   std::vector<QuotaState> quotas;
 };
 
+// How Register calls are committed together: at most `groups` transactions at once, each of at
+// most `size` calls (size 1: each call alone).
+struct RegisterGrouping {
+  int groups = 2;
+  int size = 32;
+};
+
 class Repository {
  public:
   // `keys` mints the participant keys that some mails carry.
-  Repository(PgPool& pool, const ParticipantKeys& keys);
+  Repository(PgPool& pool, const ParticipantKeys& keys, RegisterGrouping grouping = {});
+  ~Repository();
 
   // The stored answer to `request_id`: nullopt when unknown, FAILED_PRECONDITION
   // (REQUEST_ID_REUSED) when it was used for a different request.
   StatusOr<std::optional<v1::Registration>> FindRequest(const std::string& request_id,
                                                         const std::string& request_hash);
   // Registers under the idempotency key: a seat while the country has one, else the waiting
-  // list. With `event.verify_email` the place is held unverified and a code is mailed; a second
-  // registration of an address then gets a decoy hold of the same shape (and the address a mail
-  // saying it is registered). Without it, ALREADY_EXISTS (ALREADY_REGISTERED).
+  // list. Concurrent calls are committed together (one transaction, a subtransaction each: one
+  // call's refusal is its own); under light load each runs alone. With `event.verify_email` the
+  // place is held unverified and a code is mailed; a second registration of an address then gets a
+  // decoy hold of the same shape (and the address a mail saying it is registered). Without it,
+  // ALREADY_EXISTS (ALREADY_REGISTERED).
   StatusOr<Change> Register(const EventRules& event, const v1::Participant& participant,
                             const std::string& request_id, const std::string& request_hash);
+  // Register calls waiting for a group (tests).
+  size_t RegistersWaiting() { return registers_.Waiting(); }
   // The mailed code turns a hold into its place, or completes a hand-over. INVALID_ARGUMENT
   // (field code) for a wrong code, FAILED_PRECONDITION for an expired hold or too many attempts.
   StatusOr<Change> Verify(const std::string& id, const std::string& code);
@@ -156,8 +169,12 @@ class Repository {
   Status PurgeRequests(const std::string& age);
 
  private:
+  struct PendingRegister;
+  void RegisterGroup(const std::vector<PendingRegister*>& group);
+
   PgPool& pool_;
   const ParticipantKeys& keys_;
+  GroupCommit<PendingRegister> registers_;
 };
 
 }  // namespace ecd::registration

@@ -29,10 +29,6 @@ using ::ecd::SqlStatement;
       "r.update_time") ", r.certificate_name, r.verified,"                                     \
   " coalesce(" ECD_MICROS("r.hold_expire_time") ", 0), r.key_version, r.rejection_reason"
 
-inline constexpr SqlStatement kClaimRequest = {
-    "claim_request",
-    "INSERT INTO registration.idempotency_keys (request_id, request_hash) VALUES ($1, $2)"
-    " ON CONFLICT (request_id) DO NOTHING RETURNING 1"};
 inline constexpr SqlStatement kGetRequest = {
     "get_request",
     "SELECT request_hash, response FROM registration.idempotency_keys WHERE request_id = $1"};
@@ -44,33 +40,13 @@ inline constexpr SqlStatement kLockQuota = {
     "lock_quota",
     "SELECT seat_limit, taken, waitlisted, manual_approval FROM registration.quotas"
     " WHERE event_id = $1 AND country = $2 FOR UPDATE"};
-// Creates the counter on first use, follows the catalogue's limit and approval mode (a limit
-// never goes below the seats already taken), and locks the row: one round trip.
+// Creates the counter on first use, follows the catalogue's limit and approval mode, and locks
+// the row: one round trip (the function of migration 009, which Register's group calls too).
 inline constexpr SqlStatement kUpsertQuota = {
-    "upsert_quota",
-    "INSERT INTO registration.quotas AS q (event_id, country, seat_limit, manual_approval)"
-    " VALUES ($1, $2, $3, $4) ON CONFLICT (event_id, country) DO UPDATE SET"
-    " seat_limit = GREATEST(coalesce(q.seat_override, EXCLUDED.seat_limit), q.taken),"
-    " manual_approval = EXCLUDED.manual_approval,"
-    " version = q.version + CASE WHEN q.seat_limit <> GREATEST(coalesce(q.seat_override,"
-    " EXCLUDED.seat_limit), q.taken) OR q.manual_approval <> EXCLUDED.manual_approval"
-    " THEN 1 ELSE 0 END"
-    " RETURNING seat_limit, taken, waitlisted, manual_approval"};
+    "upsert_quota", "SELECT * FROM registration.upsert_quota($1, $2, $3, $4)"};
 
 #define ECD_QUOTA_RETURNING \
   " RETURNING event_id::text, country, seat_limit, taken, waitlisted, version"
-// The decision: a seat only while taken < seat_limit, under the row lock.
-inline constexpr SqlStatement kTakeSeat = {
-    "take_seat",
-    "UPDATE registration.quotas SET taken = taken + 1, version = version + 1"
-    " WHERE event_id = $1 AND country = $2 AND taken < seat_limit" ECD_QUOTA_RETURNING};
-inline constexpr SqlStatement kJoinWaitlist = {
-    "join_waitlist",
-    "UPDATE registration.quotas SET waitlisted = waitlisted + 1,"
-    " next_waitlist_seq = next_waitlist_seq + 1, version = version + 1"
-    " WHERE event_id = $1 AND country = $2"
-    " RETURNING next_waitlist_seq - 1, event_id::text, country, seat_limit, taken, waitlisted,"
-    " version"};
 inline constexpr SqlStatement kFreeSeat = {
     "free_seat",
     "UPDATE registration.quotas SET taken = taken - 1, version = version + 1"
@@ -102,16 +78,6 @@ inline constexpr SqlStatement kQuotasOfEvent = {
     "registration.quotas"
     " WHERE event_id = $1 ORDER BY country"};
 
-inline constexpr SqlStatement kInsertRegistration = {
-    "insert_registration",
-    "INSERT INTO registration.registrations (id, event_id, country, email, email_norm,"
-    " given_name, family_name, organisation, affiliation, job_title, preferred_language,"
-    " time_zone, privacy_consent, recording_consent, status, waitlist_seq, certificate_name,"
-    " verified, hold_expire_time, verification_hash, decoy)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-    " NULLIF($16, 0), $17, $18, CASE WHEN $18 THEN NULL ELSE now() + $19 * interval"
-    " '1 microsecond' END, $20, $21) RETURNING " ECD_MICROS("create_time") ", " ECD_MICROS(
-        "update_time") ", coalesce(" ECD_MICROS("hold_expire_time") ", 0)"};
 // The active registration of an address for an event (decoys aside).
 inline constexpr SqlStatement kActiveByEmail = {
     "active_by_email",
@@ -231,17 +197,19 @@ inline constexpr SqlStatement kInsertOutbox = {
     "insert_outbox",
     "INSERT INTO registration.outbox (event_id, registration_id, kind, payload, secret,"
     " traceparent) VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''))"};
-// Two outbox rows of one change in one round trip.
-inline constexpr SqlStatement kInsertOutboxPair = {
-    "insert_outbox_pair",
-    "INSERT INTO registration.outbox (event_id, registration_id, kind, payload, secret,"
-    " traceparent) VALUES ($1, $3, $4, $6, '', NULLIF($8, '')), ($2, $3, $5, $6, $7,"
-    " NULLIF($8, ''))"};
-// The answer kept for retries, and the availability notification, in one round trip.
-inline constexpr SqlStatement kStoreResponseAndNotify = {
-    "store_response_and_notify",
-    "WITH n AS (SELECT pg_notify('ecd_availability', $3)) UPDATE registration.idempotency_keys"
-    " SET response = $2, registration_id = NULLIF($4, '')::uuid FROM n WHERE request_id = $1"};
+// Register's decisions for a group, one subtransaction each (migration 009).
+inline constexpr SqlStatement kRegisterGroup = {
+    "register_group",
+    "SELECT * FROM registration.register_group($1::text[], $2::text[], $3::uuid[], $4::uuid[],"
+    " $5::text[], $6::integer[], $7::boolean[], $8::boolean[], $9::bigint[], $10::text[],"
+    " $11::text[], $12::text[], $13::text[], $14::integer[], $15::text[], $16::text[],"
+    " $17::text[], $18::boolean[], $19::boolean[], $20::text[], $21::text[])"};
+// What a group's registrations write besides their rows, in one round trip: the outbox rows in
+// order, the answers kept for retries, and one availability notification per event.
+inline constexpr SqlStatement kFinishRegisterGroup = {
+    "finish_register_group",
+    "SELECT registration.finish_register_group($1::uuid[], $2::uuid[], $3::text[], $4::bytea[],"
+    " $5::text[], $6::text[], $7::text[], $8::bytea[], $9::uuid[], $10::text[])"};
 inline constexpr SqlStatement kNotifyAvailability = {"notify_availability",
                                                      "SELECT pg_notify('ecd_availability', $1)"};
 

@@ -1,0 +1,87 @@
+#pragma once
+// Group commit: threads hand in their work and wait; one of them (the leader) takes everything
+// waiting, up to `max_size` items, and runs it in one go (one transaction, one round trip) while
+// the others wait for their own items. At most `max_groups` groups run at once; when one ends and
+// work is waiting, the thread first in line leads the next group. Under light load every group
+// has one item and nobody waits for anybody; under load the groups grow by themselves. Only the
+// threads concerned are woken (each waits on its own semaphore).
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <semaphore>
+#include <utility>
+#include <vector>
+
+namespace ecd {
+
+template <class Item>
+class GroupCommit {
+ public:
+  // `run` gets the items of one group, in the order they were handed in, and must give each its
+  // result (it must not throw). Called on a submitting thread.
+  using RunFn = std::function<void(const std::vector<Item*>&)>;
+
+  GroupCommit(int max_groups, int max_size, RunFn run)
+      : max_groups_(max_groups < 1 ? 1 : max_groups),
+        max_size_(max_size < 1 ? 1 : static_cast<size_t>(max_size)),
+        run_(std::move(run)) {}
+
+  // Items handed in and not yet taken into a group.
+  size_t Waiting() {
+    std::lock_guard lock(mu_);
+    return waiting_.size();
+  }
+
+  // Returns once `item` has been run, in a group this thread led or another one did.
+  void Submit(Item& item) {
+    Slot slot{&item};
+    std::unique_lock lock(mu_);
+    waiting_.push_back(&slot);
+    for (;;) {
+      if (slot.done) return;
+      if (running_ < max_groups_ && !waiting_.empty()) {
+        std::vector<Slot*> group;
+        while (!waiting_.empty() && group.size() < max_size_) {
+          group.push_back(waiting_.front());
+          waiting_.pop_front();
+        }
+        ++running_;
+        lock.unlock();
+        std::vector<Item*> items;
+        items.reserve(group.size());
+        for (Slot* s : group) items.push_back(s->item);
+        run_(items);
+        lock.lock();
+        --running_;
+        for (Slot* s : group) {
+          s->done = true;
+          if (s != &slot) s->wake.release();
+        }
+        // The next group's leader: the first in line (a wake-up it no longer needs is harmless:
+        // every waiter looks again under the lock).
+        if (!waiting_.empty()) waiting_.front()->wake.release();
+        continue;
+      }
+      lock.unlock();
+      slot.wake.acquire();
+      lock.lock();
+    }
+  }
+
+ private:
+  struct Slot {
+    Item* item;
+    bool done = false;
+    std::counting_semaphore<> wake{0};
+  };
+
+  const int max_groups_;
+  const size_t max_size_;
+  const RunFn run_;
+  std::mutex mu_;
+  std::deque<Slot*> waiting_;
+  int running_ = 0;
+};
+
+}  // namespace ecd

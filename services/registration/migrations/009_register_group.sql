@@ -1,0 +1,147 @@
+-- Register's seat decision for a group of registrations in one round trip (issue 12: grouped
+-- commits). Each registration runs in a subtransaction of its own (the EXCEPTION block), so that
+-- the failure of one (an address registered already, an idempotency key used for another
+-- request) rolls back that one alone and is answered to its call alone; the others commit with
+-- the group. The caller sorts the group by (event, country) so that two groups lock quota rows
+-- in the same order. Lock order as everywhere: the idempotency key, then the quota row, then the
+-- registration.
+--
+-- For each registration, in order, one row:
+--   o_outcome 'ok' (a place or a waiting-list entry was written; o_existing names the active
+--             registration of the address when this one is a decoy), 'replayed' (o_response is
+--             the answer kept for the key), 'reused' (the key belongs to another request),
+--             'in_progress' (the key's first call has not finished), 'error' (o_sqlstate,
+--             o_message: the subtransaction was rolled back).
+-- The caller then writes the outbox rows and the kept answers (it builds the payloads) in the
+-- same transaction.
+-- Creates a quota row on first use, follows the catalogue's limit and approval mode (a limit
+-- never goes below the seats already taken, and an administrator's override wins), and locks the
+-- row. Register and SetSeats both call it.
+CREATE FUNCTION upsert_quota(p_event uuid, p_country text, p_limit integer, p_manual boolean)
+RETURNS TABLE (o_limit integer, o_taken integer, o_waitlisted integer, o_manual boolean)
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO registration.quotas AS q (event_id, country, seat_limit, manual_approval)
+    VALUES (p_event, p_country, p_limit, p_manual)
+    ON CONFLICT (event_id, country) DO UPDATE SET
+      seat_limit = GREATEST(coalesce(q.seat_override, EXCLUDED.seat_limit), q.taken),
+      manual_approval = EXCLUDED.manual_approval,
+      version = q.version + CASE WHEN q.seat_limit <> GREATEST(coalesce(q.seat_override,
+        EXCLUDED.seat_limit), q.taken) OR q.manual_approval <> EXCLUDED.manual_approval
+        THEN 1 ELSE 0 END
+    RETURNING q.seat_limit, q.taken, q.waitlisted, q.manual_approval
+    INTO o_limit, o_taken, o_waitlisted, o_manual;
+  RETURN NEXT;
+END $$;
+
+CREATE FUNCTION register_group(
+    request_ids text[], request_hashes text[], ids uuid[], event_ids uuid[], countries text[],
+    seat_limits integer[], manuals boolean[], verifies boolean[], hold_micros bigint[],
+    emails text[], given_names text[], family_names text[], organisations text[],
+    affiliations integer[], job_titles text[], languages text[], time_zones text[],
+    privacy boolean[], recording boolean[], certificate_names text[], code_hashes text[])
+RETURNS TABLE (o_outcome text, o_status integer, o_position integer, o_create bigint,
+               o_update bigint, o_hold_expire bigint, o_event text, o_country text,
+               o_limit integer, o_taken integer, o_waitlisted integer, o_version bigint,
+               o_response bytea, o_existing text, o_sqlstate text, o_message text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  kept record;
+  st integer;
+  seq bigint;
+BEGIN
+  FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
+    o_outcome := 'ok'; o_status := 0; o_position := 0; o_create := 0; o_update := 0;
+    o_hold_expire := 0; o_event := NULL; o_country := NULL; o_limit := 0; o_taken := 0;
+    o_waitlisted := 0; o_version := 0; o_response := NULL; o_existing := NULL;
+    o_sqlstate := NULL; o_message := NULL;
+    BEGIN
+      -- The key first: a concurrent retry waits here for the first call's transaction.
+      INSERT INTO registration.idempotency_keys (request_id, request_hash)
+        VALUES (request_ids[i], request_hashes[i]) ON CONFLICT (request_id) DO NOTHING;
+      IF NOT FOUND THEN
+        SELECT k.request_hash, k.response INTO kept FROM registration.idempotency_keys k
+          WHERE k.request_id = request_ids[i];
+        IF NOT FOUND OR kept.response IS NULL THEN
+          o_outcome := 'in_progress';
+        ELSIF kept.request_hash <> request_hashes[i] THEN
+          o_outcome := 'reused';
+        ELSE
+          o_outcome := 'replayed';
+          o_response := kept.response;
+        END IF;
+      ELSE
+        PERFORM registration.upsert_quota(event_ids[i], countries[i], seat_limits[i], manuals[i]);
+        -- A second registration of a verified-by-mail event's address becomes a decoy.
+        IF verifies[i] THEN
+          SELECT r.id::text INTO o_existing FROM registration.registrations r
+            WHERE r.event_id = event_ids[i] AND r.email_norm = emails[i]
+              AND r.status IN (1, 2, 3) AND NOT r.decoy LIMIT 1;
+        END IF;
+        st := CASE WHEN manuals[i] THEN 2 ELSE 1 END;
+        seq := 0;
+        -- The decision: a seat only while taken < seat_limit, under the row lock.
+        UPDATE registration.quotas q SET taken = q.taken + 1, version = q.version + 1
+          WHERE q.event_id = event_ids[i] AND q.country = countries[i] AND q.taken < q.seat_limit
+          RETURNING q.event_id::text, q.country, q.seat_limit, q.taken, q.waitlisted, q.version
+          INTO o_event, o_country, o_limit, o_taken, o_waitlisted, o_version;
+        IF NOT FOUND THEN
+          st := 3;
+          UPDATE registration.quotas q SET waitlisted = q.waitlisted + 1,
+              next_waitlist_seq = q.next_waitlist_seq + 1, version = q.version + 1
+            WHERE q.event_id = event_ids[i] AND q.country = countries[i]
+            RETURNING q.next_waitlist_seq - 1, q.event_id::text, q.country, q.seat_limit,
+              q.taken, q.waitlisted, q.version
+            INTO seq, o_event, o_country, o_limit, o_taken, o_waitlisted, o_version;
+          -- Everyone still waiting joined before: the newcomer is last in line.
+          o_position := o_waitlisted;
+        END IF;
+        o_status := st;
+        -- A second active registration of the address fails here, on the unique index.
+        INSERT INTO registration.registrations AS r (id, event_id, country, email, email_norm,
+            given_name, family_name, organisation, affiliation, job_title, preferred_language,
+            time_zone, privacy_consent, recording_consent, status, waitlist_seq,
+            certificate_name, verified, hold_expire_time, verification_hash, decoy)
+          VALUES (ids[i], event_ids[i], countries[i], emails[i],
+            CASE WHEN o_existing IS NULL THEN emails[i] ELSE 'decoy:' || ids[i]::text END,
+            given_names[i], family_names[i], organisations[i], affiliations[i], job_titles[i],
+            languages[i], time_zones[i], privacy[i], recording[i], st, NULLIF(seq, 0),
+            certificate_names[i], NOT verifies[i],
+            CASE WHEN verifies[i] THEN now() + hold_micros[i] * interval '1 microsecond' END,
+            CASE WHEN o_existing IS NULL THEN code_hashes[i] ELSE '' END, o_existing IS NOT NULL)
+          RETURNING (extract(epoch from r.create_time) * 1000000)::bigint,
+            (extract(epoch from r.update_time) * 1000000)::bigint,
+            coalesce((extract(epoch from r.hold_expire_time) * 1000000)::bigint, 0)
+          INTO o_create, o_update, o_hold_expire;
+      END IF;
+    EXCEPTION WHEN OTHERS THEN
+      o_outcome := 'error';
+      o_sqlstate := SQLSTATE;
+      o_message := SQLERRM;
+    END;
+    RETURN NEXT;
+  END LOOP;
+END $$;
+
+-- What a group's registrations write besides their rows, once the caller has built the payloads:
+-- the outbox rows in order, the answers kept for retries, one availability notification per
+-- event. The kept answers are set one key at a time, each through the key's index (a join with
+-- the array could be planned as a scan of the whole table while it was still small).
+CREATE FUNCTION finish_register_group(
+    outbox_ids uuid[], outbox_registrations uuid[], kinds text[], payloads bytea[],
+    secrets text[], traceparents text[], request_ids text[], answers bytea[],
+    registration_ids uuid[], events text[])
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO registration.outbox (event_id, registration_id, kind, payload, secret, traceparent)
+    SELECT u.e, u.r, u.k, u.p, u.s, NULLIF(u.t, '')
+    FROM unnest(outbox_ids, outbox_registrations, kinds, payloads, secrets, traceparents)
+      WITH ORDINALITY AS u(e, r, k, p, s, t, n)
+    ORDER BY u.n;
+  FOR i IN 1 .. coalesce(array_length(request_ids, 1), 0) LOOP
+    UPDATE registration.idempotency_keys SET response = answers[i],
+        registration_id = registration_ids[i]
+      WHERE request_id = request_ids[i];
+  END LOOP;
+  PERFORM pg_notify('ecd_availability', e) FROM unnest(events) AS e;
+END $$;

@@ -1,0 +1,242 @@
+// Register's grouped commits (issue 12) against the real PostgreSQL: calls that arrive while a
+// group runs are committed together in the next one, and a call the database refuses (an address
+// registered already, a request id used for another request) gets its own answer while the
+// others commit.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/crypto.hpp"
+#include "common/metrics.hpp"
+#include "common/migrations.hpp"
+#include "common/pg.hpp"
+#include "services/registration/participant_keys.hpp"
+#include "services/registration/repository.hpp"
+#include "tests/harness/harness.hpp"
+
+namespace ecd::registration {
+const std::vector<ecd::Migration>& Migrations();
+}  // namespace ecd::registration
+
+namespace ecd::registration {
+namespace {
+
+v1::Participant Person(const std::string& given, const std::string& family,
+                       const std::string& email, const std::string& country,
+                       const std::string& language, const std::string& zone) {
+  v1::Participant p;
+  p.set_given_name(given);
+  p.set_family_name(family);
+  p.set_email(email);
+  p.set_country_code(country);
+  p.set_organisation("Ministry of Justice");
+  p.set_affiliation(v1::AFFILIATION_MINISTRY_OF_JUSTICE);
+  p.set_job_title("Prosecutor");
+  p.set_preferred_language(language);
+  p.set_time_zone(zone);
+  p.set_privacy_consent(true);
+  return p;
+}
+
+// The count of groups of 5 to 8 calls the process has committed (a histogram bucket difference).
+double GroupsOfFiveToEight() {
+  const std::string text = MetricsText();
+  auto bucket = [&](const std::string& le) {
+    const std::string key = "ecd_register_group_size_bucket{le=\"" + le + "\"} ";
+    const size_t at = text.find(key);
+    return at == std::string::npos ? 0.0 : std::stod(text.substr(at + key.size()));
+  };
+  return bucket("8") - bucket("4");
+}
+
+class RegisterGroupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = test::NewDatabaseUrl("grp");
+    PgPool::Options o;
+    o.url = url_;
+    o.size = 4;
+    pool_ = std::make_unique<PgPool>(o);
+    auto report = RunMigrations(*pool_, "registration", Migrations());
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    // One group at a time, so that calls arriving during a group wait for the next one.
+    repo_ = std::make_unique<Repository>(*pool_, keys_, RegisterGrouping{1, 32});
+  }
+
+  int64_t Count(const std::string& statement) {
+    pqxx::connection conn(url_);
+    pqxx::nontransaction tx(conn);
+    return tx.exec(statement)[0][0].as<int64_t>();
+  }
+
+  template <class Predicate>
+  void WaitFor(Predicate done, const char* what) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!done()) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "waited in vain: " << what;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  std::string url_;
+  ParticipantKeys keys_{"group-test-secret-0123456789"};
+  std::unique_ptr<PgPool> pool_;
+  std::unique_ptr<Repository> repo_;
+};
+
+TEST_F(RegisterGroupTest, OneRefusalInAGroupIsThatCallsAlone) {
+  // Two seats per country; the second event verifies addresses by mail (decoys).
+  const EventRules event{NewUuid(), 2, false, false, 0};
+  const EventRules verified{NewUuid(), 4, false, true, int64_t{600} * 1000000};
+  auto before = repo_->Register(
+      event,
+      Person("Aminata", "Diallo", "aminata.diallo@justice.gouv.sn", "SN", "fr", "Africa/Dakar"),
+      "req-before", "hash-before");
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  auto lan = repo_->Register(
+      verified,
+      Person("Lan", "Nguyễn Thị", "lan.nguyen@moj.gov.vn", "VN", "en", "Asia/Ho_Chi_Minh"),
+      "req-lan", "hash-lan");
+  ASSERT_TRUE(lan.ok()) << lan.status().ToString();
+  const double groups_before = GroupsOfFiveToEight();
+
+  // Another session holds Senegal's quota row: the next group waits on it in PostgreSQL.
+  pqxx::connection blocker(url_);
+  pqxx::work hold(blocker);
+  hold.exec("SELECT 1 FROM registration.quotas WHERE event_id = '" + event.id +
+            "' AND country = 'SN' FOR UPDATE");
+  std::optional<StatusOr<Change>> first;
+  std::thread first_call([&] {
+    first = repo_->Register(
+        event,
+        Person("Moussa", "Ndiaye", "moussa.ndiaye@justice.gouv.sn", "SN", "fr", "Africa/Dakar"),
+        "req-0", "h0");
+  });
+  WaitFor(
+      [&] {
+        return Count(
+                   "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                   " AND datname = current_database()") > 0;
+      },
+      "the first group waiting on the row lock");
+
+  struct Call {
+    const EventRules* event;
+    v1::Participant person;
+    std::string request_id, hash;
+    std::optional<StatusOr<Change>> result;
+  };
+  std::vector<Call> calls;
+  calls.push_back(
+      {&event, Person("Kwame", "Mensah", "kwame.mensah@mint.gov.gh", "GH", "en", "Africa/Accra"),
+       "req-1", "h1"});
+  // The same address as the first registration, from another country: refused alone.
+  calls.push_back(
+      {&event,
+       Person("Aminata", "Diallo", "aminata.diallo@justice.gouv.sn", "CI", "fr", "Africa/Abidjan"),
+       "req-2", "h2"});
+  // The first registration's request id with another request: refused alone.
+  calls.push_back(
+      {&event, Person("Ana", "Pérez", "ana.perez@pgr.gob.mx", "MX", "es", "America/Mexico_City"),
+       "req-before", "another-hash"});
+  // The first registration's request, retried: its first answer.
+  calls.push_back(
+      {&event,
+       Person("Aminata", "Diallo", "aminata.diallo@justice.gouv.sn", "SN", "fr", "Africa/Dakar"),
+       "req-before", "hash-before"});
+  calls.push_back(
+      {&event,
+       Person("José", "Hernández", "jose.hernandez@fgr.gob.mx", "MX", "es", "America/Mexico_City"),
+       "req-5", "h5"});
+  // Senegal's third: after Moussa (the blocked group) the two seats are gone.
+  calls.push_back({&event,
+                   Person("Fatou", "Sow", "fatou.sow@justice.gouv.sn", "SN", "fr", "Africa/Dakar"),
+                   "req-6", "h6"});
+  calls.push_back(
+      {&event, Person("فاطمة", "الزهراء", "fatima.zahra@moj.gov.eg", "EG", "ar", "Africa/Cairo"),
+       "req-7", "h7"});
+  // Lan's address again for the verified event: a decoy hold, answered like any other.
+  calls.push_back(
+      {&verified,
+       Person("Lan", "Nguyễn Thị", "lan.nguyen@moj.gov.vn", "VN", "en", "Asia/Ho_Chi_Minh"),
+       "req-8", "h8"});
+  std::vector<std::thread> threads;
+  for (Call& c : calls) {
+    threads.emplace_back(
+        [&] { c.result = repo_->Register(*c.event, c.person, c.request_id, c.hash); });
+  }
+  WaitFor([&] { return repo_->RegistersWaiting() == calls.size(); },
+          "every call queued behind the first group");
+  hold.abort();
+  first_call.join();
+  for (auto& t : threads) t.join();
+
+  // The eight calls were committed as one group.
+  EXPECT_EQ(GroupsOfFiveToEight() - groups_before, 1.0);
+  ASSERT_TRUE(first.has_value() && first->ok()) << first->status().ToString();
+  EXPECT_EQ((*first)->registration.status(), v1::REGISTRATION_STATUS_CONFIRMED);
+  for (const Call& c : calls) ASSERT_TRUE(c.result.has_value()) << c.request_id;
+  auto status_of = [&](size_t i) { return (*calls[i].result)->registration.status(); };
+  ASSERT_TRUE(calls[0].result->ok()) << calls[0].result->status().ToString();
+  EXPECT_EQ(status_of(0), v1::REGISTRATION_STATUS_CONFIRMED);
+  EXPECT_EQ(calls[1].result->status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(calls[1].result->status().reason(), "ALREADY_REGISTERED");
+  EXPECT_EQ(calls[2].result->status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(calls[2].result->status().reason(), "REQUEST_ID_REUSED");
+  ASSERT_TRUE(calls[3].result->ok()) << calls[3].result->status().ToString();
+  EXPECT_TRUE((*calls[3].result)->replayed);
+  EXPECT_EQ((*calls[3].result)->registration.name(), before->registration.name());
+  ASSERT_TRUE(calls[4].result->ok()) << calls[4].result->status().ToString();
+  EXPECT_EQ(status_of(4), v1::REGISTRATION_STATUS_CONFIRMED);
+  ASSERT_TRUE(calls[5].result->ok()) << calls[5].result->status().ToString();
+  EXPECT_EQ(status_of(5), v1::REGISTRATION_STATUS_WAITLISTED);
+  EXPECT_EQ((*calls[5].result)->registration.waitlist_position(), 1);
+  ASSERT_TRUE(calls[6].result->ok()) << calls[6].result->status().ToString();
+  EXPECT_EQ(status_of(6), v1::REGISTRATION_STATUS_CONFIRMED);
+  EXPECT_EQ((*calls[6].result)->registration.participant().given_name(), "فاطمة");
+  ASSERT_TRUE(calls[7].result->ok()) << calls[7].result->status().ToString();
+  EXPECT_EQ(status_of(7), v1::REGISTRATION_STATUS_PENDING_VERIFICATION);
+
+  // One transaction wrote the outbox rows of the five accepted in the group (not one each).
+  std::string ids;
+  for (size_t i : {0, 4, 5, 6, 7}) {
+    const std::string& name = (*calls[i].result)->registration.name();
+    ids += (ids.empty() ? "'" : ", '") + name.substr(name.find('/') + 1) + "'";
+  }
+  EXPECT_EQ(Count("SELECT count(DISTINCT xmin::text) FROM registration.outbox"
+                  " WHERE registration_id IN (" +
+                  ids + ")"),
+            1);
+
+  // What committed: the rows of the accepted calls and nothing of the refused ones.
+  EXPECT_EQ(
+      Count("SELECT count(*) FROM registration.registrations WHERE event_id = '" + event.id + "'"),
+      6);  // Aminata, Moussa, Kwame, José, Fatou, Fatima
+  EXPECT_EQ(Count("SELECT count(*) FROM registration.registrations WHERE country = 'CI'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM registration.registrations WHERE decoy"), 1);
+  // Each accepted registration: "registered" and where it stands; the decoy: one mail to Lan's
+  // own registration saying she is registered already.
+  EXPECT_EQ(Count("SELECT count(*) FROM registration.outbox WHERE kind = 'already_registered'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM registration.outbox WHERE kind = 'registered'"), 2 + 5);
+  EXPECT_EQ(Count("SELECT count(*) FROM registration.outbox WHERE kind = 'waitlisted'"), 1);
+  // Kept answers: the two before, the first group's, and five of this group's (not req-2's).
+  EXPECT_EQ(Count("SELECT count(*) FROM registration.idempotency_keys WHERE response IS NOT NULL"),
+            2 + 1 + 5);
+  EXPECT_EQ(Count("SELECT count(*) FROM registration.idempotency_keys WHERE request_id = 'req-2'"),
+            0);
+  EXPECT_EQ(Count("SELECT taken FROM registration.quotas WHERE event_id = '" + event.id +
+                  "' AND country = 'SN'"),
+            2);
+  EXPECT_EQ(Count("SELECT waitlisted FROM registration.quotas WHERE event_id = '" + event.id +
+                  "' AND country = 'SN'"),
+            1);
+}
+
+}  // namespace
+}  // namespace ecd::registration
