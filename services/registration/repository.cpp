@@ -395,13 +395,17 @@ void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
       return Status::Ok();
     });
     if (!st.ok()) {
-      if (todo.size() > 1) {
+      // A database that is down or slow answers every call of the group the same; anything else
+      // may be one call's doing, so each runs alone and gets its own answer.
+      if (todo.size() > 1 && st.code() != Code::kUnavailable &&
+          st.code() != Code::kDeadlineExceeded) {
         for (PendingRegister* r : todo) RegisterGroup({r});
         return;
       }
       // Only the one-email-per-event index can collide (two countries racing).
-      todo[0]->status =
+      const Status answer =
           st.code() == Code::kAlreadyExists ? RegisterFailure("error", "23505", "") : st;
+      for (PendingRegister* r : todo) r->status = answer;
       return;
     }
     std::vector<PendingRegister*> again;
