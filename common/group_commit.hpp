@@ -5,6 +5,7 @@
 // work is waiting, the thread first in line leads the next group. Under light load every group
 // has one item and nobody waits for anybody; under load the groups grow by themselves. Only the
 // threads concerned are woken (each waits on its own semaphore).
+#include <algorithm>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -19,7 +20,9 @@ template <class Item>
 class GroupCommit {
  public:
   // `run` gets the items of one group, in the order they were handed in, and must give each its
-  // result (it must not throw). Called on a submitting thread.
+  // result. It should not throw: if it does, the group's threads are released all the same (with
+  // their items as `run` left them) and the exception goes to the thread that led the group.
+  // Called on a submitting thread.
   using RunFn = std::function<void(const std::vector<Item*>&)>;
 
   GroupCommit(int max_groups, int max_size, RunFn run)
@@ -40,27 +43,14 @@ class GroupCommit {
     waiting_.push_back(&slot);
     for (;;) {
       if (slot.done) return;
+      slot.woken = false;
       if (running_ < max_groups_ && !waiting_.empty()) {
-        std::vector<Slot*> group;
-        while (!waiting_.empty() && group.size() < max_size_) {
-          group.push_back(waiting_.front());
-          waiting_.pop_front();
+        try {
+          Lead(lock, slot);
+        } catch (...) {
+          std::erase(waiting_, &slot);
+          throw;
         }
-        ++running_;
-        lock.unlock();
-        std::vector<Item*> items;
-        items.reserve(group.size());
-        for (Slot* s : group) items.push_back(s->item);
-        run_(items);
-        lock.lock();
-        --running_;
-        for (Slot* s : group) {
-          s->done = true;
-          if (s != &slot) s->wake.release();
-        }
-        // The next group's leader: the first in line (a wake-up it no longer needs is harmless:
-        // every waiter looks again under the lock).
-        if (!waiting_.empty()) waiting_.front()->wake.release();
         continue;
       }
       lock.unlock();
@@ -73,8 +63,54 @@ class GroupCommit {
   struct Slot {
     Item* item;
     bool done = false;
+    bool woken = false;  // told to look again, not yet awake
     std::counting_semaphore<> wake{0};
   };
+
+  // Takes the waiting items (up to max_size) and runs them as one group.
+  void Lead(std::unique_lock<std::mutex>& lock, Slot& self) {
+    std::vector<Slot*> group;
+    group.reserve(std::min(waiting_.size(), max_size_));
+    while (!waiting_.empty() && group.size() < max_size_) {
+      group.push_back(waiting_.front());
+      waiting_.pop_front();
+    }
+    ++running_;
+    struct Finish {  // also when run_ throws: nobody may wait for a group that has ended
+      GroupCommit* commit;
+      std::unique_lock<std::mutex>& lock;
+      std::vector<Slot*>& group;
+      Slot& self;
+      ~Finish() {
+        lock.lock();
+        --commit->running_;
+        for (Slot* s : group) {
+          s->done = true;
+          if (s != &self) s->wake.release();
+        }
+        commit->WakeNextLeader();
+      }
+    } finish{this, lock, group, self};
+    // More waiting than one group takes, and room for another group: its leader.
+    if (running_ < max_groups_) WakeNextLeader();
+    lock.unlock();
+    std::vector<Item*> items;
+    items.reserve(group.size());
+    for (Slot* s : group) items.push_back(s->item);
+    run_(items);
+  }
+
+  // Wakes the first waiting thread not woken yet, to lead the next group (a wake-up it no longer
+  // needs is harmless: every waiter looks again under the lock).
+  void WakeNextLeader() {
+    for (Slot* s : waiting_) {
+      if (!s->woken) {
+        s->woken = true;
+        s->wake.release();
+        return;
+      }
+    }
+  }
 
   const int max_groups_;
   const size_t max_size_;

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -128,6 +130,43 @@ TEST(GroupCommit, BoundsHoldUnderManyThreads) {
   EXPECT_EQ(commit.Waiting(), 0u);
   // Printed, not asserted (it depends on scheduling): how much grouping happened.
   std::printf("%d items in %d groups\n", kThreads * kEach, groups.load());
+}
+
+// A group whose run throws still releases everyone in it; the exception reaches its leader, and
+// the next group runs as usual.
+TEST(GroupCommit, AThrowingGroupReleasesItsThreads) {
+  GroupCommit<Job>* self = nullptr;
+  std::atomic<int> groups{0};
+  GroupCommit<Job> commit(1, 8, [&](const std::vector<Job*>& group) {
+    if (groups++ == 0) {
+      while (self->Waiting() < 3) std::this_thread::yield();
+      throw std::runtime_error("the first group fails");
+    }
+    for (Job* j : group) j->output = j->input;
+  });
+  self = &commit;
+  Job first{1};
+  std::atomic<bool> thrown{false};
+  std::thread leader([&] {
+    try {
+      commit.Submit(first);
+    } catch (const std::runtime_error&) {
+      thrown = true;
+    }
+  });
+  while (groups.load() == 0) std::this_thread::yield();
+  std::vector<Job> jobs(3);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    jobs[i].input = 10 + i;
+    threads.emplace_back([&, i] { commit.Submit(jobs[i]); });
+  }
+  leader.join();
+  for (auto& t : threads) t.join();
+  EXPECT_TRUE(thrown.load());
+  EXPECT_EQ(first.output, 0);
+  for (const Job& j : jobs) EXPECT_EQ(j.output, j.input);
+  EXPECT_EQ(commit.Waiting(), 0u);
 }
 
 }  // namespace

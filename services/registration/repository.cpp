@@ -181,7 +181,9 @@ void NotifyAvailability(pqxx::transaction_base& tx, const std::string& event_id)
 Repository::Repository(PgPool& pool, const ParticipantKeys& keys, RegisterGrouping grouping)
     : pool_(pool),
       keys_(keys),
-      registers_(grouping.groups, std::min(grouping.size, kMaxRegisterGroup),
+      // A group holds a connection: fewer groups than connections, so that other calls find one.
+      registers_(std::max(1, std::min(grouping.groups, pool.options().size - 1)),
+                 std::min(grouping.size, kMaxRegisterGroup),
                  [this](const std::vector<PendingRegister*>& group) {
                    static const HistogramHandle sizes =
                        Histogram("ecd_register_group_size",
@@ -224,6 +226,9 @@ struct Repository::PendingRegister {
   std::string id, code;               // minted once, kept across attempts
   Status status;
   Change change;
+  // After an attempt: answered, to be tried again (a concurrent update), or to be run alone (its
+  // group's transaction failed, perhaps through another call).
+  enum class Next { kAnswered, kAgain, kAlone } next = Next::kAnswered;
 };
 
 StatusOr<Change> Repository::Register(const EventRules& event, const v1::Participant& p,
@@ -233,7 +238,22 @@ StatusOr<Change> Repository::Register(const EventRules& event, const v1::Partici
   if (const TraceContext* trace = CurrentTrace()) item.trace = *trace;
   item.id = NewUuid();
   if (event.verify_email) item.code = NewCode();
-  registers_.Submit(item);
+  // Each call tries again for itself, so that nobody waits for another call's second attempt.
+  // Alone, a call is never sent to run alone again.
+  bool alone = false;
+  for (int attempt = 1;; ++attempt) {
+    if (alone) {
+      RegisterGroup({&item});
+    } else {
+      registers_.Submit(item);
+    }
+    if (item.next == PendingRegister::Next::kAlone) {
+      alone = true;
+      continue;
+    }
+    if (item.next == PendingRegister::Next::kAgain && attempt < 3) continue;
+    break;
+  }
   if (!item.status.ok()) return item.status;
   return std::move(item.change);
 }
@@ -261,27 +281,24 @@ Status RegisterFailure(const std::string& outcome, const std::string& sqlstate,
 
 }  // namespace
 
-// Runs a group's registrations in one transaction: one round trip for every decision (each in a
-// subtransaction of its own), the decoys' look-ups, then one round trip for the outbox rows, the
-// kept answers and the notifications. A registration the database refused gets its own answer;
-// the others commit. Registrations refused for a concurrent update are run again (at most three
-// times in all); when the transaction itself fails, each registration of a larger group runs
-// alone, so that nobody's answer depends on another's.
+// One attempt at a group's registrations, in one transaction and in the order they arrived: one
+// round trip for every decision (the group's quota rows locked first, in one order for every
+// group; then each registration in a subtransaction of its own), the decoys' look-ups, then one
+// round trip for the outbox rows, the kept answers and the notifications. A registration the
+// database refused gets its own answer and the others commit. Refused for a concurrent update:
+// the call tries again (Register). When the transaction itself fails, the calls of a larger
+// group are run alone, so that nobody's answer depends on another's, unless the database is
+// down or too slow (then every call gets that answer).
 void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
-  std::vector<PendingRegister*> todo = group;
-  // Quota rows locked in one order by every group: no deadlock between groups.
-  std::stable_sort(todo.begin(), todo.end(),
-                   [](const PendingRegister* a, const PendingRegister* b) {
-                     return std::tie(a->event->id, a->participant->country_code()) <
-                            std::tie(b->event->id, b->participant->country_code());
-                   });
-  for (int attempt = 1; attempt <= 3 && !todo.empty(); ++attempt) {
-    Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
-      const size_t n = todo.size();
+  for (PendingRegister* r : group) r->next = PendingRegister::Next::kAnswered;
+  Status st;
+  try {
+    st = pool_.Transact([&](pqxx::work& tx) -> Status {
+      const size_t n = group.size();
       std::vector<std::string> request_ids, hashes, ids, events, countries, limits, manuals,
           verifies, holds, emails, given, family, organisations, affiliations, titles, languages,
           zones, privacy, recording, certificate_names, code_hashes;
-      for (PendingRegister* r : todo) {
+      for (PendingRegister* r : group) {
         const v1::Participant& p = *r->participant;
         r->status = Status::Ok();
         r->change = Change();
@@ -315,12 +332,23 @@ void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
                ToPgArray(titles), ToPgArray(languages), ToPgArray(zones), ToPgArray(privacy),
                ToPgArray(recording), ToPgArray(certificate_names), ToPgArray(code_hashes));
       if (rows.size() != n) return Status::Internal("register_group answered a different group");
-      // What the finishing statement writes.
+      // What the finishing statement writes, in order.
       std::vector<std::string> outbox_ids, outbox_regs, kinds, payloads, secrets, traces;
       std::vector<std::string> kept_requests, kept_answers, kept_regs;
       std::set<std::string> notified;
+      auto outbox = [&](const std::string& registration, const std::string& kind,
+                        const std::string& payload, const std::string& secret,
+                        const std::string& traceparent) {
+        outbox_ids.push_back(NewUuid());
+        outbox_regs.push_back(registration);
+        kinds.push_back(kind);
+        payloads.push_back(payload);
+        secrets.push_back(secret);
+        traces.push_back(traceparent);
+        CountChange(kind);
+      };
       for (size_t i = 0; i < n; ++i) {
-        PendingRegister& r = *todo[i];
+        PendingRegister& r = *group[i];
         const pqxx::row row = rows[i];
         const std::string outcome = row[0].as<std::string>();
         if (outcome == "replayed") {
@@ -331,6 +359,7 @@ void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
         if (outcome != "ok") {
           r.status = RegisterFailure(outcome, row[14].is_null() ? "" : row[14].as<std::string>(),
                                      row[15].is_null() ? "" : row[15].as<std::string>());
+          if (r.status.code() == Code::kAborted) r.next = PendingRegister::Next::kAgain;
           continue;
         }
         const EventRules& event = *r.event;
@@ -352,8 +381,9 @@ void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
         reg.set_waitlist_position(row[2].as<int>());
         SetMicros(row[3].as<int64_t>(), reg.mutable_create_time());
         SetMicros(row[4].as<int64_t>(), reg.mutable_update_time());
-        if (row[5].as<int64_t>() != 0)
+        if (row[5].as<int64_t>() != 0) {
           SetMicros(row[5].as<int64_t>(), reg.mutable_hold_expire_time());
+        }
         const std::string payload = reg.SerializeAsString();
         const std::string traceparent = r.trace ? Traceparent(*r.trace) : "";
         if (!row[13].is_null()) {
@@ -364,22 +394,13 @@ void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
           for (const auto& e : Exec(tx, sql::kGetRegistration, existing)) {
             version = KeyVersionOfRow(e);
           }
-          std::optional<ScopedTrace> scope;
-          if (r.trace) scope.emplace(*r.trace);
-          Outbox(tx, "already_registered", mine, keys_.Mint(existing, version));
+          outbox(existing, "already_registered", mine.SerializeAsString(),
+                 keys_.Mint(existing, version), traceparent);
         } else {
           // The registration, then what the participant hears: where they stand, or the code.
-          const std::string kind = event.verify_email ? "verify_email" : StatusKind(status);
-          CountChange("registered");
-          CountChange(kind);
-          for (const std::string& k : {std::string("registered"), kind}) {
-            outbox_ids.push_back(NewUuid());
-            outbox_regs.push_back(r.id);
-            kinds.push_back(k);
-            payloads.push_back(payload);
-            secrets.push_back(k == "registered" ? "" : r.code);
-            traces.push_back(traceparent);
-          }
+          outbox(r.id, "registered", payload, "", traceparent);
+          outbox(r.id, event.verify_email ? "verify_email" : StatusKind(status), payload, r.code,
+                 traceparent);
         }
         kept_requests.push_back(*r.request_id);
         kept_answers.push_back(payload);
@@ -394,25 +415,20 @@ void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
       }
       return Status::Ok();
     });
-    if (!st.ok()) {
-      // A database that is down or slow answers every call of the group the same; anything else
-      // may be one call's doing, so each runs alone and gets its own answer.
-      if (todo.size() > 1 && st.code() != Code::kUnavailable &&
-          st.code() != Code::kDeadlineExceeded) {
-        for (PendingRegister* r : todo) RegisterGroup({r});
-        return;
-      }
-      // Only the one-email-per-event index can collide (two countries racing).
-      const Status answer =
-          st.code() == Code::kAlreadyExists ? RegisterFailure("error", "23505", "") : st;
-      for (PendingRegister* r : todo) r->status = answer;
-      return;
-    }
-    std::vector<PendingRegister*> again;
-    for (PendingRegister* r : todo) {
-      if (r->status.code() == Code::kAborted && attempt < 3) again.push_back(r);
-    }
-    todo = std::move(again);
+  } catch (const std::exception& e) {  // nothing may escape a group: its callers wait on it
+    st = Status::Internal(std::string("register group: ") + e.what());
+  }
+  if (st.ok()) return;
+  if (group.size() > 1 && st.code() != Code::kUnavailable && st.code() != Code::kDeadlineExceeded) {
+    for (PendingRegister* r : group) r->next = PendingRegister::Next::kAlone;
+    return;
+  }
+  // Only the one-email-per-event index can collide (two countries racing).
+  const Status answer =
+      st.code() == Code::kAlreadyExists ? RegisterFailure("error", "23505", "") : st;
+  for (PendingRegister* r : group) {
+    r->status = answer;
+    r->next = PendingRegister::Next::kAnswered;
   }
 }
 

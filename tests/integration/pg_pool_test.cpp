@@ -266,6 +266,27 @@ TEST(PgArrayTest, RoundTripsAwkwardStringsThroughATextArrayColumn) {
   EXPECT_TRUE(from_null.empty());
 }
 
+// bytea[] parameters (Register's payloads): every byte value, quotes, backslashes, an empty item.
+TEST(PgArrayTest, RoundTripsBinaryItemsThroughAByteaArray) {
+  std::string every;
+  for (int b = 0; b < 256; ++b) every += static_cast<char>(b);
+  const std::vector<std::string> items = {every, "", "\"\\x00\\", std::string(1, '\0'),
+                                          "\xd9\x81\xd8\xa7\xd8\xb7\xd9\x85\xd8\xa9"};
+  PgPool pool(PoolOptions(DbUrl(), 1, milliseconds(2000)));
+  std::vector<std::string> back;
+  Status st = pool.Read([&](pqxx::transaction_base& tx) -> Status {
+    auto rows = tx.exec_params(
+        "SELECT u.b FROM unnest($1::bytea[]) WITH ORDINALITY AS u(b, n) ORDER BY u.n",
+        ToPgByteaArray(items));
+    for (const auto& r : rows) back.push_back(pqxx::binarystring(r[0]).str());
+    EXPECT_EQ(tx.exec_params("SELECT cardinality($1::bytea[])", ToPgByteaArray({}))[0][0].as<int>(),
+              0);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(back, items);
+}
+
 // AfterCommit: what a transaction counts happens only if it commits, once, even when an attempt
 // was retried after a serialization failure.
 TEST(PgPoolTest, AfterCommitRunsOnlyOnCommitAndOncePerTransaction) {

@@ -1,10 +1,10 @@
 -- Register's seat decision for a group of registrations in one round trip (issue 12: grouped
--- commits). Each registration runs in a subtransaction of its own (the EXCEPTION block), so that
--- the failure of one (an address registered already, an idempotency key used for another
--- request) rolls back that one alone and is answered to its call alone; the others commit with
--- the group. The caller sorts the group by (event, country) so that two groups lock quota rows
--- in the same order. Lock order as everywhere: the idempotency key, then the quota row, then the
--- registration.
+-- commits). The group's quota rows are created or updated and locked first, in one order for
+-- every group (event, then country), so that two groups never wait for each other's quota rows.
+-- Then each registration, in the order the calls arrived, runs in a subtransaction of its own (the
+-- EXCEPTION block): the failure of one (an address registered already, an idempotency key used
+-- for another request) rolls back that one alone and is answered to its call alone; the others
+-- commit with the group. Lock order as everywhere: the quota row, then the registration.
 --
 -- For each registration, in order, one row:
 --   o_outcome 'ok' (a place or a waiting-list entry was written; o_existing names the active
@@ -14,6 +14,7 @@
 --             o_message: the subtransaction was rolled back).
 -- The caller then writes the outbox rows and the kept answers (it builds the payloads) in the
 -- same transaction.
+
 -- Creates a quota row on first use, follows the catalogue's limit and approval mode (a limit
 -- never goes below the seats already taken, and an administrator's override wins), and locks the
 -- row. Register and SetSeats both call it.
@@ -47,16 +48,22 @@ RETURNS TABLE (o_outcome text, o_status integer, o_position integer, o_create bi
 LANGUAGE plpgsql AS $$
 DECLARE
   kept record;
+  quota record;
   st integer;
   seq bigint;
 BEGIN
+  FOR quota IN SELECT DISTINCT ON (u.e, u.c) u.e, u.c, u.l, u.m
+      FROM unnest(event_ids, countries, seat_limits, manuals) WITH ORDINALITY AS u(e, c, l, m, n)
+      ORDER BY u.e, u.c, u.n LOOP
+    PERFORM registration.upsert_quota(quota.e, quota.c, quota.l, quota.m);
+  END LOOP;
   FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
     o_outcome := 'ok'; o_status := 0; o_position := 0; o_create := 0; o_update := 0;
     o_hold_expire := 0; o_event := NULL; o_country := NULL; o_limit := 0; o_taken := 0;
     o_waitlisted := 0; o_version := 0; o_response := NULL; o_existing := NULL;
     o_sqlstate := NULL; o_message := NULL;
     BEGIN
-      -- The key first: a concurrent retry waits here for the first call's transaction.
+      -- The key: a concurrent retry waits here for the first call's transaction.
       INSERT INTO registration.idempotency_keys (request_id, request_hash)
         VALUES (request_ids[i], request_hashes[i]) ON CONFLICT (request_id) DO NOTHING;
       IF NOT FOUND THEN
@@ -71,7 +78,6 @@ BEGIN
           o_response := kept.response;
         END IF;
       ELSE
-        PERFORM registration.upsert_quota(event_ids[i], countries[i], seat_limits[i], manuals[i]);
         -- A second registration of a verified-by-mail event's address becomes a decoy.
         IF verifies[i] THEN
           SELECT r.id::text INTO o_existing FROM registration.registrations r
