@@ -262,5 +262,99 @@ TEST_F(RegisterGroupTest, OneRefusalInAGroupIsThatCallsAlone) {
             1);
 }
 
+// A group over three countries gets the places one by one would: seats in arrival order while
+// the country has free ones, then the waiting list in arrival order.
+TEST_F(RegisterGroupTest, AGroupDecidesSeatsAndTheWaitingListInArrivalOrder) {
+  const EventRules event{NewUuid(), 2, false, false, 0};
+  auto before = repo_->Register(
+      event, Person("Awa", "Diop", "awa.diop@justice.gouv.sn", "SN", "fr", "Africa/Dakar"),
+      "fast-before", "h");
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  // Senegal's row held from another session: the next group (Ghana's first) waits on it.
+  pqxx::connection blocker(url_);
+  pqxx::work hold(blocker);
+  hold.exec("SELECT 1 FROM registration.quotas WHERE event_id = '" + event.id +
+            "' AND country = 'SN' FOR UPDATE");
+  std::optional<StatusOr<Change>> first;
+  std::thread first_call([&] {
+    first = repo_->Register(
+        event,
+        Person("Ousmane", "Fall", "ousmane.fall@justice.gouv.sn", "SN", "fr", "Africa/Dakar"),
+        "fast-0", "h");
+  });
+  ASSERT_TRUE(WaitFor([&] {
+    return Count(
+               "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+               " AND datname = current_database()") > 0;
+  })) << "the first group never waited on the row lock";
+  struct Call {
+    v1::Participant person;
+    std::string request_id;
+    std::optional<StatusOr<Change>> result;
+  };
+  std::vector<Call> calls;
+  calls.push_back({Person("Kofi", "Annan", "kofi@mfa.gov.gh", "GH", "en", "Africa/Accra"), "f1"});
+  calls.push_back(
+      {Person("Mariama", "Ba", "mariama@justice.gouv.sn", "SN", "fr", "Africa/Dakar"), "f2"});
+  calls.push_back(
+      {Person("Cheikh", "Anta", "cheikh@justice.gouv.sn", "SN", "fr", "Africa/Dakar"), "f3"});
+  calls.push_back({Person("Ama", "Ata", "ama@mfa.gov.gh", "GH", "en", "Africa/Accra"), "f4"});
+  calls.push_back({Person("Yaa", "Asantewaa", "yaa@mfa.gov.gh", "GH", "en", "Africa/Accra"), "f5"});
+  calls.push_back(
+      {Person("Rigoberta", "Menchú", "rigoberta@mp.gob.gt", "GT", "es", "America/Guatemala"),
+       "f6"});
+  std::vector<std::thread> threads;
+  for (Call& c : calls) {
+    const size_t queued = repo_->RegistersWaiting();
+    threads.emplace_back([&] { c.result = repo_->Register(event, c.person, c.request_id, "h"); });
+    ASSERT_TRUE(WaitFor([&] { return repo_->RegistersWaiting() == queued + 1; }))
+        << c.request_id << " never queued";
+  }
+  hold.abort();
+  first_call.join();
+  for (auto& t : threads) t.join();
+
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(first->ok()) << first->status().ToString();
+  EXPECT_EQ((*first)->registration.status(), v1::REGISTRATION_STATUS_CONFIRMED);  // SN: 2 of 2
+  const std::vector<std::pair<v1::RegistrationStatus, int>> expected = {
+      {v1::REGISTRATION_STATUS_CONFIRMED, 0},   // Kofi, GH 1 of 2
+      {v1::REGISTRATION_STATUS_WAITLISTED, 1},  // Mariama: Senegal is full
+      {v1::REGISTRATION_STATUS_WAITLISTED, 2},  // Cheikh
+      {v1::REGISTRATION_STATUS_CONFIRMED, 0},   // Ama, GH 2 of 2
+      {v1::REGISTRATION_STATUS_WAITLISTED, 1},  // Yaa: Ghana is full
+      {v1::REGISTRATION_STATUS_CONFIRMED, 0},   // Rigoberta, GT 1 of 2
+  };
+  std::string ids;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    ASSERT_TRUE(calls[i].result.has_value() && calls[i].result->ok()) << calls[i].request_id;
+    const v1::Registration& reg = (*calls[i].result)->registration;
+    EXPECT_EQ(reg.status(), expected[i].first) << calls[i].request_id;
+    EXPECT_EQ(reg.waitlist_position(), expected[i].second) << calls[i].request_id;
+    EXPECT_TRUE(reg.has_create_time());
+    ids += std::string(ids.empty() ? "'" : ", '") + IdOf(reg.name()) + "'";
+  }
+  // The database agrees: counters, and the waiting list in arrival order.
+  auto quota = [&](const std::string& country, const std::string& column) {
+    return Count("SELECT " + column + " FROM registration.quotas WHERE event_id = '" + event.id +
+                 "' AND country = '" + country + "'");
+  };
+  EXPECT_EQ(quota("SN", "taken"), 2);
+  EXPECT_EQ(quota("SN", "waitlisted"), 2);
+  EXPECT_EQ(quota("GH", "taken"), 2);
+  EXPECT_EQ(quota("GH", "waitlisted"), 1);
+  EXPECT_EQ(quota("GT", "taken"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM registration.registrations r1 JOIN"
+                  " registration.registrations r2 ON r2.email = 'cheikh@justice.gouv.sn'"
+                  " WHERE r1.email = 'mariama@justice.gouv.sn' AND r1.waitlist_seq + 1 ="
+                  " r2.waitlist_seq"),
+            1);
+  EXPECT_EQ(
+      Count("SELECT count(*) FROM registration.outbox WHERE registration_id IN (" + ids + ")"), 12);
+  EXPECT_EQ(Count("SELECT count(*) FROM registration.idempotency_keys WHERE request_id LIKE 'f_'"
+                  " AND response IS NOT NULL"),
+            6);
+}
+
 }  // namespace
 }  // namespace ecd::registration
