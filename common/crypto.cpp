@@ -12,16 +12,6 @@
 namespace ecd {
 namespace {
 
-std::string Hex(const unsigned char* p, size_t n) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[p[i] >> 4];
-    out[2 * i + 1] = kDigits[p[i] & 15];
-  }
-  return out;
-}
-
 std::string Digest(const EVP_MD* md, std::string_view data) {
   unsigned char buf[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -33,7 +23,7 @@ std::string Digest(const EVP_MD* md, std::string_view data) {
 
 std::string DigestHex(const EVP_MD* md, std::string_view data) {
   const std::string raw = Digest(md, data);
-  return Hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  return HexEncode(raw);
 }
 
 // SHA-256 fetched from the provider once: EVP_sha256() makes OpenSSL 3 look the implementation up
@@ -47,6 +37,17 @@ const EVP_MD* Sha256() {
 }
 
 }  // namespace
+
+std::string HexEncode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(bytes.size() * 2, '0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const auto b = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = kDigits[b >> 4];
+    out[2 * i + 1] = kDigits[b & 15];
+  }
+  return out;
+}
 
 std::string Sha256Hex(std::string_view data) { return DigestHex(Sha256(), data); }
 std::string Sha256Raw(std::string_view data) { return Digest(Sha256(), data); }
@@ -152,7 +153,7 @@ std::string NewUuid() {
   std::string b = RandomBytes(16);
   b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
-  std::string h = Hex(reinterpret_cast<const unsigned char*>(b.data()), 16);
+  std::string h = HexEncode(b);
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
          "-" + h.substr(20, 12);
 }

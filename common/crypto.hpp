@@ -5,6 +5,8 @@
 
 namespace ecd {
 
+// Lowercase hexadecimal, two digits per byte.
+std::string HexEncode(std::string_view bytes);
 std::string Sha256Hex(std::string_view data);
 // The raw 32 bytes.
 std::string Sha256Raw(std::string_view data);

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "common/crypto.hpp"
 #include "common/metrics.hpp"
 
 namespace ecd {
@@ -207,19 +208,11 @@ std::string ToPgArray(const std::vector<std::string>& items) {
 }
 
 std::string ToPgByteaArray(const std::vector<std::string>& items) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  size_t size = 2;
-  for (const auto& item : items) size += item.size() * 2 + 6;
-  std::string out;
-  out.reserve(size);
-  out += '{';
+  std::string out = "{";
   for (size_t i = 0; i < items.size(); ++i) {
     if (i) out += ',';
     out += "\"\\\\x";  // "\\x: the array's quoting of bytea's \x
-    for (unsigned char c : items[i]) {
-      out += kDigits[c >> 4];
-      out += kDigits[c & 15];
-    }
+    out += HexEncode(items[i]);
     out += '"';
   }
   out += '}';

@@ -17,12 +17,7 @@ bool IsLowerHex(std::string_view s) {
 bool AllZero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
 
 std::string RandomHex(size_t bytes) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : RandomBytes(bytes)) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
+  std::string out = HexEncode(RandomBytes(bytes));
   return AllZero(out) ? RandomHex(bytes) : out;
 }
 
