@@ -364,14 +364,7 @@ void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
         }
         const EventRules& event = *r.event;
         const int status = row[1].as<int>();
-        QuotaState q;
-        q.event_id = row[6].as<std::string>();
-        q.country = row[7].as<std::string>();
-        q.limit = row[8].as<int>();
-        q.taken = row[9].as<int>();
-        q.waitlisted = row[10].as<int>();
-        q.version = row[11].as<int64_t>();
-        r.change.quotas.push_back(q);
+        r.change.quotas.push_back(QuotaFromRow(row, 6));  // o_event .. o_version
         v1::Registration& reg = r.change.registration;
         reg.set_name("registrations/" + r.id);
         reg.set_event("events/" + event.id);
