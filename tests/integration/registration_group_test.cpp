@@ -88,6 +88,44 @@ class RegisterGroupTest : public ::testing::Test {
     return true;
   }
 
+  // One Register call, and its answer once it has returned.
+  struct Call {
+    const EventRules* event;
+    v1::Participant person;
+    std::string request_id, hash;
+    std::optional<StatusOr<Change>> result;
+  };
+
+  // Runs `first` as a group of its own, stalled in PostgreSQL on the quota row of (`event`,
+  // `country`), held from another session; queues `calls` behind it one at a time (so that the
+  // next group's order is their order), then lets the row go. Returns once every call answered.
+  void RunBehindAStalledGroup(const EventRules& event, const std::string& country, Call& first,
+                              std::vector<Call>& calls) {
+    auto run = [this](Call& c) {
+      c.result = repo_->Register(*c.event, c.person, c.request_id, c.hash);
+    };
+    pqxx::connection blocker(url_);
+    pqxx::work hold(blocker);
+    hold.exec("SELECT 1 FROM registration.quotas WHERE event_id = '" + event.id +
+              "' AND country = '" + country + "' FOR UPDATE");
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] { run(first); });
+    bool queued = WaitFor([&] {
+      return Count(
+                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                 " AND datname = current_database()") > 0;
+    });
+    EXPECT_TRUE(queued) << "the first group never waited on the row lock";
+    for (size_t i = 0; queued && i < calls.size(); ++i) {
+      const size_t before = repo_->RegistersWaiting();
+      threads.emplace_back([&, i] { run(calls[i]); });
+      queued = WaitFor([&] { return repo_->RegistersWaiting() == before + 1; });
+      EXPECT_TRUE(queued) << calls[i].request_id << " never queued";
+    }
+    hold.abort();  // also when something failed: every thread ends
+    for (auto& t : threads) t.join();
+  }
+
   std::string url_;
   ParticipantKeys keys_{"group-test-secret-0123456789"};
   std::unique_ptr<PgPool> pool_;
@@ -110,30 +148,11 @@ TEST_F(RegisterGroupTest, OneRefusalInAGroupIsThatCallsAlone) {
   ASSERT_TRUE(lan.ok()) << lan.status().ToString();
   const double groups_before = GroupsOfNineToSixteen();
 
-  // Another session holds Senegal's quota row: the next group waits on it in PostgreSQL.
-  pqxx::connection blocker(url_);
-  pqxx::work hold(blocker);
-  hold.exec("SELECT 1 FROM registration.quotas WHERE event_id = '" + event.id +
-            "' AND country = 'SN' FOR UPDATE");
-  std::optional<StatusOr<Change>> first;
-  std::thread first_call([&] {
-    first = repo_->Register(
-        event,
-        Person("Moussa", "Ndiaye", "moussa.ndiaye@justice.gouv.sn", "SN", "fr", "Africa/Dakar"),
-        "req-0", "h0");
-  });
-  ASSERT_TRUE(WaitFor([&] {
-    return Count(
-               "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-               " AND datname = current_database()") > 0;
-  })) << "the first group never waited on the row lock";
-
-  struct Call {
-    const EventRules* event;
-    v1::Participant person;
-    std::string request_id, hash;
-    std::optional<StatusOr<Change>> result;
-  };
+  // Moussa's group waits on Senegal's quota row; the ten calls queue behind it.
+  Call first{
+      &event,
+      Person("Moussa", "Ndiaye", "moussa.ndiaye@justice.gouv.sn", "SN", "fr", "Africa/Dakar"),
+      "req-0", "h0"};
   std::vector<Call> calls;
   calls.push_back(
       {&event, Person("Kwame", "Mensah", "kwame.mensah@mint.gov.gh", "GH", "en", "Africa/Accra"),
@@ -175,24 +194,13 @@ TEST_F(RegisterGroupTest, OneRefusalInAGroupIsThatCallsAlone) {
       {&verified,
        Person("Lan", "Nguyễn Thị", "lan.nguyen@moj.gov.vn", "VN", "en", "Asia/Ho_Chi_Minh"),
        "req-8", "h8"});
-  // One at a time, each queued before the next starts: the group's order is this order.
-  std::vector<std::thread> threads;
-  for (Call& c : calls) {
-    const size_t before = repo_->RegistersWaiting();
-    threads.emplace_back(
-        [&] { c.result = repo_->Register(*c.event, c.person, c.request_id, c.hash); });
-    ASSERT_TRUE(WaitFor([&] { return repo_->RegistersWaiting() == before + 1; }))
-        << c.request_id << " never queued";
-  }
-  hold.abort();
-  first_call.join();
-  for (auto& t : threads) t.join();
+  ASSERT_NO_FATAL_FAILURE(RunBehindAStalledGroup(event, "SN", first, calls));
 
   // The ten calls were committed as one group.
   EXPECT_EQ(GroupsOfNineToSixteen() - groups_before, 1.0);
-  ASSERT_TRUE(first.has_value());
-  ASSERT_TRUE(first->ok()) << first->status().ToString();
-  EXPECT_EQ((*first)->registration.status(), v1::REGISTRATION_STATUS_CONFIRMED);
+  ASSERT_TRUE(first.result.has_value());
+  ASSERT_TRUE(first.result->ok()) << first.result->status().ToString();
+  EXPECT_EQ((*first.result)->registration.status(), v1::REGISTRATION_STATUS_CONFIRMED);
   for (const Call& c : calls) ASSERT_TRUE(c.result.has_value()) << c.request_id;
   auto status_of = [&](size_t i) { return (*calls[i].result)->registration.status(); };
   ASSERT_TRUE(calls[0].result->ok()) << calls[0].result->status().ToString();
@@ -271,53 +279,32 @@ TEST_F(RegisterGroupTest, AGroupDecidesSeatsAndTheWaitingListInArrivalOrder) {
       event, Person("Awa", "Diop", "awa.diop@justice.gouv.sn", "SN", "fr", "Africa/Dakar"),
       "fast-before", "h");
   ASSERT_TRUE(before.ok()) << before.status().ToString();
-  // Senegal's row held from another session: the next group (Ghana's first) waits on it.
-  pqxx::connection blocker(url_);
-  pqxx::work hold(blocker);
-  hold.exec("SELECT 1 FROM registration.quotas WHERE event_id = '" + event.id +
-            "' AND country = 'SN' FOR UPDATE");
-  std::optional<StatusOr<Change>> first;
-  std::thread first_call([&] {
-    first = repo_->Register(
-        event,
-        Person("Ousmane", "Fall", "ousmane.fall@justice.gouv.sn", "SN", "fr", "Africa/Dakar"),
-        "fast-0", "h");
-  });
-  ASSERT_TRUE(WaitFor([&] {
-    return Count(
-               "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-               " AND datname = current_database()") > 0;
-  })) << "the first group never waited on the row lock";
-  struct Call {
-    v1::Participant person;
-    std::string request_id;
-    std::optional<StatusOr<Change>> result;
-  };
+  // Ousmane's group waits on Senegal's quota row; the six calls queue behind it.
+  Call first{&event,
+             Person("Ousmane", "Fall", "ousmane.fall@justice.gouv.sn", "SN", "fr", "Africa/Dakar"),
+             "fast-0", "h"};
   std::vector<Call> calls;
-  calls.push_back({Person("Kofi", "Annan", "kofi@mfa.gov.gh", "GH", "en", "Africa/Accra"), "f1"});
   calls.push_back(
-      {Person("Mariama", "Ba", "mariama@justice.gouv.sn", "SN", "fr", "Africa/Dakar"), "f2"});
+      {&event, Person("Kofi", "Annan", "kofi@mfa.gov.gh", "GH", "en", "Africa/Accra"), "f1", "h"});
+  calls.push_back({&event,
+                   Person("Mariama", "Ba", "mariama@justice.gouv.sn", "SN", "fr", "Africa/Dakar"),
+                   "f2", "h"});
+  calls.push_back({&event,
+                   Person("Cheikh", "Anta", "cheikh@justice.gouv.sn", "SN", "fr", "Africa/Dakar"),
+                   "f3", "h"});
   calls.push_back(
-      {Person("Cheikh", "Anta", "cheikh@justice.gouv.sn", "SN", "fr", "Africa/Dakar"), "f3"});
-  calls.push_back({Person("Ama", "Ata", "ama@mfa.gov.gh", "GH", "en", "Africa/Accra"), "f4"});
-  calls.push_back({Person("Yaa", "Asantewaa", "yaa@mfa.gov.gh", "GH", "en", "Africa/Accra"), "f5"});
+      {&event, Person("Ama", "Ata", "ama@mfa.gov.gh", "GH", "en", "Africa/Accra"), "f4", "h"});
+  calls.push_back({&event, Person("Yaa", "Asantewaa", "yaa@mfa.gov.gh", "GH", "en", "Africa/Accra"),
+                   "f5", "h"});
   calls.push_back(
-      {Person("Rigoberta", "Menchú", "rigoberta@mp.gob.gt", "GT", "es", "America/Guatemala"),
-       "f6"});
-  std::vector<std::thread> threads;
-  for (Call& c : calls) {
-    const size_t queued = repo_->RegistersWaiting();
-    threads.emplace_back([&] { c.result = repo_->Register(event, c.person, c.request_id, "h"); });
-    ASSERT_TRUE(WaitFor([&] { return repo_->RegistersWaiting() == queued + 1; }))
-        << c.request_id << " never queued";
-  }
-  hold.abort();
-  first_call.join();
-  for (auto& t : threads) t.join();
+      {&event,
+       Person("Rigoberta", "Menchú", "rigoberta@mp.gob.gt", "GT", "es", "America/Guatemala"), "f6",
+       "h"});
+  ASSERT_NO_FATAL_FAILURE(RunBehindAStalledGroup(event, "SN", first, calls));
 
-  ASSERT_TRUE(first.has_value());
-  ASSERT_TRUE(first->ok()) << first->status().ToString();
-  EXPECT_EQ((*first)->registration.status(), v1::REGISTRATION_STATUS_CONFIRMED);  // SN: 2 of 2
+  ASSERT_TRUE(first.result.has_value());
+  ASSERT_TRUE(first.result->ok()) << first.result->status().ToString();
+  EXPECT_EQ((*first.result)->registration.status(), v1::REGISTRATION_STATUS_CONFIRMED);  // SN 2/2
   const std::vector<std::pair<v1::RegistrationStatus, int>> expected = {
       {v1::REGISTRATION_STATUS_CONFIRMED, 0},   // Kofi, GH 1 of 2
       {v1::REGISTRATION_STATUS_WAITLISTED, 1},  // Mariama: Senegal is full
