@@ -4,17 +4,23 @@
 // the others wait for their own items. At most `max_groups` groups run at once; when one ends and
 // work is waiting, the thread first in line leads the next group. Under light load every group
 // has one item and nobody waits for anybody; under load the groups grow by themselves. Only the
-// threads concerned are woken (each waits on its own semaphore).
+// threads concerned are woken: each waits on its own condition variable (not a semaphore, whose
+// waiters spin on sched_yield before they sleep: 4% of the registration service's CPU).
 #include <algorithm>
+#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <mutex>
-#include <semaphore>
 #include <utility>
 #include <vector>
 
 namespace ecd {
+
+struct GroupCommitOptions {
+  int max_groups = 2;
+  int max_size = 32;
+};
 
 template <class Item>
 class GroupCommit {
@@ -25,9 +31,9 @@ class GroupCommit {
   // Called on a submitting thread.
   using RunFn = std::function<void(const std::vector<Item*>&)>;
 
-  GroupCommit(int max_groups, int max_size, RunFn run)
-      : max_groups_(max_groups < 1 ? 1 : max_groups),
-        max_size_(max_size < 1 ? 1 : static_cast<size_t>(max_size)),
+  GroupCommit(GroupCommitOptions options, RunFn run)
+      : max_groups_(std::max(1, options.max_groups)),
+        max_size_(static_cast<size_t>(std::max(1, options.max_size))),
         run_(std::move(run)) {}
 
   // Items handed in and not yet taken into a group.
@@ -53,9 +59,7 @@ class GroupCommit {
         }
         continue;
       }
-      lock.unlock();
-      slot.wake.acquire();
-      lock.lock();
+      slot.wake.wait(lock, [&] { return slot.woken || slot.done; });
     }
   }
 
@@ -63,8 +67,8 @@ class GroupCommit {
   struct Slot {
     Item* item;
     bool done = false;
-    bool woken = false;  // told to look again, not yet awake
-    std::counting_semaphore<> wake{0};
+    bool woken = false;  // told to look again
+    std::condition_variable wake;
   };
 
   // Takes the waiting items (up to max_size) and runs them as one group.
@@ -86,7 +90,7 @@ class GroupCommit {
         --commit->running_;
         for (Slot* s : group) {
           s->done = true;
-          if (s != &self) s->wake.release();
+          if (s != &self) s->wake.notify_one();
         }
         commit->WakeNextLeader();
       }
@@ -106,7 +110,7 @@ class GroupCommit {
     for (Slot* s : waiting_) {
       if (!s->woken) {
         s->woken = true;
-        s->wake.release();
+        s->wake.notify_one();
         return;
       }
     }

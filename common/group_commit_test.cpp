@@ -21,7 +21,7 @@ struct Job {
 
 TEST(GroupCommit, AloneEachItemRunsOnItsOwnThreadInAGroupOfOne) {
   std::vector<size_t> sizes;
-  GroupCommit<Job> commit(2, 8, [&](const std::vector<Job*>& group) {
+  GroupCommit<Job> commit({.max_groups = 2, .max_size = 8}, [&](const std::vector<Job*>& group) {
     sizes.push_back(group.size());
     for (Job* j : group) {
       j->output = j->input * 2;
@@ -43,7 +43,7 @@ TEST(GroupCommit, CallsArrivingDuringAGroupFormTheNextOne) {
   std::mutex mu;
   std::vector<std::vector<int>> groups;
   GroupCommit<Job>* self = nullptr;
-  GroupCommit<Job> commit(1, 32, [&](const std::vector<Job*>& group) {
+  GroupCommit<Job> commit({.max_groups = 1, .max_size = 32}, [&](const std::vector<Job*>& group) {
     std::vector<int> inputs;
     for (Job* j : group) inputs.push_back(j->input);
     bool first = false;
@@ -93,22 +93,23 @@ TEST(GroupCommit, BoundsHoldUnderManyThreads) {
   std::atomic<int> running{0}, most_running{0};
   std::atomic<size_t> largest{0};
   std::atomic<int> groups{0};
-  GroupCommit<Job> commit(kMaxGroups, kMaxSize, [&](const std::vector<Job*>& group) {
-    const int now = ++running;
-    int seen = most_running.load();
-    while (now > seen && !most_running.compare_exchange_weak(seen, now)) {
-    }
-    size_t big = largest.load();
-    while (group.size() > big && !largest.compare_exchange_weak(big, group.size())) {
-    }
-    ++groups;
-    for (Job* j : group) {
-      j->output = j->input + 1;
-      ++j->runs;
-    }
-    std::this_thread::yield();
-    --running;
-  });
+  GroupCommit<Job> commit(
+      {.max_groups = kMaxGroups, .max_size = kMaxSize}, [&](const std::vector<Job*>& group) {
+        const int now = ++running;
+        int seen = most_running.load();
+        while (now > seen && !most_running.compare_exchange_weak(seen, now)) {
+        }
+        size_t big = largest.load();
+        while (group.size() > big && !largest.compare_exchange_weak(big, group.size())) {
+        }
+        ++groups;
+        for (Job* j : group) {
+          j->output = j->input + 1;
+          ++j->runs;
+        }
+        std::this_thread::yield();
+        --running;
+      });
   std::vector<std::vector<Job>> jobs(kThreads, std::vector<Job>(kEach));
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -137,7 +138,7 @@ TEST(GroupCommit, BoundsHoldUnderManyThreads) {
 TEST(GroupCommit, AThrowingGroupReleasesItsThreads) {
   GroupCommit<Job>* self = nullptr;
   std::atomic<int> groups{0};
-  GroupCommit<Job> commit(1, 8, [&](const std::vector<Job*>& group) {
+  GroupCommit<Job> commit({.max_groups = 1, .max_size = 8}, [&](const std::vector<Job*>& group) {
     if (groups++ == 0) {
       while (self->Waiting() < 3) std::this_thread::yield();
       throw std::runtime_error("the first group fails");
