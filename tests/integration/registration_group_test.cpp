@@ -10,6 +10,7 @@
 #include <pqxx/pqxx>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "common/crypto.hpp"
@@ -348,6 +349,61 @@ TEST_F(RegisterGroupTest, AGroupDecidesSeatsAndTheWaitingListInArrivalOrder) {
   EXPECT_EQ(Count("SELECT count(*) FROM registration.idempotency_keys WHERE request_id LIKE 'f_'"
                   " AND response IS NOT NULL"),
             6);
+}
+
+// The seat recount behind the counters (migrations 001 and 010): whatever a writer does to the
+// registrations without the quota counter, seat holders never outnumber the seats. Since one
+// statement inserts a whole group, the recount runs once per inserting statement, from its new
+// rows: an over-booking statement fails as a whole, whether it brings one holder too many or
+// several, and whichever of its quota rows it over-books.
+TEST_F(RegisterGroupTest, TheSeatRecountRefusesAnOverBookingTheCountersMissed) {
+  const EventRules event{NewUuid(), 2, false, false, 0};
+  for (const auto& [given, family, email, country, zone] :
+       std::vector<std::tuple<std::string, std::string, std::string, std::string, std::string>>{
+           {"Ngozi", "Okonkwo", "ngozi.okonkwo@justice.gov.ng", "NG", "Africa/Lagos"},
+           {"Kwame", "Mensah", "kwame.mensah@mint.gov.gh", "GH", "Africa/Accra"}}) {
+    auto r = repo_->Register(event, Person(given, family, email, country, "en", zone),
+                             "recount-" + country, "h");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  // Rows written behind the counters' back: a confirmed (1) or waiting (3) registration.
+  auto row = [&](const std::string& country, const std::string& email, int status, int seq) {
+    return "('" + NewUuid() + "', '" + event.id + "', '" + country + "', '" + email + "', '" +
+           email + "', 'Given', 'Family', 1, 'en', 'UTC', true, " + std::to_string(status) + ", " +
+           (seq == 0 ? std::string("NULL") : std::to_string(seq)) + ")";
+  };
+  auto insert = [&](const std::vector<std::string>& rows) -> std::string {
+    pqxx::connection conn(url_);
+    pqxx::work tx(conn);
+    std::string sql =
+        "INSERT INTO registration.registrations (id, event_id, country, email, email_norm, "
+        "given_name, family_name, affiliation, preferred_language, time_zone, privacy_consent, "
+        "status, waitlist_seq) VALUES ";
+    for (size_t i = 0; i < rows.size(); ++i) sql += (i == 0 ? "" : ", ") + rows[i];
+    try {
+      tx.exec(sql);
+      tx.commit();
+      return "";
+    } catch (const pqxx::sql_error& e) {
+      return e.sqlstate();
+    }
+  };
+  // Nigeria has 1 holder of 2 seats: one more fits, two more in one statement do not.
+  EXPECT_EQ(insert({row("NG", "a@example.ng", 1, 0), row("NG", "b@example.ng", 1, 0)}), "23514");
+  // Several quota rows in one statement: Ghana's over-booking fails it, Nigeria's row with it.
+  EXPECT_EQ(insert({row("NG", "c@example.ng", 1, 0), row("GH", "d@example.gh", 1, 0),
+                    row("GH", "e@example.gh", 1, 0)}),
+            "23514");
+  EXPECT_EQ(
+      Count("SELECT count(*) FROM registration.registrations WHERE event_id = '" + event.id + "'"),
+      2);
+  EXPECT_EQ(insert({row("NG", "f@example.ng", 1, 0), row("NG", "g@example.ng", 3, 1)}), "");
+  // A waiting registration given a seat the country does not have: the recount by row.
+  pqxx::connection conn(url_);
+  pqxx::work tx(conn);
+  EXPECT_THROW(tx.exec("UPDATE registration.registrations SET status = 1, waitlist_seq = NULL"
+                       " WHERE email = 'g@example.ng'"),
+               pqxx::check_violation);
 }
 
 }  // namespace
