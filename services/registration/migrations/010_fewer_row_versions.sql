@@ -81,7 +81,9 @@ BEGIN
 END $$;
 
 -- Migration 009's register_group: the group's quota rows created, locked and updated by three
--- statements, and its keys claimed with their registration's id.
+-- statements, and its keys claimed with their registration's id. Its joins with the quota rows
+-- go through their index whatever the table's size when the plan was made (a plan is kept for
+-- the session: made while the table was small, it scanned the whole table at every call).
 CREATE OR REPLACE FUNCTION register_group(
     request_ids text[], request_hashes text[], ids uuid[], event_ids uuid[], countries text[],
     seat_limits integer[], manuals boolean[], verifies boolean[], hold_micros bigint[],
@@ -92,7 +94,7 @@ RETURNS TABLE (o_outcome text, o_status integer, o_position integer, o_create bi
                o_update bigint, o_hold_expire bigint, o_event text, o_country text,
                o_limit integer, o_taken integer, o_waitlisted integer, o_version bigint,
                o_response bytea, o_existing text, o_sqlstate text, o_message text)
-LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan SET enable_seqscan = off AS $$
 DECLARE
   kept record;
   st integer;
