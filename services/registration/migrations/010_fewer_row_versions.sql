@@ -48,40 +48,50 @@ CREATE TRIGGER registrations_check_seats_inserted AFTER INSERT ON registrations
 CREATE TRIGGER registrations_check_seats AFTER UPDATE OF status ON registrations
   FOR EACH ROW EXECUTE FUNCTION check_seats();
 
--- A quota row is locked, not rewritten, when the catalogue's limit and approval mode are the ones
--- it has already: SELECT ... FOR UPDATE instead of an UPDATE that wrote a new version every time.
--- Same answers as migration 009's version.
+-- Creates the quota rows a set of registrations needs, locks them all in (event, country) order,
+-- and makes each follow the catalogue's limit and approval mode (a limit never goes below the
+-- seats already taken, and an administrator's override wins). A row whose limit and mode are the
+-- ones it has already is locked, not rewritten (migration 009's upsert_quota wrote a new version
+-- every time). One definition for Register's groups and, through upsert_quota, for SetSeats.
+CREATE FUNCTION lock_quotas(event_ids uuid[], countries text[], seat_limits integer[],
+                            manuals boolean[])
+RETURNS void LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan SET enable_seqscan = off
+AS $$
+BEGIN
+  INSERT INTO registration.quotas AS q (event_id, country, seat_limit, manual_approval)
+    SELECT DISTINCT ON (u.e, u.c) u.e, u.c, u.l, u.m
+      FROM unnest(event_ids, countries, seat_limits, manuals) WITH ORDINALITY AS u(e, c, l, m, n)
+      ORDER BY u.e, u.c, u.n
+    ON CONFLICT (event_id, country) DO NOTHING;
+  PERFORM 1 FROM registration.quotas q
+    WHERE (q.event_id, q.country) IN (SELECT * FROM unnest(event_ids, countries))
+    ORDER BY q.event_id, q.country FOR UPDATE;
+  UPDATE registration.quotas q SET
+      seat_limit = GREATEST(coalesce(q.seat_override, g.l), q.taken), manual_approval = g.m,
+      version = q.version + 1
+    FROM (SELECT DISTINCT ON (u.e, u.c) u.e, u.c, u.l, u.m
+            FROM unnest(event_ids, countries, seat_limits, manuals) WITH ORDINALITY
+              AS u(e, c, l, m, n)
+            ORDER BY u.e, u.c, u.n) g
+    WHERE q.event_id = g.e AND q.country = g.c
+      AND (q.seat_limit <> GREATEST(coalesce(q.seat_override, g.l), q.taken)
+           OR q.manual_approval <> g.m);
+END $$;
+
+-- Migration 009's upsert_quota (same answers): one row through lock_quotas.
 CREATE OR REPLACE FUNCTION upsert_quota(p_event uuid, p_country text, p_limit integer,
                                         p_manual boolean)
 RETURNS TABLE (o_limit integer, o_taken integer, o_waitlisted integer, o_manual boolean)
 LANGUAGE plpgsql AS $$
-DECLARE
-  override integer;
 BEGIN
-  INSERT INTO registration.quotas AS q (event_id, country, seat_limit, manual_approval)
-    VALUES (p_event, p_country, p_limit, p_manual)
-    ON CONFLICT (event_id, country) DO NOTHING
-    RETURNING q.seat_limit, q.taken, q.waitlisted, q.manual_approval
-    INTO o_limit, o_taken, o_waitlisted, o_manual;
-  IF NOT FOUND THEN
-    SELECT q.seat_limit, q.taken, q.waitlisted, q.manual_approval, q.seat_override
-      INTO o_limit, o_taken, o_waitlisted, o_manual, override
-      FROM registration.quotas q WHERE q.event_id = p_event AND q.country = p_country
-      FOR UPDATE;
-    IF o_limit <> GREATEST(coalesce(override, p_limit), o_taken) OR o_manual <> p_manual THEN
-      UPDATE registration.quotas q SET
-          seat_limit = GREATEST(coalesce(q.seat_override, p_limit), q.taken),
-          manual_approval = p_manual, version = q.version + 1
-        WHERE q.event_id = p_event AND q.country = p_country
-        RETURNING q.seat_limit, q.taken, q.waitlisted, q.manual_approval
-        INTO o_limit, o_taken, o_waitlisted, o_manual;
-    END IF;
-  END IF;
-  RETURN NEXT;
+  PERFORM registration.lock_quotas(ARRAY[p_event], ARRAY[p_country], ARRAY[p_limit],
+                                   ARRAY[p_manual]);
+  RETURN QUERY SELECT q.seat_limit, q.taken, q.waitlisted, q.manual_approval
+    FROM registration.quotas q WHERE q.event_id = p_event AND q.country = p_country;
 END $$;
 
--- Migration 009's register_group: the group's quota rows created, locked and updated by three
--- statements, and its keys claimed with their registration's id. Its joins with the quota rows
+-- Migration 009's register_group: the group's quota rows locked by one lock_quotas call, and its
+-- keys claimed with their registration's id. Its joins with the quota rows
 -- go through their index whatever the table's size when the plan was made (a plan is kept for
 -- the session: made while the table was small, it scanned the whole table at every call).
 CREATE OR REPLACE FUNCTION register_group(
@@ -105,27 +115,9 @@ DECLARE
   f_seq bigint[];
   f_position integer[];
 BEGIN
-  -- What upsert_quota does for one row, for the group's rows at once (a call per row was a fifth
-  -- of the database's time in this function): create the missing rows, lock them all in
-  -- (event, country) order, then follow the catalogue where it changed.
-  INSERT INTO registration.quotas AS q (event_id, country, seat_limit, manual_approval)
-    SELECT DISTINCT ON (u.e, u.c) u.e, u.c, u.l, u.m
-      FROM unnest(event_ids, countries, seat_limits, manuals) WITH ORDINALITY AS u(e, c, l, m, n)
-      ORDER BY u.e, u.c, u.n
-    ON CONFLICT (event_id, country) DO NOTHING;
-  PERFORM 1 FROM registration.quotas q
-    WHERE (q.event_id, q.country) IN (SELECT * FROM unnest(event_ids, countries))
-    ORDER BY q.event_id, q.country FOR UPDATE;
-  UPDATE registration.quotas q SET
-      seat_limit = GREATEST(coalesce(q.seat_override, g.l), q.taken), manual_approval = g.m,
-      version = q.version + 1
-    FROM (SELECT DISTINCT ON (u.e, u.c) u.e, u.c, u.l, u.m
-            FROM unnest(event_ids, countries, seat_limits, manuals) WITH ORDINALITY
-              AS u(e, c, l, m, n)
-            ORDER BY u.e, u.c, u.n) g
-    WHERE q.event_id = g.e AND q.country = g.c
-      AND (q.seat_limit <> GREATEST(coalesce(q.seat_override, g.l), q.taken)
-           OR q.manual_approval <> g.m);
+  -- The group's quota rows, locked (one call for them all: a call per row was a fifth of the
+  -- database's time in this function).
+  PERFORM registration.lock_quotas(event_ids, countries, seat_limits, manuals);
 
   -- The common case of a larger group, all at once (a handful of statements instead of several
   -- per registration; below 4 registrations their fixed cost is more than the loop's): no e-mail
