@@ -182,8 +182,8 @@ Repository::Repository(PgPool& pool, const ParticipantKeys& keys, RegisterGroupi
     : pool_(pool),
       keys_(keys),
       // A group holds a connection: fewer groups than connections, so that other calls find one.
-      registers_({.max_groups = std::max(1, std::min(grouping.groups, pool.options().size - 1)),
-                  .max_size = std::min(grouping.size, kMaxRegisterGroup)},
+      registers_({.max_groups = std::max(1, std::min(grouping.max_groups, pool.options().size - 1)),
+                  .max_size = std::min(grouping.max_size, kMaxRegisterGroup)},
                  [this](const std::vector<PendingRegister*>& group) {
                    static const HistogramHandle sizes =
                        Histogram("ecd_register_group_size",

@@ -87,12 +87,9 @@ struct EraseResult {
   std::vector<QuotaState> quotas;
 };
 
-// How Register calls are committed together: at most `groups` transactions at once, each of at
-// most `size` calls (size 1: each call alone).
-struct RegisterGrouping {
-  int groups = 2;
-  int size = 32;
-};
+// How Register calls are committed together: at most `max_groups` transactions at once, each of
+// at most `max_size` calls (size 1: each call alone).
+using RegisterGrouping = GroupCommitOptions;
 
 class Repository {
  public:
