@@ -110,7 +110,8 @@ ecd_smtp_sink() {
   # As root it must be told whom to run as.
   local user=()
   [[ $(id -u) -eq 0 ]] && user=(-u nobody)
-  LD_LIBRARY_PATH=$ECD_POSTFIX_DIR/usr/lib/postfix "$ECD_POSTFIX_DIR/usr/sbin/smtp-sink" \
+  # ECD_EXEC=exec replaces the calling (background) shell, so that its pid is the sink's.
+  LD_LIBRARY_PATH=$ECD_POSTFIX_DIR/usr/lib/postfix ${ECD_EXEC:-} "$ECD_POSTFIX_DIR/usr/sbin/smtp-sink" \
     "${user[@]}" "$@"
 }
 ecd_smtp_source() {

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "common/crypto.hpp"
 #include "common/metrics.hpp"
 #include "common/trace.hpp"
@@ -64,9 +66,33 @@ void Sender::Stop() {
   heartbeat_.reset();
 }
 
-void Sender::Hold(const std::vector<ClaimedMessage>& claimed) {
+Sender::Clock::time_point Sender::HeldUntil(Clock::time_point since) const {
+  // A fifth of the lease for the clocks' rates and a step of the database's wall clock.
+  return since + options_.lease - options_.lease / 5;
+}
+
+void Sender::Hold(const std::vector<ClaimedMessage>& claimed, Clock::time_point since) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& m : claimed) held_.insert(m.id);
+  for (const auto& m : claimed) held_[m.id] = HeldUntil(since);
+}
+
+bool Sender::StillHeld(const std::string& id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = held_.find(id);
+    if (it != held_.end() && Clock::now() < it->second) return true;
+  }
+  const auto since = Clock::now();
+  auto mine = store_.Renew(id, id_, options_.lease.count());
+  if (!mine.ok() || !*mine) {
+    if (!mine.ok()) spdlog::warn("message {}: {}", id, mine.status().ToString());
+    if (mine.ok()) spdlog::info("message {} was taken over by another sender", id);
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = held_.find(id);
+  if (it != held_.end()) it->second = HeldUntil(since);
+  return true;
 }
 
 void Sender::Drop(const std::string& id) {
@@ -78,21 +104,33 @@ void Sender::Heartbeat() {
   std::vector<std::string> ids;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ids.assign(held_.begin(), held_.end());
+    for (const auto& [id, until] : held_) ids.push_back(id);
   }
   if (ids.empty()) return;
-  Status st = store_.Extend(ids, id_, options_.lease.count());
-  if (!st.ok()) spdlog::warn("extending {} claim(s): {}", ids.size(), st.ToString());
+  const auto since = Clock::now();
+  auto extended = store_.Extend(ids, id_, options_.lease.count());
+  if (!extended.ok()) {
+    spdlog::warn("extending {} claim(s): {}", ids.size(), extended.status().ToString());
+    return;
+  }
+  // Only the claims the database extended are known to hold longer; another sender took the
+  // others (this one stalled past their lease), and StillHeld will find that out.
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& id : *extended) {
+    auto it = held_.find(id);
+    if (it != held_.end()) it->second = std::max(it->second, HeldUntil(since));
+  }
 }
 
 void Sender::Drain(SmtpSession& smtp) {
   while (!stopping_) {
+    const auto since = Clock::now();
     auto claimed = store_.Claim(options_.batch, options_.lease.count(), id_);
     if (!claimed.ok() || claimed->empty()) {
       if (!claimed.ok()) spdlog::warn("claiming messages: {}", claimed.status().ToString());
       return;  // the task runs again after its interval
     }
-    Hold(*claimed);
+    Hold(*claimed, since);
     std::vector<std::string> unsent;
     std::vector<const ClaimedMessage*> sent;  // recorded together after the batch
     for (const auto& m : *claimed) {
@@ -101,10 +139,7 @@ void Sender::Drain(SmtpSession& smtp) {
         continue;
       }
       // Ours still? After a stall beyond the lease another sender may have taken it.
-      auto mine = store_.Renew(m.id, id_, options_.lease.count());
-      if (!mine.ok() || !*mine) {
-        if (!mine.ok()) spdlog::warn("message {}: {}", m.id, mine.status().ToString());
-        if (mine.ok()) spdlog::info("message {} was taken over by another sender", m.id);
+      if (!StillHeld(m.id)) {
         Drop(m.id);
         continue;
       }

@@ -8,7 +8,10 @@
 // that dies are taken over within seconds: a living sender extends its claims every third of
 // the lease while it works on them (a slow SMTP server does not make it lose them), checks that
 // a message is still its own just before sending it, and gives back what it has not sent when it
-// stops.
+// stops. That check asks the database only when it must: a claim (or an extension) that the
+// database took at local time T holds at least until T + lease on the database's clock, so until
+// T + 4/5 of the lease on this process's steady clock the message is known to be its own. Only
+// a sender that stalled past that point (stopped, swapped out, a heartbeat that failed) asks.
 //
 // Each sending thread keeps its own SMTP connection (SmtpSession) from one mail to the next, and
 // records the mails of a claimed batch as sent in one transaction once the batch is through (a
@@ -16,9 +19,9 @@
 // claim runs out, with the same Message-ID: at most one batch per sending thread.
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -57,8 +60,15 @@ class Sender {
   void Drain(SmtpSession& smtp);
   // Extends the claims this process holds (the heartbeat task).
   void Heartbeat();
-  void Hold(const std::vector<ClaimedMessage>& claimed);
+  using Clock = std::chrono::steady_clock;
+  // Holds `claimed`, whose claims the database took after `since`.
+  void Hold(const std::vector<ClaimedMessage>& claimed, Clock::time_point since);
   void Drop(const std::string& id);
+  // Whether message `id` is still this sender's: known without asking while its claim is known to
+  // run, else asked of the database (which extends it when it is).
+  bool StillHeld(const std::string& id);
+  // Until when, on the steady clock, a claim taken (or extended) after `since` is known to hold.
+  Clock::time_point HeldUntil(Clock::time_point since) const;
 
   Store& store_;
   const Mailer& mailer_;
@@ -69,7 +79,8 @@ class Sender {
   std::vector<std::unique_ptr<PeriodicTask>> senders_;
   std::unique_ptr<PeriodicTask> heartbeat_;
   std::mutex mu_;
-  std::set<std::string> held_;  // claimed and not yet recorded
+  // Claimed and not yet recorded, each with the time until which its claim is known to hold.
+  std::map<std::string, Clock::time_point> held_;
 };
 
 }  // namespace ecd::notifications

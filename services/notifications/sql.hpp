@@ -176,12 +176,13 @@ inline constexpr SqlStatement kRenewClaim = {
     " WHERE id = $1 AND claimed_by = $2 AND state = " ECD_SQL_PENDING
     " AND claimed_until IS NOT NULL"
     " RETURNING 1"};
-// $1: message ids (uuid[]), $2: the sender, $3: lease in milliseconds.
+// $1: message ids (uuid[]), $2: the sender, $3: lease in milliseconds. Those still its own (and
+// now extended) come back.
 inline constexpr SqlStatement kExtendClaims = {
     "extend_claims",
     "UPDATE notifications.messages SET claimed_until = now() + $3 * interval '1 millisecond'"
     " WHERE id = ANY($1::uuid[]) AND claimed_by = $2 AND state = " ECD_SQL_PENDING
-    " AND claimed_until IS NOT NULL"};
+    " AND claimed_until IS NOT NULL RETURNING id::text"};
 inline constexpr SqlStatement kReleaseClaims = {
     "release_claims",
     "UPDATE notifications.messages SET claimed_until = NULL WHERE id = ANY($1::uuid[])"

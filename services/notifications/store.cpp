@@ -319,13 +319,19 @@ StatusOr<bool> Store::Renew(const std::string& id, const std::string& owner, int
   return held;
 }
 
-Status Store::Extend(const std::vector<std::string>& ids, const std::string& owner,
-                     int64_t lease_ms) {
-  if (ids.empty()) return Status::Ok();
-  return pool_.Transact([&](pqxx::work& tx) -> Status {
-    Exec(tx, sql::kExtendClaims, ToPgArray(ids), owner, lease_ms);
+StatusOr<std::vector<std::string>> Store::Extend(const std::vector<std::string>& ids,
+                                                 const std::string& owner, int64_t lease_ms) {
+  std::vector<std::string> extended;
+  if (ids.empty()) return extended;
+  Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
+    extended.clear();
+    for (const auto& r : Exec(tx, sql::kExtendClaims, ToPgArray(ids), owner, lease_ms)) {
+      extended.push_back(r[0].as<std::string>());
+    }
     return Status::Ok();
   });
+  if (!st.ok()) return st;
+  return extended;
 }
 
 Status Store::Release(const std::vector<std::string>& ids, const std::string& owner) {

@@ -145,7 +145,9 @@ class Store {
   // Whether `owner` still holds message `id` (then its claim runs `lease_ms` from now).
   StatusOr<bool> Renew(const std::string& id, const std::string& owner, int64_t lease_ms);
   // Extends the claims that `owner` holds among `ids`.
-  Status Extend(const std::vector<std::string>& ids, const std::string& owner, int64_t lease_ms);
+  // The ids that were still `owner`'s, whose claims now run `lease_ms` from now.
+  StatusOr<std::vector<std::string>> Extend(const std::vector<std::string>& ids,
+                                            const std::string& owner, int64_t lease_ms);
   // Gives back the claims that `owner` holds among `ids` (due again at once).
   Status Release(const std::vector<std::string>& ids, const std::string& owner);
   // The files a message carries, in order.

@@ -792,70 +792,115 @@ TEST_F(NotificationsE2E, MaterialAddedAfterTheKitIsSentOnceAsAnUpdate) {
       << "the whole kit, the added material included";
 }
 
-// A sender killed (SIGKILL) while it holds claims: another sender sends those messages within
-// the lease plus one poll interval of the kill, each exactly once; while the first one lives,
-// however long its SMTP exchange takes, nobody takes them from it.
-TEST_F(NotificationsE2E, SenderKilledWhileHoldingClaimsIsTakenOverWithinTheLease) {
-  constexpr int kLeaseMs = 2000, kPollMs = 250, kMessages = 6;
-  // An SMTP server that accepts connections and never answers: the sender waits in the greeting.
-  const int tarpit = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(tarpit, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(tarpit, 64), 0);
-  socklen_t len = sizeof addr;
-  getsockname(tarpit, reinterpret_cast<sockaddr*>(&addr), &len);
-  const int tarpit_port = ntohs(addr.sin_port);
+// An SMTP server that accepts connections and never answers: a sender waits in the greeting.
+// Closing it resets the connections waiting there (no service started meanwhile inherits it).
+class Tarpit {
+ public:
+  Tarpit() : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd_, 64) != 0) {
+      throw std::runtime_error("the tarpit could not listen");
+    }
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    url_ = "smtp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  }
+  ~Tarpit() { Close(); }
+  const std::string& url() const { return url_; }
+  void Close() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
 
-  const std::string db = NewDatabaseUrl("notifkill");
-  auto sender = [&](const std::string& smtp_url) {
+ private:
+  int fd_;
+  std::string url_;
+};
+
+// Messages claimed by a sender of their own, for the tests of claims: a database of their own,
+// a notifications service (the one that will hold them) with a short lease, and its six
+// confirmations, claimed by it before this returns.
+struct ClaimedSetUp {
+  static constexpr int kLeaseMs = 2000, kPollMs = 250, kMessages = 6;
+  Stack& stack;
+  std::string db;
+  std::unique_ptr<pqxx::connection> conn;
+
+  std::unique_ptr<ServiceProcess> Sender(const std::string& smtp_url) const {
     return std::make_unique<ServiceProcess>(
         ECD_NOTIFICATIONS_BIN,
         std::map<std::string, std::string>{{"ECD_PG_URL", db},
-                                           {"ECD_CATALOGUE_ADDRESS", s().catalogue_address()},
+                                           {"ECD_CATALOGUE_ADDRESS", stack.catalogue_address()},
                                            {"ECD_SERVICE_TOKEN", TestTokens().service},
                                            {"ECD_SMTP_URL", smtp_url},
                                            {"ECD_SMTP_TIMEOUT_MS", "60000"},
                                            {"ECD_CLAIM_LEASE_MS", std::to_string(kLeaseMs)},
                                            {"ECD_SENDER_POLL_MS", std::to_string(kPollMs)},
                                            {"ECD_CATALOGUE_CACHE_MS", "0"}});
-  };
-  auto doomed = sender("smtp://127.0.0.1:" + std::to_string(tarpit_port));
-  ASSERT_TRUE(doomed->WaitHealth("SERVING", std::chrono::seconds(30)));
-  const std::string event = s().CreateEvent({"SN"}, 10);
-  // The relay's call, made here: six confirmed participants, six confirmations to send.
-  nv1::DeliverEventsRequest deliver;
-  for (int i = 0; i < kMessages; ++i) {
-    AddConfirmed(&deliver, event, "kill" + std::to_string(i) + "@justice.sn", "Awa", "Diop",
-                 i % 2 ? "fr" : "en");
   }
-  auto doomed_stub = nv1::NotificationService::NewStub(
-      grpc::CreateChannel(doomed->address(), grpc::InsecureChannelCredentials()));
-  nv1::DeliverEventsResponse delivered;
-  auto st = doomed_stub->DeliverEvents(Ctx(TestTokens().service).get(), deliver, &delivered);
-  ASSERT_TRUE(st.ok()) << st.error_message();
-
-  pqxx::connection conn(db);
-  auto count = [&](const std::string& where) {
-    pqxx::nontransaction tx(conn);
+  int Count(const std::string& where) const {
+    pqxx::nontransaction tx(*conn);
     return tx.exec("SELECT count(*) FROM notifications.messages WHERE " + where)[0][0].as<int>();
-  };
-  auto deadline = Clock::now() + std::chrono::seconds(30);
-  while (count("state = 1 AND claimed_until > now()") < kMessages && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ASSERT_EQ(count("state = 1 AND claimed_until > now()"), kMessages) << "not all claimed";
+  // Starts the holder on `smtp_url` and gives it the confirmations of `people` (local parts of
+  // their addresses at `domain`, each named `given` `family`, in `languages` by turns).
+  std::unique_ptr<ServiceProcess> StartHolder(const std::string& db_prefix,
+                                              const std::string& smtp_url,
+                                              const std::string& country, const std::string& local,
+                                              const std::string& domain, const std::string& given,
+                                              const std::string& family,
+                                              const std::vector<std::string>& languages) {
+    db = NewDatabaseUrl(db_prefix);
+    conn = std::make_unique<pqxx::connection>(db);
+    auto holder = Sender(smtp_url);
+    EXPECT_TRUE(holder->WaitHealth("SERVING", std::chrono::seconds(30)));
+    const std::string event = stack.CreateEvent({country}, 10);
+    // The relay's call, made here: six confirmed participants, six confirmations to send.
+    nv1::DeliverEventsRequest deliver;
+    for (int i = 0; i < kMessages; ++i) {
+      AddConfirmed(&deliver, event, local + std::to_string(i) + "@" + domain, given, family,
+                   languages[i % languages.size()]);
+    }
+    auto stub = nv1::NotificationService::NewStub(
+        grpc::CreateChannel(holder->address(), grpc::InsecureChannelCredentials()));
+    nv1::DeliverEventsResponse delivered;
+    auto st = stub->DeliverEvents(Ctx(TestTokens().service).get(), deliver, &delivered);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (Count("state = 1 AND claimed_until > now()") < kMessages && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(Count("state = 1 AND claimed_until > now()"), kMessages) << "not all claimed";
+    return holder;
+  }
+  // How many mails to addresses starting with `local` the test's mail server took.
+  int Arrived(const std::string& local) {
+    int n = 0;
+    for (const auto& m : stack.smtp().Mails()) n += m.to.rfind(local, 0) == 0;
+    return n;
+  }
+};
+
+// A sender killed (SIGKILL) while it holds claims: another sender sends those messages within
+// the lease plus one poll interval of the kill, each exactly once; while the first one lives,
+// however long its SMTP exchange takes, nobody takes them from it.
+TEST_F(NotificationsE2E, SenderKilledWhileHoldingClaimsIsTakenOverWithinTheLease) {
+  ClaimedSetUp set_up{s()};
+  constexpr int kLeaseMs = ClaimedSetUp::kLeaseMs, kPollMs = ClaimedSetUp::kPollMs,
+                kMessages = ClaimedSetUp::kMessages;
+  Tarpit tarpit;
+  auto doomed = set_up.StartHolder("notifkill", tarpit.url(), "SN", "kill", "justice.sn", "Awa",
+                                   "Diop", {"en", "fr"});
+  ASSERT_FALSE(HasFailure());
+  auto count = [&](const std::string& where) { return set_up.Count(where); };
 
   // A second sender, with a working mail server: while the first lives, it must wait.
-  auto survivor = sender("smtp://127.0.0.1:" + std::to_string(s().smtp().port()));
+  auto survivor = set_up.Sender("smtp://127.0.0.1:" + std::to_string(s().smtp().port()));
   ASSERT_TRUE(survivor->WaitHealth("SERVING", std::chrono::seconds(30)));
   std::this_thread::sleep_for(std::chrono::milliseconds(3 * kLeaseMs));
-  auto arrived = [&] {
-    int n = 0;
-    for (const auto& m : s().smtp().Mails()) n += m.to.rfind("kill", 0) == 0;
-    return n;
-  };
+  auto arrived = [&] { return set_up.Arrived("kill"); };
   EXPECT_EQ(arrived(), 0) << "a living sender's claims were taken while its SMTP exchange ran";
   EXPECT_EQ(count("state = 1 AND claimed_until > now()"), kMessages);
 
@@ -880,7 +925,53 @@ TEST_F(NotificationsE2E, SenderKilledWhileHoldingClaimsIsTakenOverWithinTheLease
   EXPECT_EQ(per_message_id.size(), static_cast<size_t>(kMessages));
   for (const auto& [id, n] : per_message_id) EXPECT_EQ(n, 1) << id;
   EXPECT_EQ(count("state = 2 AND attempts = 1"), kMessages) << "each sent once, by the survivor";
-  close(tarpit);
+}
+
+// A sender stopped (SIGSTOP) past its lease while it holds claims, in the middle of its batch:
+// another sender takes the messages over and sends them; when the first one wakes up, it sends
+// none of those it no longer holds. It knows its claims without asking the database while they
+// are young, so this is the case where it must ask.
+TEST_F(NotificationsE2E, SenderStalledPastItsLeaseSendsNothingTakenFromIt) {
+  ClaimedSetUp set_up{s()};
+  Tarpit tarpit;
+  // Peruvian prosecutors (GRULAC), in Spanish.
+  auto stalled = set_up.StartHolder("notifstall", tarpit.url(), "PE", "fiscal", "mpfn.gob.pe",
+                                    "Ximena", "Quispe Huamán", {"es"});
+  ASSERT_FALSE(HasFailure());
+  std::unique_ptr<ServiceProcess> survivor;
+  {
+    // Stopped while it waits for the first mail's greeting, with the batch's six messages held.
+    Subprocess::Frozen frozen(stalled->process());
+    survivor = set_up.Sender("smtp://127.0.0.1:" + std::to_string(s().smtp().port()));
+    ASSERT_TRUE(survivor->WaitHealth("SERVING", std::chrono::seconds(30)));
+    ASSERT_TRUE(s().smtp().WaitFor(
+        [&](const auto&) { return set_up.Arrived("fiscal") >= ClaimedSetUp::kMessages; },
+        std::chrono::seconds(30)))
+        << "the stalled sender's messages were not taken over";
+    // Its first mail's connection fails as it wakes up; then it goes on with its batch.
+    tarpit.Close();
+  }
+  // Woken, it must find each of the five others taken over (and send none of them).
+  const std::string taken = "was taken over by another sender";
+  auto taken_lines = [&] {
+    const std::string log = stalled->process().Log();
+    int n = 0;
+    for (size_t at = log.find(taken); at != std::string::npos; at = log.find(taken, at + 1)) ++n;
+    return n;
+  };
+  auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (taken_lines() < ClaimedSetUp::kMessages - 1 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(taken_lines(), ClaimedSetUp::kMessages - 1) << stalled->process().Log();
+  EXPECT_EQ(set_up.Count("state = 2 AND attempts = 1"), ClaimedSetUp::kMessages)
+      << "each sent once, by the survivor";
+  std::map<std::string, int> per_message_id;
+  for (const auto& m : s().smtp().Mails()) {
+    if (m.to.rfind("fiscal", 0) == 0) ++per_message_id[m.message_id];
+  }
+  EXPECT_EQ(per_message_id.size(), static_cast<size_t>(ClaimedSetUp::kMessages));
+  for (const auto& [id, n] : per_message_id) EXPECT_EQ(n, 1) << id;
 }
 
 // A certificate is mailed to the participant with its PDF attached, once.
