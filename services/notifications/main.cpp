@@ -69,6 +69,7 @@ NotificationsConfig LoadNotificationsConfig(ecd::Env& env) {
   c.smtp.starttls = env.Bool("ECD_SMTP_STARTTLS", false);
   c.smtp.timeout = env.Millis("ECD_SMTP_TIMEOUT_MS", 15000, 100, 600000);
   c.sender.threads = static_cast<int>(env.Int("ECD_SENDER_THREADS", 2, 0, 64));
+  c.sender.batch = static_cast<int>(env.Int("ECD_SENDER_BATCH", 25, 1, 1000));
   c.sender.max_attempts = static_cast<int>(env.Int("ECD_SMTP_MAX_ATTEMPTS", 8, 1, 100));
   c.sender.retry_base = env.Millis("ECD_SMTP_RETRY_BASE_MS", 30000, 10, 86400000);
   c.sender.retry_max = env.Millis("ECD_SMTP_RETRY_MAX_MS", 3600000, 10, 604800000);

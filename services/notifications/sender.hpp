@@ -34,7 +34,9 @@ namespace ecd::notifications {
 
 struct SenderOptions {
   int threads = 2;  // sending threads, each with one SMTP connection
-  int batch = 10;   // messages claimed at once, and recorded as sent at once
+  // Messages claimed at once, and recorded as sent at once: a crash re-sends at most this many
+  // per sending thread (with the same Message-ID).
+  int batch = 25;
   int max_attempts = 8;
   std::chrono::milliseconds retry_base{30000};
   std::chrono::milliseconds retry_max{3600000};
