@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -99,6 +100,22 @@ kainjow::mustache::mustache Compile(const std::string& source) {
   // Plain-text mail: an "&" or a "<" in a title or a link must reach the reader as it is.
   tmpl.set_custom_escape([](const std::string& s) { return s; });
   return tmpl;
+}
+
+// The template `key` of the set `serial` (whose text is `source`), compiled once per thread: a
+// compiled template is not safe to render from two threads at once. A thread that has seen other
+// sets (templates loaded again) starts its cache afresh.
+kainjow::mustache::mustache& Compiled(uint64_t serial, const std::string& key,
+                                      const std::string& source) {
+  thread_local uint64_t cached_serial = 0;
+  thread_local std::map<std::string, kainjow::mustache::mustache> cache;
+  if (cached_serial != serial) {
+    cache.clear();
+    cached_serial = serial;
+  }
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, Compile(source)).first;
+  return it->second;
 }
 
 // A subject is one header line: no line breaks, no surrounding blanks.
@@ -238,6 +255,8 @@ StatusOr<Templates> Templates::Load(const std::string& dir) {
         .With("missing", missing);
   }
 
+  static std::atomic<uint64_t> serials{0};
+  templates.serial_ = ++serials;
   for (const auto& [key, text] : templates.sources_) {
     if (OneLine(text).empty()) {
       return Status::FailedPrecondition("TEMPLATE_INVALID", key + " in " + origin + " is empty");
@@ -334,7 +353,7 @@ StatusOr<RenderedMessage> Templates::Render(const std::string& kind,
     const std::string key = Key(context.language, kind, part);
     const auto it = sources_.find(key);
     if (it == sources_.end()) return Status::Internal("no template " + key);
-    auto tmpl = Compile(it->second);
+    auto& tmpl = Compiled(serial_, key, it->second);
     std::string text = tmpl.render(data);
     text.erase(std::remove(text.begin(), text.end(), kStandaloneMark), text.end());
     if (!tmpl.is_valid()) return Status::Internal(key + ": " + tmpl.error_message());

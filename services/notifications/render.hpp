@@ -77,6 +77,9 @@ class Templates {
  private:
   // key "<language>/<kind>.subject" or "<language>/<kind>.txt" -> template text
   std::map<std::string, std::string> sources_;
+  // Which set of sources this is (copies share it): each thread keeps the templates it compiled
+  // from a set, so that a message is rendered without parsing its template again.
+  uint64_t serial_ = 0;
 };
 
 // The slot as a person reads it, in their language: for example

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -9,6 +10,8 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace ecd::notifications {
 namespace {
@@ -192,6 +195,59 @@ TEST(TemplatesTest, ReasonOnlyWhenGiven) {
     ASSERT_TRUE(message.ok());
     EXPECT_TRUE(Has(message->text, kReasonLabels.at(language) + c.reason)) << message->text;
   }
+}
+
+// Templates are compiled once per thread and rendered many times: nothing of one message may
+// stay behind for the next, whatever the order, and threads render alike at the same time.
+TEST(TemplatesTest, CompiledTemplatesKeepNothingBetweenMessages) {
+  const auto templates = Templates::Load();
+  ASSERT_TRUE(templates.ok());
+  auto sparse = [](const std::string& language) {
+    MessageContext c = FullContext(language);
+    c.reason = "";
+    c.attached_materials.clear();
+    c.linked_materials.clear();
+    c.waitlist_position = 0;
+    c.join_url = "";
+    c.given_name = "Nguyễn";
+    c.family_name = "Thị Minh Khai";
+    return c;
+  };
+  std::map<std::string, RenderedMessage> first;
+  for (const auto& language : Templates::Languages()) {
+    for (const auto& kind : Templates::Kinds()) {
+      auto full = templates->Render(kind, FullContext(language));
+      ASSERT_TRUE(full.ok());
+      first[language + "/" + kind] = *full;
+    }
+  }
+  for (const auto& language : Templates::Languages()) {
+    for (const auto& kind : Templates::Kinds()) {
+      SCOPED_TRACE(language + "/" + kind);
+      auto other = templates->Render(kind, sparse(language));
+      ASSERT_TRUE(other.ok());
+      EXPECT_TRUE(Has(other->text, "Nguyễn") || !Has(first[language + "/" + kind].text, "Zoë"));
+      auto again = templates->Render(kind, FullContext(language));
+      ASSERT_TRUE(again.ok());
+      EXPECT_EQ(again->subject, first[language + "/" + kind].subject);
+      EXPECT_EQ(again->text, first[language + "/" + kind].text);
+    }
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> differences{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 3; ++round) {
+        for (const auto& [key, expected] : first) {
+          const auto slash = key.find('/');
+          auto m = templates->Render(key.substr(slash + 1), FullContext(key.substr(0, slash)));
+          if (!m.ok() || m->text != expected.text || m->subject != expected.subject) ++differences;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(differences.load(), 0);
 }
 
 TEST(TemplatesTest, OptionalValuesLeaveNoGaps) {
@@ -382,6 +438,22 @@ TEST_F(TemplatesDirTest, LoadsFromDisk) {
   const auto message = templates->Render("confirmed", FullContext("es"));
   ASSERT_TRUE(message.ok());
   EXPECT_EQ(message->subject, "Confirmado: " + kTitles.at("es"));
+}
+
+// Two sets of templates used by turns on one thread: each renders its own text.
+TEST_F(TemplatesDirTest, TwoSetsOfTemplatesOnOneThreadEachRenderTheirOwn) {
+  const auto embedded = Templates::Load();
+  ASSERT_TRUE(embedded.ok());
+  Write("es/confirmed.subject", "Plaza confirmada — {{event_title}}\n");
+  const auto edited = Templates::Load(dir_.string());
+  ASSERT_TRUE(edited.ok()) << edited.status().ToString();
+  for (int round = 0; round < 2; ++round) {
+    const auto a = embedded->Render("confirmed", FullContext("es"));
+    const auto b = edited->Render("confirmed", FullContext("es"));
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(b->subject, "Plaza confirmada — " + kTitles.at("es"));
+    EXPECT_NE(a->subject, b->subject);
+  }
 }
 
 TEST_F(TemplatesDirTest, EmbeddedTemplatesMatchTheSources) {
