@@ -31,9 +31,26 @@ bool IsDomainLabelChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
 }
 
-}  // namespace
+// A domain of ASCII letters, digits, hyphens and dots with no A-label ("xn--"), as nearly every
+// address is: UTS 46 maps it by lowercasing alone, so libidn2 (5% of a Register call's CPU) is
+// not needed. The unit tests hold the two paths to the same answers.
+bool IsPlainAsciiDomain(std::string_view domain) {
+  for (size_t i = 0; i < domain.size(); ++i) {
+    const char c = domain[i];
+    const bool ldh = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '.';
+    if (!ldh) return false;
+    // A label whose third and fourth characters are hyphens ("xn--" or any other "??--").
+    const bool label_start = i == 0 || domain[i - 1] == '.';
+    if (label_start && i + 3 < domain.size() && domain[i + 2] == '-' && domain[i + 3] == '-') {
+      return false;
+    }
+  }
+  return true;
+}
 
-StatusOr<std::string> CanonicalEmail(std::string_view email, std::string_view field) {
+StatusOr<std::string> Canonical(std::string_view email, std::string_view field,
+                                bool plain_ascii_fast_path) {
   const std::string name(field);
   while (!email.empty() && IsSpace(email.front())) email.remove_prefix(1);
   while (!email.empty() && IsSpace(email.back())) email.remove_suffix(1);
@@ -62,16 +79,19 @@ StatusOr<std::string> CanonicalEmail(std::string_view email, std::string_view fi
     return Status::InvalidArgument(name, "the part before @ has misplaced dots");
   }
   // The domain in its ASCII form (IDNA2008 with UTS 46 mapping: case folding, NFC).
-  const std::string domain_in(domain);
-  char* ascii = nullptr;
-  const int rc = idn2_to_ascii_8z(domain_in.c_str(), &ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-  std::unique_ptr<char, decltype(&idn2_free)> owned(ascii, &idn2_free);
-  if (rc != IDN2_OK || ascii == nullptr) {
-    return Status::InvalidArgument(name, "the domain is not a valid domain name");
-  }
-  const std::string canonical_domain = Lower(ascii);
-  if (canonical_domain.find('.') == std::string::npos || canonical_domain.size() > 253) {
-    return Status::InvalidArgument(name, "the domain must have a dot, like justice.sn");
+  std::string canonical_domain;
+  if (plain_ascii_fast_path && IsPlainAsciiDomain(domain)) {
+    canonical_domain = Lower(domain);
+  } else {
+    const std::string domain_in(domain);
+    char* ascii = nullptr;
+    const int rc =
+        idn2_to_ascii_8z(domain_in.c_str(), &ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+    std::unique_ptr<char, decltype(&idn2_free)> owned(ascii, &idn2_free);
+    if (rc != IDN2_OK || ascii == nullptr) {
+      return Status::InvalidArgument(name, "the domain is not a valid domain name");
+    }
+    canonical_domain = Lower(ascii);
   }
   size_t start = 0;
   while (start <= canonical_domain.size()) {
@@ -83,8 +103,23 @@ StatusOr<std::string> CanonicalEmail(std::string_view email, std::string_view fi
     }
     start = dot + 1;
   }
+  if (canonical_domain.find('.') == std::string::npos || canonical_domain.size() > 253) {
+    return Status::InvalidArgument(name, "the domain must have a dot, like justice.sn");
+  }
   return Lower(local) + "@" + canonical_domain;
 }
+
+}  // namespace
+
+StatusOr<std::string> CanonicalEmail(std::string_view email, std::string_view field) {
+  return Canonical(email, field, /*plain_ascii_fast_path=*/true);
+}
+
+namespace internal {
+StatusOr<std::string> CanonicalEmailThroughIdna(std::string_view email, std::string_view field) {
+  return Canonical(email, field, /*plain_ascii_fast_path=*/false);
+}
+}  // namespace internal
 
 std::string NormaliseEmail(std::string_view email) {
   auto canonical = CanonicalEmail(email, "email");
