@@ -41,7 +41,17 @@ CatalogueClient::CatalogueClient(const Options& options)
 
 CatalogueClient::~CatalogueClient() = default;
 
+StatusOr<EventPtr> CatalogueReader::GetEventPtr(const std::string& event_id) {
+  ECD_ASSIGN_OR_RETURN(auto event, GetEvent(event_id));
+  return std::make_shared<const catalogue::v1::Event>(std::move(event));
+}
+
 StatusOr<catalogue::v1::Event> CatalogueClient::GetEvent(const std::string& event_id) {
+  ECD_ASSIGN_OR_RETURN(EventPtr event, GetEventPtr(event_id));
+  return *event;
+}
+
+StatusOr<EventPtr> CatalogueClient::GetEventPtr(const std::string& event_id) {
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -55,10 +65,11 @@ StatusOr<catalogue::v1::Event> CatalogueClient::GetEvent(const std::string& even
   catalogue::v1::GetEventResponse resp;
   ECD_RETURN_IF_ERROR(PeerStatus(impl_->stub->GetEvent(&ctx, req, &resp), req.name(),
                                  "CATALOGUE_UNAVAILABLE", "catalogue"));
+  auto event = std::make_shared<const catalogue::v1::Event>(std::move(*resp.mutable_event()));
   std::lock_guard<std::mutex> lock(mu_);
   if (cache_.size() > 10000) cache_.clear();  // bounded memory
-  cache_[event_id] = {resp.event(), now};
-  return resp.event();
+  cache_[event_id] = {event, now};
+  return event;
 }
 
 StatusOr<catalogue::v1::Series> CatalogueClient::GetSeries(const std::string& series_id) {

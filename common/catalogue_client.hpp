@@ -15,6 +15,9 @@ namespace ecd {
 
 class Env;
 
+// An event as the catalogue answered it, shared by whoever read it (never changed after).
+using EventPtr = std::shared_ptr<const catalogue::v1::Event>;
+
 // What a service asks the catalogue: the interface its logic depends on, so that a unit test can
 // put a fake behind it (CatalogueClient is the real one, over gRPC).
 class CatalogueReader {
@@ -22,6 +25,8 @@ class CatalogueReader {
   virtual ~CatalogueReader() = default;
   // NOT_FOUND for an unknown event; UNAVAILABLE (CATALOGUE_UNAVAILABLE) when it cannot be asked.
   virtual StatusOr<catalogue::v1::Event> GetEvent(const std::string& event_id) = 0;
+  // GetEvent without a copy of the answer where the reader keeps one (CatalogueClient's cache).
+  virtual StatusOr<EventPtr> GetEventPtr(const std::string& event_id);
   // NOT_FOUND or UNAVAILABLE like GetEvent.
   virtual StatusOr<catalogue::v1::Series> GetSeries(const std::string& series_id) = 0;
   virtual StatusOr<std::vector<catalogue::v1::Material>> ListMaterials(
@@ -47,6 +52,7 @@ class CatalogueClient : public CatalogueReader {
   ~CatalogueClient() override;
   // Cached for `ttl`.
   StatusOr<catalogue::v1::Event> GetEvent(const std::string& event_id) override;
+  StatusOr<EventPtr> GetEventPtr(const std::string& event_id) override;
   // The others are not cached (rare).
   StatusOr<catalogue::v1::Series> GetSeries(const std::string& series_id) override;
   StatusOr<std::vector<catalogue::v1::Material>> ListMaterials(
@@ -60,7 +66,7 @@ class CatalogueClient : public CatalogueReader {
   std::chrono::milliseconds ttl_;
   std::mutex mu_;
   struct Entry {
-    catalogue::v1::Event event;
+    EventPtr event;
     std::chrono::steady_clock::time_point fetched;
   };
   std::map<std::string, Entry> cache_;

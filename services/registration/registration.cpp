@@ -173,7 +173,7 @@ Status Registrations::RegisterOnce(const CallContext& c, const v1::RegisterReque
   const std::string hash = RequestHash(normalised);
   const std::string event_id = IdOf(req.event());
 
-  auto event = d_.catalogue.GetEvent(event_id);
+  auto event = d_.catalogue.GetEventPtr(event_id);
   Status open = CheckRegistrationOpen(event, req, d_.now_micros());
   if (!open.ok()) {
     // A retry is answered as the first time was, whatever changed since (the window may have
@@ -189,9 +189,9 @@ Status Registrations::RegisterOnce(const CallContext& c, const v1::RegisterReque
   // A frontend's registration holds its place until the address is verified (a frontend token
   // is in every app: whoever holds it is a stranger), unless the event turns that off.
   EventRules rules{
-      event_id, event->participants_per_country(),
-      event->approval_mode() == cat::APPROVAL_MODE_MANUAL,
-      c.role == Role::kFrontend && event->email_verification() != cat::EMAIL_VERIFICATION_OFF,
+      event_id, (*event)->participants_per_country(),
+      (*event)->approval_mode() == cat::APPROVAL_MODE_MANUAL,
+      c.role == Role::kFrontend && (*event)->email_verification() != cat::EMAIL_VERIFICATION_OFF,
       d_.hold_micros};
   ECD_ASSIGN_OR_RETURN(auto change,
                        d_.repo.Register(rules, normalised.participant(), req.request_id(), hash));

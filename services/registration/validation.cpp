@@ -94,14 +94,17 @@ Status ValidateRegisterRequest(const v1::RegisterRequest& req) {
   return v.status();
 }
 
-Status CheckRegistrationOpen(const StatusOr<catalogue::v1::Event>& event,
-                             const v1::RegisterRequest& req, int64_t now) {
-  if (!event.ok()) {
-    if (event.status().code() == Code::kNotFound) {
+namespace {
+
+// `fetched`: how asking the catalogue went; `event` what it answered when that went well.
+Status CheckOpen(const Status& fetched, const catalogue::v1::Event* event,
+                 const v1::RegisterRequest& req, int64_t now) {
+  if (!fetched.ok()) {
+    if (fetched.code() == Code::kNotFound) {
       return Status(Code::kNotFound, "EVENT_NOT_FOUND", req.event() + " not found")
           .With("field", "event");
     }
-    return event.status();
+    return fetched;
   }
   if (event->status() != catalogue::v1::EVENT_STATUS_PUBLISHED) {
     return Status::FailedPrecondition("EVENT_NOT_OPEN",
@@ -126,6 +129,18 @@ Status CheckRegistrationOpen(const StatusOr<catalogue::v1::Event>& event,
         .With("field", "participant.country_code");
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckRegistrationOpen(const StatusOr<catalogue::v1::Event>& event,
+                             const v1::RegisterRequest& req, int64_t now) {
+  return CheckOpen(event.status(), event.ok() ? &*event : nullptr, req, now);
+}
+
+Status CheckRegistrationOpen(const StatusOr<EventPtr>& event, const v1::RegisterRequest& req,
+                             int64_t now) {
+  return CheckOpen(event.status(), event.ok() ? event->get() : nullptr, req, now);
 }
 
 }  // namespace ecd::registration

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/catalogue_client.hpp"
 #include "common/status.hpp"
 #include "ecd/catalogue/v1/catalogue.pb.h"
 #include "ecd/registration/v1/registration.pb.h"
@@ -29,5 +30,8 @@ Status ValidateRegisterRequest(const v1::RegisterRequest& req);
 // REGISTRATION_CLOSED, COUNTRY_NOT_INVITED).
 Status CheckRegistrationOpen(const StatusOr<catalogue::v1::Event>& event,
                              const v1::RegisterRequest& req, int64_t now);
+// The same for the catalogue's shared answer (CatalogueReader::GetEventPtr).
+Status CheckRegistrationOpen(const StatusOr<EventPtr>& event, const v1::RegisterRequest& req,
+                             int64_t now);
 
 }  // namespace ecd::registration
