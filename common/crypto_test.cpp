@@ -1,6 +1,8 @@
 #include "common/crypto.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <set>
 #include <string>
@@ -49,6 +51,25 @@ TEST(Crypto, HmacSha256Rfc4231) {
     hex += kDigits[c & 15];
   }
   EXPECT_EQ(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // Test case 1 (a 20-byte key), 6 (a 131-byte key, hashed first) and 7 (a 131-byte key and a
+  // 152-byte message).
+  EXPECT_EQ(HexEncode(HmacSha256(std::string(20, '\x0b'), "Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(HexEncode(HmacSha256(std::string(131, '\xaa'),
+                                 "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(HexEncode(HmacSha256(
+                std::string(131, '\xaa'),
+                "This is a test using a larger than block-size key and a larger than block-size "
+                "data. The key needs to be hashed before being used by the HMAC algorithm.")),
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+  // A 64-byte key (exactly one block: used as it is) against OpenSSL's own HMAC.
+  const std::string block_key(64, 'k');
+  unsigned char expected[32];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), block_key.data(), 64, reinterpret_cast<const unsigned char*>("Kwame"), 5,
+       expected, &len);
+  EXPECT_EQ(HmacSha256(block_key, "Kwame"), std::string(reinterpret_cast<char*>(expected), len));
 }
 
 TEST(Crypto, RandomBytesNeverRepeatAcrossRefillsThreadsAndSizes) {
