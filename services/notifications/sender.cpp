@@ -80,7 +80,7 @@ bool Sender::StillHeld(const std::string& id) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = held_.find(id);
-    if (it != held_.end() && Clock::now() < it->second) return true;
+    if (it != held_.end() && Clock::now() + options_.lease / 3 <= it->second) return true;
   }
   const auto since = Clock::now();
   auto mine = store_.Renew(id, id_, options_.lease.count());
@@ -176,7 +176,7 @@ void Sender::Drain(SmtpSession& smtp) {
       const int failures = m.attempts + 1;
       const bool dead = r.permanent || failures >= options_.max_attempts;
       const auto delay = Backoff(failures, options_.retry_base, options_.retry_max);
-      Status st = store_.MarkFailed(m.id, r.error, delay.count(), dead);
+      Status st = store_.MarkFailed(m.id, id_, r.error, delay.count(), dead);
       spdlog::warn("message {} ({}) attempt {} failed: {}{}", m.id, m.kind, failures, r.error,
                    dead ? "; dead-lettered" : "");
       if (st.ok()) {

@@ -10,13 +10,17 @@
 // a message is still its own just before sending it, and gives back what it has not sent when it
 // stops. That check asks the database only when it must: a claim (or an extension) that the
 // database took at local time T holds at least until T + lease on the database's clock, so until
-// T + 4/5 of the lease on this process's steady clock the message is known to be its own. Only
-// a sender that stalled past that point (stopped, swapped out, a heartbeat that failed) asks.
+// T + 4/5 of the lease (CLOCK_BOOTTIME, which counts a suspended host too) the message is known to
+// be its own. A send starts on that knowledge only while a third of the lease is left of it (the
+// heartbeat extends the claim during the send); a sender past that point (stopped, swapped out,
+// its heartbeat failing) asks the database, which renews the claim for a whole lease.
 //
 // Each sending thread keeps its own SMTP connection (SmtpSession) from one mail to the next, and
 // records the mails of a claimed batch as sent in one transaction once the batch is through (a
 // failure is recorded at once). A crash between a mail and its record sends it again when the
 // claim runs out, with the same Message-ID: at most one batch per sending thread.
+#include <time.h>
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -48,6 +52,21 @@ struct SenderOptions {
 std::chrono::milliseconds Backoff(int attempts, std::chrono::milliseconds base,
                                   std::chrono::milliseconds max);
 
+// CLOCK_BOOTTIME as a std::chrono clock: unlike steady_clock (CLOCK_MONOTONIC) it goes on while
+// the host is suspended, as the database's clock does.
+struct BootClock {
+  using duration = std::chrono::nanoseconds;
+  using rep = duration::rep;
+  using period = duration::period;
+  using time_point = std::chrono::time_point<BootClock>;
+  static constexpr bool is_steady = true;
+  static time_point now() {
+    timespec ts{};
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return time_point(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
+  }
+};
+
 class Sender {
  public:
   Sender(Store& store, const Mailer& mailer, SenderOptions options);
@@ -62,12 +81,13 @@ class Sender {
   void Drain(SmtpSession& smtp);
   // Extends the claims this process holds (the heartbeat task).
   void Heartbeat();
-  using Clock = std::chrono::steady_clock;
+  using Clock = BootClock;
   // Holds `claimed`, whose claims the database took after `since`.
   void Hold(const std::vector<ClaimedMessage>& claimed, Clock::time_point since);
   void Drop(const std::string& id);
-  // Whether message `id` is still this sender's: known without asking while its claim is known to
-  // run, else asked of the database (which extends it when it is).
+  // Whether message `id` is still this sender's, for a send to start now: known without asking
+  // while its claim is known to run for a third of the lease more, else asked of the database
+  // (which extends it when it is).
   bool StillHeld(const std::string& id);
   // Until when, on the steady clock, a claim taken (or extended) after `since` is known to hold.
   Clock::time_point HeldUntil(Clock::time_point since) const;

@@ -200,13 +200,14 @@ inline constexpr SqlStatement kMarkSentMany = {
     " RETURNING m.id, m.attempts)"
     " INSERT INTO notifications.attempts (message_id, attempt, ok, error)"
     " SELECT id, attempts, true, '' FROM sent ON CONFLICT DO NOTHING"};
-// $3: seconds until the retry; $4: give up (dead) now.
+// $3: milliseconds until the retry; $4: give up (dead) now; $5: the sender, which must still hold
+// the message (one that stalled past its lease and lost it to another sender records nothing).
 inline constexpr SqlStatement kMarkFailed = {
     "mark_failed",
     "UPDATE notifications.messages SET attempts = attempts + 1, last_error = $2,"
     " claimed_until = NULL, next_attempt_time = now() + $3 * interval '1 millisecond',"
     " state = CASE WHEN $4 THEN " ECD_SQL_DEAD " ELSE " ECD_SQL_PENDING
-    " END WHERE id = $1 AND state = " ECD_SQL_PENDING " RETURNING attempts"};
+    " END WHERE id = $1 AND state = " ECD_SQL_PENDING " AND claimed_by = $5 RETURNING attempts"};
 inline constexpr SqlStatement kRecordAttempt = {
     "record_attempt",
     "INSERT INTO notifications.attempts (message_id, attempt, ok, error) VALUES ($1, $2, $3, $4)"

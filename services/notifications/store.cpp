@@ -391,10 +391,10 @@ Status Store::MarkSentMany(const std::vector<std::string>& ids) {
   });
 }
 
-Status Store::MarkFailed(const std::string& id, const std::string& error, int64_t retry_in_ms,
-                         bool dead) {
+Status Store::MarkFailed(const std::string& id, const std::string& owner, const std::string& error,
+                         int64_t retry_in_ms, bool dead) {
   return pool_.Transact([&](pqxx::work& tx) -> Status {
-    auto r = Exec(tx, sql::kMarkFailed, id, error.substr(0, 1000), retry_in_ms, dead);
+    auto r = Exec(tx, sql::kMarkFailed, id, error.substr(0, 1000), retry_in_ms, dead, owner);
     if (!r.empty())
       Exec(tx, sql::kRecordAttempt, id, r[0][0].as<int>(), false, error.substr(0, 1000));
     return Status::Ok();

@@ -158,9 +158,10 @@ class Store {
   // Records the messages `ids` as sent, each with its attempt, in one transaction (those still
   // pending: a message cancelled by an erasure meanwhile stays cancelled).
   Status MarkSentMany(const std::vector<std::string>& ids);
-  // `retry_in_ms` until the next attempt; `dead` gives up now.
-  Status MarkFailed(const std::string& id, const std::string& error, int64_t retry_in_ms,
-                    bool dead);
+  // `retry_in_ms` until the next attempt; `dead` gives up now. Nothing happens unless `owner`
+  // still holds the message.
+  Status MarkFailed(const std::string& id, const std::string& owner, const std::string& error,
+                    int64_t retry_in_ms, bool dead);
 
   StatusOr<v1::Message> Get(const std::string& id);
   StatusOr<std::optional<v1::Message>> FindByDedupeKey(const std::string& key);

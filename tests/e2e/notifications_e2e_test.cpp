@@ -828,7 +828,7 @@ struct ClaimedSetUp {
   std::string db;
   std::unique_ptr<pqxx::connection> conn;
 
-  std::unique_ptr<ServiceProcess> Sender(const std::string& smtp_url) const {
+  std::unique_ptr<ServiceProcess> Sender(const std::string& smtp_url, int threads = 2) const {
     return std::make_unique<ServiceProcess>(
         ECD_NOTIFICATIONS_BIN,
         std::map<std::string, std::string>{{"ECD_PG_URL", db},
@@ -838,6 +838,7 @@ struct ClaimedSetUp {
                                            {"ECD_SMTP_TIMEOUT_MS", "60000"},
                                            {"ECD_CLAIM_LEASE_MS", std::to_string(kLeaseMs)},
                                            {"ECD_SENDER_POLL_MS", std::to_string(kPollMs)},
+                                           {"ECD_SENDER_THREADS", std::to_string(threads)},
                                            {"ECD_CATALOGUE_CACHE_MS", "0"}});
   }
   int Count(const std::string& where) const {
@@ -845,16 +846,15 @@ struct ClaimedSetUp {
     return tx.exec("SELECT count(*) FROM notifications.messages WHERE " + where)[0][0].as<int>();
   }
   // Starts the holder on `smtp_url` and gives it the confirmations of `people` (local parts of
-  // their addresses at `domain`, each named `given` `family`, in `languages` by turns).
-  std::unique_ptr<ServiceProcess> StartHolder(const std::string& db_prefix,
-                                              const std::string& smtp_url,
-                                              const std::string& country, const std::string& local,
-                                              const std::string& domain, const std::string& given,
-                                              const std::string& family,
-                                              const std::vector<std::string>& languages) {
+  // their addresses at `domain`, each named `given` `family`, in `languages` by turns), which
+  // its `threads` sending threads claim.
+  std::unique_ptr<ServiceProcess> StartHolder(
+      const std::string& db_prefix, const std::string& smtp_url, const std::string& country,
+      const std::string& local, const std::string& domain, const std::string& given,
+      const std::string& family, const std::vector<std::string>& languages, int threads = 2) {
     db = NewDatabaseUrl(db_prefix);
     conn = std::make_unique<pqxx::connection>(db);
-    auto holder = Sender(smtp_url);
+    auto holder = Sender(smtp_url, threads);
     EXPECT_TRUE(holder->WaitHealth("SERVING", std::chrono::seconds(30)));
     const std::string event = stack.CreateEvent({country}, 10);
     // The relay's call, made here: six confirmed participants, six confirmations to send.
@@ -934,9 +934,11 @@ TEST_F(NotificationsE2E, SenderKilledWhileHoldingClaimsIsTakenOverWithinTheLease
 TEST_F(NotificationsE2E, SenderStalledPastItsLeaseSendsNothingTakenFromIt) {
   ClaimedSetUp set_up{s()};
   Tarpit tarpit;
-  // Peruvian prosecutors (GRULAC), in Spanish.
+  // Peruvian prosecutors (GRULAC), in Spanish. One sending thread holds all six: it waits in the
+  // first one's greeting with the five others claimed.
   auto stalled = set_up.StartHolder("notifstall", tarpit.url(), "PE", "fiscal", "mpfn.gob.pe",
-                                    "Ximena", "Quispe Huamán", {"es"});
+                                    "Ximena", "Quispe Huamán", {"es"},
+                                    /*threads=*/1);
   ASSERT_FALSE(HasFailure());
   std::unique_ptr<ServiceProcess> survivor;
   {
