@@ -55,25 +55,28 @@ std::string Sha1Hex(std::string_view data) { return DigestHex(EVP_sha1(), data);
 
 // RFC 2104 over the SHA-256 fetched once, with one digest context per thread: OpenSSL 3's HMAC()
 // fetches the HMAC implementation and builds a MAC context at every call (3% of a Register call).
+// What holds the key (its block, the pads, the inner hash) is wiped before returning.
 std::string HmacSha256(std::string_view key, std::string_view data) {
   constexpr size_t kBlock = 64;
-  unsigned char block_key[kBlock] = {0};
-  if (key.size() > kBlock) {
-    const std::string hashed = Digest(Sha256(), key);
-    std::memcpy(block_key, hashed.data(), hashed.size());
-  } else {
-    std::memcpy(block_key, key.data(), key.size());
-  }
-  unsigned char pad[kBlock];
   thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
                                                                            &EVP_MD_CTX_free);
+  unsigned char block_key[kBlock] = {0};
+  unsigned char pad[kBlock];
   unsigned char inner[EVP_MAX_MD_SIZE], out[EVP_MAX_MD_SIZE];
-  unsigned int inner_len = 0, out_len = 0;
+  unsigned int key_len = 0, inner_len = 0, out_len = 0;
+  bool ok = ctx != nullptr;
+  if (ok && key.size() > kBlock) {  // a long key is hashed first, straight into its block
+    ok = EVP_DigestInit_ex(ctx.get(), Sha256(), nullptr) == 1 &&
+         EVP_DigestUpdate(ctx.get(), key.data(), key.size()) == 1 &&
+         EVP_DigestFinal_ex(ctx.get(), block_key, &key_len) == 1;
+  } else if (!key.empty()) {
+    std::memcpy(block_key, key.data(), key.size());
+  }
   for (size_t i = 0; i < kBlock; ++i) pad[i] = block_key[i] ^ 0x36;
-  bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx.get(), Sha256(), nullptr) == 1 &&
-            EVP_DigestUpdate(ctx.get(), pad, kBlock) == 1 &&
-            EVP_DigestUpdate(ctx.get(), data.data(), data.size()) == 1 &&
-            EVP_DigestFinal_ex(ctx.get(), inner, &inner_len) == 1;
+  ok = ok && EVP_DigestInit_ex(ctx.get(), Sha256(), nullptr) == 1 &&
+       EVP_DigestUpdate(ctx.get(), pad, kBlock) == 1 &&
+       EVP_DigestUpdate(ctx.get(), data.data(), data.size()) == 1 &&
+       EVP_DigestFinal_ex(ctx.get(), inner, &inner_len) == 1;
   for (size_t i = 0; i < kBlock; ++i) pad[i] = block_key[i] ^ 0x5c;
   ok = ok && EVP_DigestInit_ex(ctx.get(), Sha256(), nullptr) == 1 &&
        EVP_DigestUpdate(ctx.get(), pad, kBlock) == 1 &&
@@ -81,7 +84,11 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
        EVP_DigestFinal_ex(ctx.get(), out, &out_len) == 1;
   OPENSSL_cleanse(block_key, sizeof block_key);
   OPENSSL_cleanse(pad, sizeof pad);
-  if (!ok) throw std::runtime_error("HMAC-SHA256 failed");
+  OPENSSL_cleanse(inner, sizeof inner);
+  if (!ok) {
+    if (ctx != nullptr) EVP_MD_CTX_reset(ctx.get());  // it may hold a state keyed half-way
+    throw std::runtime_error("HMAC-SHA256 failed");
+  }
   return std::string(reinterpret_cast<char*>(out), out_len);
 }
 

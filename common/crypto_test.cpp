@@ -63,6 +63,9 @@ TEST(Crypto, HmacSha256Rfc4231) {
                 "This is a test using a larger than block-size key and a larger than block-size "
                 "data. The key needs to be hashed before being used by the HMAC algorithm.")),
             "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+  // An empty key and message (the value every HMAC-SHA256 library gives).
+  EXPECT_EQ(HexEncode(HmacSha256("", "")),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
   // A 64-byte key (exactly one block: used as it is) against OpenSSL's own HMAC.
   const std::string block_key(64, 'k');
   unsigned char expected[32];
