@@ -43,14 +43,8 @@ TEST(Crypto, Uuid) {
 
 TEST(Crypto, HmacSha256Rfc4231) {
   // RFC 4231, test case 2.
-  const std::string mac = HmacSha256("Jefe", "what do ya want for nothing?");
-  std::string hex;
-  for (unsigned char c : mac) {
-    static const char* kDigits = "0123456789abcdef";
-    hex += kDigits[c >> 4];
-    hex += kDigits[c & 15];
-  }
-  EXPECT_EQ(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   // Test case 1 (a 20-byte key), 6 (a 131-byte key, hashed first) and 7 (a 131-byte key and a
   // 152-byte message).
   EXPECT_EQ(HexEncode(HmacSha256(std::string(20, '\x0b'), "Hi There")),

@@ -1972,30 +1972,22 @@ std::string MetricsPage(const std::string& port_file) {
 }
 
 TEST_F(NotificationsE2E, SlowMailServerNeverExhaustsThePool) {
-  const int tarpit = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(tarpit, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(tarpit, 64), 0);
-  socklen_t len = sizeof addr;
-  getsockname(tarpit, reinterpret_cast<sockaddr*>(&addr), &len);
+  Tarpit tarpit;
   const std::string dir = TempDir();
   const std::string db = NewDatabaseUrl("notifslow");
-  ServiceProcess slow(ECD_NOTIFICATIONS_BIN,
-                      {{"ECD_PG_URL", db},
-                       {"ECD_CATALOGUE_ADDRESS", s().catalogue_address()},
-                       {"ECD_SERVICE_TOKEN", TestTokens().service},
-                       {"ECD_SMTP_URL", "smtp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))},
-                       {"ECD_SMTP_TIMEOUT_MS", "60000"},
-                       {"ECD_SENDER_THREADS", "4"},
-                       {"ECD_SENDER_POLL_MS", "50"},
-                       {"ECD_PLANNER_INTERVAL_MS", "100"},
-                       {"ECD_CATALOGUE_CACHE_MS", "0"},
-                       {"ECD_PG_POOL_SIZE", "2"},
-                       {"ECD_PG_ACQUIRE_TIMEOUT_MS", "300"},
-                       {"ECD_METRICS_ADDRESS", "127.0.0.1:0"},
-                       {"ECD_METRICS_PORT_FILE", dir + "/metrics"}});
+  ServiceProcess slow(ECD_NOTIFICATIONS_BIN, {{"ECD_PG_URL", db},
+                                              {"ECD_CATALOGUE_ADDRESS", s().catalogue_address()},
+                                              {"ECD_SERVICE_TOKEN", TestTokens().service},
+                                              {"ECD_SMTP_URL", tarpit.url()},
+                                              {"ECD_SMTP_TIMEOUT_MS", "60000"},
+                                              {"ECD_SENDER_THREADS", "4"},
+                                              {"ECD_SENDER_POLL_MS", "50"},
+                                              {"ECD_PLANNER_INTERVAL_MS", "100"},
+                                              {"ECD_CATALOGUE_CACHE_MS", "0"},
+                                              {"ECD_PG_POOL_SIZE", "2"},
+                                              {"ECD_PG_ACQUIRE_TIMEOUT_MS", "300"},
+                                              {"ECD_METRICS_ADDRESS", "127.0.0.1:0"},
+                                              {"ECD_METRICS_PORT_FILE", dir + "/metrics"}});
   ASSERT_TRUE(slow.WaitHealth("SERVING", std::chrono::seconds(30))) << slow.process().Log();
   auto stub = nv1::NotificationService::NewStub(
       grpc::CreateChannel(slow.address(), grpc::InsecureChannelCredentials()));
@@ -2040,7 +2032,6 @@ TEST_F(NotificationsE2E, SlowMailServerNeverExhaustsThePool) {
                   .as<int>(),
               0);
   }
-  close(tarpit);
 }
 
 // The catalogue frozen (SIGSTOP: connections open, nothing answers) for longer than its calls'
