@@ -92,8 +92,12 @@ QuotaState QuotaFromRow(const pqxx::row& r, int offset = 0) {
   return q;
 }
 
-v1::Registration Read(pqxx::transaction_base& tx, const std::string& id) {
-  return RegistrationFromRow(Exec(tx, sql::kGetRegistration, id).at(0));
+// The registration, and when asked the version of its participant key, in one read.
+v1::Registration Read(pqxx::transaction_base& tx, const std::string& id,
+                      int* key_version = nullptr) {
+  const pqxx::result rows = Exec(tx, sql::kGetRegistration, id);
+  if (key_version != nullptr) *key_version = KeyVersionOfRow(rows.at(0));
+  return RegistrationFromRow(rows.at(0));
 }
 
 // Counts a change by its outbox kind (confirmed, promoted, cancelled, rejected ...) once its
@@ -383,10 +387,7 @@ void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
           // A decoy: the address's active registration hears that it is registered already.
           const std::string existing = row[13].as<std::string>();
           int version = 0;
-          const v1::Registration mine = Read(tx, existing);
-          for (const auto& e : Exec(tx, sql::kGetRegistration, existing)) {
-            version = KeyVersionOfRow(e);
-          }
+          const v1::Registration mine = Read(tx, existing, &version);
           outbox(existing, "already_registered", mine.SerializeAsString(),
                  keys_.Mint(existing, version), traceparent);
         } else {
@@ -555,9 +556,8 @@ StatusOr<Change> Repository::Verify(const std::string& id, const std::string& co
            next.family_name(), next.certificate_name(), next.organisation(),
            static_cast<int>(next.affiliation()), next.job_title(), next.preferred_language(),
            next.time_zone(), next.recording_consent());
-      change.registration = Read(tx, id);
       int version = 0;
-      for (const auto& r : Exec(tx, sql::kGetRegistration, id)) version = KeyVersionOfRow(r);
+      change.registration = Read(tx, id, &version);
       Outbox(tx, "handed_over", before);
       Outbox(tx, "handed_over_to_you", change.registration, keys_.Mint(id, version));
       return Status::Ok();
@@ -737,8 +737,8 @@ Status Repository::ResendKey(const std::string& event_id, const std::string& ema
     if (found.empty()) return Status::Ok();
     const std::string id = found[0][0].as<std::string>();
     int version = 0;
-    for (const auto& r : Exec(tx, sql::kGetRegistration, id)) version = KeyVersionOfRow(r);
-    Outbox(tx, "participant_key", Read(tx, id), keys_.Mint(id, version));
+    const v1::Registration registration = Read(tx, id, &version);
+    Outbox(tx, "participant_key", registration, keys_.Mint(id, version));
     return Status::Ok();
   });
 }
