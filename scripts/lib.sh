@@ -106,6 +106,9 @@ ecd_postfix_tools() {
   fi
   ECD_POSTFIX_DIR=$dir
 }
+# ecd_rss_kib PID: the process's resident memory in KiB (0 once it has gone).
+ecd_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
 ecd_smtp_sink() {
   # As root it must be told whom to run as.
   local user=()
