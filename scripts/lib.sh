@@ -108,6 +108,8 @@ ecd_postfix_tools() {
 }
 # ecd_rss_kib PID: the process's resident memory in KiB (0 once it has gone).
 ecd_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# ecd_cpu_ticks PID: the CPU time (user + system, in clock ticks: getconf CLK_TCK) a process used.
+ecd_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 ecd_smtp_sink() {
   # As root it must be told whom to run as.
