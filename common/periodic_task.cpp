@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/thread_name.hpp"
 #include "common/trace.hpp"
 
 namespace ecd {
@@ -15,7 +16,10 @@ PeriodicTask::~PeriodicTask() { Stop(); }
 void PeriodicTask::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (thread_.joinable() || stopping_) return;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread(name_);
+    Loop();
+  });
 }
 
 void PeriodicTask::Stop() {

@@ -6,6 +6,8 @@
 #include <memory>
 #include <pqxx/pqxx>
 
+#include "common/thread_name.hpp"
+
 namespace ecd {
 namespace {
 
@@ -50,7 +52,10 @@ PgListener::~PgListener() { Stop(); }
 void PgListener::Start() {
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread(name_);
+    Loop();
+  });
 }
 
 void PgListener::Stop() {

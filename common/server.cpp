@@ -14,6 +14,7 @@
 
 #include "common/crypto.hpp"
 #include "common/metrics.hpp"
+#include "common/thread_name.hpp"
 #include "grpc/health/v1/health.pb.h"
 
 namespace ecd {
@@ -260,7 +261,10 @@ int ServiceHost::Run() {
     if (config_.metrics_port_file)
       std::ofstream(*config_.metrics_port_file) << *metrics_port << "\n";
   }
-  std::thread prober([this] { ProbeLoop(); });
+  std::thread prober([this] {
+    NameThisThread("health prober");
+    ProbeLoop();
+  });
 
   sigset_t set;
   sigemptyset(&set);

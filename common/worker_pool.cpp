@@ -1,9 +1,15 @@
 #include "common/worker_pool.hpp"
 
+#include "common/thread_name.hpp"
+
 namespace ecd {
 
 WorkerPool::WorkerPool(int threads, size_t max_queue) : max_queue_(max_queue) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  for (int i = 0; i < threads; ++i)
+    threads_.emplace_back([this] {
+      NameThisThread("worker");
+      Loop();
+    });
 }
 
 WorkerPool::~WorkerPool() { Stop(); }

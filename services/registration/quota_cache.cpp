@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/thread_name.hpp"
+
 namespace ecd::registration {
 namespace {
 
@@ -31,7 +33,10 @@ return out
 }  // namespace
 
 QuotaCache::QuotaCache(RedisPool& redis, std::chrono::milliseconds ttl)
-    : redis_(redis), ttl_(ttl), writer_([this] { WriterLoop(); }) {}
+    : redis_(redis), ttl_(ttl), writer_([this] {
+        NameThisThread("quota writer");
+        WriterLoop();
+      }) {}
 
 QuotaCache::~QuotaCache() {
   {

@@ -406,5 +406,49 @@ TEST_F(RegisterGroupTest, TheSeatRecountRefusesAnOverBookingTheCountersMissed) {
                pqxx::check_violation);
 }
 
+// The catalogue's figures reach the quota row with the next Register call (lock_quotas): a limit
+// raised or lowered (never below the seats taken), an approval mode switched, and an
+// administrator's override of the country's seats winning over the catalogue's limit. The row is
+// created by the first call only; every later call finds it.
+TEST_F(RegisterGroupTest, AQuotaRowFollowsTheCataloguesLimitAndApprovalMode) {
+  const std::string id = NewUuid();
+  auto quota = [&](const std::string& column) {
+    return Count("SELECT " + column + " FROM registration.quotas WHERE event_id = '" + id +
+                 "' AND country = 'KE'");
+  };
+  int n = 0;
+  auto reg = [&](const EventRules& rules, const std::string& given, const std::string& family) {
+    const std::string req = "follow-" + std::to_string(++n);
+    auto r = repo_->Register(
+        rules, Person(given, family, req + "@odpp.go.ke", "KE", "en", "Africa/Nairobi"), req, "h");
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->registration.status() : v1::REGISTRATION_STATUS_UNSPECIFIED;
+  };
+  EXPECT_EQ(reg({id, 1, false, false, 0}, "Wanjiru", "Kamau"), v1::REGISTRATION_STATUS_CONFIRMED);
+  EXPECT_EQ(quota("seat_limit"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM registration.quotas WHERE event_id = '" + id + "'"), 1);
+  // Raised to 2: the second one has a seat (without the update: waitlisted).
+  EXPECT_EQ(reg({id, 2, false, false, 0}, "Otieno", "Odhiambo"), v1::REGISTRATION_STATUS_CONFIRMED);
+  EXPECT_EQ(quota("seat_limit"), 2);
+  // Raised to 3, and approval by hand from now on.
+  EXPECT_EQ(reg({id, 3, true, false, 0}, "Achieng", "Atieno"),
+            v1::REGISTRATION_STATUS_PENDING_APPROVAL);
+  EXPECT_EQ(quota("manual_approval::int"), 1);
+  // An administrator gave Kenya 5 seats: the override wins over the catalogue's 1.
+  Count("UPDATE registration.quotas SET seat_override = 5 WHERE event_id = '" + id +
+        "' AND country = 'KE' RETURNING 1");
+  EXPECT_EQ(reg({id, 1, false, false, 0}, "Njeri", "Wambui"), v1::REGISTRATION_STATUS_CONFIRMED);
+  EXPECT_EQ(quota("seat_limit"), 5);
+  EXPECT_EQ(quota("manual_approval::int"), 0);
+  // The override gone, the catalogue's 1 is below the 4 seats taken: the limit stays at 4, and
+  // the next one waits.
+  Count("UPDATE registration.quotas SET seat_override = NULL WHERE event_id = '" + id +
+        "' AND country = 'KE' RETURNING 1");
+  EXPECT_EQ(reg({id, 1, false, false, 0}, "Kipchoge", "Keino"), v1::REGISTRATION_STATUS_WAITLISTED);
+  EXPECT_EQ(quota("seat_limit"), 4);
+  EXPECT_EQ(quota("taken"), 4);
+  EXPECT_EQ(Count("SELECT count(*) FROM registration.quotas WHERE event_id = '" + id + "'"), 1);
+}
+
 }  // namespace
 }  // namespace ecd::registration
