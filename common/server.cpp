@@ -1,5 +1,6 @@
 #include "common/server.hpp"
 
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
@@ -23,7 +24,8 @@ std::mutex g_probe_mu;
 std::condition_variable g_probe_cv;
 }  // namespace
 
-void BlockShutdownSignals() {
+void PrepareProcess() {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);

@@ -103,7 +103,7 @@ NotificationsConfig LoadNotificationsConfig(ecd::Env& env) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ecd::BlockShutdownSignals();
+  ecd::PrepareProcess();
   ecd::Startup start;
   NotificationsConfig nc;
   if (auto exit = ecd::Start(
