@@ -151,6 +151,59 @@ StatusOr<RedisReply> RedisPool::Run(redisContext*& ctx, const std::vector<std::s
 
 namespace {
 
+// A reply as our answer: an error reply is a failure (NOSCRIPT or REDIS_ERROR).
+StatusOr<RedisReply> Answer(const redisReply* r) {
+  if (r->type == REDIS_REPLY_ERROR) {
+    std::string msg(r->str, r->len);
+    return Status(Code::kInternal, msg.rfind("NOSCRIPT", 0) == 0 ? "NOSCRIPT" : "REDIS_ERROR", msg);
+  }
+  return Convert(r);
+}
+
+}  // namespace
+
+bool RedisPool::RunPipelined(redisContext*& ctx, const std::vector<std::vector<std::string>>& argvs,
+                             const std::vector<size_t>& which,
+                             std::vector<StatusOr<RedisReply>>& out) {
+  if (ctx == nullptr) {
+    Status err;
+    ctx = Connect(&err);
+    if (ctx == nullptr) {
+      for (size_t i : which) out[i] = err;
+      return true;  // nothing sent: every call has its answer (Redis is down)
+    }
+  }
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  for (size_t i : which) {
+    ptrs.clear();
+    lens.clear();
+    for (const auto& a : argvs[i]) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    if (redisAppendCommandArgv(ctx, static_cast<int>(ptrs.size()), ptrs.data(), lens.data()) !=
+        REDIS_OK) {
+      break;  // out of memory: the replies below stop at the first command not sent
+    }
+  }
+  for (size_t i : which) {
+    void* reply = nullptr;
+    if (redisGetReply(ctx, &reply) != REDIS_OK || reply == nullptr) {
+      spdlog::debug("Redis I/O error: {}", ctx->errstr);
+      redisFree(ctx);
+      ctx = nullptr;
+      return false;
+    }
+    auto* r = static_cast<redisReply*>(reply);
+    out[i] = Answer(r);
+    freeReplyObject(r);
+  }
+  return true;
+}
+
+namespace {
+
 // Counts a failed command by its reason (REDIS_UNAVAILABLE, REDIS_ERROR, ...).
 StatusOr<RedisReply> Counted(StatusOr<RedisReply> result) {
   if (!result.ok()) {
@@ -196,6 +249,57 @@ bool RedisPool::Probe() {
   const bool up = r.ok() && r->str == "PONG";
   Gauge("ecd_redis_up", "1 when Redis answered the last probe, 0 when it did not.").Set(up ? 1 : 0);
   return up;
+}
+
+std::vector<StatusOr<RedisReply>> RedisPool::EvalEach(const LuaScript& script,
+                                                      const std::vector<EvalCall>& calls) {
+  std::vector<StatusOr<RedisReply>> out(
+      calls.size(), Status::Unavailable("REDIS_UNAVAILABLE", "Redis connection lost"));
+  if (calls.empty()) return out;
+  std::vector<std::vector<std::string>> argvs;
+  argvs.reserve(calls.size());
+  for (const auto& c : calls) {
+    std::vector<std::string> argv{"EVALSHA", script.sha1(), std::to_string(c.keys.size())};
+    argv.insert(argv.end(), c.keys.begin(), c.keys.end());
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    argvs.push_back(std::move(argv));
+  }
+  Status err;
+  redisContext* ctx = Take(&err);
+  if (ctx == nullptr) {
+    for (auto& o : out) o = err;
+  } else {
+    std::vector<size_t> pending(calls.size());
+    for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+    bool reloaded = false;
+    // At most: the first pipeline, again after a broken connection, again after a NOSCRIPT.
+    for (int round = 0; round < 3 && !pending.empty(); ++round) {
+      const bool whole = RunPipelined(ctx, argvs, pending, out);
+      std::vector<size_t> again;
+      bool noscript = false;
+      for (size_t i : pending) {
+        if (!out[i].ok() && out[i].status().reason() == "NOSCRIPT") {
+          noscript = true;
+          again.push_back(i);
+        } else if (!whole && !out[i].ok() && out[i].status().reason() == "REDIS_UNAVAILABLE") {
+          again.push_back(i);  // not answered before the connection broke
+        }
+      }
+      if (noscript && !reloaded && ctx != nullptr) {
+        Counter("ecd_redis_script_reloads_total", "Lua scripts loaded again after NOSCRIPT.").Inc();
+        auto loaded = Run(ctx, {"SCRIPT", "LOAD", script.source()});
+        reloaded = true;
+        if (!loaded.ok()) {
+          for (size_t i : again) out[i] = loaded.status();
+          break;
+        }
+      }
+      pending = std::move(again);
+    }
+    Give(ctx);
+  }
+  for (auto& o : out) o = Counted(std::move(o));
+  return out;
 }
 
 }  // namespace ecd

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/thread_name.hpp"
 
 namespace ecd::registration {
@@ -71,18 +73,33 @@ void QuotaCache::WriterLoop() {
     batch.swap(queued_);
     writing_ = true;
     lock.unlock();
-    for (const auto& [key, q] : batch) Write(q);
+    Write(batch);
     lock.lock();
     writing_ = false;
     cv_.notify_all();
   }
 }
 
-void QuotaCache::Write(const QuotaState& q) {
-  auto r = redis_.Eval(kStore, {Key(q.event_id, q.country)},
-                       {std::to_string(q.version), std::to_string(q.limit), std::to_string(q.taken),
-                        std::to_string(q.waitlisted), std::to_string(ttl_.count())});
-  if (!r.ok()) spdlog::debug("quota cache store skipped: {}", r.status().ToString());
+void QuotaCache::Write(const std::map<std::string, QuotaState>& batch) {
+  // Pipelined, up to 256 counters a round trip: one round trip per counter kept the writer, and
+  // Redis, switching for every registration, and with Redis across a network it would have
+  // capped the writer at one counter per round trip.
+  constexpr size_t kPipeline = 256;
+  std::vector<RedisPool::EvalCall> calls;
+  calls.reserve(std::min(batch.size(), kPipeline));
+  auto flush = [&] {
+    for (const auto& r : redis_.EvalEach(kStore, calls)) {
+      if (!r.ok()) spdlog::debug("quota cache store skipped: {}", r.status().ToString());
+    }
+    calls.clear();
+  };
+  for (const auto& [key, q] : batch) {
+    calls.push_back({{key},
+                     {std::to_string(q.version), std::to_string(q.limit), std::to_string(q.taken),
+                      std::to_string(q.waitlisted), std::to_string(ttl_.count())}});
+    if (calls.size() == kPipeline) flush();
+  }
+  if (!calls.empty()) flush();
 }
 
 StatusOr<std::map<std::string, QuotaState>> QuotaCache::Load(

@@ -32,7 +32,7 @@ class QuotaCache {
   static std::string Key(const std::string& event_id, const std::string& country);
 
  private:
-  void Write(const QuotaState& q);
+  void Write(const std::map<std::string, QuotaState>& batch);
   void WriterLoop();
 
   RedisPool& redis_;

@@ -1,6 +1,6 @@
 // ecd::RedisPool and ecd::LuaScript against a private Redis server that the tests stop and start:
 // EVALSHA with NOSCRIPT reload, REDIS_UNAVAILABLE while the server is down, reconnection through
-// the same pool once it is back, and concurrent use of the pool.
+// the same pool once it is back, concurrent use of the pool, and pipelined calls (EvalEach).
 #include "common/redis.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <latch>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -208,6 +209,93 @@ TEST(RedisTest, ConcurrentEvalsOnASmallPoolAreAllCounted) {
   std::vector<long long> expected(kThreads * kPerThread);
   for (size_t i = 0; i < expected.size(); ++i) expected[i] = static_cast<long long>(i) + 1;
   EXPECT_EQ(all, expected);
+}
+
+// The number of reads Redis has processed from its clients (INFO stats).
+long long ReadsProcessed(RedisPool& pool) {
+  auto r = pool.Command({"INFO", "stats"});
+  if (!r.ok()) return -1;
+  const std::string key = "total_reads_processed:";
+  const size_t at = r->str.find(key);
+  return at == std::string::npos ? -1 : std::stoll(r->str.substr(at + key.size()));
+}
+
+std::vector<RedisPool::EvalCall> Increments(int n, const std::string& prefix) {
+  std::vector<RedisPool::EvalCall> calls;
+  for (int i = 0; i < n; ++i) {
+    calls.push_back({{prefix + std::to_string(i % 7)}, {std::to_string(i + 1)}});
+  }
+  return calls;
+}
+
+// Each key's counter after `calls` ran once each, in order: the answers they should give.
+std::vector<long long> Expected(const std::vector<RedisPool::EvalCall>& calls) {
+  std::map<std::string, long long> sum;
+  std::vector<long long> out;
+  for (const auto& c : calls) out.push_back(sum[c.keys[0]] += std::stoll(c.args[0]));
+  return out;
+}
+
+TEST(RedisTest, EvalEachAnswersEveryCallInOrderThroughOnePipeline) {
+  test::RedisServer server;
+  RedisPool pool(PoolOptions(server.port(), 2));
+  auto calls = Increments(300, "quota:{e}:");
+  ASSERT_TRUE(EvalGives(pool, "warm", 1));  // the script loaded, the connection open
+  const long long reads_before = ReadsProcessed(pool);
+  auto answers = pool.EvalEach(IncrBy(), calls);
+  const long long reads = ReadsProcessed(pool) - reads_before;
+  ASSERT_EQ(answers.size(), calls.size());
+  const auto expected = Expected(calls);
+  for (size_t i = 0; i < answers.size(); ++i) {
+    ASSERT_TRUE(answers[i].ok()) << i << ": " << answers[i].status().ToString();
+    EXPECT_EQ(answers[i]->integer, expected[i]) << "call " << i;
+  }
+  // One call per round trip would have been 300 reads (and the INFO call's own).
+  EXPECT_GE(reads, 1);
+  EXPECT_LE(reads, 30) << "the calls were not pipelined";
+  EXPECT_TRUE(pool.EvalEach(IncrBy(), {}).empty());
+}
+
+TEST(RedisTest, EvalEachReloadsTheScriptAndRunsEachCallOnce) {
+  test::RedisServer server;
+  RedisPool pool(PoolOptions(server.port(), 1));
+  ASSERT_TRUE(pool.Command({"SCRIPT", "FLUSH"}).ok());
+  auto calls = Increments(50, "k");
+  auto answers = pool.EvalEach(IncrBy(), calls);
+  const auto expected = Expected(calls);
+  for (size_t i = 0; i < answers.size(); ++i) {
+    ASSERT_TRUE(answers[i].ok()) << i << ": " << answers[i].status().ToString();
+    EXPECT_EQ(answers[i]->integer, expected[i]) << "call " << i;
+  }
+  EXPECT_TRUE(ScriptCached(pool));
+}
+
+TEST(RedisTest, EvalEachAnswersAFailingCallAloneAndServerDownAsUnavailable) {
+  test::RedisServer server;
+  RedisPool pool(PoolOptions(server.port(), 1));
+  auto calls = Increments(5, "m");
+  calls[2].args[0] = "not a number";  // INCRBY refuses it: that call's error only
+  auto answers = pool.EvalEach(IncrBy(), calls);
+  ASSERT_EQ(answers.size(), 5u);
+  for (size_t i : {0u, 1u, 3u, 4u}) ASSERT_TRUE(answers[i].ok()) << i;
+  EXPECT_EQ(answers[3]->integer, 4);  // m3, by call 3's 4
+  ASSERT_FALSE(answers[2].ok());
+  EXPECT_EQ(answers[2].status().reason(), "REDIS_ERROR");
+
+  server.Stop();
+  answers = pool.EvalEach(IncrBy(), Increments(3, "m"));
+  ASSERT_EQ(answers.size(), 3u);
+  for (const auto& a : answers) {
+    ASSERT_FALSE(a.ok());
+    EXPECT_EQ(a.status().reason(), "REDIS_UNAVAILABLE") << a.status().ToString();
+  }
+  server.Start();  // empty data, empty script cache: reconnected and reloaded
+  answers = pool.EvalEach(IncrBy(), Increments(3, "m"));
+  ASSERT_EQ(answers.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(answers[i].ok()) << i << ": " << answers[i].status().ToString();
+    EXPECT_EQ(answers[i]->integer, static_cast<long long>(i + 1));
+  }
 }
 
 }  // namespace
