@@ -1,6 +1,5 @@
 #include "common/server.hpp"
 
-#include <absl/synchronization/mutex.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
@@ -24,8 +23,7 @@ std::mutex g_probe_mu;
 std::condition_variable g_probe_cv;
 }  // namespace
 
-void PrepareProcess() {
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+void BlockShutdownSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);

@@ -24,13 +24,9 @@
 
 namespace ecd {
 
-// Call this first in main(), before any thread starts:
-// - blocks SIGTERM and SIGINT, so that only the host's sigwait sees them;
-// - turns off abseil's Mutex deadlock detector. Debian builds libabsl in debug mode, where every
-//   absl::Mutex lock (gRPC takes many per call) also updates a global lock-order graph: a lock
-//   pair cost 134-137 ns with it and 45-49 ns without (a loop of 2 million pairs here). Tests
-//   keep it on.
-void PrepareProcess();
+// Call this first in main(), before any thread starts, so that only the host's sigwait sees
+// SIGTERM and SIGINT.
+void BlockShutdownSignals();
 
 // Authorises, queues the work on the worker pool, finishes the reactor with the mapped status and
 // logs the call. Service adapters call Unary() from each callback method.

@@ -32,7 +32,7 @@ constexpr int64_t kMaxMessage = (int64_t{20} << 20) + (1 << 20);  // a 20 MiB ma
 }  // namespace
 
 int main(int argc, char** argv) {
-  ecd::PrepareProcess();
+  ecd::BlockShutdownSignals();
   ecd::Startup start;
   if (auto exit = ecd::Start(argc, argv, "catalogue", "127.0.0.1:50061", kMaxMessage,
                              {"--migrate", "--seed"}, nullptr, &start)) {

@@ -87,7 +87,7 @@ CertificatesConfig LoadCertificatesConfig(ecd::Env& env) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ecd::PrepareProcess();
+  ecd::BlockShutdownSignals();
   if (argc == 3 && std::strcmp(argv[1], "--generate-key") == 0) {
     std::string pem = ecd::certificates::Keyring::GeneratePrivateKeyPem();
     std::ofstream(argv[2]) << pem;

@@ -103,7 +103,7 @@ NotificationsConfig LoadNotificationsConfig(ecd::Env& env) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ecd::PrepareProcess();
+  ecd::BlockShutdownSignals();
   ecd::Startup start;
   NotificationsConfig nc;
   if (auto exit = ecd::Start(

@@ -86,7 +86,7 @@ RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ecd::PrepareProcess();
+  ecd::BlockShutdownSignals();
   ecd::Startup start;
   RegistrationConfig rc;
   // Room for a 10 MiB attendance report (ImportAttendance).

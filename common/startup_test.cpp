@@ -1,4 +1,4 @@
-#include "common/server.hpp"
+#include "common/startup.hpp"
 
 #include <absl/synchronization/mutex.h>
 #include <gtest/gtest.h>
@@ -24,21 +24,27 @@ void InvertLockOrder() {
 
 // Debian's libabsl runs in debug mode: its deadlock detector tracks every absl::Mutex (and gRPC
 // takes many per call), and aborts on an inversion. If this ever stops dying, the detector is off
-// by default and PrepareProcess's switch has become unnecessary.
-TEST(PrepareProcessDeathTest, AbseilTracksLockOrderByDefaultHere) {
+// by default and Start's switch has become unnecessary.
+TEST(StartDeathTest, AbseilTracksLockOrderByDefaultHere) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(InvertLockOrder(), "");
 }
 
-TEST(PrepareProcessDeathTest, TurnsTheLockOrderTrackingOff) {
+// Start as a service's main calls it (here with an argument it refuses), then the inversion.
+void StartThenInvertLockOrder() {
+  Startup startup;
+  char name[] = "catalogue";
+  char bogus[] = "--no-such-mode";
+  char* argv[] = {name, bogus};
+  Start(2, argv, "catalogue", "127.0.0.1:0", int64_t{1} << 20, {}, nullptr, &startup);
+  InvertLockOrder();
+  std::exit(0);
+}
+
+// Every service's Start turns the tracking off first, even when it then refuses its arguments.
+TEST(StartDeathTest, TurnsTheLockOrderTrackingOff) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT(
-      {
-        PrepareProcess();
-        InvertLockOrder();
-        std::exit(0);
-      },
-      ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(StartThenInvertLockOrder(), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
