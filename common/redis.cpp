@@ -165,6 +165,11 @@ StatusOr<RedisReply> Answer(const redisReply* r) {
 bool RedisPool::RunPipelined(redisContext*& ctx, const std::vector<std::vector<std::string>>& argvs,
                              const std::vector<size_t>& which,
                              std::vector<StatusOr<RedisReply>>& out) {
+  // Until its reply is read, a call's answer is that the connection was lost (not an answer of
+  // an earlier round, like NOSCRIPT, which would say it did not run).
+  for (size_t i : which) {
+    out[i] = Status::Unavailable("REDIS_UNAVAILABLE", "Redis connection lost");
+  }
   if (ctx == nullptr) {
     Status err;
     ctx = Connect(&err);
@@ -184,7 +189,7 @@ bool RedisPool::RunPipelined(redisContext*& ctx, const std::vector<std::vector<s
     }
     if (redisAppendCommandArgv(ctx, static_cast<int>(ptrs.size()), ptrs.data(), lens.data()) !=
         REDIS_OK) {
-      break;  // out of memory: the replies below stop at the first command not sent
+      break;  // out of memory: hiredis marks the context failed, and the first read below fails
     }
   }
   for (size_t i : which) {
@@ -271,10 +276,11 @@ std::vector<StatusOr<RedisReply>> RedisPool::EvalEach(const LuaScript& script,
   } else {
     std::vector<size_t> pending(calls.size());
     for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+    int broken = 0;  // pipelines cut by a lost connection: the second one ends the attempt
     bool reloaded = false;
-    // At most: the first pipeline, again after a broken connection, again after a NOSCRIPT.
-    for (int round = 0; round < 3 && !pending.empty(); ++round) {
+    while (!pending.empty()) {
       const bool whole = RunPipelined(ctx, argvs, pending, out);
+      if (!whole) ++broken;
       std::vector<size_t> again;
       bool noscript = false;
       for (size_t i : pending) {
@@ -285,10 +291,11 @@ std::vector<StatusOr<RedisReply>> RedisPool::EvalEach(const LuaScript& script,
           again.push_back(i);  // not answered before the connection broke
         }
       }
-      if (noscript && !reloaded && ctx != nullptr) {
+      if (again.empty() || broken > 1 || (noscript && reloaded)) break;
+      if (noscript && ctx != nullptr) {  // (a broken connection reloads after reconnecting)
         Counter("ecd_redis_script_reloads_total", "Lua scripts loaded again after NOSCRIPT.").Inc();
-        auto loaded = Run(ctx, {"SCRIPT", "LOAD", script.source()});
         reloaded = true;
+        auto loaded = Run(ctx, {"SCRIPT", "LOAD", script.source()});
         if (!loaded.ok()) {
           for (size_t i : again) out[i] = loaded.status();
           break;

@@ -87,8 +87,11 @@ void QuotaCache::Write(const std::map<std::string, QuotaState>& batch) {
   constexpr size_t kPipeline = 256;
   std::vector<RedisPool::EvalCall> calls;
   calls.reserve(std::min(batch.size(), kPipeline));
+  bool unreachable = false;
   auto flush = [&] {
+    unreachable = true;
     for (const auto& r : redis_.EvalEach(kStore, calls)) {
+      if (r.ok() || r.status().reason() != "REDIS_UNAVAILABLE") unreachable = false;
       if (!r.ok()) spdlog::debug("quota cache store skipped: {}", r.status().ToString());
     }
     calls.clear();
@@ -97,7 +100,12 @@ void QuotaCache::Write(const std::map<std::string, QuotaState>& batch) {
     calls.push_back({{key},
                      {std::to_string(q.version), std::to_string(q.limit), std::to_string(q.taken),
                       std::to_string(q.waitlisted), std::to_string(ttl_.count())}});
-    if (calls.size() == kPipeline) flush();
+    if (calls.size() == kPipeline) {
+      flush();
+      // Redis is down: the rest of the batch is dropped rather than each chunk waiting out the
+      // connection timeout (Redis never decides: the next changes write their counters again).
+      if (unreachable) return;
+    }
   }
   if (!calls.empty()) flush();
 }
