@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -167,6 +169,53 @@ TEST(GroupCommit, AThrowingGroupReleasesItsThreads) {
   EXPECT_TRUE(thrown.load());
   EXPECT_EQ(first.output, 0);
   for (const Job& j : jobs) EXPECT_EQ(j.output, j.input);
+  EXPECT_EQ(commit.Waiting(), 0u);
+}
+
+// More callers wait than the object has condition variables (128), so some share one: each is
+// still woken when its item has run (a wake-up meant for one of them reaches all who share it).
+TEST(GroupCommit, MoreWaitersThanWakeUpsAllGetTheirAnswers) {
+  constexpr int kWaiters = 300;
+  GroupCommit<Job>* self = nullptr;
+  std::atomic<int> groups{0};
+  GroupCommit<Job> commit({.max_groups = 1, .max_size = 64}, [&](const std::vector<Job*>& group) {
+    if (groups++ == 0) {
+      while (self->Waiting() < static_cast<size_t>(kWaiters)) std::this_thread::yield();
+    }
+    for (Job* j : group) {
+      j->output = j->input + 7;
+      ++j->runs;
+    }
+  });
+  self = &commit;
+  Job first{1};
+  std::thread leader([&] { commit.Submit(first); });
+  while (groups.load() == 0) std::this_thread::yield();
+  std::vector<Job> jobs(kWaiters);
+  std::atomic<int> answered{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWaiters; ++i) {
+    jobs[i].input = i;
+    threads.emplace_back([&, i] {
+      commit.Submit(jobs[i]);
+      ++answered;
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (answered.load() < kWaiters && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (answered.load() < kWaiters) {
+    // A lost wake-up: those threads would wait for ever, and joining them would hang the test.
+    ADD_FAILURE() << kWaiters - answered.load() << " callers never woke";
+    std::_Exit(1);
+  }
+  leader.join();
+  for (auto& t : threads) t.join();
+  for (const Job& j : jobs) {
+    EXPECT_EQ(j.output, j.input + 7);
+    EXPECT_EQ(j.runs, 1);
+  }
   EXPECT_EQ(commit.Waiting(), 0u);
 }
 
