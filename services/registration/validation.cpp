@@ -94,18 +94,16 @@ Status ValidateRegisterRequest(const v1::RegisterRequest& req) {
   return v.status();
 }
 
-namespace {
-
-// `fetched`: how asking the catalogue went; `event` what it answered when that went well.
-Status CheckOpen(const Status& fetched, const catalogue::v1::Event* event,
-                 const v1::RegisterRequest& req, int64_t now) {
+Status CheckRegistrationOpen(const StatusOr<EventPtr>& fetched, const v1::RegisterRequest& req,
+                             int64_t now) {
   if (!fetched.ok()) {
-    if (fetched.code() == Code::kNotFound) {
+    if (fetched.status().code() == Code::kNotFound) {
       return Status(Code::kNotFound, "EVENT_NOT_FOUND", req.event() + " not found")
           .With("field", "event");
     }
-    return fetched;
+    return fetched.status();
   }
+  const catalogue::v1::Event* event = fetched->get();
   if (event->status() != catalogue::v1::EVENT_STATUS_PUBLISHED) {
     return Status::FailedPrecondition("EVENT_NOT_OPEN",
                                       "the event is not open for registration (" +
@@ -129,18 +127,6 @@ Status CheckOpen(const Status& fetched, const catalogue::v1::Event* event,
         .With("field", "participant.country_code");
   }
   return Status::Ok();
-}
-
-}  // namespace
-
-Status CheckRegistrationOpen(const StatusOr<catalogue::v1::Event>& event,
-                             const v1::RegisterRequest& req, int64_t now) {
-  return CheckOpen(event.status(), event.ok() ? &*event : nullptr, req, now);
-}
-
-Status CheckRegistrationOpen(const StatusOr<EventPtr>& event, const v1::RegisterRequest& req,
-                             int64_t now) {
-  return CheckOpen(event.status(), event.ok() ? event->get() : nullptr, req, now);
 }
 
 }  // namespace ecd::registration

@@ -28,9 +28,6 @@ Status ValidateRegisterRequest(const v1::RegisterRequest& req);
 // registration window open, the participant's country invited. NOT_FOUND (EVENT_NOT_FOUND) or
 // FAILED_PRECONDITION with the reason (EVENT_NOT_OPEN, REGISTRATION_NOT_OPEN_YET,
 // REGISTRATION_CLOSED, COUNTRY_NOT_INVITED).
-Status CheckRegistrationOpen(const StatusOr<catalogue::v1::Event>& event,
-                             const v1::RegisterRequest& req, int64_t now);
-// The same for the catalogue's shared answer (CatalogueReader::GetEventPtr).
 Status CheckRegistrationOpen(const StatusOr<EventPtr>& event, const v1::RegisterRequest& req,
                              int64_t now);
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "common/time.hpp"
 #include "services/registration/registration.hpp"
 
@@ -131,8 +133,10 @@ catalogue::v1::Event OpenEvent(int64_t now) {
   return e;
 }
 
+// The catalogue's answer as Register gets it (CatalogueReader::GetEventPtr).
 Status Open(const StatusOr<catalogue::v1::Event>& e, int64_t now) {
-  return CheckRegistrationOpen(e, Valid(), now);
+  if (!e.ok()) return CheckRegistrationOpen(StatusOr<EventPtr>(e.status()), Valid(), now);
+  return CheckRegistrationOpen(std::make_shared<const catalogue::v1::Event>(*e), Valid(), now);
 }
 
 TEST(CheckRegistrationOpen, EveryReason) {
