@@ -34,6 +34,15 @@ RedisReply Convert(const redisReply* r) {
   return out;
 }
 
+// A reply as our answer: an error reply is a failure (NOSCRIPT or REDIS_ERROR).
+StatusOr<RedisReply> Answer(const redisReply* r) {
+  if (r->type == REDIS_REPLY_ERROR) {
+    std::string msg(r->str, r->len);
+    return Status(Code::kInternal, msg.rfind("NOSCRIPT", 0) == 0 ? "NOSCRIPT" : "REDIS_ERROR", msg);
+  }
+  return Convert(r);
+}
+
 timeval ToTimeval(std::chrono::milliseconds ms) {
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
@@ -136,31 +145,12 @@ StatusOr<RedisReply> RedisPool::Run(redisContext*& ctx, const std::vector<std::s
       ctx = nullptr;
       continue;
     }
-    if (r->type == REDIS_REPLY_ERROR) {
-      std::string msg(r->str, r->len);
-      freeReplyObject(r);
-      Status s(Code::kInternal, msg.rfind("NOSCRIPT", 0) == 0 ? "NOSCRIPT" : "REDIS_ERROR", msg);
-      return s;
-    }
-    RedisReply out = Convert(r);
+    auto out = Answer(r);
     freeReplyObject(r);
     return out;
   }
   return Status::Unavailable("REDIS_UNAVAILABLE", "Redis connection lost");
 }
-
-namespace {
-
-// A reply as our answer: an error reply is a failure (NOSCRIPT or REDIS_ERROR).
-StatusOr<RedisReply> Answer(const redisReply* r) {
-  if (r->type == REDIS_REPLY_ERROR) {
-    std::string msg(r->str, r->len);
-    return Status(Code::kInternal, msg.rfind("NOSCRIPT", 0) == 0 ? "NOSCRIPT" : "REDIS_ERROR", msg);
-  }
-  return Convert(r);
-}
-
-}  // namespace
 
 bool RedisPool::RunPipelined(redisContext*& ctx, const std::vector<std::vector<std::string>>& argvs,
                              const std::vector<size_t>& which,
@@ -232,21 +222,7 @@ StatusOr<RedisReply> RedisPool::Command(const std::vector<std::string>& argv) {
 
 StatusOr<RedisReply> RedisPool::Eval(const LuaScript& script, const std::vector<std::string>& keys,
                                      const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"EVALSHA", script.sha1(), std::to_string(keys.size())};
-  argv.insert(argv.end(), keys.begin(), keys.end());
-  argv.insert(argv.end(), args.begin(), args.end());
-  Status err;
-  redisContext* ctx = Take(&err);
-  if (ctx == nullptr) return Counted(err);
-  auto result = Run(ctx, argv);
-  if (!result.ok() && result.status().reason() == "NOSCRIPT") {
-    // Redis lost its scripts (a restart, a failover, SCRIPT FLUSH): load it again.
-    Counter("ecd_redis_script_reloads_total", "Lua scripts loaded again after NOSCRIPT.").Inc();
-    auto loaded = Run(ctx, {"SCRIPT", "LOAD", script.source()});
-    result = loaded.ok() ? Run(ctx, argv) : loaded;
-  }
-  Give(ctx);
-  return Counted(std::move(result));
+  return std::move(EvalEach(script, {{keys, args}}).front());
 }
 
 bool RedisPool::Probe() {
@@ -292,7 +268,9 @@ std::vector<StatusOr<RedisReply>> RedisPool::EvalEach(const LuaScript& script,
         }
       }
       if (again.empty() || broken > 1 || (noscript && reloaded)) break;
-      if (noscript && ctx != nullptr) {  // (a broken connection reloads after reconnecting)
+      // Redis lost its scripts (a restart, a failover, SCRIPT FLUSH): load it again (a broken
+      // connection reloads after reconnecting).
+      if (noscript && ctx != nullptr) {
         Counter("ecd_redis_script_reloads_total", "Lua scripts loaded again after NOSCRIPT.").Inc();
         reloaded = true;
         auto loaded = Run(ctx, {"SCRIPT", "LOAD", script.source()});

@@ -50,14 +50,14 @@ class RedisPool {
   RedisPool& operator=(const RedisPool&) = delete;
 
   StatusOr<RedisReply> Command(const std::vector<std::string>& argv);
-  // EVALSHA, and on NOSCRIPT: SCRIPT LOAD then EVALSHA again.
+  // EVALSHA, and on NOSCRIPT: SCRIPT LOAD then EVALSHA again (EvalEach of one call).
   StatusOr<RedisReply> Eval(const LuaScript& script, const std::vector<std::string>& keys,
                             const std::vector<std::string>& args);
   // The same script for each of `calls` (keys, args), pipelined: every command is written, then
   // every reply read, on one connection: one round trip for all of them instead of one each.
   // Answers in the order of `calls`. A NOSCRIPT reloads the script and runs those calls again; a
-  // broken connection sends the calls not answered yet once more on a new one (as Eval does, a
-  // call whose reply was lost may have run).
+  // broken connection sends the calls not answered yet once more on a new one (a call whose reply
+  // was lost may have run).
   struct EvalCall {
     std::vector<std::string> keys;
     std::vector<std::string> args;
