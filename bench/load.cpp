@@ -111,12 +111,10 @@ double CpuSeconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-// The read methods as generic calls: the method's path, its request serialised once, and a check
-// of one answer.
+// The read methods as generic calls: the method's path and its request serialised once.
 struct ReadMethod {
   std::string path;
   grpc::ByteBuffer request;
-  std::function<std::string(grpc::ByteBuffer&)> check;  // "" when the answer is what was asked
 };
 
 template <typename Message>
@@ -133,34 +131,18 @@ ReadMethod MakeReadMethod(const Options& o) {
     m.path = "/grpc.health.v1.Health/Check";
     grpc::GenericSerialize<grpc::ProtoBufferWriter, grpc::health::v1::HealthCheckRequest>(
         grpc::health::v1::HealthCheckRequest(), &m.request, &own_buffer);
-    m.check = [](grpc::ByteBuffer& b) -> std::string {
-      grpc::health::v1::HealthCheckResponse r;
-      if (!Parse(b, r)) return "health: answer does not parse";
-      return r.status() == grpc::health::v1::HealthCheckResponse::SERVING ? ""
-                                                                          : "health: not SERVING";
-    };
   } else if (o.method == "get") {
     m.path = "/ecd.catalogue.v1.CatalogueService/GetEvent";
     v1::GetEventRequest req;
     req.set_name(o.event);
     grpc::GenericSerialize<grpc::ProtoBufferWriter, v1::GetEventRequest>(req, &m.request,
                                                                          &own_buffer);
-    m.check = [name = o.event](grpc::ByteBuffer& b) -> std::string {
-      v1::GetEventResponse r;
-      if (!Parse(b, r)) return "get: answer does not parse";
-      return r.event().name() == name ? "" : "get: answered " + r.event().name();
-    };
   } else {
     m.path = "/ecd.catalogue.v1.CatalogueService/ListEvents";
     v1::ListEventsRequest req;
     req.set_page_size(5);
     grpc::GenericSerialize<grpc::ProtoBufferWriter, v1::ListEventsRequest>(req, &m.request,
                                                                            &own_buffer);
-    m.check = [](grpc::ByteBuffer& b) -> std::string {
-      v1::ListEventsResponse r;
-      if (!Parse(b, r)) return "list: answer does not parse";
-      return r.events_size() > 0 ? "" : "list: no events";
-    };
   }
   return m;
 }
@@ -230,6 +212,29 @@ int main(int argc, char** argv) {
     grpc::ByteBuffer request;
     grpc::ByteBuffer response;
     Clock::time_point t0;
+
+    // The typed answer of `method` (a generic call's bytes are parsed into it to be checked).
+    google::protobuf::MessageLite& Answer(const std::string& method) {
+      if (method == "health") return health_resp;
+      if (method == "get") return get_resp;
+      if (method == "list") return list_resp;
+      return reg_resp;
+    }
+    // "" when the answer is what was asked.
+    std::string Check(const Options& o) const {
+      if (o.method == "health") {
+        return health_resp.status() == grpc::health::v1::HealthCheckResponse::SERVING
+                   ? ""
+                   : "health: not SERVING";
+      }
+      if (o.method == "get") {
+        return get_resp.event().name() == o.event ? "" : "get: answered " + get_resp.event().name();
+      }
+      if (o.method == "list") return list_resp.events_size() > 0 ? "" : "list: no events";
+      return reg_resp.registration().name().empty() || reg_resp.participant_key().empty()
+                 ? "register: no registration or key in the answer"
+                 : "";
+    }
   };
   std::function<void(int)> launch = [&](int slot) {
     long n = issued.fetch_add(1);
@@ -246,30 +251,13 @@ int main(int argc, char** argv) {
       if (st.ok()) {
         std::string failure;
         if (!checked.exchange(true)) {
-          if (generic) {
-            answer_bytes = call->response.Length();
-            failure = read.check(call->response);
-          } else if (o.method == "register") {
-            answer_bytes = call->reg_resp.ByteSizeLong();
-            if (call->reg_resp.registration().name().empty() ||
-                call->reg_resp.participant_key().empty()) {
-              failure = "register: no registration or key in the answer";
-            }
+          google::protobuf::MessageLite& answer = call->Answer(o.method);
+          if (generic && !Parse(call->response, answer)) {
+            failure = o.method + ": answer does not parse";
           } else {
-            grpc::ByteBuffer bytes;
-            bool own = false;
-            if (o.method == "health")
-              (void)grpc::SerializationTraits<decltype(call->health_resp)>::Serialize(
-                  call->health_resp, &bytes, &own);
-            else if (o.method == "get")
-              (void)grpc::SerializationTraits<decltype(call->get_resp)>::Serialize(call->get_resp,
-                                                                                   &bytes, &own);
-            else
-              (void)grpc::SerializationTraits<decltype(call->list_resp)>::Serialize(call->list_resp,
-                                                                                    &bytes, &own);
-            answer_bytes = bytes.Length();
-            failure = read.check(bytes);
+            failure = call->Check(o);
           }
+          answer_bytes = answer.ByteSizeLong();
         }
         std::lock_guard<std::mutex> lock(mu);
         if (!failure.empty() && check_failure.empty()) check_failure = failure;
