@@ -152,6 +152,20 @@ void CallHandler::Log(std::string_view method, const Status& s,
   LogCall(method, CodeName(s.code()), us, request_id, role, s.ok() ? "" : s.message());
 }
 
+void Reply::operator()(const Status& s) const { call_->Answer(s); }
+
+void Reply::Call::Answer(const Status& s) {
+  if (answered.exchange(true)) return;
+  ScopedTrace scoped(trace);
+  handler.Finish(reactor, method, s, start, request_id, RoleName(role));
+}
+
+Reply::Call::~Call() {
+  if (answered.load()) return;
+  spdlog::error("{}: the call was never answered", method);
+  Answer(Status::Internal("internal error"));
+}
+
 void CallHandler::Finish(grpc::ServerUnaryReactor* reactor, std::string_view method,
                          const Status& s, std::chrono::steady_clock::time_point start,
                          std::string_view request_id, std::string_view role) {

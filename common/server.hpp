@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/auth.hpp"
@@ -27,6 +28,43 @@ namespace ecd {
 // Call this first in main(), before any thread starts, so that only the host's sigwait sees
 // SIGTERM and SIGINT.
 void BlockShutdownSignals();
+
+class CallHandler;
+
+// The answer to one unary call (CallHandler). Fill the response first, then call it with the
+// status: the call ends and is logged, under the call's own trace whatever the thread. Only the
+// first answer counts. Copies share it; if the last copy goes unanswered, the call ends INTERNAL
+// (and an error is logged), so that no client waits for ever.
+class Reply {
+ public:
+  void operator()(const Status& s) const;
+
+ private:
+  friend class CallHandler;
+  struct Call {
+    Call(CallHandler& h, grpc::ServerUnaryReactor* r, std::string_view m,
+         std::chrono::steady_clock::time_point t, const CallContext& c)
+        : handler(h),
+          reactor(r),
+          method(m),
+          start(t),
+          request_id(c.request_id),
+          role(c.role),
+          trace(c.trace) {}
+    ~Call();
+    void Answer(const Status& s);
+    CallHandler& handler;
+    grpc::ServerUnaryReactor* const reactor;
+    const std::string_view method;  // a string literal
+    const std::chrono::steady_clock::time_point start;
+    const std::string request_id;
+    const Role role;
+    const TraceContext trace;
+    std::atomic<bool> answered{false};
+  };
+  explicit Reply(std::shared_ptr<Call> call) : call_(std::move(call)) {}
+  std::shared_ptr<Call> call_;
+};
 
 // Authorises, queues the work on the worker pool, finishes the reactor with the mapped status and
 // logs the call. Service adapters call Unary() from each callback method.
@@ -50,25 +88,18 @@ class CallHandler {
   template <class Fn>
   grpc::ServerUnaryReactor* UnaryInPlace(grpc::CallbackServerContext* ctx, std::string_view method,
                                          bool in_place, Fn&& fn) {
-    auto* reactor = ctx->DefaultReactor();
-    auto start = std::chrono::steady_clock::now();
-    auto call = BeginCall(ctx, method, "unary");
-    if (!call.ok()) {
-      Finish(reactor, method, call.status(), start, RequestId(ctx), "-");
-      return reactor;
-    }
-    auto work = [this, reactor, method, start, call = *call, fn = std::forward<Fn>(fn)]() mutable {
-      // The call's trace is the thread's while it works: log lines and outgoing calls carry it.
-      ScopedTrace trace(call.trace);
-      Status s = Guard([&] { return fn(call); });
-      Finish(reactor, method, s, start, call.request_id, RoleName(call.role));
-    };
-    if (in_place) {
-      work();
-    } else if (!workers_.TrySubmit(std::move(work))) {
-      Finish(reactor, method, Overloaded(), start, call->request_id, RoleName(call->role));
-    }
-    return reactor;
+    return Dispatch(ctx, method, in_place,
+                    [fn = std::forward<Fn>(fn)](const CallContext& call,
+                                                const Reply& reply) mutable { reply(fn(call)); });
+  }
+
+  // For work that ends on another thread: `fn(const CallContext&, const Reply&)` starts on a
+  // worker and returns without waiting; whoever ends the work fills the response and calls the
+  // reply (a copy of it) with the status. An exception from `fn` answers INTERNAL.
+  template <class Fn>
+  grpc::ServerUnaryReactor* UnaryAsync(grpc::CallbackServerContext* ctx, std::string_view method,
+                                       Fn&& fn) {
+    return Dispatch(ctx, method, false, std::forward<Fn>(fn));
   }
 
   // For streaming reactors: authorise and name the call (and count it: every Begin ends in a Log).
@@ -83,6 +114,35 @@ class CallHandler {
   WorkerPool& workers() { return workers_; }
 
  private:
+  friend class Reply;
+  // Authorises, then runs `fn(call, reply)` on a worker (on this thread when `in_place`).
+  template <class Fn>
+  grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* ctx, std::string_view method,
+                                     bool in_place, Fn&& fn) {
+    auto* reactor = ctx->DefaultReactor();
+    auto start = std::chrono::steady_clock::now();
+    auto call = BeginCall(ctx, method, "unary");
+    if (!call.ok()) {
+      Finish(reactor, method, call.status(), start, RequestId(ctx), "-");
+      return reactor;
+    }
+    auto work = [this, reactor, method, start, call = *call, fn = std::forward<Fn>(fn)]() mutable {
+      // The call's trace is the thread's while it works: log lines and outgoing calls carry it.
+      ScopedTrace trace(call.trace);
+      const Reply reply(std::make_shared<Reply::Call>(*this, reactor, method, start, call));
+      Status s = Guard([&] {
+        fn(std::as_const(call), reply);
+        return Status::Ok();
+      });
+      if (!s.ok()) reply(s);
+    };
+    if (in_place) {
+      work();
+    } else if (!workers_.TrySubmit(std::move(work))) {
+      Finish(reactor, method, Overloaded(), start, call->request_id, RoleName(call->role));
+    }
+    return reactor;
+  }
   StatusOr<CallContext> BeginCall(grpc::CallbackServerContext* ctx, std::string_view method,
                                   const char* type);
   static std::string RequestId(grpc::CallbackServerContext* ctx);

@@ -42,7 +42,6 @@ struct RegistrationConfig {
   int64_t hold_micros = 0;
   std::chrono::milliseconds hold_sweep{5000};
   ecd::registration::RegisterGrouping grouping;
-  bool workers_set = false;
 };
 
 RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
@@ -79,7 +78,6 @@ RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
   // Register calls committed together: how many groups at once, and how large at most.
   c.grouping.max_groups = static_cast<int>(env.Int("ECD_REGISTER_GROUPS", 2, 1, 64));
   c.grouping.max_size = static_cast<int>(env.Int("ECD_REGISTER_GROUP_SIZE", 32, 1, 60));
-  c.workers_set = !env.String("ECD_WORKERS", "").empty();
   return c;
 }
 
@@ -95,9 +93,6 @@ int main(int argc, char** argv) {
           [&](ecd::Env& env) { rc = LoadRegistrationConfig(env); }, &start)) {
     return *exit;
   }
-  // A Register call waits for its group on a worker thread: by default there are enough of them
-  // for the groups to fill.
-  if (!rc.workers_set) start.config.workers = 4 * start.config.pg_pool_size;
   const ecd::CommonConfig& config = start.config;
   const bool migrate_only = start.mode == "--migrate";
 

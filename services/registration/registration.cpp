@@ -159,18 +159,36 @@ Status Registrations::PublishMetrics() {
   return Status::Ok();
 }
 
-Status Registrations::Register(const CallContext& c, const v1::RegisterRequest& req,
-                               v1::RegisterResponse* resp) {
-  Status s = RegisterOnce(c, req, resp);
-  CountOutcome(s, *resp);
-  return s;
+void Registrations::Register(const CallContext& c, const v1::RegisterRequest& req,
+                             v1::RegisterResponse* resp, Done done) {
+  auto answer = [resp, done = std::move(done)](const Status& s) {
+    CountOutcome(s, *resp);
+    done(s);
+  };
+  EventRules rules;
+  v1::RegisterRequest normalised;
+  std::string hash;
+  if (auto early = RegisterFirst(c, req, resp, &rules, &normalised, &hash)) return answer(*early);
+  d_.repo.RegisterAsync(
+      rules, std::move(*normalised.mutable_participant()), req.request_id(), std::move(hash),
+      [this, resp, answer = std::move(answer)](StatusOr<Change> change) {
+        if (!change.ok()) return answer(change.status());
+        Remember(change->quotas);
+        *resp->mutable_registration() = std::move(change->registration);
+        resp->set_participant_key(d_.keys.Mint(IdOf(resp->registration().name())));
+        resp->set_cancellation_token(resp->participant_key());
+        answer(Status::Ok());
+      });
 }
 
-Status Registrations::RegisterOnce(const CallContext& c, const v1::RegisterRequest& req,
-                                   v1::RegisterResponse* resp) {
-  const v1::RegisterRequest normalised = NormaliseRegisterRequest(req);
-  ECD_RETURN_IF_ERROR(ValidateRegisterRequest(normalised));
-  const std::string hash = RequestHash(normalised);
+std::optional<Status> Registrations::RegisterFirst(const CallContext& c,
+                                                   const v1::RegisterRequest& req,
+                                                   v1::RegisterResponse* resp, EventRules* rules,
+                                                   v1::RegisterRequest* normalised,
+                                                   std::string* hash) {
+  *normalised = NormaliseRegisterRequest(req);
+  if (Status valid = ValidateRegisterRequest(*normalised); !valid.ok()) return valid;
+  *hash = RequestHash(*normalised);
   const std::string event_id = IdOf(req.event());
 
   auto event = d_.catalogue.GetEventPtr(event_id);
@@ -178,28 +196,23 @@ Status Registrations::RegisterOnce(const CallContext& c, const v1::RegisterReque
   if (!open.ok()) {
     // A retry is answered as the first time was, whatever changed since (the window may have
     // closed in between): only a refusal costs this extra look-up.
-    ECD_ASSIGN_OR_RETURN(auto prior, d_.repo.FindRequest(req.request_id(), hash));
-    if (!prior.has_value()) return open;
-    *resp->mutable_registration() = *prior;
-    resp->set_participant_key(d_.keys.Mint(IdOf(prior->name())));
+    auto prior = d_.repo.FindRequest(req.request_id(), *hash);
+    if (!prior.ok()) return prior.status();
+    if (!prior->has_value()) return open;
+    *resp->mutable_registration() = **prior;
+    resp->set_participant_key(d_.keys.Mint(IdOf((*prior)->name())));
     resp->set_cancellation_token(resp->participant_key());
     return Status::Ok();
   }
 
   // A frontend's registration holds its place until the address is verified (a frontend token
   // is in every app: whoever holds it is a stranger), unless the event turns that off.
-  EventRules rules{
+  *rules = EventRules{
       event_id, (*event)->participants_per_country(),
       (*event)->approval_mode() == cat::APPROVAL_MODE_MANUAL,
       c.role == Role::kFrontend && (*event)->email_verification() != cat::EMAIL_VERIFICATION_OFF,
       d_.hold_micros};
-  ECD_ASSIGN_OR_RETURN(auto change,
-                       d_.repo.Register(rules, normalised.participant(), req.request_id(), hash));
-  Remember(change.quotas);
-  *resp->mutable_registration() = change.registration;
-  resp->set_participant_key(d_.keys.Mint(IdOf(change.registration.name())));
-  resp->set_cancellation_token(resp->participant_key());
-  return Status::Ok();
+  return std::nullopt;
 }
 
 Status Registrations::CheckKey(const CallContext& c, const std::string& id, const std::string& key,

@@ -2,6 +2,7 @@
 // The registration service's logic, free of gRPC: each method takes the caller and a request,
 // fills the response and returns a Status. The adapter (service.hpp) binds it to the API.
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/auth.hpp"
@@ -36,7 +37,11 @@ class Registrations {
  public:
   explicit Registrations(RegistrationDeps deps) : d_(std::move(deps)) {}
 
-  Status Register(const CallContext& c, const v1::RegisterRequest& req, v1::RegisterResponse* resp);
+  // Answers through `done` (once the response is filled), perhaps on another thread after this
+  // returns: the one that commits the call's group. `req` and `resp` must live until then.
+  using Done = std::function<void(const Status&)>;
+  void Register(const CallContext& c, const v1::RegisterRequest& req, v1::RegisterResponse* resp,
+                Done done);
   Status VerifyRegistration(const CallContext& c, const v1::VerifyRegistrationRequest& req,
                             v1::VerifyRegistrationResponse* resp);
   Status GetRegistration(const CallContext& c, const v1::GetRegistrationRequest& req,
@@ -90,8 +95,10 @@ class Registrations {
 
  private:
   void Remember(const std::vector<QuotaState>& quotas);
-  Status RegisterOnce(const CallContext& c, const v1::RegisterRequest& req,
-                      v1::RegisterResponse* resp);
+  // What Register does before the group commit: an answer, or nullopt and the call goes on.
+  std::optional<Status> RegisterFirst(const CallContext& c, const v1::RegisterRequest& req,
+                                      v1::RegisterResponse* resp, EventRules* rules,
+                                      v1::RegisterRequest* normalised, std::string* hash);
   // The catalogue's event of registration `id` (NOT_FOUND for an unknown registration).
   StatusOr<catalogue::v1::Event> EventOfRegistration(const std::string& id);
   StatusOr<v1::EventReport> EventReport(const catalogue::v1::Event& event,

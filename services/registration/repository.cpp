@@ -1,7 +1,11 @@
 #include "services/registration/repository.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <future>
+#include <memory>
 #include <set>
 #include <tuple>
 
@@ -194,7 +198,7 @@ Repository::Repository(PgPool& pool, const ParticipantKeys& keys, RegisterGroupi
                                  "Register calls committed together (one transaction).", {},
                                  {1, 2, 4, 8, 16, 32});
                    sizes.Observe(static_cast<double>(group.size()));
-                   RegisterGroup(group);
+                   RunRegisters(group);
                  }) {}
 
 Repository::~Repository() = default;
@@ -220,14 +224,17 @@ StatusOr<std::optional<v1::Registration>> Repository::FindRequest(const std::str
   return out;
 }
 
-// One Register call waiting in a group: what it asks, and its answer.
+// One Register call handed to the group commit: what it asks, where its answer goes, and the
+// answer of its last attempt.
 struct Repository::PendingRegister {
-  const EventRules* event;
-  const v1::Participant* participant;
-  const std::string* request_id;
-  const std::string* request_hash;
+  EventRules event;
+  v1::Participant participant;
+  std::string request_id, request_hash;
+  RegisterDone done;
   std::optional<TraceContext> trace;  // the call's, for its outbox rows
   std::string id, code;               // minted once, kept across attempts
+  int attempt = 1;
+  bool alone = false;  // once its group failed, a call runs alone (never sent alone again)
   Status status;
   Change change;
   // After an attempt: answered, to be tried again (a concurrent update), or to be run alone (its
@@ -235,31 +242,58 @@ struct Repository::PendingRegister {
   enum class Next { kAnswered, kAgain, kAlone } next = Next::kAnswered;
 };
 
+void Repository::RegisterAsync(const EventRules& event, v1::Participant participant,
+                               std::string request_id, std::string request_hash,
+                               RegisterDone done) {
+  auto* item = new PendingRegister{event, std::move(participant), std::move(request_id),
+                                   std::move(request_hash), std::move(done)};
+  if (const TraceContext* trace = CurrentTrace()) item->trace = *trace;
+  item->id = NewUuid();
+  if (event.verify_email) item->code = NewCode();
+  registers_.Post(item);
+}
+
 StatusOr<Change> Repository::Register(const EventRules& event, const v1::Participant& p,
                                       const std::string& request_id,
                                       const std::string& request_hash) {
-  PendingRegister item{&event, &p, &request_id, &request_hash};
-  if (const TraceContext* trace = CurrentTrace()) item.trace = *trace;
-  item.id = NewUuid();
-  if (event.verify_email) item.code = NewCode();
-  // Each call tries again for itself, so that nobody waits for another call's second attempt.
-  // Alone, a call is never sent to run alone again.
-  bool alone = false;
-  for (int attempt = 1;; ++attempt) {
-    if (alone) {
-      RegisterGroup({&item});
-    } else {
-      registers_.Submit(item);
+  std::promise<StatusOr<Change>> answer;
+  auto future = answer.get_future();
+  RegisterAsync(event, p, request_id, request_hash,
+                [&answer](StatusOr<Change> change) { answer.set_value(std::move(change)); });
+  return future.get();
+}
+
+// A group's run: one attempt for all (RegisterGroup), then each call is answered, or tried again
+// (a concurrent update: in a later group, at most three attempts in all; a failed group: alone,
+// at once, on this thread).
+void Repository::RunRegisters(const std::vector<PendingRegister*>& group) {
+  RegisterGroup(group);
+  for (PendingRegister* r : group) {
+    bool requeued = false;
+    for (;;) {
+      const bool failed_group = r->next == PendingRegister::Next::kAlone;
+      if (!failed_group && !(r->next == PendingRegister::Next::kAgain && r->attempt < 3)) break;
+      ++r->attempt;
+      r->alone = r->alone || failed_group;
+      if (!r->alone) {
+        registers_.Requeue(r);
+        requeued = true;
+        break;
+      }
+      RegisterGroup({r});
     }
-    if (item.next == PendingRegister::Next::kAlone) {
-      alone = true;
-      continue;
+    if (requeued) continue;
+    std::unique_ptr<PendingRegister> owned(r);
+    StatusOr<Change> answer =
+        r->status.ok() ? StatusOr<Change>(std::move(r->change)) : StatusOr<Change>(r->status);
+    std::optional<ScopedTrace> scoped;  // what the answer logs or calls carries the call's trace
+    if (r->trace) scoped.emplace(*r->trace);
+    try {
+      r->done(std::move(answer));
+    } catch (const std::exception& e) {  // the other calls of the group still get theirs
+      spdlog::error("register: answering a call failed: {}", e.what());
     }
-    if (item.next == PendingRegister::Next::kAgain && attempt < 3) continue;
-    break;
   }
-  if (!item.status.ok()) return item.status;
-  return std::move(item.change);
 }
 
 namespace {
@@ -303,18 +337,18 @@ void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
           verifies, holds, emails, given, family, organisations, affiliations, titles, languages,
           zones, privacy, recording, certificate_names, code_hashes;
       for (PendingRegister* r : group) {
-        const v1::Participant& p = *r->participant;
+        const v1::Participant& p = r->participant;
         r->status = Status::Ok();
         r->change = Change();
-        request_ids.push_back(*r->request_id);
-        hashes.push_back(*r->request_hash);
+        request_ids.push_back(r->request_id);
+        hashes.push_back(r->request_hash);
         ids.push_back(r->id);
-        events.push_back(r->event->id);
+        events.push_back(r->event.id);
         countries.push_back(p.country_code());
-        limits.push_back(std::to_string(r->event->seat_limit));
-        manuals.push_back(r->event->manual_approval ? "t" : "f");
-        verifies.push_back(r->event->verify_email ? "t" : "f");
-        holds.push_back(std::to_string(r->event->hold_micros));
+        limits.push_back(std::to_string(r->event.seat_limit));
+        manuals.push_back(r->event.manual_approval ? "t" : "f");
+        verifies.push_back(r->event.verify_email ? "t" : "f");
+        holds.push_back(std::to_string(r->event.hold_micros));
         emails.push_back(p.email());
         given.push_back(p.given_name());
         family.push_back(p.family_name());
@@ -366,13 +400,13 @@ void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
           if (r.status.code() == Code::kAborted) r.next = PendingRegister::Next::kAgain;
           continue;
         }
-        const EventRules& event = *r.event;
+        const EventRules& event = r.event;
         const int status = row[1].as<int>();
         r.change.quotas.push_back(QuotaFromRow(row, 6));  // o_event .. o_version
         v1::Registration& reg = r.change.registration;
         reg.set_name("registrations/" + r.id);
         reg.set_event("events/" + event.id);
-        *reg.mutable_participant() = *r.participant;
+        *reg.mutable_participant() = r.participant;
         reg.set_status(event.verify_email ? v1::REGISTRATION_STATUS_PENDING_VERIFICATION
                                           : static_cast<v1::RegistrationStatus>(status));
         reg.set_waitlist_position(row[2].as<int>());
@@ -396,7 +430,7 @@ void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
           outbox(r.id, event.verify_email ? "verify_email" : StatusKind(status), payload, r.code,
                  traceparent);
         }
-        kept_requests.push_back(*r.request_id);
+        kept_requests.push_back(r.request_id);
         kept_answers.push_back(payload);
         kept_regs.push_back(r.id);
         notified.insert(event.id);

@@ -107,6 +107,14 @@ class Repository {
   // place is held unverified and a code is mailed; a second registration of an address then gets a
   // decoy hold of the same shape (and the address a mail saying it is registered). Without it,
   // ALREADY_EXISTS (ALREADY_REGISTERED).
+  //
+  // Returns at once, or after leading groups of calls (its own among them) while they wait; `done`
+  // gets the answer, on the thread whose group ran the call (perhaps this one, before it returns).
+  // At most max_groups threads lead at once, so that under load a call costs no thread of its own.
+  using RegisterDone = std::function<void(StatusOr<Change>)>;
+  void RegisterAsync(const EventRules& event, v1::Participant participant, std::string request_id,
+                     std::string request_hash, RegisterDone done);
+  // RegisterAsync, waited for.
   StatusOr<Change> Register(const EventRules& event, const v1::Participant& participant,
                             const std::string& request_id, const std::string& request_hash);
   // Register calls waiting for a group (tests).
@@ -168,6 +176,7 @@ class Repository {
  private:
   struct PendingRegister;
   void RegisterGroup(const std::vector<PendingRegister*>& group);
+  void RunRegisters(const std::vector<PendingRegister*>& group);
 
   PgPool& pool_;
   const ParticipantKeys& keys_;

@@ -17,7 +17,15 @@ class RegistrationServiceImpl final : public v1::RegistrationService::CallbackSe
   RegistrationServiceImpl(Registrations& registrations, CallHandler& calls, AvailabilityHub& hub)
       : registrations_(registrations), calls_(calls), hub_(hub) {}
 
-  ECD_UNARY_METHOD(Register, registrations_)
+  // Register's work ends on the thread that commits its group (Repository::RegisterAsync).
+  grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* ctx,
+                                     const v1::RegisterRequest* req,
+                                     v1::RegisterResponse* resp) override {
+    return calls_.UnaryAsync(ctx, "Register",
+                             [this, req, resp](const CallContext& c, const Reply& reply) {
+                               registrations_.Register(c, *req, resp, reply);
+                             });
+  }
   ECD_UNARY_METHOD(VerifyRegistration, registrations_)
   ECD_UNARY_METHOD(GetRegistration, registrations_)
   ECD_UNARY_METHOD(UpdateRegistration, registrations_)

@@ -4,8 +4,10 @@
 // others commit.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
@@ -269,6 +271,96 @@ TEST_F(RegisterGroupTest, OneRefusalInAGroupIsThatCallsAlone) {
   EXPECT_EQ(Count("SELECT waitlisted FROM registration.quotas WHERE event_id = '" + event.id +
                   "' AND country = 'SN'"),
             1);
+}
+
+// Nobody waits for a Register call: while a group is stalled in PostgreSQL, forty more calls
+// are handed in from one thread, and the thread goes on at once (before, each call held a thread
+// until its group ended). The stalled group's leader then runs them, and answers each on its own
+// thread, with the places one by one would give.
+TEST_F(RegisterGroupTest, CallsHandedInBehindAStalledGroupHoldNoThread) {
+  const EventRules event{NewUuid(), 4, false, false, 0};
+  struct Country {
+    std::string code, given, family, domain, zone;
+  };
+  const std::vector<Country> countries = {
+      {"BR", "João", "Silva", "mj.gov.br", "America/Sao_Paulo"},
+      {"AR", "María", "Fernández", "jus.gob.ar", "America/Argentina/Buenos_Aires"},
+      {"PE", "Luis", "Quispe Mamani", "minjus.gob.pe", "America/Lima"},
+      {"CL", "Camila", "Rojas", "minjusticia.gob.cl", "America/Santiago"},
+      {"CO", "Andrés", "Gómez", "fiscalia.gov.co", "America/Bogota"}};
+  pqxx::connection blocker(url_);
+  pqxx::work hold(blocker);
+  auto first = repo_->Register(
+      event, Person("Ana", "Souza", "ana.souza@mj.gov.br", "BR", "pt", "America/Sao_Paulo"),
+      "stall-before", "h");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  hold.exec("SELECT 1 FROM registration.quotas WHERE event_id = '" + event.id +
+            "' AND country = 'BR' FOR UPDATE");
+  std::thread::id leader_id;
+  std::optional<StatusOr<Change>> stalled;
+  std::thread leader([&] {
+    leader_id = std::this_thread::get_id();
+    stalled = repo_->Register(
+        event, Person("Pedro", "Alves", "pedro.alves@mj.gov.br", "BR", "pt", "America/Sao_Paulo"),
+        "stall-0", "h");
+  });
+  ASSERT_TRUE(WaitFor([&] {
+    return Count(
+               "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+               " AND datname = current_database()") > 0;
+  })) << "the first group never waited on the row lock";
+
+  constexpr int kEach = 8;
+  std::mutex mu;
+  std::vector<std::pair<std::string, StatusOr<Change>>> answers;  // by request id
+  std::vector<std::thread::id> answered_on;
+  std::atomic<bool> posted{false};
+  std::thread poster([&] {
+    for (int i = 0; i < kEach; ++i) {
+      for (const Country& c : countries) {
+        const std::string id = c.code + "-" + std::to_string(i);
+        repo_->RegisterAsync(event,
+                             Person(c.given, c.family, "p" + std::to_string(i) + "@" + c.domain,
+                                    c.code, "es", c.zone),
+                             id, "h", [&, id](StatusOr<Change> change) {
+                               std::lock_guard lock(mu);
+                               answers.emplace_back(id, std::move(change));
+                               answered_on.push_back(std::this_thread::get_id());
+                             });
+      }
+    }
+    posted = true;
+  });
+  // Every call handed in while the row is still locked: no call waited for its answer.
+  const bool all_posted = WaitFor([&] { return posted.load(); });
+  EXPECT_TRUE(all_posted) << "handing calls in waited for the stalled group";
+  EXPECT_EQ(repo_->RegistersWaiting(), countries.size() * kEach);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(answers.empty());
+  }
+  hold.abort();
+  poster.join();
+  leader.join();
+  ASSERT_TRUE(stalled.has_value() && stalled->ok());
+  std::lock_guard lock(mu);
+  ASSERT_EQ(answers.size(), countries.size() * kEach);
+  for (const auto& on : answered_on) EXPECT_EQ(on, leader_id);  // the leader answered them all
+  // Brazil had two seats taken before (Ana, Pedro): two more, then the waiting list; the other
+  // countries four seats each, then the waiting list, in the order the calls were handed in.
+  for (const auto& [id, change] : answers) {
+    ASSERT_TRUE(change.ok()) << id << ": " << change.status().ToString();
+    const int i = std::stoi(id.substr(3));
+    const int free = id.rfind("BR", 0) == 0 ? 2 : 4;
+    EXPECT_EQ(change->registration.status(),
+              i < free ? v1::REGISTRATION_STATUS_CONFIRMED : v1::REGISTRATION_STATUS_WAITLISTED)
+        << id;
+    EXPECT_EQ(change->registration.waitlist_position(), i < free ? 0 : i - free + 1) << id;
+  }
+  EXPECT_EQ(repo_->RegistersWaiting(), 0u);
+  EXPECT_EQ(
+      Count("SELECT count(*) FROM registration.registrations WHERE event_id = '" + event.id + "'"),
+      2 + static_cast<int64_t>(countries.size()) * kEach);
 }
 
 // A group over three countries gets the places one by one would: seats in arrival order while
