@@ -425,8 +425,10 @@ void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
           outbox(existing, "already_registered", mine.SerializeAsString(),
                  keys_.Mint(existing, version), traceparent);
         } else {
-          // The registration, then what the participant hears: where they stand, or the code.
-          outbox(r.id, "registered", payload, "", traceparent);
+          // What the participant hears: where they stand, or the code. The event carries the
+          // registration, from which the notifications service keeps its copy of the participant
+          // (a separate "registered" event used to say the same: one outbox row, one relay
+          // update and one inbox row more per registration).
           outbox(r.id, event.verify_email ? "verify_email" : StatusKind(status), payload, r.code,
                  traceparent);
         }
