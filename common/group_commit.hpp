@@ -10,10 +10,11 @@
 // gRPC call, finishes it), on the leader's thread. So a call under load costs no thread of its
 // own, no sleep and no wake-up: one leader answers a whole group (before this, each call's thread
 // slept until its group ended and was woken to answer: two thread switches a call).
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <deque>
-#include <exception>
 #include <functional>
 #include <mutex>
 #include <utility>
@@ -30,9 +31,9 @@ template <class Item>
 class GroupCommit {
  public:
   // `run` gets the items of one group, in the order they were handed in, and answers each (an
-  // item may also be handed in again from `run`, through Requeue). It should not throw: the items
-  // of a group whose `run` throws get no answer from here. Called on a leader's thread, never
-  // under a lock of this object.
+  // item may also be handed in again from `run`, through Requeue). It should not throw: an
+  // exception is logged and the leader goes on with the next group, but the items of that group
+  // get no answer from here. Called on a leader's thread, never under a lock of this object.
   using RunFn = std::function<void(const std::vector<Item*>&)>;
 
   GroupCommit(GroupCommitOptions options, RunFn run)
@@ -47,17 +48,18 @@ class GroupCommit {
   }
 
   // Hands `item` in (it must live until `run` has answered it). When fewer than max_groups
-  // leaders run, this thread leads: it runs groups until nothing waits, then returns (an
-  // exception from `run` is rethrown then, the first one). Otherwise it returns at once.
+  // leaders run, this thread leads: it runs groups until nothing waits, then returns. Otherwise
+  // it returns at once. Never throws once the item is in (the group the leader runs is other
+  // calls' as much as its own).
   void Post(Item* item) {
     std::unique_lock lock(mu_);
     waiting_.push_back(item);
     if (running_ >= max_groups_) return;
+    std::vector<Item*> group;
+    group.reserve(max_size_);  // before this thread counts as a leader: nothing below allocates
     ++running_;
-    std::exception_ptr failure;
     while (!waiting_.empty()) {
-      std::vector<Item*> group;
-      group.reserve(std::min(waiting_.size(), max_size_));
+      group.clear();
       while (!waiting_.empty() && group.size() < max_size_) {
         group.push_back(waiting_.front());
         waiting_.pop_front();
@@ -65,14 +67,14 @@ class GroupCommit {
       lock.unlock();
       try {
         run_(group);
+      } catch (const std::exception& e) {
+        spdlog::error("group commit: a group of {} failed: {}", group.size(), e.what());
       } catch (...) {
-        if (!failure) failure = std::current_exception();
+        spdlog::error("group commit: a group of {} failed", group.size());
       }
       lock.lock();
     }
     --running_;
-    lock.unlock();
-    if (failure) std::rethrow_exception(failure);
   }
 
   // From inside `run` only: hands `item` in again, to a later group of a running leader (the one

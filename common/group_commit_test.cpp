@@ -90,7 +90,6 @@ TEST(GroupCommit, ItemsArrivingDuringAGroupFormTheLeadersNextOne) {
   for (int i = 0; i < 5; ++i) {
     jobs[i].input = 100 + i;
     commit.Post(&jobs[i]);  // returns at once: the only group is taken
-    EXPECT_EQ(jobs[i].runs, 0);
   }
   leader.join();
   ASSERT_EQ(groups.size(), 2u);
@@ -157,7 +156,7 @@ TEST(GroupCommit, BoundsHoldUnderManyThreads) {
 }
 
 // A group whose run throws does not stop its leader: the items waiting behind it still run, and
-// the exception reaches the leader once nothing waits.
+// nothing is thrown at the leader (its thread works for other items as much as for its own).
 TEST(GroupCommit, AThrowingGroupDoesNotStopTheGroupsBehindIt) {
   GroupCommit<Job>* self = nullptr;
   std::atomic<int> groups{0};
@@ -174,7 +173,7 @@ TEST(GroupCommit, AThrowingGroupDoesNotStopTheGroupsBehindIt) {
   std::thread leader([&] {
     try {
       commit.Post(&first);
-    } catch (const std::runtime_error&) {
+    } catch (...) {
       thrown = true;
     }
   });
@@ -185,7 +184,7 @@ TEST(GroupCommit, AThrowingGroupDoesNotStopTheGroupsBehindIt) {
     commit.Post(&jobs[i]);
   }
   leader.join();
-  EXPECT_TRUE(thrown.load());
+  EXPECT_FALSE(thrown.load());
   EXPECT_EQ(groups.load(), 2);
   EXPECT_EQ(first.output, 0);
   for (const Job& j : jobs) EXPECT_EQ(j.output, j.input);

@@ -162,7 +162,10 @@ void Reply::Call::Answer(const Status& s) {
 
 Reply::Call::~Call() {
   if (answered.load()) return;
-  spdlog::error("{}: the call was never answered", method);
+  {
+    ScopedTrace scoped(trace);
+    spdlog::error("{}: the call was never answered", method);
+  }
   Answer(Status::Internal("internal error"));
 }
 

@@ -3,6 +3,7 @@
 //   registration --migrate  apply the schema migrations and exit
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <thread>
@@ -119,6 +120,12 @@ int main(int argc, char** argv) {
     spdlog::warn("ECD_PAGE_TOKEN_SECRET is not set: page tokens only work on this replica");
   }
   ecd::registration::ParticipantKeys keys(rc.cancel_token_secret);
+  // A group's leader is a worker while calls wait: leave one for the other calls.
+  if (const int most = std::max(1, config.workers - 1); rc.grouping.max_groups > most) {
+    spdlog::warn("ECD_REGISTER_GROUPS={} lowered to {}: leaders are workers (ECD_WORKERS={})",
+                 rc.grouping.max_groups, most, config.workers);
+    rc.grouping.max_groups = most;
+  }
   ecd::registration::Repository repo(pool, keys, rc.grouping);
   ecd::CatalogueClient catalogue(rc.catalogue);
   ecd::PageTokens page_tokens(config.page_token_secret);

@@ -292,6 +292,8 @@ void Repository::RunRegisters(const std::vector<PendingRegister*>& group) {
       r->done(std::move(answer));
     } catch (const std::exception& e) {  // the other calls of the group still get theirs
       spdlog::error("register: answering a call failed: {}", e.what());
+    } catch (...) {
+      spdlog::error("register: answering a call failed");
     }
   }
 }
@@ -447,6 +449,8 @@ void Repository::RegisterGroup(const std::vector<PendingRegister*>& group) {
     });
   } catch (const std::exception& e) {  // nothing may escape a group: its callers wait on it
     st = Status::Internal(std::string("register group: ") + e.what());
+  } catch (...) {
+    st = Status::Internal("register group: unknown exception");
   }
   if (st.ok()) return;
   if (group.size() > 1 && st.code() != Code::kUnavailable && st.code() != Code::kDeadlineExceeded) {
