@@ -165,30 +165,9 @@ void Registrations::Register(const CallContext& c, const v1::RegisterRequest& re
     CountOutcome(s, *resp);
     done(s);
   };
-  EventRules rules;
-  v1::RegisterRequest normalised;
-  std::string hash;
-  if (auto early = RegisterFirst(c, req, resp, &rules, &normalised, &hash)) return answer(*early);
-  d_.repo.RegisterAsync(
-      rules, std::move(*normalised.mutable_participant()), req.request_id(), std::move(hash),
-      [this, resp, answer = std::move(answer)](StatusOr<Change> change) {
-        if (!change.ok()) return answer(change.status());
-        Remember(change->quotas);
-        *resp->mutable_registration() = std::move(change->registration);
-        resp->set_participant_key(d_.keys.Mint(IdOf(resp->registration().name())));
-        resp->set_cancellation_token(resp->participant_key());
-        answer(Status::Ok());
-      });
-}
-
-std::optional<Status> Registrations::RegisterFirst(const CallContext& c,
-                                                   const v1::RegisterRequest& req,
-                                                   v1::RegisterResponse* resp, EventRules* rules,
-                                                   v1::RegisterRequest* normalised,
-                                                   std::string* hash) {
-  *normalised = NormaliseRegisterRequest(req);
-  if (Status valid = ValidateRegisterRequest(*normalised); !valid.ok()) return valid;
-  *hash = RequestHash(*normalised);
+  v1::RegisterRequest normalised = NormaliseRegisterRequest(req);
+  if (Status valid = ValidateRegisterRequest(normalised); !valid.ok()) return answer(valid);
+  std::string hash = RequestHash(normalised);
   const std::string event_id = IdOf(req.event());
 
   auto event = d_.catalogue.GetEventPtr(event_id);
@@ -196,23 +175,34 @@ std::optional<Status> Registrations::RegisterFirst(const CallContext& c,
   if (!open.ok()) {
     // A retry is answered as the first time was, whatever changed since (the window may have
     // closed in between): only a refusal costs this extra look-up.
-    auto prior = d_.repo.FindRequest(req.request_id(), *hash);
-    if (!prior.ok()) return prior.status();
-    if (!prior->has_value()) return open;
-    *resp->mutable_registration() = **prior;
-    resp->set_participant_key(d_.keys.Mint(IdOf((*prior)->name())));
-    resp->set_cancellation_token(resp->participant_key());
-    return Status::Ok();
+    auto prior = d_.repo.FindRequest(req.request_id(), hash);
+    if (!prior.ok()) return answer(prior.status());
+    if (!prior->has_value()) return answer(open);
+    FillRegistered(std::move(**prior), resp);
+    return answer(Status::Ok());
   }
 
   // A frontend's registration holds its place until the address is verified (a frontend token
   // is in every app: whoever holds it is a stranger), unless the event turns that off.
-  *rules = EventRules{
+  const EventRules rules{
       event_id, (*event)->participants_per_country(),
       (*event)->approval_mode() == cat::APPROVAL_MODE_MANUAL,
       c.role == Role::kFrontend && (*event)->email_verification() != cat::EMAIL_VERIFICATION_OFF,
       d_.hold_micros};
-  return std::nullopt;
+  d_.repo.RegisterAsync(rules, std::move(*normalised.mutable_participant()), req.request_id(),
+                        std::move(hash),
+                        [this, resp, answer = std::move(answer)](StatusOr<Change> change) {
+                          if (!change.ok()) return answer(change.status());
+                          Remember(change->quotas);
+                          FillRegistered(std::move(change->registration), resp);
+                          answer(Status::Ok());
+                        });
+}
+
+void Registrations::FillRegistered(v1::Registration registration, v1::RegisterResponse* resp) {
+  *resp->mutable_registration() = std::move(registration);
+  resp->set_participant_key(d_.keys.Mint(IdOf(resp->registration().name())));
+  resp->set_cancellation_token(resp->participant_key());
 }
 
 Status Registrations::CheckKey(const CallContext& c, const std::string& id, const std::string& key,

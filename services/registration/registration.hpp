@@ -2,7 +2,6 @@
 // The registration service's logic, free of gRPC: each method takes the caller and a request,
 // fills the response and returns a Status. The adapter (service.hpp) binds it to the API.
 #include <functional>
-#include <optional>
 #include <string>
 
 #include "common/auth.hpp"
@@ -95,10 +94,8 @@ class Registrations {
 
  private:
   void Remember(const std::vector<QuotaState>& quotas);
-  // What Register does before the group commit: an answer, or nullopt and the call goes on.
-  std::optional<Status> RegisterFirst(const CallContext& c, const v1::RegisterRequest& req,
-                                      v1::RegisterResponse* resp, EventRules* rules,
-                                      v1::RegisterRequest* normalised, std::string* hash);
+  // Register's answer: the registration, with the participant key it opens with.
+  void FillRegistered(v1::Registration registration, v1::RegisterResponse* resp);
   // The catalogue's event of registration `id` (NOT_FOUND for an unknown registration).
   StatusOr<catalogue::v1::Event> EventOfRegistration(const std::string& id);
   StatusOr<v1::EventReport> EventReport(const catalogue::v1::Event& event,

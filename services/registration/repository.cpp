@@ -263,26 +263,28 @@ StatusOr<Change> Repository::Register(const EventRules& event, const v1::Partici
   return future.get();
 }
 
-// A group's run: one attempt for all (RegisterGroup), then each call is answered, or tried again
-// (a concurrent update: in a later group, at most three attempts in all; a failed group: alone,
-// at once, on this thread).
+// After an attempt, whether the call goes on in a later group instead of being answered now. A
+// concurrent update tries again (three attempts in all): in a later group, or alone once alone;
+// the calls of a failed group run alone, at once, on this thread.
+bool Repository::Requeued(PendingRegister& r) {
+  for (;;) {
+    const bool failed_group = r.next == PendingRegister::Next::kAlone;
+    if (!failed_group && !(r.next == PendingRegister::Next::kAgain && r.attempt < 3)) return false;
+    ++r.attempt;
+    r.alone = r.alone || failed_group;
+    if (!r.alone) {
+      registers_.Requeue(&r);
+      return true;
+    }
+    RegisterGroup({&r});
+  }
+}
+
+// A group's run: one attempt for all (RegisterGroup), then each call is answered or goes on.
 void Repository::RunRegisters(const std::vector<PendingRegister*>& group) {
   RegisterGroup(group);
   for (PendingRegister* r : group) {
-    bool requeued = false;
-    for (;;) {
-      const bool failed_group = r->next == PendingRegister::Next::kAlone;
-      if (!failed_group && !(r->next == PendingRegister::Next::kAgain && r->attempt < 3)) break;
-      ++r->attempt;
-      r->alone = r->alone || failed_group;
-      if (!r->alone) {
-        registers_.Requeue(r);
-        requeued = true;
-        break;
-      }
-      RegisterGroup({r});
-    }
-    if (requeued) continue;
+    if (Requeued(*r)) continue;
     std::unique_ptr<PendingRegister> owned(r);
     StatusOr<Change> answer =
         r->status.ok() ? StatusOr<Change>(std::move(r->change)) : StatusOr<Change>(r->status);

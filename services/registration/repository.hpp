@@ -177,6 +177,7 @@ class Repository {
   struct PendingRegister;
   void RegisterGroup(const std::vector<PendingRegister*>& group);
   void RunRegisters(const std::vector<PendingRegister*>& group);
+  bool Requeued(PendingRegister& r);
 
   PgPool& pool_;
   const ParticipantKeys& keys_;
