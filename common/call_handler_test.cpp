@@ -156,6 +156,22 @@ class CallHandlerTest : public ::testing::Test {
     return "";
   }
 
+  // How many log lines hold `text`.
+  int LinesWith(const std::string& text) {
+    int n = 0;
+    for (const auto& line : sink_->Lines()) n += line.text.find(text) != std::string::npos ? 1 : 0;
+    return n;
+  }
+
+  // GetSeries for `name` (GetSeries is never answered, or throws for "throw").
+  grpc::Status GetSeries(const std::string& name, const std::string& request_id) {
+    cat::GetSeriesRequest req;
+    req.set_name(name);
+    cat::GetSeriesResponse resp;
+    auto ctx = Context(request_id);
+    return stub_->GetSeries(ctx.get(), req, &resp);
+  }
+
   std::shared_ptr<TraceSink> sink_;
   std::shared_ptr<spdlog::logger> previous_;
   Authenticator auth_{Tokens(), RoleTable{{"GetEvent", {Role::kAdmin}},
@@ -213,26 +229,13 @@ TEST_F(CallHandlerTest, AnAnswerFromAnotherThreadReachesItsCallerUnderItsTrace) 
 }
 
 TEST_F(CallHandlerTest, ACallNobodyAnswersEndsInternalInsteadOfHanging) {
-  cat::GetSeriesRequest req;
-  req.set_name("series/forgotten");
-  cat::GetSeriesResponse resp;
-  auto ctx = Context("req-forgotten");
-  const grpc::Status st = stub_->GetSeries(ctx.get(), req, &resp);
+  const grpc::Status st = GetSeries("series/forgotten", "req-forgotten");
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INTERNAL) << st.error_message();
-  bool logged = false;
-  for (const auto& line : sink_->Lines()) {
-    logged =
-        logged || line.text.find("GetSeries: the call was never answered") != std::string::npos;
-  }
-  EXPECT_TRUE(logged);
+  EXPECT_EQ(LinesWith("GetSeries: the call was never answered"), 1);
 }
 
 TEST_F(CallHandlerTest, AThrowingHandlerAnswersInternal) {
-  cat::GetSeriesRequest req;
-  req.set_name("throw");
-  cat::GetSeriesResponse resp;
-  auto ctx = Context("req-throw");
-  const grpc::Status st = stub_->GetSeries(ctx.get(), req, &resp);
+  const grpc::Status st = GetSeries("throw", "req-throw");
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INTERNAL) << st.error_message();
 }
 
@@ -243,11 +246,7 @@ TEST_F(CallHandlerTest, OnlyTheFirstAnswerCounts) {
   const grpc::Status st = stub_->ListSeries(ctx.get(), req, &resp);
   EXPECT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(resp.next_page_token(), "first");
-  int lines = 0;
-  for (const auto& line : sink_->Lines()) {
-    lines += line.text.find("request_id=req-twice") != std::string::npos ? 1 : 0;
-  }
-  EXPECT_EQ(lines, 1);
+  EXPECT_EQ(LinesWith("request_id=req-twice"), 1);
 }
 
 }  // namespace
