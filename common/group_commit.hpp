@@ -25,6 +25,8 @@ namespace ecd {
 struct GroupCommitOptions {
   int max_groups = 2;
   int max_size = 32;
+  // Items waiting for a group at most (0: no bound): past it, Post refuses more (overload).
+  size_t max_waiting = 0;
 };
 
 template <class Item>
@@ -39,6 +41,7 @@ class GroupCommit {
   GroupCommit(GroupCommitOptions options, RunFn run)
       : max_groups_(std::max(1, options.max_groups)),
         max_size_(static_cast<size_t>(std::max(1, options.max_size))),
+        max_waiting_(options.max_waiting),
         run_(std::move(run)) {}
 
   // Items handed in and not yet taken into a group.
@@ -50,11 +53,12 @@ class GroupCommit {
   // Hands `item` in (it must live until `run` has answered it). When fewer than max_groups
   // leaders run, this thread leads: it runs groups until nothing waits, then returns. Otherwise
   // it returns at once. Never throws once the item is in (the group the leader runs is other
-  // calls' as much as its own).
-  void Post(Item* item) {
+  // calls' as much as its own). False, and the item is not taken, when max_waiting items wait.
+  [[nodiscard]] bool Post(Item* item) {
     std::unique_lock lock(mu_);
+    if (max_waiting_ != 0 && waiting_.size() >= max_waiting_) return false;
     waiting_.push_back(item);
-    if (running_ >= max_groups_) return;
+    if (running_ >= max_groups_) return true;
     std::vector<Item*> group;
     group.reserve(max_size_);  // before this thread counts as a leader: nothing below allocates
     ++running_;
@@ -75,10 +79,11 @@ class GroupCommit {
       lock.lock();
     }
     --running_;
+    return true;
   }
 
   // From inside `run` only: hands `item` in again, to a later group of a running leader (the one
-  // calling, at the latest), without leading.
+  // calling, at the latest), without leading (and past max_waiting: it was taken already).
   void Requeue(Item* item) {
     std::lock_guard lock(mu_);
     waiting_.push_back(item);
@@ -87,6 +92,7 @@ class GroupCommit {
  private:
   const int max_groups_;
   const size_t max_size_;
+  const size_t max_waiting_;
   const RunFn run_;
   std::mutex mu_;
   std::deque<Item*> waiting_;

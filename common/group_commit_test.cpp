@@ -43,7 +43,7 @@ TEST(GroupCommit, AloneEachItemRunsOnItsOwnThreadInAGroupOfOne) {
   });
   for (int i = 1; i <= 3; ++i) {
     Job job{i};
-    commit.Post(&job);
+    EXPECT_TRUE(commit.Post(&job));
     // Nothing else ran: the thread that handed the item in ran it before Post returned.
     EXPECT_EQ(job.output, 2 * i);
     EXPECT_EQ(job.ran_on, std::this_thread::get_id());
@@ -80,7 +80,7 @@ TEST(GroupCommit, ItemsArrivingDuringAGroupFormTheLeadersNextOne) {
   std::thread::id leader_id;
   std::thread leader([&] {
     leader_id = std::this_thread::get_id();
-    commit.Post(&first);
+    EXPECT_TRUE(commit.Post(&first));
   });
   ASSERT_TRUE(WaitFor([&] {
     std::lock_guard lock(mu);
@@ -89,7 +89,7 @@ TEST(GroupCommit, ItemsArrivingDuringAGroupFormTheLeadersNextOne) {
   std::vector<Job> jobs(5);
   for (int i = 0; i < 5; ++i) {
     jobs[i].input = 100 + i;
-    commit.Post(&jobs[i]);  // returns at once: the only group is taken
+    EXPECT_TRUE(commit.Post(&jobs[i]));  // returns at once: the only group is taken
   }
   leader.join();
   ASSERT_EQ(groups.size(), 2u);
@@ -135,7 +135,7 @@ TEST(GroupCommit, BoundsHoldUnderManyThreads) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
         jobs[t][i].input = t * kEach + i;
-        commit.Post(&jobs[t][i]);
+        EXPECT_TRUE(commit.Post(&jobs[t][i]));
       }
     });
   }
@@ -172,7 +172,7 @@ TEST(GroupCommit, AThrowingGroupDoesNotStopTheGroupsBehindIt) {
   std::atomic<bool> thrown{false};
   std::thread leader([&] {
     try {
-      commit.Post(&first);
+      EXPECT_TRUE(commit.Post(&first));
     } catch (...) {
       thrown = true;
     }
@@ -181,7 +181,7 @@ TEST(GroupCommit, AThrowingGroupDoesNotStopTheGroupsBehindIt) {
   std::vector<Job> jobs(3);
   for (int i = 0; i < 3; ++i) {
     jobs[i].input = 10 + i;
-    commit.Post(&jobs[i]);
+    EXPECT_TRUE(commit.Post(&jobs[i]));
   }
   leader.join();
   EXPECT_FALSE(thrown.load());
@@ -191,7 +191,7 @@ TEST(GroupCommit, AThrowingGroupDoesNotStopTheGroupsBehindIt) {
   EXPECT_EQ(commit.Waiting(), 0u);
   // The leader's place was given back: the next item is led by the thread that hands it in.
   Job after{5};
-  commit.Post(&after);
+  EXPECT_TRUE(commit.Post(&after));
   EXPECT_EQ(after.output, 5);
 }
 
@@ -214,7 +214,7 @@ TEST(GroupCommit, ARequeuedItemRunsInALaterGroup) {
   });
   self = &commit;
   Job job{7};
-  commit.Post(&job);
+  EXPECT_TRUE(commit.Post(&job));
   EXPECT_EQ(job.runs, 3);
   EXPECT_EQ(job.output, 7);
   EXPECT_EQ(groups, (std::vector<std::vector<int>>{{7}, {7}, {7}}));
@@ -243,12 +243,13 @@ TEST(GroupCommit, AStalledGroupBlocksNoThreadThatHandsWorkIn) {
   });
   self = &commit;
   Job first{-1};
-  std::thread leader([&] { commit.Post(&first); });
+  std::thread leader([&] { EXPECT_TRUE(commit.Post(&first)); });
   ASSERT_TRUE(WaitFor([&] { return groups.load() > 0; }));
   std::vector<Job> jobs(kItems);
   for (int i = 0; i < kItems; ++i) {
     jobs[i].input = i;
-    commit.Post(&jobs[i]);  // would hang here if handing in waited for the stalled group
+    EXPECT_TRUE(
+        commit.Post(&jobs[i]));  // would hang here if handing in waited for the stalled group
   }
   EXPECT_EQ(self->Waiting(), static_cast<size_t>(kItems));
   release = true;
@@ -261,6 +262,35 @@ TEST(GroupCommit, AStalledGroupBlocksNoThreadThatHandsWorkIn) {
     EXPECT_EQ(order[i + 1], i);
   }
   EXPECT_EQ(commit.Waiting(), 0u);
+}
+
+// Past max_waiting items waiting (while the only group is stalled), Post refuses the next one
+// and does not take it; once the waiting ones are in a group, it takes items again.
+TEST(GroupCommit, PastMaxWaitingPostRefusesWithoutTakingTheItem) {
+  std::atomic<int> groups{0};
+  std::atomic<bool> release{false};
+  GroupCommit<Job> commit({.max_groups = 1, .max_size = 8, .max_waiting = 2},
+                          [&](const std::vector<Job*>& group) {
+                            if (groups++ == 0) {
+                              while (!release.load()) std::this_thread::yield();
+                            }
+                            for (Job* j : group) ++j->runs;
+                          });
+  Job first{1};
+  std::thread leader([&] { EXPECT_TRUE(commit.Post(&first)); });
+  ASSERT_TRUE(WaitFor([&] { return groups.load() > 0; }));
+  std::vector<Job> jobs(3);
+  EXPECT_TRUE(commit.Post(&jobs[0]));
+  EXPECT_TRUE(commit.Post(&jobs[1]));
+  EXPECT_FALSE(commit.Post(&jobs[2]));  // two wait already
+  EXPECT_EQ(commit.Waiting(), 2u);
+  release = true;
+  leader.join();
+  EXPECT_EQ(jobs[0].runs, 1);
+  EXPECT_EQ(jobs[1].runs, 1);
+  EXPECT_EQ(jobs[2].runs, 0);  // refused, never run
+  EXPECT_TRUE(commit.Post(&jobs[2]));
+  EXPECT_EQ(jobs[2].runs, 1);
 }
 
 }  // namespace

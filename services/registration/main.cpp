@@ -126,6 +126,8 @@ int main(int argc, char** argv) {
                  rc.grouping.max_groups, most, config.workers);
     rc.grouping.max_groups = most;
   }
+  // Register calls waiting for a group are bounded like calls waiting for a worker.
+  rc.grouping.max_waiting = static_cast<size_t>(config.queue_size);
   ecd::registration::Repository repo(pool, keys, rc.grouping);
   ecd::CatalogueClient catalogue(rc.catalogue);
   ecd::PageTokens page_tokens(config.page_token_secret);

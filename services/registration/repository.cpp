@@ -191,7 +191,8 @@ Repository::Repository(PgPool& pool, const ParticipantKeys& keys, RegisterGroupi
       keys_(keys),
       // A group holds a connection: fewer groups than connections, so that other calls find one.
       registers_({.max_groups = std::max(1, std::min(grouping.max_groups, pool.options().size - 1)),
-                  .max_size = std::min(grouping.max_size, kMaxRegisterGroup)},
+                  .max_size = std::min(grouping.max_size, kMaxRegisterGroup),
+                  .max_waiting = grouping.max_waiting},
                  [this](const std::vector<PendingRegister*>& group) {
                    static const HistogramHandle sizes =
                        Histogram("ecd_register_group_size",
@@ -250,7 +251,11 @@ void Repository::RegisterAsync(const EventRules& event, v1::Participant particip
   if (const TraceContext* trace = CurrentTrace()) item->trace = *trace;
   item->id = NewUuid();
   if (event.verify_email) item->code = NewCode();
-  registers_.Post(item);
+  if (!registers_.Post(item)) {  // too many calls wait already: the caller may try again later
+    auto refused = std::move(item->done);
+    delete item;
+    refused(Overloaded());
+  }
 }
 
 StatusOr<Change> Repository::Register(const EventRules& event, const v1::Participant& p,
