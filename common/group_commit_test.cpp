@@ -4,8 +4,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -291,6 +293,62 @@ TEST(GroupCommit, PastMaxWaitingPostRefusesWithoutTakingTheItem) {
   EXPECT_EQ(jobs[2].runs, 0);  // refused, never run
   EXPECT_TRUE(commit.Post(&jobs[2]));
   EXPECT_EQ(jobs[2].runs, 1);
+}
+
+// With keys: while a group holding key 1 is stalled, an item for key 1 is left out of the other
+// leader's group (it would only wait for the stalled group's commit) and stays waiting; that
+// leader, finding nothing else, stops leading, and Post returns. An item for key 2 then forms a
+// group of its own on another thread. Once the stalled group ends, its leader takes the items for
+// key 1, in the order they came. Without keys, the key-2 item's group would take them first.
+TEST(GroupCommit, ItemsForAKeyARunningGroupHoldsWaitForThatGroupsLeader) {
+  struct Keyed {
+    int input = 0;
+    uint64_t key = 0;
+    std::thread::id ran_on;
+  };
+  std::mutex mu;
+  std::vector<std::vector<int>> groups;
+  std::atomic<bool> release{false};
+  std::atomic<int> started{0};
+  GroupCommit<Keyed> commit(
+      {.max_groups = 2, .max_size = 8},
+      [&](const std::vector<Keyed*>& group) {
+        if (started++ == 0) {
+          while (!release.load()) std::this_thread::yield();
+        }
+        std::vector<int> inputs;
+        for (Keyed* k : group) {
+          inputs.push_back(k->input);
+          k->ran_on = std::this_thread::get_id();
+        }
+        std::lock_guard lock(mu);
+        groups.push_back(inputs);
+      },
+      [](const Keyed& k) { return k.key; });
+  Keyed first{1, 1};
+  std::thread::id leader_id;
+  std::thread leader([&] {
+    leader_id = std::this_thread::get_id();
+    EXPECT_TRUE(commit.Post(&first));
+  });
+  ASSERT_TRUE(WaitFor([&] { return started.load() == 1; }));
+  // Handed in by this thread while one of two leaders runs: it could lead, but the only item
+  // waiting is for key 1, so it returns at once without running anything.
+  Keyed same1{2, 1}, same2{3, 1};
+  EXPECT_TRUE(commit.Post(&same1));
+  EXPECT_TRUE(commit.Post(&same2));
+  EXPECT_EQ(commit.Waiting(), 2u);
+  // Key 2 is free: this thread leads a group of that item alone.
+  Keyed other{4, 2};
+  EXPECT_TRUE(commit.Post(&other));
+  EXPECT_EQ(other.ran_on, std::this_thread::get_id());
+  EXPECT_EQ(commit.Waiting(), 2u);
+  release = true;
+  leader.join();
+  EXPECT_EQ(groups, (std::vector<std::vector<int>>{{4}, {1}, {2, 3}}));
+  EXPECT_EQ(same1.ran_on, leader_id);
+  EXPECT_EQ(same2.ran_on, leader_id);
+  EXPECT_EQ(commit.Waiting(), 0u);
 }
 
 }  // namespace

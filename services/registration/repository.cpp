@@ -186,21 +186,40 @@ void NotifyAvailability(pqxx::transaction_base& tx, const std::string& event_id)
 
 }  // namespace
 
+struct Repository::PendingRegister {
+  EventRules event;
+  v1::Participant participant;
+  std::string request_id, request_hash;
+  RegisterDone done;
+  std::optional<TraceContext> trace;  // the call's, for its outbox rows
+  std::string id, code;               // minted once, kept across attempts
+  uint64_t quota_row = 0;             // which quota row the call locks (its group commit key)
+  int attempt = 1;
+  bool alone = false;  // once its group failed, a call runs alone (never sent alone again)
+  Status status;
+  Change change;
+  // After an attempt: answered, to be tried again (a concurrent update), or to be run alone (its
+  // group's transaction failed, perhaps through another call).
+  enum class Next { kAnswered, kAgain, kAlone } next = Next::kAnswered;
+};
+
 Repository::Repository(PgPool& pool, const ParticipantKeys& keys, RegisterGrouping grouping)
     : pool_(pool),
       keys_(keys),
       // A group holds a connection: fewer groups than connections, so that other calls find one.
-      registers_({.max_groups = std::max(1, std::min(grouping.max_groups, pool.options().size - 1)),
-                  .max_size = std::min(grouping.max_size, kMaxRegisterGroup),
-                  .max_waiting = grouping.max_waiting},
-                 [this](const std::vector<PendingRegister*>& group) {
-                   static const HistogramHandle sizes =
-                       Histogram("ecd_register_group_size",
-                                 "Register calls committed together (one transaction).", {},
-                                 {1, 2, 4, 8, 16, 32});
-                   sizes.Observe(static_cast<double>(group.size()));
-                   RunRegisters(group);
-                 }) {}
+      registers_(
+          {.max_groups = std::max(1, std::min(grouping.max_groups, pool.options().size - 1)),
+           .max_size = std::min(grouping.max_size, kMaxRegisterGroup),
+           .max_waiting = grouping.max_waiting},
+          [this](const std::vector<PendingRegister*>& group) {
+            static const HistogramHandle sizes = Histogram(
+                "ecd_register_group_size", "Register calls committed together (one transaction).",
+                {}, {1, 2, 4, 8, 16, 32});
+            sizes.Observe(static_cast<double>(group.size()));
+            RunRegisters(group);
+          },
+          // Calls for a quota row another group holds wait for that group's leader.
+          [](const PendingRegister& r) { return r.quota_row; }) {}
 
 Repository::~Repository() = default;
 
@@ -227,21 +246,6 @@ StatusOr<std::optional<v1::Registration>> Repository::FindRequest(const std::str
 
 // One Register call handed to the group commit: what it asks, where its answer goes, and the
 // answer of its last attempt.
-struct Repository::PendingRegister {
-  EventRules event;
-  v1::Participant participant;
-  std::string request_id, request_hash;
-  RegisterDone done;
-  std::optional<TraceContext> trace;  // the call's, for its outbox rows
-  std::string id, code;               // minted once, kept across attempts
-  int attempt = 1;
-  bool alone = false;  // once its group failed, a call runs alone (never sent alone again)
-  Status status;
-  Change change;
-  // After an attempt: answered, to be tried again (a concurrent update), or to be run alone (its
-  // group's transaction failed, perhaps through another call).
-  enum class Next { kAnswered, kAgain, kAlone } next = Next::kAnswered;
-};
 
 void Repository::RegisterAsync(const EventRules& event, v1::Participant participant,
                                std::string request_id, std::string request_hash,
@@ -251,6 +255,8 @@ void Repository::RegisterAsync(const EventRules& event, v1::Participant particip
   if (const TraceContext* trace = CurrentTrace()) item->trace = *trace;
   item->id = NewUuid();
   if (event.verify_email) item->code = NewCode();
+  item->quota_row = std::hash<std::string>{}(item->event.id) * 31 +
+                    std::hash<std::string>{}(item->participant.country_code());
   if (!registers_.Post(item)) {  // too many calls wait already: the caller may try again later
     auto refused = std::move(item->done);
     delete item;
