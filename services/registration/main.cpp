@@ -78,7 +78,7 @@ RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
   c.idempotency_hours = static_cast<int>(env.Int("ECD_IDEMPOTENCY_RETENTION_HOURS", 48, 24, 8760));
   // Register calls committed together: how many groups at once, and how large at most.
   c.grouping.max_groups = static_cast<int>(env.Int("ECD_REGISTER_GROUPS", 2, 1, 64));
-  c.grouping.max_size = static_cast<int>(env.Int("ECD_REGISTER_GROUP_SIZE", 32, 1, 60));
+  c.grouping.max_size = static_cast<int>(env.Int("ECD_REGISTER_GROUP_SIZE", 8, 1, 60));
   return c;
 }
 
