@@ -104,7 +104,7 @@ inline constexpr SqlStatement kForgetMessages = {
     " THEN " ECD_SQL_CANCELLED
     " ELSE state END,"
     " recipient = '', recipient_name = '', subject = '', body = '', icalendar = '',"
-    " last_error = '', claimed_until = NULL WHERE id = ANY($1::uuid[])"};
+    " last_error = '' WHERE id = ANY($1::uuid[])"};
 // A mail server's answer may quote the address.
 inline constexpr SqlStatement kForgetAttempts = {
     "forget_attempts",
@@ -152,42 +152,43 @@ inline constexpr SqlStatement kAttachmentInfo = {
     "SELECT message_id::text, filename, content_type, size_bytes, sha256 FROM"
     " notifications.message_attachments WHERE message_id = ANY($1::uuid[])"
     " ORDER BY message_id, position"};
-// Due messages no other sender holds, oldest first; held by $3 for $2 milliseconds.
 // The queue: messages waiting to be sent (due or waiting for a retry) and the oldest one's age.
 inline constexpr SqlStatement kQueueStats = {
     "queue_stats",
     "SELECT count(*), COALESCE(extract(epoch from now() - min(create_time)), 0)::float8"
-    " FROM notifications.messages WHERE state = " ECD_SQL_PENDING};
+    " FROM notifications.queue"};
+// Due messages no other sender holds, oldest first; held by $3 for $2 milliseconds. The claim
+// changes the small queue rows only; the messages' content comes from a join.
 inline constexpr SqlStatement kClaim = {
     "claim",
-    "UPDATE notifications.messages SET claimed_until = now() + $2 * interval '1 millisecond',"
-    " claimed_by = $3 WHERE id IN (SELECT id FROM notifications.messages WHERE state "
-    "= " ECD_SQL_PENDING
-    " AND next_attempt_time <= now() AND (claimed_until IS NULL OR claimed_until < now())"
-    " ORDER BY next_attempt_time LIMIT $1 FOR UPDATE SKIP LOCKED)"
-    " RETURNING id::text, recipient, subject, body, icalendar, kind, attempts, recipient_name,"
-    " traceparent, EXISTS (SELECT 1 FROM notifications.message_attachments a"
-    " WHERE a.message_id = messages.id)"};
+    "WITH c AS (UPDATE notifications.queue SET claimed_until = now() + $2 * interval"
+    " '1 millisecond', claimed_by = $3 WHERE message_id IN (SELECT message_id FROM"
+    " notifications.queue WHERE next_attempt_time <= now() AND (claimed_until IS NULL OR"
+    " claimed_until < now()) ORDER BY next_attempt_time LIMIT $1 FOR UPDATE SKIP LOCKED)"
+    " RETURNING message_id, next_attempt_time)"
+    " SELECT m.id::text, m.recipient, m.subject, m.body, m.icalendar, m.kind, m.attempts,"
+    " m.recipient_name, m.traceparent, EXISTS (SELECT 1 FROM notifications.message_attachments a"
+    " WHERE a.message_id = m.id) FROM c JOIN notifications.messages m ON m.id = c.message_id"
+    " AND m.state = " ECD_SQL_PENDING " ORDER BY c.next_attempt_time"};
 // Still ours? A sender that lost its claim (it stalled beyond the lease and another sender took
 // the message) finds no row.
 inline constexpr SqlStatement kRenewClaim = {
     "renew_claim",
-    "UPDATE notifications.messages SET claimed_until = now() + $3 * interval '1 millisecond'"
-    " WHERE id = $1 AND claimed_by = $2 AND state = " ECD_SQL_PENDING
-    " AND claimed_until IS NOT NULL"
-    " RETURNING 1"};
+    "UPDATE notifications.queue SET claimed_until = now() + $3 * interval '1 millisecond'"
+    " WHERE message_id = $1 AND claimed_by = $2 AND claimed_until IS NOT NULL RETURNING 1"};
 // $1: message ids (uuid[]), $2: the sender, $3: lease in milliseconds. Those still its own (and
 // now extended) come back.
 inline constexpr SqlStatement kExtendClaims = {
     "extend_claims",
-    "UPDATE notifications.messages SET claimed_until = now() + $3 * interval '1 millisecond'"
-    " WHERE id = ANY($1::uuid[]) AND claimed_by = $2 AND state = " ECD_SQL_PENDING
-    " AND claimed_until IS NOT NULL RETURNING id::text"};
+    "UPDATE notifications.queue SET claimed_until = now() + $3 * interval '1 millisecond'"
+    " WHERE message_id = ANY($1::uuid[]) AND claimed_by = $2 AND claimed_until IS NOT NULL"
+    " RETURNING message_id::text"};
 inline constexpr SqlStatement kReleaseClaims = {
     "release_claims",
-    "UPDATE notifications.messages SET claimed_until = NULL WHERE id = ANY($1::uuid[])"
-    " AND claimed_by = $2 AND state = " ECD_SQL_PENDING};
-// $1: message ids (uuid[]) just sent: each still pending is marked sent and its attempt recorded.
+    "UPDATE notifications.queue SET claimed_until = NULL WHERE message_id = ANY($1::uuid[])"
+    " AND claimed_by = $2"};
+// $1: message ids (uuid[]) just sent: each still pending is marked sent and its attempt recorded
+// (a trigger takes it out of the queue).
 // The rows are locked in id order, so that two batches never wait for each other in a cycle.
 inline constexpr SqlStatement kMarkSentMany = {
     "mark_sent_many",
@@ -195,19 +196,29 @@ inline constexpr SqlStatement kMarkSentMany = {
     " AND state = " ECD_SQL_PENDING
     " ORDER BY id FOR UPDATE), sent AS ("
     "UPDATE notifications.messages m SET state = " ECD_SQL_SENT
-    ", attempts = m.attempts + 1, sent_time = now(), claimed_until = NULL, last_error = ''"
+    ", attempts = m.attempts + 1, sent_time = now(), last_error = ''"
     " FROM locked WHERE m.id = locked.id AND m.state = " ECD_SQL_PENDING
     " RETURNING m.id, m.attempts)"
     " INSERT INTO notifications.attempts (message_id, attempt, ok, error)"
     " SELECT id, attempts, true, '' FROM sent ON CONFLICT DO NOTHING"};
 // $3: milliseconds until the retry; $4: give up (dead) now; $5: the sender, which must still hold
 // the message (one that stalled past its lease and lost it to another sender records nothing).
+// A retry stays queued, due later; a dead message leaves the queue (a trigger). The message's row
+// is locked before its queue row, as everywhere (an erasure, a sent mark: their triggers), so that
+// none waits in a cycle.
 inline constexpr SqlStatement kMarkFailed = {
     "mark_failed",
-    "UPDATE notifications.messages SET attempts = attempts + 1, last_error = $2,"
-    " claimed_until = NULL, next_attempt_time = now() + $3 * interval '1 millisecond',"
-    " state = CASE WHEN $4 THEN " ECD_SQL_DEAD " ELSE " ECD_SQL_PENDING
-    " END WHERE id = $1 AND state = " ECD_SQL_PENDING " AND claimed_by = $5 RETURNING attempts"};
+    "WITH pending AS (SELECT id FROM notifications.messages WHERE id = $1 AND state "
+    "= " ECD_SQL_PENDING
+    " FOR UPDATE), own AS (SELECT message_id FROM notifications.queue WHERE message_id ="
+    " (SELECT id FROM pending) AND claimed_by = $5 FOR UPDATE), m AS (UPDATE"
+    " notifications.messages SET attempts = attempts + 1, last_error = $2, next_attempt_time ="
+    " now() + $3 * interval '1 millisecond', state = CASE WHEN $4 THEN " ECD_SQL_DEAD
+    " ELSE " ECD_SQL_PENDING
+    " END FROM own WHERE id = own.message_id RETURNING id, attempts,"
+    " state, next_attempt_time), retry AS (UPDATE notifications.queue q SET next_attempt_time ="
+    " m.next_attempt_time, claimed_until = NULL FROM m WHERE q.message_id = m.id AND"
+    " m.state = " ECD_SQL_PENDING ") SELECT attempts FROM m"};
 inline constexpr SqlStatement kRecordAttempt = {
     "record_attempt",
     "INSERT INTO notifications.attempts (message_id, attempt, ok, error) VALUES ($1, $2, $3, $4)"

@@ -132,7 +132,8 @@ TEST_F(SenderTest, EveryMessageOfEveryBatchIsSentAndRecordedOnce) {
     EXPECT_EQ(r.ok_rows, 1) << id;
   }
   EXPECT_EQ(Count("SELECT count(*) FROM notifications.messages WHERE state = 2 AND"
-                  " (sent_time IS NULL OR claimed_until IS NOT NULL OR last_error <> '')"),
+                  " (sent_time IS NULL OR last_error <> '' OR id IN"
+                  " (SELECT message_id FROM notifications.queue))"),
             0);
   // Each mail reached the server once, under its message's Message-ID.
   std::map<std::string, int> seen;
@@ -168,6 +169,80 @@ TEST_F(SenderTest, RecordingABatchAsSentIsIdempotentAndLeavesCancelledMessagesAl
   EXPECT_EQ(rows[ids[4]].attempts, 0);
   EXPECT_EQ(rows[ids[4]].attempt_rows, 0);
   EXPECT_TRUE(store_->MarkSentMany({}).ok());
+}
+
+// A message waits in the send queue (a small row of its own, which claims change) from the time
+// it is queued until it is sent, given up or cancelled; a failure that will be retried keeps it
+// there, due later and held by nobody. Only the sender holding a message records its failure. A
+// message inserted by a plain INSERT (a replica of the version before the queue) is queued too.
+TEST_F(SenderTest, AMessageWaitsInTheQueueUntilSentGivenUpOrCancelled) {
+  const auto ids = Queue(5);
+  auto stats = store_->QueueStats();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->first, 5);
+  auto mine = store_->Claim(10, 60000, "sender-1");
+  ASSERT_TRUE(mine.ok()) << mine.status().ToString();
+  ASSERT_EQ(mine->size(), 5u);
+  auto none = store_->Claim(10, 60000, "sender-2");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty()) << "a held message was claimed twice";
+
+  // A temporary failure: queued again, due in a minute, held by nobody.
+  ASSERT_TRUE(store_->MarkFailed(ids[0], "sender-1", "451 4.3.0 try later", 60000, false).ok());
+  // Another sender cannot record a failure of a message it does not hold.
+  ASSERT_TRUE(store_->MarkFailed(ids[1], "sender-2", "451 4.3.0 try later", 0, true).ok());
+  // A permanent refusal: dead, out of the queue.
+  ASSERT_TRUE(store_->MarkFailed(ids[1], "sender-1", "550 5.1.1 no such user", 0, true).ok());
+  // Given back unsent: claimable again at once, by anyone.
+  ASSERT_TRUE(store_->Release({ids[2]}, "sender-1").ok());
+  auto again = store_->Claim(10, 60000, "sender-2");
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ(again->front().id, ids[2]);
+  ASSERT_TRUE(store_->MarkSentMany({ids[2], ids[3]}).ok());
+  // Cancelled by whatever writes the message (an erasure, a replica of the version before the
+  // queue): it leaves the queue with it.
+  {
+    pqxx::connection conn(url_);
+    pqxx::nontransaction tx(conn);
+    tx.exec("UPDATE notifications.messages SET state = 4 WHERE id = '" + ids[4] + "'");
+  }
+
+  auto rows = Rows();
+  EXPECT_EQ(rows[ids[0]].state, 1);
+  EXPECT_EQ(rows[ids[0]].attempts, 1);
+  EXPECT_EQ(rows[ids[1]].state, 3);
+  EXPECT_EQ(rows[ids[1]].attempts, 1) << "the failure of a sender that did not hold it counted";
+  EXPECT_EQ(rows[ids[2]].state, 2);
+  EXPECT_EQ(rows[ids[3]].state, 2);
+  EXPECT_EQ(rows[ids[4]].state, 4);
+  // Only the message to retry still waits: due in about a minute, held by nobody.
+  EXPECT_EQ(Count("SELECT count(*) FROM notifications.queue"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM notifications.queue WHERE message_id = '" + ids[0] +
+                  "' AND claimed_until IS NULL AND next_attempt_time > now() + interval '50 s'"),
+            1);
+  stats = store_->QueueStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->first, 1);
+  auto later = store_->Claim(10, 60000, "sender-2");
+  ASSERT_TRUE(later.ok());
+  EXPECT_TRUE(later->empty()) << "a message was claimed before its retry was due";
+
+  const std::string plain = NewUuid();
+  {
+    pqxx::connection conn(url_);
+    pqxx::nontransaction tx(conn);
+    tx.exec(
+        "INSERT INTO notifications.messages (id, dedupe_key, event_id, kind, language,"
+        " recipient, subject, body) VALUES ('" +
+        plain + "', 'confirmed/" + plain + "', '" + plain +
+        "', 'confirmed', 'es', 'lquispe@mpfn.gob.pe', 'Inscripción confirmada', 'Hola')");
+  }
+  auto queued = store_->Claim(10, 60000, "sender-2");
+  ASSERT_TRUE(queued.ok());
+  ASSERT_EQ(queued->size(), 1u);
+  EXPECT_EQ(queued->front().id, plain);
+  EXPECT_EQ(queued->front().recipient, "lquispe@mpfn.gob.pe");
 }
 
 }  // namespace
