@@ -74,18 +74,14 @@ class GroupCommit {
     if (max_waiting_ != 0 && waiting_.size() >= max_waiting_) return false;
     waiting_.push_back(item);
     if (running_ >= max_groups_) return true;
-    // Reserved before this thread counts as a leader.
+    // Reserved before this thread counts as a leader: nothing below allocates.
     std::vector<Item*> group;
     group.reserve(max_size_);
     std::vector<uint64_t> keys;
-    std::vector<Item*> skipped;
-    if (key_) {
-      keys.reserve(max_size_);
-      skipped.reserve(ScanLimit());
-    }
+    if (key_) keys.reserve(max_size_);
     ++running_;
     while (!waiting_.empty()) {
-      Take(group, keys, skipped);
+      Take(group, keys);
       if (group.empty()) break;  // all that waits is for the groups running: their leaders take it
       held_.insert(held_.end(), keys.begin(), keys.end());
       lock.unlock();
@@ -115,12 +111,15 @@ class GroupCommit {
   }
 
  private:
-  // Items passed over in one look for a group, at most (a bound on the time under the lock).
-  size_t ScanLimit() const { return 4 * max_size_; }
+  // Items passed over in one look for a group, at most: a bound on the time under the lock (a
+  // few microseconds), large enough that a backlog for one key (a burst for one event and
+  // country) does not hide the other keys' items behind it from a second leader.
+  size_t ScanLimit() const { return std::max<size_t>(256, 4 * max_size_); }
 
   // Under the lock: the next group, in order, without the items whose key another leader's
-  // running group holds (they stay waiting, in order); `keys` gets the group's keys.
-  void Take(std::vector<Item*>& group, std::vector<uint64_t>& keys, std::vector<Item*>& skipped) {
+  // running group holds (they stay waiting, in order); `keys` gets the group's keys. Allocates
+  // nothing (group and keys are reserved): it cannot throw once a thread leads.
+  void Take(std::vector<Item*>& group, std::vector<uint64_t>& keys) {
     group.clear();
     if (!key_) {
       while (!waiting_.empty() && group.size() < max_size_) {
@@ -130,19 +129,21 @@ class GroupCommit {
       return;
     }
     keys.clear();
-    skipped.clear();
-    while (!waiting_.empty() && group.size() < max_size_ && skipped.size() < ScanLimit()) {
-      Item* item = waiting_.front();
-      waiting_.pop_front();
+    // The items passed over move down to the front, in order, over those taken; the taken
+    // slots then go in one erase.
+    size_t kept = 0, i = 0;
+    for (; i < waiting_.size() && group.size() < max_size_ && kept < ScanLimit(); ++i) {
+      Item* item = waiting_[i];
       const uint64_t k = key_(*item);
       if (std::find(held_.begin(), held_.end(), k) != held_.end()) {
-        skipped.push_back(item);
+        waiting_[kept++] = item;
       } else {
         group.push_back(item);
         keys.push_back(k);
       }
     }
-    for (auto it = skipped.rbegin(); it != skipped.rend(); ++it) waiting_.push_front(*it);
+    waiting_.erase(waiting_.begin() + static_cast<std::ptrdiff_t>(kept),
+                   waiting_.begin() + static_cast<std::ptrdiff_t>(i));
   }
 
   const int max_groups_;

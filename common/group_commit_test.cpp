@@ -351,5 +351,49 @@ TEST(GroupCommit, ItemsForAKeyARunningGroupHoldsWaitForThatGroupsLeader) {
   EXPECT_EQ(commit.Waiting(), 0u);
 }
 
+// A backlog for one held key (a burst for one event and country, larger than several groups)
+// does not hide an item for another key behind it: a second leader still finds it.
+TEST(GroupCommit, ABacklogForAHeldKeyDoesNotHideOtherKeysBehindIt) {
+  struct Keyed {
+    int input = 0;
+    uint64_t key = 0;
+    bool ran = false;
+  };
+  std::atomic<bool> release{false};
+  std::atomic<int> started{0};
+  std::mutex mu;
+  std::vector<size_t> sizes;
+  GroupCommit<Keyed> commit(
+      {.max_groups = 2, .max_size = 8},
+      [&](const std::vector<Keyed*>& group) {
+        if (started++ == 0) {
+          while (!release.load()) std::this_thread::yield();
+        }
+        for (Keyed* k : group) k->ran = true;
+        std::lock_guard lock(mu);
+        sizes.push_back(group.size());
+      },
+      [](const Keyed& k) { return k.key; });
+  Keyed first{0, 1};
+  std::thread leader([&] { EXPECT_TRUE(commit.Post(&first)); });
+  ASSERT_TRUE(WaitFor([&] { return started.load() == 1; }));
+  std::vector<Keyed> backlog(200);
+  for (int i = 0; i < 200; ++i) {
+    backlog[i] = {i + 1, 1};
+    EXPECT_TRUE(commit.Post(&backlog[i]));
+  }
+  Keyed other{1000, 2};
+  EXPECT_TRUE(commit.Post(&other));
+  EXPECT_TRUE(other.ran) << "the item for a free key waited behind the held key's backlog";
+  EXPECT_EQ(commit.Waiting(), 200u);
+  release = true;
+  leader.join();
+  for (const auto& b : backlog) EXPECT_TRUE(b.ran);
+  EXPECT_EQ(commit.Waiting(), 0u);
+  // The backlog ran in full groups, after the first.
+  ASSERT_EQ(sizes.size(), 2u + 200u / 8u);
+  for (size_t g = 2; g < sizes.size(); ++g) EXPECT_EQ(sizes[g], 8u);
+}
+
 }  // namespace
 }  // namespace ecd
