@@ -166,10 +166,17 @@ inline constexpr SqlStatement kClaim = {
     " notifications.queue WHERE next_attempt_time <= now() AND (claimed_until IS NULL OR"
     " claimed_until < now()) ORDER BY next_attempt_time LIMIT $1 FOR UPDATE SKIP LOCKED)"
     " RETURNING message_id, next_attempt_time)"
-    " SELECT m.id::text, m.recipient, m.subject, m.body, m.icalendar, m.kind, m.attempts,"
-    " m.recipient_name, m.traceparent, EXISTS (SELECT 1 FROM notifications.message_attachments a"
-    " WHERE a.message_id = m.id) FROM c JOIN notifications.messages m ON m.id = c.message_id"
-    " AND m.state = " ECD_SQL_PENDING " ORDER BY c.next_attempt_time"};
+    " SELECT c.message_id::text, coalesce(m.state, 0), m.recipient, m.subject, m.body,"
+    " m.icalendar, m.kind, m.attempts, m.recipient_name, m.traceparent, EXISTS (SELECT 1 FROM"
+    " notifications.message_attachments a WHERE a.message_id = m.id) FROM c LEFT JOIN"
+    " notifications.messages m ON m.id = c.message_id ORDER BY c.next_attempt_time"};
+// Queue rows just claimed whose message is not pending (none, unless something wrote the
+// messages past the triggers): they go. $1: message ids (uuid[]).
+inline constexpr SqlStatement kDropStaleQueueRows = {
+    "drop_stale_queue_rows",
+    "DELETE FROM notifications.queue q WHERE q.message_id = ANY($1::uuid[]) AND NOT EXISTS"
+    " (SELECT 1 FROM notifications.messages m WHERE m.id = q.message_id AND m.state "
+    "= " ECD_SQL_PENDING ")"};
 // Still ours? A sender that lost its claim (it stalled beyond the lease and another sender took
 // the message) finds no row.
 inline constexpr SqlStatement kRenewClaim = {
@@ -177,16 +184,22 @@ inline constexpr SqlStatement kRenewClaim = {
     "UPDATE notifications.queue SET claimed_until = now() + $3 * interval '1 millisecond'"
     " WHERE message_id = $1 AND claimed_by = $2 AND claimed_until IS NOT NULL RETURNING 1"};
 // $1: message ids (uuid[]), $2: the sender, $3: lease in milliseconds. Those still its own (and
-// now extended) come back.
+// now extended) come back. A row locked meanwhile (being recorded as sent, or erased) is passed
+// over rather than waited for: the two lock queue rows in other orders, and waiting could
+// deadlock; a claim not extended is asked for again before its mail goes.
 inline constexpr SqlStatement kExtendClaims = {
     "extend_claims",
-    "UPDATE notifications.queue SET claimed_until = now() + $3 * interval '1 millisecond'"
-    " WHERE message_id = ANY($1::uuid[]) AND claimed_by = $2 AND claimed_until IS NOT NULL"
-    " RETURNING message_id::text"};
+    "WITH mine AS (SELECT message_id FROM notifications.queue WHERE message_id = ANY($1::uuid[])"
+    " AND claimed_by = $2 AND claimed_until IS NOT NULL FOR UPDATE SKIP LOCKED)"
+    " UPDATE notifications.queue q SET claimed_until = now() + $3 * interval '1 millisecond'"
+    " FROM mine WHERE q.message_id = mine.message_id RETURNING q.message_id::text"};
+// Gives unsent messages back (passing over rows locked meanwhile, as kExtendClaims: their
+// claims run out by themselves).
 inline constexpr SqlStatement kReleaseClaims = {
     "release_claims",
-    "UPDATE notifications.queue SET claimed_until = NULL WHERE message_id = ANY($1::uuid[])"
-    " AND claimed_by = $2"};
+    "WITH mine AS (SELECT message_id FROM notifications.queue WHERE message_id = ANY($1::uuid[])"
+    " AND claimed_by = $2 FOR UPDATE SKIP LOCKED) UPDATE notifications.queue q SET"
+    " claimed_until = NULL FROM mine WHERE q.message_id = mine.message_id"};
 // $1: message ids (uuid[]) just sent: each still pending is marked sent and its attempt recorded
 // (a trigger takes it out of the queue).
 // The rows are locked in id order, so that two batches never wait for each other in a cycle.

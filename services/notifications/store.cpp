@@ -1,5 +1,7 @@
 #include "services/notifications/store.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <map>
 #include <set>
 
@@ -295,11 +297,20 @@ StatusOr<std::vector<ClaimedMessage>> Store::Claim(int limit, int64_t lease_ms,
   std::vector<ClaimedMessage> out;
   Status st = pool_.Transact([&](pqxx::work& tx) -> Status {
     out.clear();
+    std::vector<std::string> stale;  // queue rows of messages no longer pending
     for (const auto& r : Exec(tx, sql::kClaim, limit, lease_ms, owner)) {
+      if (r[1].as<int>() != v1::MESSAGE_STATE_PENDING) {
+        stale.push_back(r[0].as<std::string>());
+        continue;
+      }
       out.push_back(ClaimedMessage{
-          r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
-          r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<int>(),
-          r[7].as<std::string>(), r[8].as<std::string>(), r[9].as<bool>()});
+          r[0].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
+          r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::string>(), r[7].as<int>(),
+          r[8].as<std::string>(), r[9].as<std::string>(), r[10].as<bool>()});
+    }
+    if (!stale.empty()) {
+      Exec(tx, sql::kDropStaleQueueRows, ToPgArray(stale));
+      spdlog::warn("dropped {} queue row(s) of messages no longer pending", stale.size());
     }
     return Status::Ok();
   });

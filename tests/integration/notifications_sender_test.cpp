@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <pqxx/pqxx>
@@ -243,6 +244,71 @@ TEST_F(SenderTest, AMessageWaitsInTheQueueUntilSentGivenUpOrCancelled) {
   ASSERT_EQ(queued->size(), 1u);
   EXPECT_EQ(queued->front().id, plain);
   EXPECT_EQ(queued->front().recipient, "lquispe@mpfn.gob.pe");
+}
+
+// The queue follows whatever writes the messages: a dead message made pending again (by hand)
+// is queued again; a retry time set on the message alone (a replica of the version before) moves
+// its queue row; a queue row left for a message no longer pending is dropped when claimed, not
+// sent. Extending or giving back claims passes over a row another transaction holds instead of
+// waiting for it (marking sent and erasing lock queue rows in other orders).
+TEST_F(SenderTest, TheQueueFollowsTheMessagesWhoeverWritesThem) {
+  const auto ids = Queue(3);
+  auto exec = [&](const std::string& statement) {
+    pqxx::connection conn(url_);
+    pqxx::nontransaction tx(conn);
+    tx.exec(statement);
+  };
+  auto claimed = store_->Claim(10, 60000, "sender-1");
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 3u);
+  ASSERT_TRUE(store_->MarkFailed(ids[0], "sender-1", "550 5.7.1 refused", 0, true).ok());
+  ASSERT_TRUE(store_->MarkSentMany({ids[1]}).ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM notifications.queue"), 1);
+
+  // Dead, then pending again by hand: queued, due now.
+  exec("UPDATE notifications.messages SET state = 1, next_attempt_time = now() WHERE id = '" +
+       ids[0] + "'");
+  // The version before records a failure on the message only: the queue row follows.
+  exec(
+      "UPDATE notifications.messages SET next_attempt_time = now() + interval '1 hour'"
+      " WHERE id = '" +
+      ids[2] + "'");
+  EXPECT_EQ(Count("SELECT count(*) FROM notifications.queue WHERE message_id = '" + ids[2] +
+                  "' AND next_attempt_time > now() + interval '50 minutes'"),
+            1);
+  // A queue row for a message already sent, written past the triggers.
+  exec("INSERT INTO notifications.queue (message_id) VALUES ('" + ids[1] + "')");
+  EXPECT_EQ(Count("SELECT count(*) FROM notifications.queue"), 3);
+
+  auto again = store_->Claim(10, 60000, "sender-2");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(again->size(), 1u) << "a message not due, or already sent, was claimed";
+  EXPECT_EQ(again->front().id, ids[0]);
+  EXPECT_EQ(Count("SELECT count(*) FROM notifications.queue WHERE message_id = '" + ids[1] + "'"),
+            0);
+
+  // Another transaction holds the claimed row: extending and giving back pass over it. (The
+  // futures outlive the lock, so that a failure here ends the test instead of hanging it.)
+  std::future<StatusOr<std::vector<std::string>>> extended;
+  std::future<Status> released;
+  pqxx::connection holder(url_);
+  pqxx::work lock(holder);
+  lock.exec("SELECT 1 FROM notifications.queue WHERE message_id = '" + ids[0] + "' FOR UPDATE");
+  extended =
+      std::async(std::launch::async, [&] { return store_->Extend({ids[0]}, "sender-2", 60000); });
+  ASSERT_EQ(extended.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "extending a claim waited for a row lock";
+  auto got = extended.get();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(got->empty());
+  released = std::async(std::launch::async, [&] { return store_->Release({ids[0]}, "sender-2"); });
+  ASSERT_EQ(released.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "giving a claim back waited for a row lock";
+  EXPECT_TRUE(released.get().ok());
+  lock.commit();
+  auto mine = store_->Extend({ids[0]}, "sender-2", 60000);
+  ASSERT_TRUE(mine.ok());
+  EXPECT_EQ(*mine, std::vector<std::string>{ids[0]});
 }
 
 }  // namespace

@@ -8,11 +8,17 @@
 --
 -- A message is waiting (state 1, pending) exactly while it has a row here: two triggers keep it
 -- so whoever writes the messages (a replica of the version before during a rolling update too):
--- a message queued gets its row, and a message that leaves the pending state loses it. The
--- senders of the version before claim through messages.claimed_until, which those of this one
--- do not see: while both run, a message may be sent twice (with the same Message-ID), as after a
--- crash; nothing is lost. messages.next_attempt_time stays (the API shows it); its
--- claimed_until and claimed_by are no longer written.
+-- a message queued gets its row, a message that leaves the pending state loses it, and one that
+-- becomes pending again gets it back. The senders of the version before claim through
+-- messages.claimed_until, which those of this one do not see: while both run, a message may be
+-- sent twice (with the same Message-ID), as after a crash; nothing is lost.
+-- messages.next_attempt_time stays (the API shows it); its claimed_until and claimed_by are no
+-- longer written.
+
+-- No replica writes messages while the queue is filled and the triggers are made (those of the
+-- version before wait), so that no message written meanwhile is missed.
+LOCK TABLE messages IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE queue (
   message_id uuid PRIMARY KEY,
   next_attempt_time timestamptz NOT NULL DEFAULT now(),
@@ -41,11 +47,19 @@ END $$;
 CREATE TRIGGER messages_queued AFTER INSERT ON messages REFERENCING NEW TABLE AS new_messages
   FOR EACH STATEMENT EXECUTE FUNCTION queue_new_messages();
 
-CREATE FUNCTION unqueue_done_messages() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A message that leaves the pending state leaves the queue; one that is (again) pending is in
+-- it, due when the message says (a failure recorded by a replica of the version before sets the
+-- message's next_attempt_time only; this version's statements keep both, and the insertion
+-- changes nothing for them).
+CREATE FUNCTION requeue_changed_messages() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   DELETE FROM notifications.queue q USING changed_messages c
     WHERE q.message_id = c.id AND c.state <> 1;
+  INSERT INTO notifications.queue AS q (message_id, next_attempt_time, create_time)
+    SELECT id, next_attempt_time, create_time FROM changed_messages WHERE state = 1
+    ON CONFLICT (message_id) DO UPDATE SET next_attempt_time = EXCLUDED.next_attempt_time
+      WHERE q.next_attempt_time IS DISTINCT FROM EXCLUDED.next_attempt_time;
   RETURN NULL;
 END $$;
-CREATE TRIGGER messages_done AFTER UPDATE ON messages REFERENCING NEW TABLE AS changed_messages
-  FOR EACH STATEMENT EXECUTE FUNCTION unqueue_done_messages();
+CREATE TRIGGER messages_changed AFTER UPDATE ON messages REFERENCING NEW TABLE AS changed_messages
+  FOR EACH STATEMENT EXECUTE FUNCTION requeue_changed_messages();
