@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Shared by scripts/up, scripts/down, scripts/test and scripts/bench: paths, build, and private
-# PostgreSQL and Redis servers on loopback.
+# Shared by scripts/up, scripts/down, scripts/test and the benchmarks (scripts/bench, bench-mail,
+# bench-groups): paths, build, private PostgreSQL and Redis servers on loopback, and the
+# benchmarks' health wait and event creation.
 set -euo pipefail
 
 ECD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -76,6 +77,49 @@ ecd_redis_stop() {
 # ecd_token: a fresh random bearer token; ecd_sha256 TOKEN: its hash as configured.
 ecd_token() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 ecd_sha256() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+
+# The African Group's 54 countries (ISO codes): the invited countries of the benchmarks' events.
+# shellcheck disable=SC2034  # used by the scripts that source this file
+ECD_AFRICAN_GROUP=DZ,AO,BJ,BW,BF,BI,CV,CM,CF,TD,KM,CG,CI,CD,DJ,EG,GQ,ER,SZ,ET,GA,GM,GH,GN,GW,KE,LS,LR,LY,MG,MW,ML,MR,MU,MA,MZ,NA,NE,NG,RW,ST,SN,SC,SL,SO,ZA,SS,SD,TZ,TG,TN,UG,ZM,ZW
+
+# ecd_wait_serving PORT [TRIES]: waits (TRIES x 0.1 s, default 100) until the gRPC health check
+# on 127.0.0.1:PORT answers SERVING; fails with a message otherwise.
+ecd_wait_serving() {
+  local _
+  for _ in $(seq "${2:-100}"); do
+    buf curl --protocol grpc --http2-prior-knowledge \
+      "http://127.0.0.1:$1/grpc.health.v1.Health/Check" 2>/dev/null | grep -q SERVING && return 0
+    sleep 0.1
+  done
+  echo "the service on port $1 did not become healthy" >&2
+  return 1
+}
+
+# ecd_create_event CATALOGUE_PORT ADMIN_TOKEN TITLE COUNTRIES SEATS [EXTRA_JSON]: creates and
+# publishes an open English webinar of the African region starting in 30 days, inviting
+# COUNTRIES (comma-separated) with SEATS per country and no e-mail verification (EXTRA_JSON, an
+# object, adds or replaces fields); prints the event's name.
+ecd_create_event() {
+  local body name extra=${6:-}
+  [[ -n $extra ]] || extra='{}'
+  body=$(python3 -c "
+import json,sys,datetime
+s=datetime.datetime.utcnow()+datetime.timedelta(days=30)
+e=s+datetime.timedelta(minutes=105)
+f=lambda d: d.strftime('%Y-%m-%dT%H:%M:%SZ')
+event={'title':sys.argv[1],'region':'REGION_AFRICA','languageCode':'en',
+  'startTime':f(s),'endTime':f(e),'durationMinutes':100,'participantsPerCountry':int(sys.argv[3]),
+  'emailVerification':'EMAIL_VERIFICATION_OFF','invitedCountries':sys.argv[2].split(',')}
+event.update(json.loads(sys.argv[4]))
+print(json.dumps({'event':event}))" "$3" "$4" "$5" "$extra") || return 1
+  name=$(buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer $2" -d "$body" \
+    "http://127.0.0.1:$1/ecd.catalogue.v1.CatalogueService/CreateEvent" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["event"]["name"])') || return 1
+  buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer $2" \
+    -d "{\"name\":\"$name\"}" "http://127.0.0.1:$1/ecd.catalogue.v1.CatalogueService/PublishEvent" \
+    >/dev/null || return 1
+  echo "$name"
+}
 
 # ecd_postfix_tools: Postfix's smtp-sink (an SMTP server that accepts and discards) and
 # smtp-source (an SMTP load generator), for scripts/bench-mail. They come from Debian's postfix
