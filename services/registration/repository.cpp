@@ -186,6 +186,8 @@ void NotifyAvailability(pqxx::transaction_base& tx, const std::string& event_id)
 
 }  // namespace
 
+// One Register call handed to the group commit: what it asks, where its answer goes, and the
+// answer of its last attempt.
 struct Repository::PendingRegister {
   EventRules event;
   v1::Participant participant;
@@ -243,9 +245,6 @@ StatusOr<std::optional<v1::Registration>> Repository::FindRequest(const std::str
   if (!st.ok()) return st;
   return out;
 }
-
-// One Register call handed to the group commit: what it asks, where its answer goes, and the
-// answer of its last attempt.
 
 void Repository::RegisterAsync(const EventRules& event, v1::Participant participant,
                                std::string request_id, std::string request_hash,
