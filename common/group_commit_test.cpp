@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/harness/wait_for.hpp"
+
 namespace ecd {
 namespace {
 
@@ -23,16 +25,7 @@ struct Job {
   std::thread::id ran_on;
 };
 
-// Whether `done` came true within 30 s.
-template <class Predicate>
-bool WaitFor(Predicate done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
+using test::WaitFor;
 
 TEST(GroupCommit, AloneEachItemRunsOnItsOwnThreadInAGroupOfOne) {
   std::vector<size_t> sizes;

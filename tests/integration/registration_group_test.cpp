@@ -22,6 +22,7 @@
 #include "services/registration/participant_keys.hpp"
 #include "services/registration/repository.hpp"
 #include "tests/harness/harness.hpp"
+#include "tests/harness/wait_for.hpp"
 
 namespace ecd::registration {
 const std::vector<ecd::Migration>& Migrations();
@@ -80,15 +81,17 @@ class RegisterGroupTest : public ::testing::Test {
     return tx.exec(statement)[0][0].as<int64_t>();
   }
 
-  // Whether `done` came true within 20 s.
-  template <class Predicate>
-  bool WaitFor(Predicate done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return true;
+  static constexpr std::chrono::milliseconds kWait{20000}, kPoll{2};
+  // Whether a statement of the test's database came to wait on a row lock (a group stalled on a
+  // quota row the test holds), within kWait.
+  bool WaitForALockWait() {
+    return test::WaitFor(
+        [&] {
+          return Count(
+                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                     " AND datname = current_database()") > 0;
+        },
+        kWait, kPoll);
   }
 
   // One Register call, and its answer once it has returned.
@@ -113,16 +116,12 @@ class RegisterGroupTest : public ::testing::Test {
               "' AND country = '" + country + "' FOR UPDATE");
     std::vector<std::thread> threads;
     threads.emplace_back([&] { run(first); });
-    bool queued = WaitFor([&] {
-      return Count(
-                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                 " AND datname = current_database()") > 0;
-    });
+    bool queued = WaitForALockWait();
     EXPECT_TRUE(queued) << "the first group never waited on the row lock";
     for (size_t i = 0; queued && i < calls.size(); ++i) {
       const size_t before = repo_->RegistersWaiting();
       threads.emplace_back([&, i] { run(calls[i]); });
-      queued = WaitFor([&] { return repo_->RegistersWaiting() == before + 1; });
+      queued = test::WaitFor([&] { return repo_->RegistersWaiting() == before + 1; }, kWait, kPoll);
       EXPECT_TRUE(queued) << calls[i].request_id << " never queued";
     }
     hold.abort();  // also when something failed: every thread ends
@@ -307,11 +306,7 @@ TEST_F(RegisterGroupTest, CallsHandedInBehindAStalledGroupHoldNoThread) {
         event, Person("Pedro", "Alves", "pedro.alves@mj.gov.br", "BR", "pt", "America/Sao_Paulo"),
         "stall-0", "h");
   });
-  ASSERT_TRUE(WaitFor([&] {
-    return Count(
-               "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-               " AND datname = current_database()") > 0;
-  })) << "the first group never waited on the row lock";
+  ASSERT_TRUE(WaitForALockWait()) << "the first group never waited on the row lock";
 
   constexpr int kEach = 8;
   std::mutex mu;
@@ -335,7 +330,7 @@ TEST_F(RegisterGroupTest, CallsHandedInBehindAStalledGroupHoldNoThread) {
     posted = true;
   });
   // Every call handed in while the row is still locked: no call waited for its answer.
-  const bool all_posted = WaitFor([&] { return posted.load(); });
+  const bool all_posted = test::WaitFor([&] { return posted.load(); }, kWait, kPoll);
   EXPECT_TRUE(all_posted) << "handing calls in waited for the stalled group";
   EXPECT_EQ(repo_->RegistersWaiting(), countries.size() * kEach);
   {
