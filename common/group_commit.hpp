@@ -117,29 +117,21 @@ class GroupCommit {
   size_t ScanLimit() const { return std::max<size_t>(256, 4 * max_size_); }
 
   // Under the lock: the next group, in order, without the items whose key another leader's
-  // running group holds (they stay waiting, in order); `keys` gets the group's keys. Allocates
-  // nothing (group and keys are reserved): it cannot throw once a thread leads.
+  // running group holds (they stay waiting, in order); `keys` gets the group's keys. The items
+  // passed over move down to the front over those taken, and the taken slots go in one erase.
+  // Allocates nothing (group and keys are reserved): it cannot throw once a thread leads.
   void Take(std::vector<Item*>& group, std::vector<uint64_t>& keys) {
     group.clear();
-    if (!key_) {
-      while (!waiting_.empty() && group.size() < max_size_) {
-        group.push_back(waiting_.front());
-        waiting_.pop_front();
-      }
-      return;
-    }
     keys.clear();
-    // The items passed over move down to the front, in order, over those taken; the taken
-    // slots then go in one erase.
     size_t kept = 0, i = 0;
     for (; i < waiting_.size() && group.size() < max_size_ && kept < ScanLimit(); ++i) {
       Item* item = waiting_[i];
-      const uint64_t k = key_(*item);
-      if (std::find(held_.begin(), held_.end(), k) != held_.end()) {
+      const uint64_t k = key_ ? key_(*item) : 0;
+      if (key_ && std::find(held_.begin(), held_.end(), k) != held_.end()) {
         waiting_[kept++] = item;
       } else {
         group.push_back(item);
-        keys.push_back(k);
+        if (key_) keys.push_back(k);
       }
     }
     waiting_.erase(waiting_.begin() + static_cast<std::ptrdiff_t>(kept),
