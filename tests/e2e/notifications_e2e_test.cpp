@@ -845,6 +845,12 @@ struct ClaimedSetUp {
     pqxx::nontransaction tx(*conn);
     return tx.exec("SELECT count(*) FROM notifications.messages WHERE " + where)[0][0].as<int>();
   }
+  // Pending messages some sender holds (its claim on the queue row runs).
+  int Held() const {
+    return Count(
+        "state = 1 AND id IN (SELECT message_id FROM notifications.queue WHERE claimed_until >"
+        " now())");
+  }
   // Starts the holder on `smtp_url` and gives it the confirmations of `people` (local parts of
   // their addresses at `domain`, each named `given` `family`, in `languages` by turns), which
   // its `threads` sending threads claim.
@@ -869,15 +875,10 @@ struct ClaimedSetUp {
     auto st = stub->DeliverEvents(Ctx(TestTokens().service).get(), deliver, &delivered);
     EXPECT_TRUE(st.ok()) << st.error_message();
     auto deadline = Clock::now() + std::chrono::seconds(30);
-    while (Count("state = 1 AND id IN (SELECT message_id FROM notifications.queue WHERE "
-                 "claimed_until > now())") < kMessages &&
-           Clock::now() < deadline) {
+    while (Held() < kMessages && Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    EXPECT_EQ(Count("state = 1 AND id IN (SELECT message_id FROM notifications.queue WHERE "
-                    "claimed_until > now())"),
-              kMessages)
-        << "not all claimed";
+    EXPECT_EQ(Held(), kMessages) << "not all claimed";
     return holder;
   }
   // How many mails to addresses starting with `local` the test's mail server took.
@@ -907,9 +908,7 @@ TEST_F(NotificationsE2E, SenderKilledWhileHoldingClaimsIsTakenOverWithinTheLease
   std::this_thread::sleep_for(std::chrono::milliseconds(3 * kLeaseMs));
   auto arrived = [&] { return set_up.Arrived("kill"); };
   EXPECT_EQ(arrived(), 0) << "a living sender's claims were taken while its SMTP exchange ran";
-  EXPECT_EQ(count("state = 1 AND id IN (SELECT message_id FROM notifications.queue WHERE "
-                  "claimed_until > now())"),
-            kMessages);
+  EXPECT_EQ(set_up.Held(), kMessages);
 
   doomed->process().Signal(SIGKILL);
   const auto killed = Clock::now();
