@@ -18,6 +18,12 @@
 // a leader that finds nothing else waiting stops leading. So two leaders run in parallel on
 // different rows, and on one contended row (a burst for one event) groups follow each other at
 // full size instead of queueing on its lock.
+//
+// A key may also have at most `max_waiting_per_key` items waiting: past it, Post refuses items
+// for that key only. A flood for one key (a stranger's calls for one event and country) then
+// neither fills the whole waiting room, refusing everyone else, nor hides the other keys' items
+// from a second leader: one look passes over all the items the running groups' keys can have
+// waiting.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -26,6 +32,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -36,6 +43,9 @@ struct GroupCommitOptions {
   int max_size = 32;
   // Items waiting for a group at most (0: no bound): past it, Post refuses more (overload).
   size_t max_waiting = 0;
+  // With a key: items waiting for one key at most (0: no bound); past it, Post refuses more for
+  // that key, and the others' still come in.
+  size_t max_waiting_per_key = 0;
 };
 
 template <class Item>
@@ -54,6 +64,8 @@ class GroupCommit {
       : max_groups_(std::max(1, options.max_groups)),
         max_size_(static_cast<size_t>(std::max(1, options.max_size))),
         max_waiting_(options.max_waiting),
+        max_waiting_per_key_(key ? options.max_waiting_per_key : 0),
+        scan_limit_(ScanLimitFor(max_groups_, max_size_, max_waiting_per_key_)),
         run_(std::move(run)),
         key_(std::move(key)) {
     held_.reserve(static_cast<size_t>(max_groups_) * max_size_);
@@ -68,11 +80,19 @@ class GroupCommit {
   // Hands `item` in (it must live until `run` has answered it). When fewer than max_groups
   // leaders run, this thread leads: it runs groups until nothing waits, then returns. Otherwise
   // it returns at once. Never throws once the item is in (the group the leader runs is other
-  // calls' as much as its own). False, and the item is not taken, when max_waiting items wait.
+  // calls' as much as its own). False, and the item is not taken, when max_waiting items wait,
+  // or max_waiting_per_key for its key.
   [[nodiscard]] bool Post(Item* item) {
     std::unique_lock lock(mu_);
     if (max_waiting_ != 0 && waiting_.size() >= max_waiting_) return false;
-    waiting_.push_back(item);
+    if (max_waiting_per_key_ != 0) {
+      size_t& n = waiting_per_key_[key_(*item)];
+      if (n >= max_waiting_per_key_) return false;
+      waiting_.push_back(item);
+      ++n;
+    } else {
+      waiting_.push_back(item);
+    }
     if (running_ >= max_groups_) return true;
     // Reserved before this thread counts as a leader: nothing below allocates.
     std::vector<Item*> group;
@@ -108,13 +128,25 @@ class GroupCommit {
   void Requeue(Item* item) {
     std::lock_guard lock(mu_);
     waiting_.push_back(item);
+    if (max_waiting_per_key_ != 0) ++waiting_per_key_[key_(*item)];
+  }
+
+  // Items waiting for `key` (counted only with max_waiting_per_key).
+  size_t WaitingFor(uint64_t key) {
+    std::lock_guard lock(mu_);
+    auto it = waiting_per_key_.find(key);
+    return it == waiting_per_key_.end() ? 0 : it->second;
   }
 
  private:
   // Items passed over in one look for a group, at most: a bound on the time under the lock (a
   // few microseconds), large enough that a backlog for one key (a burst for one event and
-  // country) does not hide the other keys' items behind it from a second leader.
-  size_t ScanLimit() const { return std::max<size_t>(256, 4 * max_size_); }
+  // country) does not hide the other keys' items behind it from a second leader. With a bound
+  // per key, as many as the other running groups' keys can have waiting: then nothing hides.
+  static size_t ScanLimitFor(int max_groups, size_t max_size, size_t per_key) {
+    const size_t held = static_cast<size_t>(max_groups - 1) * max_size * per_key;
+    return std::max<size_t>({256, 4 * max_size, held});
+  }
 
   // Under the lock: the next group, in order, without the items whose key another leader's
   // running group holds (they stay waiting, in order); `keys` gets the group's keys. The items
@@ -124,7 +156,7 @@ class GroupCommit {
     group.clear();
     keys.clear();
     size_t kept = 0, i = 0;
-    for (; i < waiting_.size() && group.size() < max_size_ && kept < ScanLimit(); ++i) {
+    for (; i < waiting_.size() && group.size() < max_size_ && kept < scan_limit_; ++i) {
       Item* item = waiting_[i];
       const uint64_t k = key_ ? key_(*item) : 0;
       if (key_ && std::find(held_.begin(), held_.end(), k) != held_.end()) {
@@ -132,6 +164,10 @@ class GroupCommit {
       } else {
         group.push_back(item);
         if (key_) keys.push_back(k);
+        if (max_waiting_per_key_ != 0) {  // its entry exists; erasing allocates nothing
+          auto it = waiting_per_key_.find(k);
+          if (--it->second == 0) waiting_per_key_.erase(it);
+        }
       }
     }
     waiting_.erase(waiting_.begin() + static_cast<std::ptrdiff_t>(kept),
@@ -141,11 +177,15 @@ class GroupCommit {
   const int max_groups_;
   const size_t max_size_;
   const size_t max_waiting_;
+  const size_t max_waiting_per_key_;
+  const size_t scan_limit_;
   const RunFn run_;
   const KeyFn key_;
   std::mutex mu_;
   std::deque<Item*> waiting_;
   std::vector<uint64_t> held_;  // the keys of the groups running (one entry per item)
+  // Items waiting per key, with max_waiting_per_key (a key's entry goes when its last is taken).
+  std::unordered_map<uint64_t, size_t> waiting_per_key_;
   int running_ = 0;
 };
 

@@ -388,5 +388,95 @@ TEST(GroupCommit, ABacklogForAHeldKeyDoesNotHideOtherKeysBehindIt) {
   for (size_t g = 2; g < sizes.size(); ++g) EXPECT_EQ(sizes[g], 8u);
 }
 
+// With a bound per key, a flood for one key (while its group is stalled) is refused past the
+// bound, and only for that key: items for other keys still come in and run. Without it, the
+// flood would fill max_waiting and refuse everyone.
+TEST(GroupCommit, AFloodForOneKeyIsRefusedPastItsBoundAndOnlyForThatKey) {
+  struct Keyed {
+    int input = 0;
+    uint64_t key = 0;
+    bool ran = false;
+  };
+  std::atomic<bool> release{false};
+  std::atomic<int> started{0};
+  GroupCommit<Keyed> commit(
+      {.max_groups = 2, .max_size = 8, .max_waiting = 64, .max_waiting_per_key = 16},
+      [&](const std::vector<Keyed*>& group) {
+        if (started++ == 0) {
+          while (!release.load()) std::this_thread::yield();
+        }
+        for (Keyed* k : group) k->ran = true;
+      },
+      [](const Keyed& k) { return k.key; });
+  Keyed first{0, 1};
+  std::thread leader([&] { EXPECT_TRUE(commit.Post(&first)); });
+  ASSERT_TRUE(WaitFor([&] { return started.load() == 1; }));
+  std::vector<Keyed> flood(100);
+  int taken = 0;
+  for (int i = 0; i < 100; ++i) {
+    flood[i] = {i + 1, 1};
+    if (commit.Post(&flood[i])) ++taken;
+  }
+  EXPECT_EQ(taken, 16);
+  EXPECT_EQ(commit.WaitingFor(1), 16u);
+  // Another key comes in and runs at once on this thread, past the 16 waiting for key 1.
+  std::vector<Keyed> others(10);
+  for (int i = 0; i < 10; ++i) {
+    others[i] = {1000 + i, static_cast<uint64_t>(2 + i)};
+    EXPECT_TRUE(commit.Post(&others[i])) << "key " << others[i].key << " refused";
+    EXPECT_TRUE(others[i].ran);
+  }
+  EXPECT_EQ(commit.WaitingFor(2), 0u);
+  release = true;
+  leader.join();
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(flood[i].ran, i < 16) << i;
+  EXPECT_EQ(commit.WaitingFor(1), 0u);
+  EXPECT_EQ(commit.Waiting(), 0u);
+  // Once its backlog ran, the key takes items again.
+  EXPECT_TRUE(commit.Post(&flood[99]));
+  EXPECT_TRUE(flood[99].ran);
+}
+
+// With a bound per key, one look passes over everything the running groups' keys can have
+// waiting: an item for a free key behind a full backlog of 300 for a held key (past the 256 a
+// look passes over without such a bound) still runs at once.
+TEST(GroupCommit, WithABoundPerKeyNoBacklogHidesAFreeKey) {
+  struct Keyed {
+    int input = 0;
+    uint64_t key = 0;
+    bool ran = false;
+  };
+  std::atomic<bool> release{false};
+  std::atomic<int> started{0};
+  GroupCommit<Keyed> commit(
+      {.max_groups = 2, .max_size = 8, .max_waiting_per_key = 300},
+      [&](const std::vector<Keyed*>& group) {
+        if (started++ == 0) {
+          while (!release.load()) std::this_thread::yield();
+        }
+        for (Keyed* k : group) k->ran = true;
+      },
+      [](const Keyed& k) { return k.key; });
+  Keyed first{0, 1};
+  std::thread leader([&] { EXPECT_TRUE(commit.Post(&first)); });
+  ASSERT_TRUE(WaitFor([&] { return started.load() == 1; }));
+  std::vector<Keyed> backlog(301);
+  for (int i = 0; i < 300; ++i) {
+    backlog[i] = {i + 1, 1};
+    ASSERT_TRUE(commit.Post(&backlog[i]));
+  }
+  backlog[300] = {301, 1};
+  EXPECT_FALSE(commit.Post(&backlog[300]));  // the bound
+  Keyed other{1000, 2};
+  EXPECT_TRUE(commit.Post(&other));
+  EXPECT_TRUE(other.ran) << "the item for a free key waited behind the held key's backlog";
+  EXPECT_EQ(commit.WaitingFor(1), 300u);
+  release = true;
+  leader.join();
+  for (int i = 0; i < 300; ++i) EXPECT_TRUE(backlog[i].ran) << i;
+  EXPECT_FALSE(backlog[300].ran);
+  EXPECT_EQ(commit.Waiting(), 0u);
+}
+
 }  // namespace
 }  // namespace ecd

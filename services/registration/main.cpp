@@ -79,6 +79,10 @@ RegistrationConfig LoadRegistrationConfig(ecd::Env& env) {
   // Register calls committed together: how many groups at once, and how large at most.
   c.grouping.max_groups = static_cast<int>(env.Int("ECD_REGISTER_GROUPS", 2, 1, 64));
   c.grouping.max_size = static_cast<int>(env.Int("ECD_REGISTER_GROUP_SIZE", 8, 1, 60));
+  // Calls waiting for one quota row (event and country): a flood for one row leaves room for the
+  // others' calls.
+  c.grouping.max_waiting_per_key =
+      static_cast<size_t>(env.Int("ECD_REGISTER_ROW_WAITING", 256, 1, 1000000));
   return c;
 }
 

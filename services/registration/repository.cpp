@@ -212,7 +212,8 @@ Repository::Repository(PgPool& pool, const ParticipantKeys& keys, RegisterGroupi
       registers_(
           {.max_groups = std::max(1, std::min(grouping.max_groups, pool.options().size - 1)),
            .max_size = std::min(grouping.max_size, kMaxRegisterGroup),
-           .max_waiting = grouping.max_waiting},
+           .max_waiting = grouping.max_waiting,
+           .max_waiting_per_key = grouping.max_waiting_per_key},
           [this](const std::vector<PendingRegister*>& group) {
             static const HistogramHandle sizes = Histogram(
                 "ecd_register_group_size", "Register calls committed together (one transaction).",
@@ -256,7 +257,8 @@ void Repository::RegisterAsync(const EventRules& event, v1::Participant particip
   if (event.verify_email) item->code = NewCode();
   item->quota_row = std::hash<std::string>{}(item->event.id) * 31 +
                     std::hash<std::string>{}(item->participant.country_code());
-  if (!registers_.Post(item)) {  // too many calls wait already: the caller may try again later
+  // Too many calls wait already, in all or for this quota row: the caller may try again later.
+  if (!registers_.Post(item)) {
     auto refused = std::move(item->done);
     delete item;
     refused(Overloaded());

@@ -19,6 +19,7 @@
 #include "google/rpc/status.pb.h"
 #include "tests/harness/grpc_client.hpp"
 #include "tests/harness/harness.hpp"
+#include "tests/harness/wait_for.hpp"
 
 namespace ecd::test {
 namespace {
@@ -183,41 +184,60 @@ class Platform {
   std::unique_ptr<cat::CatalogueService::Stub> catalogue_stub_;
 };
 
-// `n` Register calls in flight at once, spread over `stubs`; `midway` runs after half of them
-// were sent. Returns each call's status and answer.
+// `n` Register calls sent at once, spread over `stubs`, from the frontend token; `midway` runs
+// after half of them were sent. Their answers come in while the test goes on: Done() counts
+// them, Wait() waits for all and gives each call's status and answer (so does the destructor).
 struct Outcome {
   grpc::Status status;
   reg::RegisterResponse response;
+};
+class RegisterCalls {
+ public:
+  RegisterCalls(const std::vector<reg::RegistrationService::Stub*>& stubs, const std::string& event,
+                const std::string& country, int n, const std::string& tag,
+                const std::function<void()>& midway = {})
+      : out_(n), contexts_(n), requests_(n) {
+    for (int i = 0; i < n; ++i) {
+      auto& req = requests_[i];
+      req.set_event(event);
+      *req.mutable_participant() =
+          Person("p" + std::to_string(i) + "." + tag + "@justice.example.org", country);
+      req.set_request_id(tag + "-" + std::to_string(i));
+      contexts_[i] = Ctx(TestTokens().frontend);
+      stubs[i % stubs.size()]->async()->Register(contexts_[i].get(), &req, &out_[i].response,
+                                                 [this, i](grpc::Status s) {
+                                                   std::lock_guard<std::mutex> lock(mu_);
+                                                   out_[i].status = std::move(s);
+                                                   ++done_;
+                                                   cv_.notify_all();
+                                                 });
+      if (i == n / 2 && midway) midway();
+    }
+  }
+  ~RegisterCalls() { Wait(); }
+  int Done() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return done_;
+  }
+  std::vector<Outcome> Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return done_ == static_cast<int>(out_.size()); });
+    return out_;
+  }
+
+ private:
+  std::vector<Outcome> out_;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts_;
+  std::vector<reg::RegisterRequest> requests_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int done_ = 0;
 };
 std::vector<Outcome> RegisterConcurrently(const std::vector<reg::RegistrationService::Stub*>& stubs,
                                           const std::string& event, const std::string& country,
                                           int n, const std::string& tag,
                                           const std::function<void()>& midway = {}) {
-  std::vector<Outcome> out(n);
-  std::vector<std::unique_ptr<grpc::ClientContext>> contexts(n);
-  std::vector<reg::RegisterRequest> requests(n);
-  std::mutex mu;
-  std::condition_variable cv;
-  int done = 0;
-  for (int i = 0; i < n; ++i) {
-    auto& req = requests[i];
-    req.set_event(event);
-    *req.mutable_participant() =
-        Person("p" + std::to_string(i) + "." + tag + "@justice.example.org", country);
-    req.set_request_id(tag + "-" + std::to_string(i));
-    contexts[i] = Ctx(TestTokens().frontend);
-    stubs[i % stubs.size()]->async()->Register(contexts[i].get(), &req, &out[i].response,
-                                               [&, i](grpc::Status s) {
-                                                 std::lock_guard<std::mutex> lock(mu);
-                                                 out[i].status = s;
-                                                 ++done;
-                                                 cv.notify_all();
-                                               });
-    if (i == n / 2 && midway) midway();
-  }
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done == n; });
-  return out;
+  return RegisterCalls(stubs, event, country, n, tag, midway).Wait();
 }
 
 // Every call answered with a hold (email verification is on for frontends): exactly `limit`
@@ -934,12 +954,7 @@ reg::Registration GetAs(reg::RegistrationService::Stub& stub, const std::string&
 
 // Polls until `done` or 30 s (a hold's expiry is the sweeper's, on its own schedule).
 bool Eventually(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
+  return WaitFor(done, std::chrono::seconds(30), std::chrono::milliseconds(50));
 }
 
 TEST_F(RegistrationE2E, VerificationHoldsThePlaceAndAnExpiredHoldPromotesTheNext) {
@@ -1601,6 +1616,94 @@ TEST_F(RegistrationE2E, ACountrysSeatsUpPromotesExactlyDownNeverBelowTaken) {
   for (const auto& c : seats.countries()) {
     EXPECT_EQ(c.limit(), c.country_code() == "GH" ? 4 : 2) << c.country_code();
   }
+}
+
+// Whoever holds the frontend token is a stranger: one floods Register for one event and
+// country while that quota row is slow (held here by a transaction of the test, as a long
+// group would hold it). On a replica that lets 64 calls wait in all and 16 per row:
+// - the flood is refused past 16 waiting (RESOURCE_EXHAUSTED), not past 64, so the waiting
+//   room stays open to everyone else;
+// - the other countries' calls, and another webinar's, are answered while the row is still
+//   held: a second group takes them instead of queueing behind the flood on the row's lock;
+// - once the row is free, every call let in is answered and the seats are exact.
+TEST_F(RegistrationE2E, AStrangersFloodForOneCountryLeavesEveryoneElseServed) {
+  auto replica = p().StartRegistration({{"ECD_QUEUE_SIZE", "64"},
+                                        {"ECD_REGISTER_ROW_WAITING", "16"},
+                                        {"ECD_PG_STATEMENT_TIMEOUT_MS", "120000"}});
+  ASSERT_TRUE(replica->WaitHealth("SERVING", std::chrono::seconds(30))) << replica->process().Log();
+  auto stub = p().Stub(*replica);
+  const std::string event = p().CreateEvent({"NG", "GH", "SN"}, 4);
+  const std::string other_event = p().CreateEvent({"NG"}, 4);
+  const auto register_one = [&](const std::string& on, const std::string& email,
+                                const std::string& country, reg::RegisterResponse* resp) {
+    reg::RegisterRequest req;
+    req.set_event(on);
+    *req.mutable_participant() = Person(email, country);
+    req.set_request_id("flood-" + NewUuid());
+    return stub->Register(Ctx(TestTokens().frontend).get(), req, resp);
+  };
+  reg::RegisterResponse first;
+  ASSERT_TRUE(register_one(event, "chinedu.eze@justice.gov.ng", "NG", &first).ok());
+
+  // The row is held: the flood's first group waits on it in PostgreSQL.
+  pqxx::connection holder(p().db());
+  auto hold = std::make_unique<pqxx::work>(holder);
+  hold->exec_params(
+      "SELECT 1 FROM registration.quotas WHERE event_id = $1 AND country = 'NG' FOR UPDATE",
+      event.substr(event.find('/') + 1));
+  constexpr int kFlood = 100, kRow = 16, kGroup = 8;
+  RegisterCalls flood({stub.get()}, event, "NG", kFlood, "flood");
+  // The first group took 1 to 8 calls, 16 wait: the rest are refused at once.
+  ASSERT_TRUE(WaitFor([&] { return flood.Done() >= kFlood - kGroup - kRow; },
+                      std::chrono::seconds(60), std::chrono::milliseconds(10)))
+      << flood.Done() << " of " << kFlood << " answered while the row is held";
+  ASSERT_TRUE(WaitFor([&] {
+    return p().Count(
+               "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+               " AND query ILIKE '%register_group%'") > 0;
+  }));
+
+  // Everyone else is served while the row is still held.
+  reg::RegisterResponse ghana, senegal, elsewhere, more;
+  grpc::Status st = register_one(event, "ama.mensah@mint.gov.gh", "GH", &ghana);
+  EXPECT_TRUE(st.ok()) << st.error_code() << " " << st.error_message();
+  EXPECT_EQ(ghana.registration().status(), reg::REGISTRATION_STATUS_PENDING_VERIFICATION);
+  EXPECT_EQ(ghana.registration().waitlist_position(), 0);
+  st = register_one(event, "aminata.diallo@justice.gouv.sn", "SN", &senegal);
+  EXPECT_TRUE(st.ok()) << st.error_code() << " " << st.error_message();
+  st = register_one(other_event, "ngozi.adeyemi@efcc.gov.ng", "NG", &elsewhere);
+  EXPECT_TRUE(st.ok()) << st.error_code() << " " << st.error_message();
+  // The flooded row itself refuses more while it is full.
+  st = register_one(event, "late.caller@justice.gov.ng", "NG", &more);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+  EXPECT_LT(flood.Done(), kFlood) << "the flood's accepted calls wait for the row";
+
+  hold->abort();
+  hold.reset();
+  const auto outcomes = flood.Wait();
+  int accepted = 0, refused = 0;
+  for (const auto& o : outcomes) {
+    if (o.status.ok()) {
+      ++accepted;
+    } else {
+      EXPECT_EQ(o.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+          << o.status.error_message();
+      EXPECT_EQ(InfoOf(o.status).reason(), "OVERLOADED");
+      ++refused;
+    }
+  }
+  EXPECT_GE(accepted, kRow + 1);
+  EXPECT_LE(accepted, kRow + kGroup);
+  // Exact seats: the first participant and 3 of the flood hold NG's 4; the others wait.
+  const auto truth = p().TruthOf(event, "NG");
+  EXPECT_EQ(truth.taken, 4);
+  EXPECT_EQ(truth.confirmed, 4);
+  EXPECT_EQ(truth.waitlisted, accepted + 1 - 4);
+  EXPECT_EQ(p().TruthOf(event, "GH").taken, 1);
+  // The row takes calls again once its backlog is through.
+  st = register_one(event, "late.caller@justice.gov.ng", "NG", &more);
+  EXPECT_TRUE(st.ok()) << st.error_code() << " " << st.error_message();
+  EXPECT_EQ(more.registration().waitlist_position(), accepted + 1 - 4 + 1);
 }
 
 }  // namespace
