@@ -259,10 +259,26 @@ void Repository::RegisterAsync(const EventRules& event, v1::Participant particip
                     std::hash<std::string>{}(item->participant.country_code());
   // Too many calls wait already, in all or for this quota row: the caller may try again later.
   if (!registers_.Post(item)) {
+    LogRefusal(*item);
     auto refused = std::move(item->done);
     delete item;
     refused(Overloaded());
   }
+}
+
+// A line for the operator (at most one per 10 s per replica): what the refused calls were for,
+// so that a flood for one event and country can be told from a general overload. No person in it.
+void Repository::LogRefusal(const PendingRegister& item) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  int64_t last = last_refusal_log_.load();
+  if (now - last < 10 || !last_refusal_log_.compare_exchange_strong(last, now)) return;
+  spdlog::warn(
+      "Register refused as overloaded: {} calls wait in all, {} of them for events/{} country {}"
+      " (ECD_QUEUE_SIZE, ECD_REGISTER_ROW_WAITING); such refusals are not logged again for 10 s",
+      registers_.Waiting(), registers_.WaitingFor(item.quota_row), item.event.id,
+      item.participant.country_code());
 }
 
 StatusOr<Change> Repository::Register(const EventRules& event, const v1::Participant& p,

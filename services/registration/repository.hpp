@@ -2,6 +2,7 @@
 // The registration service's storage: every seat decision is one PostgreSQL transaction under the
 // (event, country) quota row lock; each change writes its outbox rows and a pg_notify in the same
 // transaction.
+#include <atomic>
 #include <functional>
 #include <map>
 #include <optional>
@@ -178,10 +179,12 @@ class Repository {
   void RegisterGroup(const std::vector<PendingRegister*>& group);
   void RunRegisters(const std::vector<PendingRegister*>& group);
   bool Requeued(PendingRegister& r);
+  void LogRefusal(const PendingRegister& item);
 
   PgPool& pool_;
   const ParticipantKeys& keys_;
   GroupCommit<PendingRegister> registers_;
+  std::atomic<int64_t> last_refusal_log_{-3600};  // steady seconds of the last refusal logged
 };
 
 }  // namespace ecd::registration

@@ -1700,6 +1700,11 @@ TEST_F(RegistrationE2E, AStrangersFloodForOneCountryLeavesEveryoneElseServed) {
   EXPECT_EQ(truth.confirmed, 4);
   EXPECT_EQ(truth.waitlisted, accepted + 1 - 4);
   EXPECT_EQ(p().TruthOf(event, "GH").taken, 1);
+  // The operator reads what the refusals were for, once, and about nobody.
+  const std::string log = replica->process().Log();
+  EXPECT_NE(log.find("Register refused as overloaded"), std::string::npos) << log;
+  EXPECT_NE(log.find("of them for " + event + " country NG"), std::string::npos) << log;
+  EXPECT_EQ(log.find("justice.example.org"), std::string::npos) << "an address in the log";
   // The row takes calls again once its backlog is through.
   st = register_one(event, "late.caller@justice.gov.ng", "NG", &more);
   EXPECT_TRUE(st.ok()) << st.error_code() << " " << st.error_message();
