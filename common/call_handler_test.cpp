@@ -12,12 +12,14 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/crypto.hpp"
+#include "common/metrics.hpp"
 #include "common/server.hpp"
 #include "common/trace.hpp"
 #include "common/worker_pool.hpp"
@@ -247,6 +249,25 @@ TEST_F(CallHandlerTest, OnlyTheFirstAnswerCounts) {
   EXPECT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(resp.next_page_token(), "first");
   EXPECT_EQ(LinesWith("request_id=req-twice"), 1);
+}
+
+// Every method's count of calls shed as overloaded is there from the start, at 0, also for a
+// method never called, so that the first calls a replica sheds count as an increase.
+TEST_F(CallHandlerTest, EveryMethodsShedCountStartsAtZero) {
+  const std::string text = MetricsText();
+  for (const std::string method : {"ListEvents", "PublishEvent", "DownloadMaterial"}) {
+    bool found = false;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("grpc_server_handled_total{", 0) == 0 &&
+          line.find("grpc_method=\"" + method + "\"") != std::string::npos &&
+          line.find("grpc_code=\"RESOURCE_EXHAUSTED\"") != std::string::npos) {
+        found = true;
+        EXPECT_EQ(line.substr(line.rfind(' ') + 1), "0") << line;
+      }
+    }
+    EXPECT_TRUE(found) << method << " has no RESOURCE_EXHAUSTED count:\n" << text;
+  }
 }
 
 }  // namespace

@@ -127,8 +127,14 @@ class GroupCommit {
   // calling, at the latest), without leading (and past max_waiting: it was taken already).
   void Requeue(Item* item) {
     std::lock_guard lock(mu_);
-    waiting_.push_back(item);
-    if (max_waiting_per_key_ != 0) ++waiting_per_key_[key_(*item)];
+    // Counted first: an item waiting always has its key's entry (Take counts it down).
+    if (max_waiting_per_key_ != 0) {
+      size_t& n = waiting_per_key_[key_(*item)];
+      waiting_.push_back(item);
+      ++n;
+    } else {
+      waiting_.push_back(item);
+    }
   }
 
   // Items waiting for `key` (counted only with max_waiting_per_key).
@@ -139,12 +145,16 @@ class GroupCommit {
   }
 
  private:
-  // Items passed over in one look for a group, at most: a bound on the time under the lock (a
-  // few microseconds), large enough that a backlog for one key (a burst for one event and
-  // country) does not hide the other keys' items behind it from a second leader. With a bound
-  // per key, as many as the other running groups' keys can have waiting: then nothing hides.
+  // Items passed over in one look for a group, at most: a bound on the time under the lock,
+  // large enough that a backlog for one key (a burst for one event and country) does not hide
+  // the other keys' items behind it from a second leader. With a bound per key, as many as the
+  // other running groups' keys can have waiting (requeued items may pass the bound by a group's
+  // size): then nothing hides. With registration's defaults that is the whole waiting room
+  // (1024 items, a call of the key function and a look at 8 held keys each: tens of
+  // microseconds), and only while a backlog for held keys is there.
   static size_t ScanLimitFor(int max_groups, size_t max_size, size_t per_key) {
-    const size_t held = static_cast<size_t>(max_groups - 1) * max_size * per_key;
+    const size_t held =
+        per_key == 0 ? 0 : static_cast<size_t>(max_groups - 1) * max_size * (per_key + max_size);
     return std::max<size_t>({256, 4 * max_size, held});
   }
 

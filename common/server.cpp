@@ -1,5 +1,6 @@
 #include "common/server.hpp"
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
@@ -85,31 +86,50 @@ MethodMetrics& MetricsOf(const std::string& service, std::string_view method,
   return it->second;
 }
 
+// A method's counter of calls answered with `code` (made at 0 the first time).
+CounterHandle HandledCounter(const std::string& service, std::string_view method, MethodMetrics& m,
+                             Code code) {
+  const std::string name = CodeName(code == Code::kUnknown ? Code::kInternal : code);
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = m.handled.find(name);
+  if (it == m.handled.end()) {
+    it = m.handled
+             .emplace(name, Counter("grpc_server_handled_total", "Calls answered, by code.",
+                                    {{"grpc_service", service},
+                                     {"grpc_method", std::string(method)},
+                                     {"grpc_type", m.type},
+                                     {"grpc_code", name}}))
+             .first;
+  }
+  return it->second;
+}
+
 void CountHandled(const std::string& service, std::string_view method, Code code, double seconds) {
   MethodMetrics& m = MetricsOf(service, method);
   m.in_flight.Dec();
   m.seconds.Observe(seconds);
-  const std::string name = CodeName(code == Code::kUnknown ? Code::kInternal : code);
-  static std::mutex mu;
-  CounterHandle handled;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    auto it = m.handled.find(name);
-    if (it == m.handled.end()) {
-      it = m.handled
-               .emplace(name, Counter("grpc_server_handled_total", "Calls answered, by code.",
-                                      {{"grpc_service", service},
-                                       {"grpc_method", std::string(method)},
-                                       {"grpc_type", m.type},
-                                       {"grpc_code", name}}))
-               .first;
-    }
-    handled = it->second;
-  }
-  handled.Inc();
+  HandledCounter(service, method, m, code).Inc();
 }
 
 }  // namespace
+
+CallHandler::CallHandler(const Authenticator& auth, WorkerPool& workers, std::string domain,
+                         std::string service)
+    : auth_(auth), workers_(workers), domain_(std::move(domain)), service_(std::move(service)) {
+  // Every method's metrics from the start, with its count of calls shed as overloaded at 0: a
+  // series that appears already counting shows no increase, and the first flood a replica
+  // refuses, within one scrape, would not raise EcdCallsShed.
+  const auto* sd = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_);
+  if (sd == nullptr) return;
+  for (int i = 0; i < sd->method_count(); ++i) {
+    const auto* md = sd->method(i);
+    // The types BeginCall gives (streams from clients are not served here).
+    MethodMetrics& m =
+        MetricsOf(service_, md->name(), md->server_streaming() ? "server_stream" : "unary");
+    HandledCounter(service_, md->name(), m, Code::kResourceExhausted);
+  }
+}
 
 StatusOr<CallContext> CallHandler::BeginCall(grpc::CallbackServerContext* ctx,
                                              std::string_view method, const char* type) {

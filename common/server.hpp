@@ -71,9 +71,9 @@ class Reply {
 class CallHandler {
  public:
   // `service`: the full gRPC service name, like "ecd.catalogue.v1.CatalogueService" (metrics).
+  // Makes every method's metrics of `service` (found in the linked protos) at once.
   CallHandler(const Authenticator& auth, WorkerPool& workers, std::string domain,
-              std::string service = "")
-      : auth_(auth), workers_(workers), domain_(std::move(domain)), service_(std::move(service)) {}
+              std::string service = "");
 
   // `method`: the short method name (a string literal). `fn(const CallContext&) -> Status` runs
   // on a worker; it fills the response the caller captured.
