@@ -223,6 +223,7 @@ class RegisterCalls {
     std::lock_guard<std::mutex> lock(mu_);
     return done_;
   }
+  const reg::RegisterRequest& Request(int i) const { return requests_[i]; }
   std::vector<Outcome> Wait() {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return done_ == static_cast<int>(out_.size()); });
@@ -1715,6 +1716,22 @@ TEST_F(RegistrationE2E, AStrangersFloodForOneCountryLeavesEveryoneElseServed) {
   st = register_one(event, "late.caller@justice.gov.ng", "NG", &more);
   EXPECT_TRUE(st.ok()) << st.error_code() << " " << st.error_message();
   EXPECT_EQ(more.registration().waitlist_position(), accepted + 1 - 4 + 1);
+  // A refused call left nothing behind: retried with its request_id, it registers (it is not
+  // answered with the refusal again), and retried once more, it gets the same registration.
+  int retried = 0;
+  for (int i = 0; i < kFlood && retried < 3; ++i) {
+    if (outcomes[i].status.ok()) continue;
+    ++retried;
+    reg::RegisterResponse first_try, second_try;
+    st = stub->Register(Ctx(TestTokens().frontend).get(), flood.Request(i), &first_try);
+    ASSERT_TRUE(st.ok()) << st.error_code() << " " << st.error_message();
+    EXPECT_EQ(first_try.registration().waitlist_position(), accepted + 1 - 4 + 1 + retried);
+    st = stub->Register(Ctx(TestTokens().frontend).get(), flood.Request(i), &second_try);
+    ASSERT_TRUE(st.ok()) << st.error_code() << " " << st.error_message();
+    EXPECT_EQ(second_try.registration().name(), first_try.registration().name());
+  }
+  EXPECT_EQ(retried, 3);
+  EXPECT_EQ(p().TruthOf(event, "NG").waitlisted, accepted + 1 - 4 + 1 + 3);
 }
 
 }  // namespace
