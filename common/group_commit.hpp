@@ -85,14 +85,7 @@ class GroupCommit {
   [[nodiscard]] bool Post(Item* item) {
     std::unique_lock lock(mu_);
     if (max_waiting_ != 0 && waiting_.size() >= max_waiting_) return false;
-    if (max_waiting_per_key_ != 0) {
-      size_t& n = waiting_per_key_[key_(*item)];
-      if (n >= max_waiting_per_key_) return false;
-      waiting_.push_back(item);
-      ++n;
-    } else {
-      waiting_.push_back(item);
-    }
+    if (!Enqueue(item, /*bounded=*/true)) return false;
     if (running_ >= max_groups_) return true;
     // Reserved before this thread counts as a leader: nothing below allocates.
     std::vector<Item*> group;
@@ -127,14 +120,7 @@ class GroupCommit {
   // calling, at the latest), without leading (and past max_waiting: it was taken already).
   void Requeue(Item* item) {
     std::lock_guard lock(mu_);
-    // Counted first: an item waiting always has its key's entry (Take counts it down).
-    if (max_waiting_per_key_ != 0) {
-      size_t& n = waiting_per_key_[key_(*item)];
-      waiting_.push_back(item);
-      ++n;
-    } else {
-      waiting_.push_back(item);
-    }
+    Enqueue(item, /*bounded=*/false);
   }
 
   // Items waiting for `key` (counted only with max_waiting_per_key).
@@ -156,6 +142,22 @@ class GroupCommit {
     const size_t held =
         per_key == 0 ? 0 : static_cast<size_t>(max_groups - 1) * max_size * (per_key + max_size);
     return std::max<size_t>({256, 4 * max_size, held});
+  }
+
+  // Under the lock: `item` waits, counted under its key with max_waiting_per_key. False, and
+  // nothing changes, when `bounded` and its key has max_waiting_per_key waiting already. The
+  // key's entry is made before the item goes in: an item waiting always has one (Take counts
+  // it down), even if an allocation fails in between.
+  bool Enqueue(Item* item, bool bounded) {
+    if (max_waiting_per_key_ == 0) {
+      waiting_.push_back(item);
+      return true;
+    }
+    size_t& n = waiting_per_key_[key_(*item)];
+    if (bounded && n >= max_waiting_per_key_) return false;
+    waiting_.push_back(item);
+    ++n;
+    return true;
   }
 
   // Under the lock: the next group, in order, without the items whose key another leader's
