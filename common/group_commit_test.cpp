@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -344,43 +345,74 @@ TEST(GroupCommit, ItemsForAKeyARunningGroupHoldsWaitForThatGroupsLeader) {
   EXPECT_EQ(commit.Waiting(), 0u);
 }
 
+// An item with a key, and whether it ran.
+struct KeyedJob {
+  int input = 0;
+  uint64_t key = 0;
+  bool ran = false;
+};
+
+// A keyed group commit whose first group (one item for key 1, led by a thread of its own) stalls
+// until Release(): meanwhile key 1 is held. `on_group` sees each group once it ran.
+class StalledKeyOne {
+ public:
+  explicit StalledKeyOne(GroupCommitOptions options,
+                         std::function<void(const std::vector<KeyedJob*>&)> on_group = {})
+      : commit_(
+            options,
+            [this, on_group = std::move(on_group)](const std::vector<KeyedJob*>& group) {
+              if (started_++ == 0) {
+                while (!release_.load()) std::this_thread::yield();
+              }
+              for (KeyedJob* k : group) k->ran = true;
+              if (on_group) on_group(group);
+            },
+            [](const KeyedJob& k) { return k.key; }) {
+    leader_ = std::thread([this] { EXPECT_TRUE(commit_.Post(&first_)); });
+  }
+  ~StalledKeyOne() {
+    if (leader_.joinable()) Release();
+  }
+  // Whether the first group is stalled (its leader holds key 1).
+  bool Stalled() {
+    return WaitFor([&] { return started_.load() == 1; });
+  }
+  // Lets the first group end; its leader runs what waits, then Release returns.
+  void Release() {
+    release_ = true;
+    leader_.join();
+  }
+  GroupCommit<KeyedJob>& commit() { return commit_; }
+
+ private:
+  std::atomic<bool> release_{false};
+  std::atomic<int> started_{0};
+  KeyedJob first_{0, 1};
+  GroupCommit<KeyedJob> commit_;
+  std::thread leader_;
+};
+
 // A backlog for one held key (a burst for one event and country, larger than several groups)
 // does not hide an item for another key behind it: a second leader still finds it.
 TEST(GroupCommit, ABacklogForAHeldKeyDoesNotHideOtherKeysBehindIt) {
-  struct Keyed {
-    int input = 0;
-    uint64_t key = 0;
-    bool ran = false;
-  };
-  std::atomic<bool> release{false};
-  std::atomic<int> started{0};
   std::mutex mu;
   std::vector<size_t> sizes;
-  GroupCommit<Keyed> commit(
-      {.max_groups = 2, .max_size = 8},
-      [&](const std::vector<Keyed*>& group) {
-        if (started++ == 0) {
-          while (!release.load()) std::this_thread::yield();
-        }
-        for (Keyed* k : group) k->ran = true;
-        std::lock_guard lock(mu);
-        sizes.push_back(group.size());
-      },
-      [](const Keyed& k) { return k.key; });
-  Keyed first{0, 1};
-  std::thread leader([&] { EXPECT_TRUE(commit.Post(&first)); });
-  ASSERT_TRUE(WaitFor([&] { return started.load() == 1; }));
-  std::vector<Keyed> backlog(200);
+  StalledKeyOne stalled({.max_groups = 2, .max_size = 8}, [&](const std::vector<KeyedJob*>& group) {
+    std::lock_guard lock(mu);
+    sizes.push_back(group.size());
+  });
+  auto& commit = stalled.commit();
+  ASSERT_TRUE(stalled.Stalled());
+  std::vector<KeyedJob> backlog(200);
   for (int i = 0; i < 200; ++i) {
     backlog[i] = {i + 1, 1};
     EXPECT_TRUE(commit.Post(&backlog[i]));
   }
-  Keyed other{1000, 2};
+  KeyedJob other{1000, 2};
   EXPECT_TRUE(commit.Post(&other));
   EXPECT_TRUE(other.ran) << "the item for a free key waited behind the held key's backlog";
   EXPECT_EQ(commit.Waiting(), 200u);
-  release = true;
-  leader.join();
+  stalled.Release();
   for (const auto& b : backlog) EXPECT_TRUE(b.ran);
   EXPECT_EQ(commit.Waiting(), 0u);
   // The backlog ran in full groups, after the first.
@@ -392,26 +424,11 @@ TEST(GroupCommit, ABacklogForAHeldKeyDoesNotHideOtherKeysBehindIt) {
 // bound, and only for that key: items for other keys still come in and run. Without it, the
 // flood would fill max_waiting and refuse everyone.
 TEST(GroupCommit, AFloodForOneKeyIsRefusedPastItsBoundAndOnlyForThatKey) {
-  struct Keyed {
-    int input = 0;
-    uint64_t key = 0;
-    bool ran = false;
-  };
-  std::atomic<bool> release{false};
-  std::atomic<int> started{0};
-  GroupCommit<Keyed> commit(
-      {.max_groups = 2, .max_size = 8, .max_waiting = 64, .max_waiting_per_key = 16},
-      [&](const std::vector<Keyed*>& group) {
-        if (started++ == 0) {
-          while (!release.load()) std::this_thread::yield();
-        }
-        for (Keyed* k : group) k->ran = true;
-      },
-      [](const Keyed& k) { return k.key; });
-  Keyed first{0, 1};
-  std::thread leader([&] { EXPECT_TRUE(commit.Post(&first)); });
-  ASSERT_TRUE(WaitFor([&] { return started.load() == 1; }));
-  std::vector<Keyed> flood(100);
+  StalledKeyOne stalled(
+      {.max_groups = 2, .max_size = 8, .max_waiting = 64, .max_waiting_per_key = 16});
+  auto& commit = stalled.commit();
+  ASSERT_TRUE(stalled.Stalled());
+  std::vector<KeyedJob> flood(100);
   int taken = 0;
   for (int i = 0; i < 100; ++i) {
     flood[i] = {i + 1, 1};
@@ -420,15 +437,14 @@ TEST(GroupCommit, AFloodForOneKeyIsRefusedPastItsBoundAndOnlyForThatKey) {
   EXPECT_EQ(taken, 16);
   EXPECT_EQ(commit.WaitingFor(1), 16u);
   // Another key comes in and runs at once on this thread, past the 16 waiting for key 1.
-  std::vector<Keyed> others(10);
+  std::vector<KeyedJob> others(10);
   for (int i = 0; i < 10; ++i) {
     others[i] = {1000 + i, static_cast<uint64_t>(2 + i)};
     EXPECT_TRUE(commit.Post(&others[i])) << "key " << others[i].key << " refused";
     EXPECT_TRUE(others[i].ran);
   }
   EXPECT_EQ(commit.WaitingFor(2), 0u);
-  release = true;
-  leader.join();
+  stalled.Release();
   for (int i = 0; i < 100; ++i) EXPECT_EQ(flood[i].ran, i < 16) << i;
   EXPECT_EQ(commit.WaitingFor(1), 0u);
   EXPECT_EQ(commit.Waiting(), 0u);
@@ -441,38 +457,21 @@ TEST(GroupCommit, AFloodForOneKeyIsRefusedPastItsBoundAndOnlyForThatKey) {
 // waiting: an item for a free key behind a full backlog of 300 for a held key (past the 256 a
 // look passes over without such a bound) still runs at once.
 TEST(GroupCommit, WithABoundPerKeyNoBacklogHidesAFreeKey) {
-  struct Keyed {
-    int input = 0;
-    uint64_t key = 0;
-    bool ran = false;
-  };
-  std::atomic<bool> release{false};
-  std::atomic<int> started{0};
-  GroupCommit<Keyed> commit(
-      {.max_groups = 2, .max_size = 8, .max_waiting_per_key = 300},
-      [&](const std::vector<Keyed*>& group) {
-        if (started++ == 0) {
-          while (!release.load()) std::this_thread::yield();
-        }
-        for (Keyed* k : group) k->ran = true;
-      },
-      [](const Keyed& k) { return k.key; });
-  Keyed first{0, 1};
-  std::thread leader([&] { EXPECT_TRUE(commit.Post(&first)); });
-  ASSERT_TRUE(WaitFor([&] { return started.load() == 1; }));
-  std::vector<Keyed> backlog(301);
+  StalledKeyOne stalled({.max_groups = 2, .max_size = 8, .max_waiting_per_key = 300});
+  auto& commit = stalled.commit();
+  ASSERT_TRUE(stalled.Stalled());
+  std::vector<KeyedJob> backlog(301);
   for (int i = 0; i < 300; ++i) {
     backlog[i] = {i + 1, 1};
     ASSERT_TRUE(commit.Post(&backlog[i]));
   }
   backlog[300] = {301, 1};
   EXPECT_FALSE(commit.Post(&backlog[300]));  // the bound
-  Keyed other{1000, 2};
+  KeyedJob other{1000, 2};
   EXPECT_TRUE(commit.Post(&other));
   EXPECT_TRUE(other.ran) << "the item for a free key waited behind the held key's backlog";
   EXPECT_EQ(commit.WaitingFor(1), 300u);
-  release = true;
-  leader.join();
+  stalled.Release();
   for (int i = 0; i < 300; ++i) EXPECT_TRUE(backlog[i].ran) << i;
   EXPECT_FALSE(backlog[300].ran);
   EXPECT_EQ(commit.Waiting(), 0u);
